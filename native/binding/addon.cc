@@ -1,0 +1,74 @@
+// The addon's entry point: creates this instance's state (its own thread pool)
+// and registers every op's bindings. Loaded once per JS thread; holds no statics.
+#include <napi.h>
+
+#include "bindings.h"
+#include "cuda_device.h"
+#include "util.h"
+
+namespace sad::binding {
+namespace {
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  int64_t n = int_arg(env, info[0], "setThreads", "threads");
+  guarded(env, [&] { pool_of(env).set_threads(static_cast<int>(n)); return 0; });
+  return env.Undefined();
+}
+
+Napi::Value GetThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), pool_of(info.Env()).threads());
+}
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto o = Napi::Object::New(env);
+  o.Set("cuda", Napi::Boolean::New(env, built_with_cuda()));
+#ifdef SAD_HAVE_BLAS
+  o.Set("blas", Napi::String::New(env, "openblas"));
+#else
+  o.Set("blas", Napi::String::New(env, "builtin"));
+#endif
+#ifdef SAD_HAVE_KLU
+  o.Set("klu", Napi::Boolean::New(env, true));
+#else
+  o.Set("klu", Napi::Boolean::New(env, false));
+#endif
+  o.Set("hardwareThreads", Napi::Number::New(env, ThreadPool::hardware_threads()));
+  return o;
+}
+
+Napi::Value Devices(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto list = cuda_devices();
+  auto arr = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    auto o = Napi::Object::New(env);
+    o.Set("index", list[i].index);
+    o.Set("name", list[i].name);
+    o.Set("totalMemory", static_cast<double>(list[i].total_memory));
+    o.Set("computeCapability", std::to_string(list[i].major) + "." + std::to_string(list[i].minor));
+    arr.Set(i, o);
+  }
+  return arr;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new AddonData());
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("getThreads", Napi::Function::New(env, GetThreads));
+  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
+  exports.Set("cudaDevices", Napi::Function::New(env, Devices));
+  register_all(env, exports);
+  return exports;
+}
+
+}  // namespace sad::binding
+
+static Napi::Object InitSparseAdLab(Napi::Env env, Napi::Object exports) {
+  return sad::binding::Init(env, exports);
+}
+
+NODE_API_MODULE(sparse_ad_lab, InitSparseAdLab)

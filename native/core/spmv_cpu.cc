@@ -1,0 +1,82 @@
+#include "spmv.h"
+
+#include <vector>
+
+namespace sad {
+
+namespace {
+constexpr int64_t kGrain = 1 << 15;  // nonzeros per part below which threads do not pay
+}
+
+template <class T>
+void spmv_cpu(ThreadPool& pool, const Csr<const T>& A, const T* x, T* y) {
+  const index_t* __restrict ip = A.indptr;
+  const index_t* __restrict ix = A.indices;
+  const T* __restrict av = A.values;
+  pool.parallel_rows(A.rows, ip, kGrain, [&](int, index_t r0, index_t r1) {
+    for (index_t i = r0; i < r1; ++i) {
+      T acc = 0;
+      for (index_t p = ip[i]; p < ip[i + 1]; ++p) acc += av[p] * x[ix[p]];
+      y[i] = acc;
+    }
+  });
+}
+
+template <class T>
+void spmv_transpose_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, T* y) {
+  const index_t* __restrict ip = A.indptr;
+  const index_t* __restrict ix = A.indices;
+  const T* __restrict av = A.values;
+  const int64_t cols = A.cols;
+  int64_t total = A.nnz() + A.rows;
+  int parts = pool.parts_for(total, kGrain);
+  if (parts <= 1) {
+    for (int64_t j = 0; j < cols; ++j) y[j] = 0;
+    for (index_t i = 0; i < A.rows; ++i) {
+      const T vi = v[i];
+      for (index_t p = ip[i]; p < ip[i + 1]; ++p) y[ix[p]] += av[p] * vi;
+    }
+    return;
+  }
+  // Part 0 scatters straight into y; the others into private partials kept in
+  // the pool's reusable scratch (allocated here, before the threads start).
+  std::vector<T*> partial(parts, nullptr);
+  for (int p = 1; p < parts; ++p) partial[p] = static_cast<T*>(pool.scratch(p, cols * sizeof(T)));
+  pool.parallel_rows(A.rows, ip, kGrain, [&](int part, index_t r0, index_t r1) {
+    T* out = part == 0 ? y : partial[part];
+    for (int64_t j = 0; j < cols; ++j) out[j] = 0;
+    for (index_t i = r0; i < r1; ++i) {
+      const T vi = v[i];
+      for (index_t p = ip[i]; p < ip[i + 1]; ++p) out[ix[p]] += av[p] * vi;
+    }
+  });
+  // Reduce partials in part order, split over columns.
+  pool.parallel_for(cols, 1 << 14, [&](int, int64_t c0, int64_t c1) {
+    for (int p = 1; p < parts; ++p) {
+      const T* part = partial[p];
+      for (int64_t j = c0; j < c1; ++j) y[j] += part[j];
+    }
+  });
+}
+
+template <class T>
+void masked_outer_cpu(ThreadPool& pool, index_t rows, const index_t* indptr,
+                      const index_t* indices, const T* v, const T* x, T* out) {
+  pool.parallel_rows(rows, indptr, kGrain, [&](int, index_t r0, index_t r1) {
+    for (index_t i = r0; i < r1; ++i) {
+      const T vi = v[i];
+      for (index_t p = indptr[i]; p < indptr[i + 1]; ++p) out[p] = vi * x[indices[p]];
+    }
+  });
+}
+
+#define SAD_INSTANTIATE(T)                                                                  \
+  template void spmv_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, T*);                \
+  template void spmv_transpose_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, T*);      \
+  template void masked_outer_cpu<T>(ThreadPool&, index_t, const index_t*, const index_t*,   \
+                                    const T*, const T*, T*);
+SAD_INSTANTIATE(float)
+SAD_INSTANTIATE(double)
+#undef SAD_INSTANTIATE
+
+}  // namespace sad

@@ -1,0 +1,165 @@
+// The tape. Each differentiable op that sees an input requiring grad attaches a
+// GradFn to its output: the inputs and a backward closure (the VJP) that returns
+// one gradient slot per input. `backward()` walks the graph iteratively (long
+// unrolled solvers make deep tapes) in reverse topological order and accumulates.
+import type { Tensor } from './tensor.js';
+import { SparseAdError } from './errors.js';
+
+export type Grads = readonly (Tensor | null | undefined)[];
+
+export interface GradFn {
+  readonly name: string;
+  readonly inputs: readonly (Tensor | null)[];
+  /** Returns one gradient per input (null where none is needed or it is zero). */
+  backward(grad: Tensor, needs: readonly boolean[]): Grads;
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn with gradient recording off (as torch.no_grad()). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs fn with gradient recording on, even inside noGrad. */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/**
+ * Attaches a GradFn to `output` when recording is on and some input requires a
+ * gradient; returns `output` either way. Op files call this right after their
+ * forward, with the VJP as `backward`.
+ */
+export function record(
+  name: string,
+  output: Tensor,
+  inputs: readonly (Tensor | null)[],
+  backward: (grad: Tensor, needs: readonly boolean[]) => Grads,
+): Tensor {
+  if (!gradEnabled) return output;
+  let any = false;
+  for (const t of inputs) if (t !== null && t.requiresGrad) any = true;
+  if (!any) return output;
+  output.requiresGrad = true;
+  output.gradFn = { name, inputs, backward };
+  return output;
+}
+
+/** Whether an op should record a tape entry for these inputs. */
+export function needsTape(...inputs: readonly (Tensor | null | undefined)[]): boolean {
+  if (!gradEnabled) return false;
+  for (const t of inputs) if (t && t.requiresGrad) return true;
+  return false;
+}
+
+type Adder = (a: Tensor, b: Tensor) => Tensor;
+let addGrads: Adder | undefined;
+
+/** Installed by tensor.ts (which owns elementwise storage) to avoid an import cycle. */
+export function setGradAdder(fn: Adder): void {
+  addGrads = fn;
+}
+
+/**
+ * Back-propagates from `root` with the given seed gradient. Leaf tensors
+ * (requiresGrad, no gradFn) accumulate into `.grad`; intermediate gradients are
+ * dropped as soon as they have been propagated. Gradients are never mutated in
+ * place, so a gradient tensor may be shared safely.
+ */
+export function runBackward(root: Tensor, seed: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new SparseAdError('backward: the tensor does not require grad (no input of the computation has requiresGrad: true)');
+  }
+  const order = topoOrder(root);
+  const pending = new Map<Tensor, Tensor>();
+  pending.set(root, seed);
+  const prev = gradEnabled;
+  gradEnabled = false; // no tape for the backward pass itself
+  try {
+    if (!root.gradFn) {
+      accumulateLeaf(root, seed);
+      return;
+    }
+    for (let k = order.length - 1; k >= 0; k--) {
+      const node = order[k]!;
+      const grad = pending.get(node);
+      if (!grad) continue;
+      pending.delete(node);
+      const fn = node.gradFn!;
+      const needs = fn.inputs.map((t) => t !== null && t.requiresGrad);
+      const grads = fn.backward(grad, needs);
+      if (grads.length !== fn.inputs.length) {
+        throw new SparseAdError(`backward: ${fn.name} returned ${grads.length} gradients for ${fn.inputs.length} inputs`);
+      }
+      for (let i = 0; i < grads.length; i++) {
+        const input = fn.inputs[i];
+        const g = grads[i];
+        if (!input || !needs[i] || !g) continue;
+        if (!sameShape(g.shape, input.shape) || g.dtype !== input.dtype) {
+          throw new SparseAdError(
+            `backward: ${fn.name} returned a gradient of shape [${g.shape.join(', ')}] (${g.dtype}) ` +
+              `for input ${i} of shape [${input.shape.join(', ')}] (${input.dtype})`,
+          );
+        }
+        if (input.gradFn) {
+          const have = pending.get(input);
+          pending.set(input, have ? addGrads!(have, g) : g);
+        } else {
+          accumulateLeaf(input, g);
+        }
+      }
+    }
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+function accumulateLeaf(t: Tensor, g: Tensor): void {
+  t.grad = t.grad ? addGrads!(t.grad, g) : g;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Post-order of the nodes with a gradFn reachable from root (iterative DFS). */
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  if (!root.gradFn) return order;
+  const visited = new Set<Tensor>([root]);
+  const stack: { node: Tensor; next: number }[] = [{ node: root, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const inputs = top.node.gradFn!.inputs;
+    if (top.next < inputs.length) {
+      const child = inputs[top.next++];
+      if (child && child.gradFn && child.requiresGrad && !visited.has(child)) {
+        visited.add(child);
+        stack.push({ node: child, next: 0 });
+      }
+    } else {
+      order.push(top.node);
+      stack.pop();
+    }
+  }
+  return order;
+}

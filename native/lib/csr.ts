@@ -1,0 +1,349 @@
+// CSR sparse matrices. A CsrMatrix is an immutable structure (CsrPattern:
+// shape, indptr, indices — sorted, duplicate-free rows) plus `values`, a 1-D
+// Tensor of length nnz. Autograd differentiates the values tensor, so the
+// gradient with respect to a sparse matrix lives on its own pattern.
+import { record } from './autograd.js';
+import { allocate, type DType, isDType } from './dtype.js';
+import { describe, expected, fail, shapeStr } from './errors.js';
+import { Tensor, type NestedArray, tensor } from './tensor.js';
+
+export interface CsrOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+/**
+ * The structure of a CSR matrix. Immutable: its arrays are private, and the
+ * public getters return copies, so no user code can break the invariants the
+ * kernels rely on (sorted, unique, in-range indices). Caches derived structure
+ * (e.g. the transpose permutation) shared by every matrix with this pattern.
+ */
+export class CsrPattern {
+  readonly rows: number;
+  readonly cols: number;
+  readonly #indptr: Int32Array;
+  readonly #indices: Int32Array;
+  /** @internal Derived structure, computed on first use by the ops that need it. */
+  readonly cache = new Map<string, unknown>();
+
+  /** @internal Takes ownership of already-validated arrays. Use CsrPattern.create() to validate. */
+  constructor(rows: number, cols: number, indptr: Int32Array, indices: Int32Array) {
+    this.rows = rows;
+    this.cols = cols;
+    this.#indptr = indptr;
+    this.#indices = indices;
+  }
+
+  get nnz(): number {
+    return this.#indptr[this.rows]!;
+  }
+
+  get shape(): [number, number] {
+    return [this.rows, this.cols];
+  }
+
+  /** A copy of the row pointers. */
+  get indptr(): Int32Array {
+    return this.#indptr.slice();
+  }
+
+  /** A copy of the column indices. */
+  get indices(): Int32Array {
+    return this.#indices.slice();
+  }
+
+  /** @internal The arrays themselves, for kernels. Never mutate them. */
+  get raw(): { indptr: Int32Array; indices: Int32Array } {
+    return { indptr: this.#indptr, indices: this.#indices };
+  }
+
+  /** Whether two patterns are the same object or hold identical structure. */
+  equals(other: CsrPattern): boolean {
+    if (this === other) return true;
+    if (this.rows !== other.rows || this.cols !== other.cols || this.nnz !== other.nnz) return false;
+    const a = this.raw;
+    const b = other.raw;
+    for (let i = 0; i <= this.rows; i++) if (a.indptr[i] !== b.indptr[i]) return false;
+    for (let p = 0; p < this.nnz; p++) if (a.indices[p] !== b.indices[p]) return false;
+    return true;
+  }
+
+  /** Validates user-given structure (copying it) and returns a pattern. */
+  static create(op: string, shape: readonly [number, number], indptr: ArrayLike<number>, indices: ArrayLike<number>): CsrPattern {
+    const [rows, cols] = checkMatrixShape(op, shape);
+    if (!isIntArrayLike(indptr)) expected(op, 'an Int32Array or array of integers', 'indptr', indptr);
+    if (!isIntArrayLike(indices)) expected(op, 'an Int32Array or array of integers', 'indices', indices);
+    if (indptr.length !== rows + 1) fail(op, `indptr has ${indptr.length} entries but a matrix with ${rows} rows needs ${rows + 1}`);
+    const ip = Int32Array.from(indptr);
+    const ix = Int32Array.from(indices);
+    if (ip[0] !== 0) fail(op, `indptr[0] must be 0 but is ${ip[0]}`);
+    for (let i = 0; i < rows; i++) {
+      if (ip[i + 1]! < ip[i]!) fail(op, `indptr must be non-decreasing but indptr[${i + 1}] = ${ip[i + 1]} < indptr[${i}] = ${ip[i]}`);
+      if (!Number.isInteger(indptr[i + 1]) || indptr[i + 1]! !== ip[i + 1]) fail(op, `indptr[${i + 1}] = ${indptr[i + 1]} is not a 32-bit integer`);
+    }
+    if (ip[rows] !== ix.length) fail(op, `indptr[${rows}] = ${ip[rows]} but indices has ${ix.length} entries`);
+    for (let i = 0; i < rows; i++) {
+      let prev = -1;
+      for (let p = ip[i]!; p < ip[i + 1]!; p++) {
+        const j = ix[p]!;
+        if (indices[p] !== j) fail(op, `indices[${p}] = ${indices[p]} is not a 32-bit integer`);
+        if (j < 0 || j >= cols) fail(op, `column index ${j} at indices[${p}] (row ${i}) is out of range for ${cols} columns`);
+        if (j === prev) fail(op, `duplicate column index ${j} in row ${i} (at indices[${p}]); use CsrMatrix.fromCoo to sum duplicates`);
+        if (j < prev) fail(op, `column indices of row ${i} are not sorted (indices[${p}] = ${j} after ${prev}); use CsrMatrix.fromCoo to sort`);
+        prev = j;
+      }
+    }
+    return new CsrPattern(rows, cols, ip, ix);
+  }
+}
+
+function isIntArrayLike(a: unknown): a is ArrayLike<number> {
+  if (a instanceof Int32Array || a instanceof Uint32Array || a instanceof Int16Array || a instanceof Uint16Array || a instanceof Int8Array || a instanceof Uint8Array) return true;
+  if (a instanceof Float64Array || a instanceof Float32Array) return true; // checked entry by entry
+  return Array.isArray(a);
+}
+
+export function checkMatrixShape(op: string, shape: unknown): [number, number] {
+  if (!Array.isArray(shape) || shape.length !== 2) expected(op, 'a shape [rows, cols]', 'shape', shape);
+  const [rows, cols] = shape as [unknown, unknown];
+  for (const d of [rows, cols]) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 2147483647) {
+      fail(op, `shape [${String(rows)}, ${String(cols)}] must hold non-negative 32-bit integers`);
+    }
+  }
+  return [rows as number, cols as number];
+}
+
+function valuesTensor(op: string, values: unknown, nnz: number, opts: CsrOptions): Tensor {
+  if (opts.dtype !== undefined && !isDType(opts.dtype)) expected(op, "'float64' or 'float32'", 'dtype', opts.dtype);
+  let t: Tensor;
+  if (values instanceof Tensor) {
+    if (values.ndim !== 1) fail(op, `values must be a 1-D tensor but has shape ${shapeStr(values.shape)}`);
+    if (opts.dtype && opts.dtype !== values.dtype) fail(op, `values are ${values.dtype} but dtype ${opts.dtype} was asked for`);
+    t = values;
+  } else if (ArrayBuffer.isView(values) || Array.isArray(values)) {
+    t = tensor(values as ArrayLike<number>, opts.dtype ? { dtype: opts.dtype } : {});
+    if (t.ndim !== 1) fail(op, `values must be flat but have shape ${shapeStr(t.shape)}`);
+  } else {
+    expected(op, 'a Tensor, typed array or array of numbers', 'values', values);
+  }
+  if (t.size !== nnz) fail(op, `values has ${t.size} entries but the pattern has ${nnz} nonzeros`);
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+export class CsrMatrix {
+  readonly pattern: CsrPattern;
+  /** The nonzero values, a differentiable 1-D Tensor of length nnz. */
+  readonly values: Tensor;
+
+  /** @internal Use the factories; no checks here. */
+  constructor(pattern: CsrPattern, values: Tensor) {
+    this.pattern = pattern;
+    this.values = values;
+  }
+
+  get shape(): [number, number] {
+    return [this.pattern.rows, this.pattern.cols];
+  }
+  get rows(): number {
+    return this.pattern.rows;
+  }
+  get cols(): number {
+    return this.pattern.cols;
+  }
+  get nnz(): number {
+    return this.pattern.nnz;
+  }
+  get dtype(): DType {
+    return this.values.dtype;
+  }
+  get device(): 'cpu' | 'cuda' {
+    return this.values.device;
+  }
+  get requiresGrad(): boolean {
+    return this.values.requiresGrad;
+  }
+  /** A copy of the row pointers. */
+  get indptr(): Int32Array {
+    return this.pattern.indptr;
+  }
+  /** A copy of the column indices. */
+  get indices(): Int32Array {
+    return this.pattern.indices;
+  }
+  /** The gradient of the values (on this matrix's pattern), if any. */
+  get grad(): Tensor | null {
+    return this.values.grad;
+  }
+
+  /** The same pattern with other values (a Tensor of length nnz, which may carry a tape). */
+  withValues(values: Tensor | ArrayLike<number>, opts: CsrOptions = {}): CsrMatrix {
+    return new CsrMatrix(this.pattern, valuesTensor('withValues', values, this.nnz, opts));
+  }
+
+  /** The same matrix cut from the tape (values detached). */
+  detach(): CsrMatrix {
+    return new CsrMatrix(this.pattern, this.values.detach());
+  }
+
+  /**
+   * From CSR arrays. The structure is validated (sorted, duplicate-free,
+   * in-range indices) and copied; `values` may be a Tensor (kept, so gradients
+   * flow to it) or numbers (copied).
+   */
+  static fromCsr(
+    indptr: ArrayLike<number>,
+    indices: ArrayLike<number>,
+    values: Tensor | ArrayLike<number>,
+    shape: readonly [number, number],
+    opts: CsrOptions = {},
+  ): CsrMatrix {
+    const pattern = CsrPattern.create('CsrMatrix.fromCsr', shape, indptr, indices);
+    return new CsrMatrix(pattern, valuesTensor('CsrMatrix.fromCsr', values, pattern.nnz, opts));
+  }
+
+  /**
+   * From coordinates: duplicates are summed and columns sorted. With `values`
+   * a Tensor the result is differentiable with respect to it (each stored value
+   * is the sum of its duplicates).
+   */
+  static fromCoo(
+    rowIdx: ArrayLike<number>,
+    colIdx: ArrayLike<number>,
+    values: Tensor | ArrayLike<number>,
+    shape: readonly [number, number],
+    opts: CsrOptions = {},
+  ): CsrMatrix {
+    const op = 'CsrMatrix.fromCoo';
+    const [rows, cols] = checkMatrixShape(op, shape);
+    if (!isIntArrayLike(rowIdx)) expected(op, 'an integer array', 'rows', rowIdx);
+    if (!isIntArrayLike(colIdx)) expected(op, 'an integer array', 'cols', colIdx);
+    const n = rowIdx.length;
+    if (colIdx.length !== n) fail(op, `rows has ${n} entries but cols has ${colIdx.length}`);
+    const vals = valuesTensor(op, values, n, { ...opts, requiresGrad: false });
+    for (let k = 0; k < n; k++) {
+      const i = rowIdx[k]!;
+      const j = colIdx[k]!;
+      if (!Number.isInteger(i) || i < 0 || i >= rows) fail(op, `row index ${i} at entry ${k} is out of range for ${rows} rows`);
+      if (!Number.isInteger(j) || j < 0 || j >= cols) fail(op, `column index ${j} at entry ${k} is out of range for ${cols} columns`);
+    }
+    const { pattern, slot } = cooToCsrPattern(rows, cols, rowIdx, colIdx);
+    const nnz = pattern.nnz;
+    const out = allocate(vals.dtype, nnz);
+    const v = vals.data;
+    for (let k = 0; k < n; k++) out[slot[k]!] += v[k]!;
+    const result = new Tensor(out, [nnz]);
+    // d(values_in)[k] = grad[slot[k]]
+    record('fromCoo', result, [vals], (g) => {
+      const gi = allocate(g.dtype, n);
+      for (let k = 0; k < n; k++) gi[k] = g.data[slot[k]!]!;
+      return [new Tensor(gi, [n])];
+    });
+    // A leaf when the values were plain numbers (or a tensor that needs no grad).
+    if (opts.requiresGrad && !result.gradFn) result.requiresGrad = true;
+    return new CsrMatrix(pattern, result);
+  }
+
+  /** From a dense 2-D Tensor or nested array: every nonzero becomes an entry (differentiable). */
+  static fromDense(dense: Tensor | NestedArray, opts: CsrOptions & { keepZeros?: boolean } = {}): CsrMatrix {
+    const op = 'CsrMatrix.fromDense';
+    const D = dense instanceof Tensor ? dense : tensor(dense, opts.dtype ? { dtype: opts.dtype } : {});
+    if (D.ndim !== 2) fail(op, `expected a 2-D tensor but received ${describe(D)}`);
+    const [rows, cols] = D.shape as [number, number];
+    const indptr = new Int32Array(rows + 1);
+    const picks: number[] = [];
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        if (opts.keepZeros || D.data[i * cols + j] !== 0) picks.push(i * cols + j);
+      }
+      indptr[i + 1] = picks.length;
+    }
+    const indices = new Int32Array(picks.length);
+    const vals = allocate(D.dtype, picks.length);
+    for (let p = 0; p < picks.length; p++) {
+      indices[p] = picks[p]! % cols;
+      vals[p] = D.data[picks[p]!]!;
+    }
+    const values = new Tensor(vals, [picks.length]);
+    // dD = scatter of the values' gradient into the dense shape
+    record('fromDense', values, [D], (g) => {
+      const gd = allocate(g.dtype, rows * cols);
+      for (let p = 0; p < picks.length; p++) gd[picks[p]!] = g.data[p]!;
+      return [new Tensor(gd, [rows, cols])];
+    });
+    if (opts.requiresGrad && !values.gradFn) values.requiresGrad = true;
+    return new CsrMatrix(new CsrPattern(rows, cols, indptr, indices), values);
+  }
+
+  /** A dense copy (differentiable: the gradient is the dense gradient read on the pattern). */
+  toDense(): Tensor {
+    const [rows, cols] = this.shape;
+    const { indptr, indices } = this.pattern.raw;
+    const out = allocate(this.dtype, rows * cols);
+    const v = this.values.data;
+    for (let i = 0; i < rows; i++) {
+      for (let p = indptr[i]!; p < indptr[i + 1]!; p++) out[i * cols + indices[p]!] = v[p]!;
+    }
+    const result = new Tensor(out, [rows, cols]);
+    // dvalues[p] = G[i, j] for p = (i, j)
+    return record('toDense', result, [this.values], (g) => {
+      const gv = allocate(g.dtype, this.nnz);
+      for (let i = 0; i < rows; i++) {
+        for (let p = indptr[i]!; p < indptr[i + 1]!; p++) gv[p] = g.data[i * cols + indices[p]!]!;
+      }
+      return [new Tensor(gv, [this.nnz])];
+    });
+  }
+
+  toString(): string {
+    return `CsrMatrix(shape=${shapeStr(this.shape)}, nnz=${this.nnz}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+/**
+ * Sorts coordinates into CSR order (counting sort by row, then by column within
+ * each row) and merges duplicates. slot[k] is where entry k lands.
+ */
+export function cooToCsrPattern(
+  rows: number,
+  cols: number,
+  rowIdx: ArrayLike<number>,
+  colIdx: ArrayLike<number>,
+): { pattern: CsrPattern; slot: Int32Array } {
+  const n = rowIdx.length;
+  // Pass 1: bucket by column (stable), pass 2: bucket by row (stable) => row-major, columns sorted.
+  const colCount = new Int32Array(cols + 1);
+  for (let k = 0; k < n; k++) colCount[colIdx[k]! + 1]++;
+  for (let j = 0; j < cols; j++) colCount[j + 1] += colCount[j]!;
+  const byCol = new Int32Array(n);
+  for (let k = 0; k < n; k++) byCol[colCount[colIdx[k]!]!++] = k;
+  const rowCount = new Int32Array(rows + 1);
+  for (let k = 0; k < n; k++) rowCount[rowIdx[k]! + 1]++;
+  for (let i = 0; i < rows; i++) rowCount[i + 1] += rowCount[i]!;
+  const order = new Int32Array(n);
+  const next = rowCount.slice(0, rows);
+  for (let t = 0; t < n; t++) {
+    const k = byCol[t]!;
+    order[next[rowIdx[k]!]!++] = k;
+  }
+  // Merge duplicates.
+  const slot = new Int32Array(n);
+  const indptr = new Int32Array(rows + 1);
+  const indicesTmp = new Int32Array(n);
+  let nnz = 0;
+  for (let i = 0; i < rows; i++) {
+    let last = -1;
+    for (let t = rowCount[i]!; t < rowCount[i + 1]!; t++) {
+      const k = order[t]!;
+      const j = colIdx[k]!;
+      if (j !== last) {
+        indicesTmp[nnz++] = j;
+        last = j;
+      }
+      slot[k] = nnz - 1;
+    }
+    indptr[i + 1] = nnz;
+  }
+  return { pattern: new CsrPattern(rows, cols, indptr, indicesTmp.slice(0, nnz)), slot };
+}

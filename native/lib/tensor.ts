@@ -1,0 +1,290 @@
+// Dense tensors: contiguous row-major storage of float64 (default) or float32.
+import type { FloatArray } from './addon.js';
+import { type GradFn, runBackward, setGradAdder } from './autograd.js';
+import { allocate, type Device, type DType, dtypeOfArray, isDType } from './dtype.js';
+import { describe, expected, fail, shapeStr } from './errors.js';
+import { type Generator, resolveGenerator } from './random.js';
+
+export type { DType, Device } from './dtype.js';
+
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+  /** Shape for flat input data; inferred from nested arrays otherwise. */
+  shape?: readonly number[];
+}
+
+export type NestedArray = number | readonly NestedArray[];
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly device: Device = 'cpu';
+  /**
+   * The storage (row-major, contiguous). Shared with views made by detach() and
+   * reshape(); writing to it behind autograd's back gives wrong gradients.
+   */
+  readonly data: FloatArray;
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  /** @internal Set by autograd.record(); null for leaves. */
+  gradFn: GradFn | null = null;
+
+  /** @internal Use tensor(), zeros(), … — this constructor does not copy or check. */
+  constructor(data: FloatArray, shape: readonly number[]) {
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtypeOfArray(data);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Whether this tensor was produced by an op (false for leaves). */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** A copy of the storage as a flat typed array. */
+  toArray(): FloatArray {
+    return this.data.slice();
+  }
+
+  /** Nested plain arrays (a number for a 0-D tensor). */
+  toList(): NestedArray {
+    const build = (dim: number, offset: number): NestedArray => {
+      if (dim === this.shape.length) return this.data[offset]!;
+      const n = this.shape[dim]!;
+      let stride = 1;
+      for (let d = dim + 1; d < this.shape.length; d++) stride *= this.shape[d]!;
+      const out: NestedArray[] = [];
+      for (let i = 0; i < n; i++) out.push(build(dim + 1, offset + i * stride));
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) fail('item', `expected a tensor with one element but it has shape ${shapeStr(this.shape)}`);
+    return this.data[0]!;
+  }
+
+  /**
+   * Reverse-mode differentiation from this tensor. Without an argument it must
+   * hold one element (the seed is 1); otherwise pass the gradient of the output.
+   */
+  backward(grad?: Tensor): void {
+    let seed: Tensor;
+    if (grad === undefined) {
+      if (this.size !== 1) {
+        fail('backward', `a seed gradient is needed for a non-scalar output of shape ${shapeStr(this.shape)} (call .sum() first or pass one)`);
+      }
+      seed = new Tensor(allocate(this.dtype, 1).fill(1), this.shape);
+    } else {
+      if (!(grad instanceof Tensor)) expected('backward', 'a Tensor', 'grad', grad);
+      if (shapeStr(grad.shape) !== shapeStr(this.shape) || grad.dtype !== this.dtype) {
+        fail('backward', `grad has shape ${shapeStr(grad.shape)} (${grad.dtype}) but the output has ${shapeStr(this.shape)} (${this.dtype})`);
+      }
+      seed = grad;
+    }
+    runBackward(this, seed);
+  }
+
+  /** The same storage, cut from the tape (requiresGrad false). */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** A copy of the storage, cut from the tape. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  /** Sets requiresGrad on a leaf and returns this (for chaining). */
+  requiresGrad_(flag = true): this {
+    if (!flag && this.gradFn) fail('requiresGrad_', 'cannot turn off requiresGrad on a tensor produced by an op; use detach()');
+    this.requiresGrad = flag;
+    return this;
+  }
+
+  /** Clears the accumulated gradient. */
+  zeroGrad(): void {
+    this.grad = null;
+  }
+
+  toString(): string {
+    return `Tensor(${JSON.stringify(this.toList())}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Factories
+
+function checkShape(op: string, shape: readonly number[]): number {
+  if (!Array.isArray(shape)) expected(op, 'an array of dimensions', 'shape', shape);
+  let size = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) fail(op, `shape ${describe(shape)} [${shape.join(', ')}] must hold non-negative integers`);
+    size *= d;
+  }
+  return size;
+}
+
+function dtypeOpt(op: string, dtype: unknown, fallback: DType): DType {
+  if (dtype === undefined) return fallback;
+  if (!isDType(dtype)) expected(op, "'float64' or 'float32'", 'dtype', dtype);
+  return dtype;
+}
+
+function finish(t: Tensor, opts?: TensorOptions): Tensor {
+  if (opts?.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function inferShape(op: string, data: NestedArray): number[] {
+  const shape: number[] = [];
+  let cur: NestedArray = data;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    if (cur.length === 0) break;
+    cur = cur[0]!;
+  }
+  if (!Array.isArray(data) && typeof data !== 'number') expected(op, 'a number, an array or a typed array', 'data', data);
+  return shape;
+}
+
+function flatten(op: string, data: NestedArray, shape: readonly number[], out: FloatArray): void {
+  let k = 0;
+  const walk = (v: NestedArray, dim: number): void => {
+    if (dim === shape.length) {
+      if (typeof v !== 'number') fail(op, `ragged or non-numeric nested array (found ${describe(v)} where a number belongs)`);
+      out[k++] = v;
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      fail(op, `ragged nested array: expected length ${shape[dim]} at depth ${dim} but received ${describe(v)}`);
+    }
+    for (const item of v) walk(item, dim + 1);
+  };
+  walk(data, 0);
+}
+
+/**
+ * A tensor from a number, nested arrays, or a (typed) flat array with
+ * `shape`. Typed arrays are copied; a Float32Array gives float32 unless
+ * `dtype` says otherwise.
+ */
+export function tensor(data: NestedArray | ArrayLike<number>, opts: TensorOptions = {}): Tensor {
+  const op = 'tensor';
+  if (opts === null || typeof opts !== 'object') expected(op, 'an options object', 'opts', opts);
+  if (ArrayBuffer.isView(data)) {
+    if (data instanceof DataView || data instanceof BigInt64Array || data instanceof BigUint64Array) {
+      expected(op, 'a numeric typed array', 'data', data);
+    }
+    const arr = data as unknown as ArrayLike<number>;
+    const dtype = dtypeOpt(op, opts.dtype, data instanceof Float32Array ? 'float32' : 'float64');
+    const shape = opts.shape ?? [arr.length];
+    const size = checkShape(op, shape);
+    if (size !== arr.length) fail(op, `shape ${shapeStr(shape)} needs ${size} values but data has ${arr.length}`);
+    const out = allocate(dtype, size);
+    out.set(arr);
+    return finish(new Tensor(out, shape), opts);
+  }
+  const dtype = dtypeOpt(op, opts.dtype, 'float64');
+  const nested = data as NestedArray;
+  const inferred = inferShape(op, nested);
+  if (opts.shape) {
+    const size = checkShape(op, opts.shape);
+    if (inferred.length > 1) fail(op, 'give either nested arrays or flat data with a shape, not both');
+    const flat = typeof nested === 'number' ? [nested] : (nested as readonly number[]);
+    if (flat.length !== size) fail(op, `shape ${shapeStr(opts.shape)} needs ${size} values but data has ${flat.length}`);
+    const out = allocate(dtype, size);
+    flatten(op, flat, [size], out);
+    return finish(new Tensor(out, opts.shape), opts);
+  }
+  const size = checkShape(op, inferred);
+  const out = allocate(dtype, size);
+  flatten(op, nested, inferred, out);
+  return finish(new Tensor(out, inferred), opts);
+}
+
+export function full(shape: readonly number[], value: number, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  const size = checkShape('full', shape);
+  const out = allocate(dtypeOpt('full', opts.dtype, 'float64'), size);
+  if (value !== 0) out.fill(value);
+  return finish(new Tensor(out, shape), opts);
+}
+
+export function zeros(shape: readonly number[], opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  return full(shape, 0, opts);
+}
+
+export function ones(shape: readonly number[], opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  return full(shape, 1, opts);
+}
+
+export function zerosLike(t: Tensor): Tensor {
+  return new Tensor(allocate(t.dtype, t.size), t.shape);
+}
+
+export function onesLike(t: Tensor): Tensor {
+  return new Tensor(allocate(t.dtype, t.size).fill(1), t.shape);
+}
+
+export function arange(n: number, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  const out = allocate(dtypeOpt('arange', opts.dtype, 'float64'), checkShape('arange', [n]));
+  for (let i = 0; i < n; i++) out[i] = i;
+  return finish(new Tensor(out, [n]), opts);
+}
+
+export interface RandomOptions extends Omit<TensorOptions, 'shape'> {
+  seed?: number;
+  generator?: Generator;
+}
+
+/** Standard normal entries (seeded: same seed, same numbers). */
+export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const size = checkShape('randn', shape);
+  const gen = resolveGenerator(opts);
+  const out = allocate(dtypeOpt('randn', opts.dtype, 'float64'), size);
+  for (let i = 0; i < size; i++) out[i] = gen.normal();
+  return finish(new Tensor(out, shape), opts);
+}
+
+/** Uniform entries in [low, high) (default [0, 1)). */
+export function rand(shape: readonly number[], opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
+  const size = checkShape('rand', shape);
+  const gen = resolveGenerator(opts);
+  const low = opts.low ?? 0;
+  const high = opts.high ?? 1;
+  const out = allocate(dtypeOpt('rand', opts.dtype, 'float64'), size);
+  for (let i = 0; i < size; i++) out[i] = low + (high - low) * gen.uniform();
+  return finish(new Tensor(out, shape), opts);
+}
+
+/** @internal A fresh tensor of the given shape and dtype (zero-filled). */
+export function emptyTensor(shape: readonly number[], dtype: DType): Tensor {
+  let size = 1;
+  for (const d of shape) size *= d;
+  return new Tensor(allocate(dtype, size), shape);
+}
+
+/** @internal Wraps existing storage without copying. */
+export function wrap(data: FloatArray, shape: readonly number[]): Tensor {
+  return new Tensor(data, shape);
+}
+
+// Gradient accumulation (used by the tape): out = a + b, same shape and dtype.
+setGradAdder((a, b) => {
+  const out = allocate(a.dtype, a.size);
+  const x = a.data;
+  const y = b.data;
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
+  return new Tensor(out, a.shape);
+});
