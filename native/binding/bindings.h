@@ -6,10 +6,23 @@
 namespace sad::binding {
 
 void register_spmv(Napi::Env env, Napi::Object exports);
-// (other ops register here)
+void register_spgemm(Napi::Env env, Napi::Object exports);
+void register_spadd(Napi::Env env, Napi::Object exports);
+void register_spdmm(Napi::Env env, Napi::Object exports);
+void register_sptrsv(Napi::Env env, Napi::Object exports);
+void register_spsolve(Napi::Env env, Napi::Object exports);
+void register_dense(Napi::Env env, Napi::Object exports);
+void register_structure(Napi::Env env, Napi::Object exports);
 
 inline void register_all(Napi::Env env, Napi::Object exports) {
   register_spmv(env, exports);
+  register_spgemm(env, exports);
+  register_spadd(env, exports);
+  register_spdmm(env, exports);
+  register_sptrsv(env, exports);
+  register_spsolve(env, exports);
+  register_dense(env, exports);
+  register_structure(env, exports);
 }
 
 }  // namespace sad::binding

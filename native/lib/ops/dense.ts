@@ -1,0 +1,2 @@
+// Dense ops the applications need. (Being written.)
+export {};

@@ -1,0 +1,2 @@
+// Structural sparse ops and generators. (Being written.)
+export {};

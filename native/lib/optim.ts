@@ -1,0 +1,2 @@
+// Optimizers. (Being written.)
+export {};
