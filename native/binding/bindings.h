@@ -13,6 +13,7 @@ void register_sptrsv(Napi::Env env, Napi::Object exports);
 void register_spsolve(Napi::Env env, Napi::Object exports);
 void register_dense(Napi::Env env, Napi::Object exports);
 void register_structure(Napi::Env env, Napi::Object exports);
+void register_mtx(Napi::Env env, Napi::Object exports);
 
 inline void register_all(Napi::Env env, Napi::Object exports) {
   register_spmv(env, exports);
@@ -23,6 +24,7 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_spsolve(env, exports);
   register_dense(env, exports);
   register_structure(env, exports);
+  register_mtx(env, exports);
 }
 
 }  // namespace sad::binding
