@@ -14,6 +14,7 @@ void register_spsolve(Napi::Env env, Napi::Object exports);
 void register_dense(Napi::Env env, Napi::Object exports);
 void register_structure(Napi::Env env, Napi::Object exports);
 void register_mtx(Napi::Env env, Napi::Object exports);
+void register_bench(Napi::Env env, Napi::Object exports);
 
 inline void register_all(Napi::Env env, Napi::Object exports) {
   register_spmv(env, exports);
@@ -25,6 +26,7 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_dense(env, exports);
   register_structure(env, exports);
   register_mtx(env, exports);
+  register_bench(env, exports);
 }
 
 }  // namespace sad::binding

@@ -1,7 +1,7 @@
 // SpMV: y = A x for a CsrMatrix A and a dense vector x.
 import { record } from '../autograd.js';
 import { addon } from '../addon.js';
-import { allocate } from '../dtype.js';
+import { uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, sameKind, tensorArg } from './check.js';
@@ -15,7 +15,7 @@ export function spmv(A: CsrMatrix, x: Tensor): Tensor {
   sameKind(op, ['A', A], ['x', x]);
 
   const { indptr, indices } = A.pattern.raw;
-  const y = allocate(A.dtype, A.rows);
+  const y = uninit(A.dtype, A.rows);
   addon().spmv(A.rows, A.cols, indptr, indices, A.values.data, x.data, y);
   const out = new Tensor(y, [A.rows]);
 
@@ -24,13 +24,13 @@ export function spmv(A: CsrMatrix, x: Tensor): Tensor {
     let dx: Tensor | null = null;
     if (needs[0]) {
       // dA = (v xᵀ) ⊙ mask(A)
-      const g = allocate(A.dtype, A.nnz);
+      const g = uninit(A.dtype, A.nnz);
       addon().maskedOuter(A.rows, indptr, indices, v.data, x.data, g);
       dA = new Tensor(g, [A.nnz]);
     }
     if (needs[1]) {
       // dx = Aᵀ v
-      const g = allocate(A.dtype, A.cols);
+      const g = uninit(A.dtype, A.cols);
       addon().spmvTranspose(A.rows, A.cols, indptr, indices, A.values.data, v.data, g);
       dx = new Tensor(g, [A.cols]);
     }

@@ -1,0 +1,256 @@
+// npm run bench:ops -- [--dtype float32,float64] [--threads 1,2] [--ops spmv,...]
+//                      [--sizes spmv=32768,...] [--sweep 12:20] [--no-sweep] [--no-scipy]
+//                      [--quick] [--out FILE.json]
+//
+// Times every engine op at the paper's sizes on the 1-D Poisson matrix, forward
+// and forward+backward, then sweeps N = 2^12 … 2^20 (time vs nnz), and puts
+// SciPy's forward times for the same matrices beside ours (same run, one thread).
+// Prints a table and writes one JSON record per measurement.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { buildInfo, CsrMatrix, getThreads, noGrad, setThreads, spmv, tensor, type DType } from '../../native/lib/index.js';
+import { addon } from '../../native/lib/addon.js';
+import { formatSeconds, measure, type MeasureOptions } from './measure.js';
+import { makeCase, OPS, type OpName, PAPER_SIZES, type Pass, poisson1d } from './ops-suite.js';
+
+export interface OpRecord {
+  lib: 'ours' | 'scipy';
+  op: string;
+  pass: Pass;
+  dtype: DType;
+  threads: number;
+  n: number;
+  nnz: number;
+  median_s: number;
+  min_s: number;
+  max_s: number;
+  mean_s: number;
+  stddev_s: number;
+  samples: number[];
+  kind: 'paper' | 'sweep' | 'overhead';
+}
+
+interface Args {
+  dtypes: DType[];
+  threads: number[];
+  ops: OpName[];
+  sizes: Record<OpName, number>;
+  sweep: [number, number] | null;
+  scipy: boolean;
+  out: string;
+  timing: MeasureOptions;
+}
+
+function parseArgs(argv: string[]): Args {
+  const hw = buildInfo().hardwareThreads;
+  const args: Args = {
+    dtypes: ['float32', 'float64'],
+    threads: [...new Set([1, hw])],
+    ops: [...OPS],
+    sizes: { ...PAPER_SIZES },
+    sweep: [12, 20],
+    scipy: true,
+    out: 'bench-results/ops.json',
+    timing: { sampleTime: 0.01, samples: 15, maxTime: 2 },
+  };
+  const value = (i: number): string => {
+    const v = argv[i + 1];
+    if (v === undefined) throw new Error(`bench:ops: ${argv[i]} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    switch (a) {
+      case '--dtype': args.dtypes = value(i).split(',') as DType[]; i++; break;
+      case '--threads': args.threads = value(i).split(',').map((t) => (t === 'all' ? hw : Number(t))); i++; break;
+      case '--ops': args.ops = value(i).split(',') as OpName[]; i++; break;
+      case '--sizes':
+        for (const kv of value(i).split(',')) {
+          const [k, v] = kv.split('=');
+          if (!OPS.includes(k as OpName) || !Number.isInteger(Number(v))) throw new Error(`bench:ops: bad --sizes entry ${kv}`);
+          args.sizes[k as OpName] = Number(v);
+        }
+        i++;
+        break;
+      case '--sweep': {
+        const [lo, hi] = value(i).split(':').map(Number);
+        args.sweep = [lo!, hi!];
+        i++;
+        break;
+      }
+      case '--no-sweep': args.sweep = null; break;
+      case '--no-scipy': args.scipy = false; break;
+      case '--quick': args.timing = { sampleTime: 0.005, samples: 7, maxTime: 0.5 }; args.sweep = [12, 18]; break;
+      case '--out': args.out = value(i); i++; break;
+      case '--help':
+        console.log('usage: npm run bench:ops -- [--dtype float32,float64] [--threads 1,2] [--ops spmv,spgemm,spdmm,spadd,sptrsv,spsolve] [--sizes op=N,...] [--sweep LO:HI | --no-sweep] [--no-scipy] [--quick] [--out FILE]');
+        process.exit(0);
+      default: throw new Error(`bench:ops: unknown option ${a} (try --help)`);
+    }
+  }
+  for (const d of args.dtypes) if (d !== 'float32' && d !== 'float64') throw new Error(`bench:ops: bad dtype ${d}`);
+  for (const o of args.ops) if (!OPS.includes(o)) throw new Error(`bench:ops: unknown op ${o} (ops: ${OPS.join(', ')})`);
+  for (const t of args.threads) if (!Number.isInteger(t) || t < 1) throw new Error(`bench:ops: bad thread count ${t}`);
+  return args;
+}
+
+function record(lib: 'ours', op: string, pass: Pass, dtype: DType, threads: number, n: number, nnz: number, kind: OpRecord['kind'], fn: () => void, timing: MeasureOptions): OpRecord {
+  const s = measure(fn, timing);
+  return { lib, op, pass, dtype, threads, n, nnz, median_s: s.median_s, min_s: s.min_s, max_s: s.max_s, mean_s: s.mean_s, stddev_s: s.stddev_s, samples: s.samples, kind };
+}
+
+/** Single-core streaming read bandwidth (bytes/s), over a 512 MiB array. */
+function readBandwidth(): number {
+  const a = new Float64Array(64 * 1024 * 1024).fill(1);
+  const streamReadSum = addon().streamReadSum as (a: Float64Array, reps: number) => number;
+  streamReadSum(a, 1);
+  const best = measure(() => void streamReadSum(a, 1), { sampleTime: 0.05, samples: 7, warmupTime: 0.05, maxTime: 5 });
+  return a.byteLength / best.min_s;
+}
+
+function runScipy(cases: { op: string; n: number; dtype: DType }[], timing: MeasureOptions): { records: OpRecord[]; note: string } {
+  const python = process.env.SPARSE_AD_PYTHON ?? '/usr/bin/python3';
+  const script = resolve(dirname(new URL(import.meta.url).pathname), 'scipy_ops.py');
+  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const res = spawnSync(python, [script], { input: JSON.stringify({ cases, sampleTime: timing.sampleTime, samples: timing.samples }), env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (res.error) return { records: [], note: `SciPy column absent: could not run ${python} (${res.error.message})` };
+  if (res.status !== 0) return { records: [], note: `SciPy column absent: ${python} failed: ${res.stderr.trim().split('\n').slice(-1)[0]}` };
+  const records = (JSON.parse(res.stdout) as OpRecord[]).map((r) => ({ ...r, kind: 'paper' as const }));
+  return { records, note: `SciPy ${(records[0] as unknown as { version?: string })?.version ?? ''} via ${python}, one thread` };
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const info = buildInfo();
+  const records: OpRecord[] = [];
+  const progress = (msg: string): void => void process.stderr.write(`\r\x1b[K${msg}`);
+  console.log(`# bench:ops — ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, BLAS ${info.blas}, KLU ${info.klu}, CUDA build ${info.cuda}`);
+
+  // Paper sizes.
+  for (const threads of args.threads) {
+    setThreads(threads);
+    for (const dtype of args.dtypes) {
+      for (const op of args.ops) {
+        const n = args.sizes[op];
+        const c = makeCase(op, n, dtype);
+        for (const pass of ['forward', 'forward+backward'] as Pass[]) {
+          progress(`paper sizes: ${op} ${pass} ${dtype} ${threads} thread(s) N=${n}`);
+          records.push(record('ours', op, pass, dtype, threads, n, c.nnz, 'paper', c.run(pass), args.timing));
+        }
+      }
+    }
+  }
+
+  // Call overhead on tiny inputs.
+  setThreads(1);
+  {
+    const A = CsrMatrix.fromCoo([0], [0], [2], [1, 1]);
+    const x = tensor([3]);
+    records.push(record('ours', 'spmv', 'forward', 'float64', 1, 1, 1, 'overhead', () => void noGrad(() => spmv(A, x)), args.timing));
+  }
+
+  // Sweep: time vs nnz.
+  if (args.sweep) {
+    for (const threads of args.threads) {
+      setThreads(threads);
+      for (const dtype of args.dtypes) {
+        for (const op of args.ops) {
+          for (let e = args.sweep[0]; e <= args.sweep[1]; e++) {
+            const n = 2 ** e;
+            const c = makeCase(op, n, dtype);
+            for (const pass of ['forward', 'forward+backward'] as Pass[]) {
+              progress(`sweep: ${op} ${pass} ${dtype} ${threads} thread(s) N=2^${e}`);
+              records.push(record('ours', op, pass, dtype, threads, n, c.nnz, 'sweep', c.run(pass), args.timing));
+            }
+          }
+        }
+      }
+    }
+  }
+  progress('');
+
+  // SciPy side by side (forward, one thread, paper sizes).
+  let scipyNote = 'SciPy column not requested (--no-scipy)';
+  if (args.scipy) {
+    progress('SciPy…');
+    const cases = args.dtypes.flatMap((dtype) => args.ops.map((op) => ({ op, n: args.sizes[op], dtype })));
+    const res = runScipy(cases, args.timing);
+    records.push(...res.records);
+    scipyNote = res.note;
+    progress('');
+  }
+  setThreads(0);
+
+  // Table: paper sizes.
+  const find = (lib: string, op: string, pass: Pass, dtype: DType, threads: number, n: number, kind: OpRecord['kind']): OpRecord | undefined =>
+    records.find((r) => r.lib === lib && r.op === op && r.pass === pass && r.dtype === dtype && r.threads === threads && r.n === n && r.kind === kind);
+  console.log(`\n## Paper sizes (medians per call; ${scipyNote})\n`);
+  console.log('| op | N | dtype | threads | ours fwd | ours fwd+bwd | bwd ratio | SciPy fwd | ours/SciPy |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const threads of args.threads) {
+    for (const dtype of args.dtypes) {
+      for (const op of args.ops) {
+        const n = args.sizes[op];
+        const f = find('ours', op, 'forward', dtype, threads, n, 'paper');
+        const fb = find('ours', op, 'forward+backward', dtype, threads, n, 'paper');
+        const s = threads === 1 ? find('scipy', op, 'forward', dtype, 1, n, 'paper') : undefined;
+        console.log(`| ${op} | ${n} | ${dtype} | ${threads} | ${formatSeconds(f?.median_s ?? NaN)} | ${formatSeconds(fb?.median_s ?? NaN)} | ${f && fb ? (fb.median_s / f.median_s).toFixed(2) : '—'} | ${s ? formatSeconds(s.median_s) : '—'} | ${f && s ? (f.median_s / s.median_s).toFixed(2) : '—'} |`);
+      }
+    }
+  }
+  const ov = records.find((r) => r.kind === 'overhead');
+  if (ov) console.log(`\nTypeScript → native overhead: spmv on a 1×1 matrix, forward, ${formatSeconds(ov.median_s)} per call`);
+
+  // SpMV bandwidth at N = 2^20, float64, 1 thread.
+  if (args.sweep && args.sweep[1] >= 20 && args.ops.includes('spmv') && args.dtypes.includes('float64') && args.threads.includes(1)) {
+    const n = 2 ** 20;
+    const r = find('ours', 'spmv', 'forward', 'float64', 1, n, 'sweep');
+    if (r) {
+      const bw = readBandwidth();
+      const bytes = r.nnz * 12 + n * 20;
+      const achieved = bytes / r.median_s;
+      console.log(`SpMV N=2^20 float64, 1 thread: ${formatSeconds(r.median_s)}, ${(achieved / 1e9).toFixed(1)} GB/s of ${(bw / 1e9).toFixed(1)} GB/s single-core streaming read (${((100 * achieved) / bw).toFixed(0)}%)`);
+    }
+  }
+  // Thread scaling at N = 2^20.
+  if (args.sweep && args.sweep[1] >= 20 && args.threads.length > 1) {
+    const tmax = Math.max(...args.threads);
+    for (const op of ['spmv', 'spdmm'] as OpName[]) {
+      for (const dtype of args.dtypes) {
+        const one = find('ours', op, 'forward', dtype, 1, 2 ** 20, 'sweep');
+        const many = find('ours', op, 'forward', dtype, tmax, 2 ** 20, 'sweep');
+        if (one && many) console.log(`${op} N=2^20 ${dtype}: ${tmax} threads ${(one.median_s / many.median_s).toFixed(2)}× faster than 1 (${formatSeconds(one.median_s)} → ${formatSeconds(many.median_s)})`);
+      }
+    }
+  }
+  // Sweep slopes (log-log, time vs nnz).
+  if (args.sweep) {
+    console.log('\n## Sweep: log-log slope of time vs nnz (1 thread)\n');
+    console.log('| op | dtype | pass | slope | time at smallest N | time at largest N |');
+    console.log('|---|---|---|---|---|---|');
+    for (const op of args.ops) {
+      for (const dtype of args.dtypes) {
+        for (const pass of ['forward', 'forward+backward'] as Pass[]) {
+          const pts = records.filter((r) => r.kind === 'sweep' && r.op === op && r.dtype === dtype && r.pass === pass && r.threads === (args.threads[0] ?? 1));
+          if (pts.length < 2) continue;
+          const xs = pts.map((p) => Math.log(p.nnz));
+          const ys = pts.map((p) => Math.log(p.median_s));
+          const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+          const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+          let sxy = 0;
+          let sxx = 0;
+          xs.forEach((x, i) => { sxy += (x - mx) * (ys[i]! - my); sxx += (x - mx) ** 2; });
+          console.log(`| ${op} | ${dtype} | ${pass} | ${(sxy / sxx).toFixed(2)} | ${formatSeconds(pts[0]!.median_s)} | ${formatSeconds(pts[pts.length - 1]!.median_s)} |`);
+        }
+      }
+    }
+  }
+
+  mkdirSync(dirname(resolve(args.out)), { recursive: true });
+  writeFileSync(args.out, JSON.stringify({ schemaVersion: 1, machine: { cpu: cpus()[0]?.model, cores: cpus().length, memory: totalmem(), node: process.version, build: info, threadsAtEnd: getThreads() }, records }, null, 1));
+  console.log(`\nwrote ${records.length} records to ${args.out}`);
+}
+
+main();

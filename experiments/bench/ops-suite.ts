@@ -1,0 +1,114 @@
+// The engine's ops on the 1-D Poisson matrix (2 on the diagonal, −1 off), as
+// the paper's Table 2 times them: each op's forward, and forward+backward.
+import {
+  CsrMatrix, type DType, Tensor, noGrad, randn, spadd, spdmm, spgemm, spmv, spsolve, sptrsv, tensor,
+} from '../../native/lib/index.js';
+
+export const OPS = ['spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve'] as const;
+export type OpName = (typeof OPS)[number];
+export type Pass = 'forward' | 'forward+backward';
+
+/** The paper's sizes (Table 2). */
+export const PAPER_SIZES: Record<OpName, number> = {
+  spmv: 32768, spgemm: 16384, spdmm: 16384, spadd: 32768, sptrsv: 32768, spsolve: 32768,
+};
+
+/** Columns of the dense operand of SpDMM. */
+export const SPDMM_COLS = 32;
+
+/** 1-D Poisson: 2 on the diagonal, −1 on the first off-diagonals (built here, independent of the generators). */
+export function poisson1d(n: number, dtype: DType, part: 'full' | 'lower' = 'full'): CsrMatrix {
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const vals: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i > 0) { rows.push(i); cols.push(i - 1); vals.push(-1); }
+    rows.push(i); cols.push(i); vals.push(2);
+    if (part === 'full' && i + 1 < n) { rows.push(i); cols.push(i + 1); vals.push(-1); }
+  }
+  return CsrMatrix.fromCoo(rows, cols, vals, [n, n], { dtype });
+}
+
+export interface OpCase {
+  /** Nonzeros of the sparse operand. */
+  nnz: number;
+  run(pass: Pass): () => void;
+}
+
+function leaf(A: CsrMatrix): CsrMatrix {
+  return A.withValues(A.values.detach(), { requiresGrad: true });
+}
+
+function seedLike(t: Tensor): Tensor {
+  return tensor(new (t.dtype === 'float64' ? Float64Array : Float32Array)(t.size).fill(1), { shape: t.shape });
+}
+
+/** Builds the inputs of one op at size n, and returns closures that run one call. */
+export function makeCase(op: OpName, n: number, dtype: DType): OpCase {
+  const A = op === 'sptrsv' ? poisson1d(n, dtype, 'lower') : poisson1d(n, dtype);
+  const x = randn([n], { dtype, seed: 1 });
+  const Ag = leaf(A);
+  const xg = x.detach().requiresGrad_();
+  const clear = (): void => {
+    Ag.values.grad = null;
+    xg.grad = null;
+  };
+  switch (op) {
+    case 'spmv': {
+      const seed = seedLike(x);
+      return {
+        nnz: A.nnz,
+        run: (pass) => (pass === 'forward' ? () => void noGrad(() => spmv(A, x)) : () => { clear(); spmv(Ag, xg).backward(seed); }),
+      };
+    }
+    case 'sptrsv': {
+      const seed = seedLike(x);
+      return {
+        nnz: A.nnz,
+        run: (pass) => (pass === 'forward'
+          ? () => void noGrad(() => sptrsv(A, x, { lower: true }))
+          : () => { clear(); sptrsv(Ag, xg, { lower: true }).backward(seed); }),
+      };
+    }
+    case 'spsolve': {
+      const seed = seedLike(x);
+      return {
+        nnz: A.nnz,
+        run: (pass) => (pass === 'forward' ? () => void noGrad(() => spsolve(A, x)) : () => { clear(); spsolve(Ag, xg).backward(seed); }),
+      };
+    }
+    case 'spdmm': {
+      const D = randn([n, SPDMM_COLS], { dtype, seed: 2 });
+      const Dg = D.detach().requiresGrad_();
+      const seed = seedLike(D);
+      return {
+        nnz: A.nnz,
+        run: (pass) => (pass === 'forward'
+          ? () => void noGrad(() => spdmm(A, D))
+          : () => { clear(); Dg.grad = null; spdmm(Ag, Dg).backward(seed); }),
+      };
+    }
+    case 'spgemm': {
+      const Bg = leaf(A);
+      const C = noGrad(() => spgemm(A, A));
+      const seed = seedLike(C.values);
+      return {
+        nnz: A.nnz,
+        run: (pass) => (pass === 'forward'
+          ? () => void noGrad(() => spgemm(A, A))
+          : () => { clear(); Bg.values.grad = null; spgemm(Ag, Bg).values.backward(seed); }),
+      };
+    }
+    case 'spadd': {
+      const Bg = leaf(A);
+      const C = noGrad(() => spadd(A, A, { alpha: 2, beta: -0.5 }));
+      const seed = seedLike(C.values);
+      return {
+        nnz: A.nnz,
+        run: (pass) => (pass === 'forward'
+          ? () => void noGrad(() => spadd(A, A, { alpha: 2, beta: -0.5 }))
+          : () => { clear(); Bg.values.grad = null; spadd(Ag, Bg, { alpha: 2, beta: -0.5 }).values.backward(seed); }),
+      };
+    }
+  }
+}
