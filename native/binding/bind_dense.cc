@@ -1,12 +1,49 @@
 // Bindings for the dense kernels (see native/core/dense.h).
+// gemm(transA, transB, m, n, k, A, B, C)          C = op(A) op(B)   (OpenBLAS when built in)
+// gemmBuiltin(transA, transB, m, n, k, A, B, C)   the same with the engine's own loops
+// gemmBackend()                                   "openblas" | "builtin"
 #include "bindings.h"
+#include "dense.h"
 #include "util.h"
 
 namespace sad::binding {
+namespace {
+
+template <bool kBuiltin>
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = kBuiltin ? "gemmBuiltin" : "gemm";
+  const bool ta = bool_arg(info[0]);
+  const bool tb = bool_arg(info[1]);
+  const int64_t m = int_arg(env, info[2], op, "m");
+  const int64_t n = int_arg(env, info[3], op, "n");
+  const int64_t k = int_arg(env, info[4], op, "k");
+  by_dtype(env, info[5], op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* A = array_arg<T>(env, info[5], m * k, op, "A");
+    const T* B = array_arg<T>(env, info[6], k * n, op, "B");
+    T* C = array_arg<T>(env, info[7], m * n, op, "C");
+    guarded(env, [&] {
+      if (kBuiltin) gemm_builtin_cpu<T>(pool_of(env), ta, tb, m, n, k, A, B, C);
+      else gemm_cpu<T>(pool_of(env), ta, tb, m, n, k, A, B, C);
+      return 0;
+    });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+Napi::Value GemmBackend(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), gemm_backend());
+}
+
+}  // namespace
 
 void register_dense(Napi::Env env, Napi::Object exports) {
-  (void)env;
-  (void)exports;
+  gemm_init();
+  exports.Set("gemm", Napi::Function::New(env, Gemm<false>));
+  exports.Set("gemmBuiltin", Napi::Function::New(env, Gemm<true>));
+  exports.Set("gemmBackend", Napi::Function::New(env, GemmBackend));
 }
 
 }  // namespace sad::binding
