@@ -4,6 +4,15 @@ import { type GradFn, runBackward, setGradAdder } from './autograd.js';
 import { allocate, type Device, type DType, dtypeOfArray, isDType } from './dtype.js';
 import { describe, expected, fail, shapeStr } from './errors.js';
 import { type Generator, resolveGenerator } from './random.js';
+// The op methods below call the ops (import cycle: used inside methods only).
+import type { CsrMatrix } from './csr.js';
+import { add, clamp, div, mul, neg, pow, sub } from './ops/elementwise.js';
+import { matmul } from './ops/matmul.js';
+import { logSoftmax, softmax } from './ops/nn.js';
+import { type Axis, dot, mean, norm, sum } from './ops/reduce.js';
+import { cast, denseTranspose, reshape } from './ops/shape.js';
+import { abs, cos, exp, log, relu, sigmoid, sin, sqrt, tanh } from './ops/unary.js';
+import { buildInfo } from './threads.js';
 
 export type { DType, Device } from './dtype.js';
 
@@ -116,6 +125,103 @@ export class Tensor {
   /** Clears the accumulated gradient. */
   zeroGrad(): void {
     this.grad = null;
+  }
+
+  // Ops as methods (each is the op of the same name in ops/; all differentiable).
+
+  add(other: Tensor | number): Tensor {
+    return add(this, other);
+  }
+  sub(other: Tensor | number): Tensor {
+    return sub(this, other);
+  }
+  mul(other: Tensor | number): Tensor {
+    return mul(this, other);
+  }
+  div(other: Tensor | number): Tensor {
+    return div(this, other);
+  }
+  pow(exponent: Tensor | number): Tensor {
+    return pow(this, exponent);
+  }
+  neg(): Tensor {
+    return neg(this);
+  }
+  exp(): Tensor {
+    return exp(this);
+  }
+  log(): Tensor {
+    return log(this);
+  }
+  sqrt(): Tensor {
+    return sqrt(this);
+  }
+  abs(): Tensor {
+    return abs(this);
+  }
+  sin(): Tensor {
+    return sin(this);
+  }
+  cos(): Tensor {
+    return cos(this);
+  }
+  tanh(): Tensor {
+    return tanh(this);
+  }
+  relu(): Tensor {
+    return relu(this);
+  }
+  sigmoid(): Tensor {
+    return sigmoid(this);
+  }
+  clamp(min?: number | null, max?: number | null): Tensor {
+    return clamp(this, min, max);
+  }
+  /** Σ over all entries (0-D) or over `axis`. */
+  sum(axis?: Axis, keepdims = false): Tensor {
+    return sum(this, axis, keepdims);
+  }
+  mean(axis?: Axis, keepdims = false): Tensor {
+    return mean(this, axis, keepdims);
+  }
+  dot(other: Tensor): Tensor {
+    return dot(this, other);
+  }
+  /** The 2-norm of all entries (0-D). */
+  norm(): Tensor {
+    return norm(this);
+  }
+  logSoftmax(): Tensor {
+    return logSoftmax(this);
+  }
+  softmax(): Tensor {
+    return softmax(this);
+  }
+  /** this · other: dense GEMM, or dense × CsrMatrix (see ops/matmul.ts). */
+  matmul(other: Tensor | CsrMatrix): Tensor {
+    return matmul(this, other) as Tensor; // dense × anything is dense
+  }
+  /** The same storage under another shape (one dimension may be −1). */
+  reshape(shape: readonly number[]): Tensor {
+    return reshape(this, shape);
+  }
+  /** The transpose of a 2-D tensor (a copy). */
+  transpose(): Tensor {
+    return denseTranspose(this);
+  }
+  get T(): Tensor {
+    return denseTranspose(this);
+  }
+
+  /**
+   * A cast to another dtype (differentiable; this tensor itself when the dtype
+   * already matches), or a move to a device: 'cpu' returns this tensor; 'cuda'
+   * is not available yet.
+   */
+  to(target: DType | Device): Tensor {
+    if (target === 'cpu') return this;
+    if (target === 'cuda') fail('to', buildInfo().cuda ? 'CUDA tensors are not implemented yet' : 'built without CUDA');
+    return cast(this, target);
   }
 
   toString(): string {

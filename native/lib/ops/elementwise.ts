@@ -1,0 +1,237 @@
+// Elementwise binary ops with NumPy-style broadcasting: add, sub, mul, div, pow,
+// maximum, minimum; and neg, where, clamp. Numbers stand for constants of the
+// other operand's dtype. The VJP of each input is summed over the axes it was
+// broadcast along (reduceTo).
+import type { FloatArray } from '../addon.js';
+import { record } from '../autograd.js';
+import { allocate, uninit } from '../dtype.js';
+import { describe, expected, fail } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { binaryOperands, broadcastShapes, denseArg, type IndexMap, indexMap, type Operand, reduceTo, sizeOf } from './broadcast.js';
+
+type Fn2 = (x: number, y: number) => number;
+
+interface Binary {
+  x: Tensor;
+  y: Tensor;
+  xConst: boolean;
+  yConst: boolean;
+  shape: number[];
+  mx: IndexMap;
+  my: IndexMap;
+  out: Tensor;
+}
+
+/** out[i] = f(x[mx(i)], y[my(i)]) over the broadcast shape. */
+function forward(op: string, a: unknown, b: unknown, f: Fn2): Binary {
+  const { x, y, xConst, yConst } = binaryOperands(op, a, b);
+  const shape = broadcastShapes(op, [x.shape, y.shape], ['a', 'b']);
+  const n = sizeOf(shape);
+  const mx = indexMap(x.shape, shape);
+  const my = indexMap(y.shape, shape);
+  const o = uninit(x.dtype, n);
+  const xd = x.data;
+  const yd = y.data;
+  if (mx === 'same' && my === 'same') {
+    for (let i = 0; i < n; i++) o[i] = f(xd[i]!, yd[i]!);
+  } else if (mx === 'same' && my === 'scalar') {
+    const s = yd[0]!;
+    for (let i = 0; i < n; i++) o[i] = f(xd[i]!, s);
+  } else if (mx === 'scalar' && my === 'same') {
+    const s = xd[0]!;
+    for (let i = 0; i < n; i++) o[i] = f(s, yd[i]!);
+  } else {
+    const ix = at(mx);
+    const iy = at(my);
+    for (let i = 0; i < n; i++) o[i] = f(xd[ix(i)]!, yd[iy(i)]!);
+  }
+  return { x, y, xConst, yConst, shape, mx, my, out: new Tensor(o, shape) };
+}
+
+function at(m: IndexMap): (i: number) => number {
+  if (m === 'same') return (i) => i;
+  if (m === 'scalar') return () => 0;
+  return (i) => m[i]!;
+}
+
+/**
+ * Records the VJP of a binary op. `gx(g, x, y, o)` / `gy(...)` give the
+ * per-position gradient (before reduction over broadcast axes).
+ */
+function recordBinary(op: string, r: Binary, gx: ((g: number, x: number, y: number, o: number) => number) | null, gy: ((g: number, x: number, y: number, o: number) => number) | null): Tensor {
+  const { x, y, mx, my, out } = r;
+  return record(op, out, [r.xConst ? null : x, r.yConst ? null : y], (g, needs) => {
+    const n = out.size;
+    const ix = at(mx);
+    const iy = at(my);
+    const local = (fn: (g: number, x: number, y: number, o: number) => number): FloatArray => {
+      const d = uninit(out.dtype, n);
+      const gd = g.data;
+      const xd = x.data;
+      const yd = y.data;
+      const od = out.data;
+      for (let i = 0; i < n; i++) d[i] = fn(gd[i]!, xd[ix(i)]!, yd[iy(i)]!, od[i]!);
+      return d;
+    };
+    const dx = needs[0] ? (gx === null ? reduceTo(g.data, mx, x.shape, x.dtype) : reduceTo(local(gx), mx, x.shape, x.dtype)) : null;
+    const dy = needs[1] ? (gy === null ? reduceTo(g.data, my, y.shape, y.dtype) : reduceTo(local(gy), my, y.shape, y.dtype)) : null;
+    return [dx, dy];
+  });
+}
+
+/** a + b (broadcasting; either may be a number). */
+export function add(a: Operand, b: Operand): Tensor {
+  const r = forward('add', a, b, (x, y) => x + y);
+  // da = g, db = g (each summed over its broadcast axes)
+  return recordBinary('add', r, null, null);
+}
+
+/** a − b (broadcasting; either may be a number). */
+export function sub(a: Operand, b: Operand): Tensor {
+  const r = forward('sub', a, b, (x, y) => x - y);
+  // da = g, db = −g
+  return recordBinary('sub', r, null, (g) => -g);
+}
+
+/** a ⊙ b (broadcasting; either may be a number). */
+export function mul(a: Operand, b: Operand): Tensor {
+  const r = forward('mul', a, b, (x, y) => x * y);
+  // da = g ⊙ b, db = g ⊙ a
+  return recordBinary('mul', r, (g, _x, y) => g * y, (g, x) => g * x);
+}
+
+/** a / b (broadcasting; either may be a number). */
+export function div(a: Operand, b: Operand): Tensor {
+  const r = forward('div', a, b, (x, y) => x / y);
+  // da = g / b, db = −g a / b²
+  return recordBinary('div', r, (g, _x, y) => g / y, (g, x, y) => (-g * x) / (y * y));
+}
+
+/**
+ * a ** b (broadcasting; usually b is a number). As PyTorch: with a constant
+ * exponent 0 the gradient is 0 everywhere; the gradient w.r.t. a tensor
+ * exponent is g·aᵇ·log a, taken as 0 where a = 0 and b ≥ 0.
+ */
+export function pow(a: Operand, b: Operand): Tensor {
+  const r = forward('pow', a, b, (x, y) => Math.pow(x, y));
+  return recordBinary(
+    'pow',
+    r,
+    // da = g b a^(b−1)
+    (g, x, y) => (y === 0 ? 0 : g * y * Math.pow(x, y - 1)),
+    // db = g a^b log a
+    (g, x, y, o) => (x === 0 && y >= 0 ? 0 : g * o * Math.log(x)),
+  );
+}
+
+/** The elementwise larger of a and b; at ties the gradient is split evenly (as PyTorch). */
+export function maximum(a: Operand, b: Operand): Tensor {
+  const r = forward('maximum', a, b, (x, y) => (x !== x || y !== y ? NaN : x > y ? x : y));
+  // da = g [a > b] + g/2 [a = b], db = g [b > a] + g/2 [a = b]
+  return recordBinary('maximum', r, (g, x, y) => (x > y ? g : x === y ? g / 2 : 0), (g, x, y) => (y > x ? g : x === y ? g / 2 : 0));
+}
+
+/** The elementwise smaller of a and b; at ties the gradient is split evenly (as PyTorch). */
+export function minimum(a: Operand, b: Operand): Tensor {
+  const r = forward('minimum', a, b, (x, y) => (x !== x || y !== y ? NaN : x < y ? x : y));
+  // da = g [a < b] + g/2 [a = b], db = g [b < a] + g/2 [a = b]
+  return recordBinary('minimum', r, (g, x, y) => (x < y ? g : x === y ? g / 2 : 0), (g, x, y) => (y < x ? g : x === y ? g / 2 : 0));
+}
+
+/** −x. */
+export function neg(x: Tensor): Tensor {
+  denseArg('neg', 'x', x);
+  const o = allocate(x.dtype, x.size);
+  const xd = x.data;
+  for (let i = 0; i < o.length; i++) o[i] = -xd[i]!;
+  // dx = −g
+  return record('neg', new Tensor(o, x.shape), [x], (g) => {
+    const d = allocate(g.dtype, g.size);
+    for (let i = 0; i < d.length; i++) d[i] = -g.data[i]!;
+    return [new Tensor(d, x.shape)];
+  });
+}
+
+/**
+ * Clamps x to [min, max] (either bound may be omitted). The gradient is g where
+ * min ≤ x ≤ max and 0 outside (and at NaN entries), as PyTorch's clamp.
+ */
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  const op = 'clamp';
+  denseArg(op, 'x', x);
+  if (min !== undefined && min !== null && typeof min !== 'number') expected(op, 'a number or undefined', 'min', min);
+  if (max !== undefined && max !== null && typeof max !== 'number') expected(op, 'a number or undefined', 'max', max);
+  const lo = typeof min === 'number' ? min : -Infinity;
+  const hi = typeof max === 'number' ? max : Infinity;
+  if (Number.isNaN(lo) || Number.isNaN(hi)) fail(op, `bounds must not be NaN (min ${String(min)}, max ${String(max)})`);
+  const xd = x.data;
+  const o = allocate(x.dtype, x.size);
+  for (let i = 0; i < o.length; i++) {
+    const v = xd[i]!;
+    o[i] = v < lo ? lo : v > hi ? hi : v;
+  }
+  // dx = g [min ≤ x ≤ max]
+  return record(op, new Tensor(o, x.shape), [x], (g) => {
+    const d = allocate(g.dtype, g.size);
+    for (let i = 0; i < d.length; i++) {
+      const v = xd[i]!;
+      d[i] = v >= lo && v <= hi ? g.data[i]! : 0;
+    }
+    return [new Tensor(d, x.shape)];
+  });
+}
+
+/**
+ * where(cond, a, b): a where cond holds, b elsewhere, broadcasting cond, a and b
+ * together. cond is a Tensor (nonzero = true, broadcast by its shape), or a
+ * boolean[] / Uint8Array: with as many entries as the result, read in the
+ * result's order; otherwise as a 1-D mask broadcast along the last axis.
+ */
+export function where(cond: Tensor | readonly boolean[] | Uint8Array, a: Operand, b: Operand): Tensor {
+  const op = 'where';
+  const { x, y, xConst, yConst } = binaryOperands(op, a, b);
+  let c: Uint8Array;
+  let cShape: readonly number[];
+  if (cond instanceof Tensor) {
+    if (cond.device !== 'cpu') fail(op, `cond is on ${cond.device}; this op runs on cpu tensors only`);
+    c = new Uint8Array(cond.size);
+    for (let i = 0; i < c.length; i++) c[i] = cond.data[i] !== 0 ? 1 : 0;
+    cShape = cond.shape;
+  } else if (cond instanceof Uint8Array || Array.isArray(cond)) {
+    const src = cond as ArrayLike<unknown>;
+    c = new Uint8Array(src.length);
+    for (let i = 0; i < src.length; i++) {
+      const v = src[i];
+      if (typeof v !== 'boolean' && typeof v !== 'number') fail(op, `cond[${i}] is ${describe(v)}; expected booleans`);
+      c[i] = v ? 1 : 0;
+    }
+    const abShape = broadcastShapes(op, [x.shape, y.shape], ['a', 'b']);
+    cShape = c.length === sizeOf(abShape) ? abShape : [c.length];
+  } else {
+    expected(op, 'a Tensor, boolean[] or Uint8Array', 'cond', cond);
+  }
+  const shape = broadcastShapes(op, [cShape, x.shape, y.shape], ['cond', 'a', 'b']);
+  const n = sizeOf(shape);
+  const ic = at(indexMap(cShape, shape));
+  const mx = indexMap(x.shape, shape);
+  const my = indexMap(y.shape, shape);
+  const ix = at(mx);
+  const iy = at(my);
+  const mask = new Uint8Array(n);
+  const o = allocate(x.dtype, n);
+  for (let i = 0; i < n; i++) {
+    const t = c[ic(i)]!;
+    mask[i] = t;
+    o[i] = t ? x.data[ix(i)]! : y.data[iy(i)]!;
+  }
+  const out = new Tensor(o, shape);
+  return record(op, out, [xConst ? null : x, yConst ? null : y], (g, needs) => {
+    const pick = (want: number): FloatArray => {
+      const d = allocate(g.dtype, n);
+      for (let i = 0; i < n; i++) d[i] = mask[i] === want ? g.data[i]! : 0;
+      return d;
+    };
+    // da = g [cond], db = g [¬cond] (each summed over its broadcast axes)
+    return [needs[0] ? reduceTo(pick(1), mx, x.shape, x.dtype) : null, needs[1] ? reduceTo(pick(0), my, y.shape, y.dtype) : null];
+  });
+}

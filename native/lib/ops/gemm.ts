@@ -1,0 +1,52 @@
+// Dense matmul through the native GEMM (OpenBLAS when built in): 2-D × 2-D,
+// 2-D × 1-D, 1-D × 2-D and 1-D × 1-D (a dot product), as torch.matmul.
+import type { FloatArray } from '../addon.js';
+import { kernel } from '../addon.js';
+import { record } from '../autograd.js';
+import { uninit } from '../dtype.js';
+import { fail, shapeStr } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { denseArg } from './broadcast.js';
+import { sameKind } from './check.js';
+import { dot } from './reduce.js';
+
+/** C[m, n] = op(A) op(B), row-major; A is [m, k] (or [k, m] when transA), B is [k, n] (or [n, k]). */
+type Gemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, A: FloatArray, B: FloatArray, C: FloatArray) => void;
+
+export function denseMatmul(a: Tensor, b: Tensor): Tensor {
+  const op = 'matmul';
+  denseArg(op, 'a', a);
+  denseArg(op, 'b', b);
+  if (a.ndim < 1 || a.ndim > 2 || b.ndim < 1 || b.ndim > 2) {
+    fail(op, `expected 1-D or 2-D tensors but a has shape ${shapeStr(a.shape)} and b has shape ${shapeStr(b.shape)}`);
+  }
+  sameKind(op, ['a', a], ['b', b]);
+  // A 1-D a is a row [1, k]; a 1-D b is a column [k, 1]; those axes are dropped from the result.
+  const [m, k] = a.ndim === 2 ? (a.shape as [number, number]) : [1, a.shape[0]!];
+  const [kb, n] = b.ndim === 2 ? (b.shape as [number, number]) : [b.shape[0]!, 1];
+  if (k !== kb) {
+    fail(op, `a has shape ${shapeStr(a.shape)} but b has shape ${shapeStr(b.shape)}: the inner dimensions (${k} and ${kb}) differ`);
+  }
+  if (a.ndim === 1 && b.ndim === 1) return dot(a, b);
+  const gemm = kernel<Gemm>('gemm');
+  const c = uninit(a.dtype, m * n);
+  gemm(false, false, m, n, k, a.data, b.data, c);
+  const outShape = a.ndim === 1 ? [n] : b.ndim === 1 ? [m] : [m, n];
+  return record(op, new Tensor(c, outShape), [a, b], (v, needs) => {
+    let da: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (needs[0]) {
+      // dA = V Bᵀ
+      const d = uninit(a.dtype, m * k);
+      gemm(false, true, m, k, n, v.data, b.data, d);
+      da = new Tensor(d, a.shape);
+    }
+    if (needs[1]) {
+      // dB = Aᵀ V
+      const d = uninit(b.dtype, k * n);
+      gemm(true, false, k, n, m, a.data, v.data, d);
+      db = new Tensor(d, b.shape);
+    }
+    return [da, db];
+  });
+}

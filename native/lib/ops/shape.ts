@@ -1,0 +1,147 @@
+// Shape and layout ops: reshape (a view), 2-D transpose (a copy), row gather,
+// concatenation, and the float32 ↔ float64 cast.
+import { record } from '../autograd.js';
+import { allocate, type DType, isDType } from '../dtype.js';
+import { expected, fail, shapeStr } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { denseArg, indexArg, normAxis, sizeOf } from './broadcast.js';
+import { sameKind } from './check.js';
+
+/**
+ * The same entries under another shape (one dimension may be −1: inferred).
+ * Shares x's storage, as PyTorch's view.
+ */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const op = 'reshape';
+  denseArg(op, 'x', x);
+  if (!Array.isArray(shape)) expected(op, 'an array of dimensions', 'shape', shape);
+  let infer = -1;
+  let known = 1;
+  for (let d = 0; d < shape.length; d++) {
+    const v = shape[d];
+    if (v === -1 && infer < 0) infer = d;
+    else if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(op, `shape [${shape.join(', ')}] must hold non-negative integers and at most one -1`);
+    else known *= v;
+  }
+  const out = [...shape];
+  if (infer >= 0) {
+    if (known === 0 || x.size % known !== 0) fail(op, `cannot reshape a tensor of shape ${shapeStr(x.shape)} (${x.size} entries) into [${shape.join(', ')}]`);
+    out[infer] = x.size / known;
+  }
+  if (sizeOf(out) !== x.size) fail(op, `cannot reshape a tensor of shape ${shapeStr(x.shape)} (${x.size} entries) into [${shape.join(', ')}]`);
+  // dx = g viewed in x's shape
+  return record(op, new Tensor(x.data, out), [x], (g) => [new Tensor(g.data, x.shape)]);
+}
+
+/** Copies the [m, n] entries of x into a new [n, m] tensor. */
+function transposeData(x: Tensor, m: number, n: number): Tensor['data'] {
+  const src = x.data;
+  const out = allocate(x.dtype, m * n);
+  // Tiles keep both the reads and the writes within a few cache lines.
+  const B = 32;
+  for (let i0 = 0; i0 < m; i0 += B) {
+    const i1 = Math.min(m, i0 + B);
+    for (let j0 = 0; j0 < n; j0 += B) {
+      const j1 = Math.min(n, j0 + B);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * m + i] = src[i * n + j]!;
+    }
+  }
+  return out;
+}
+
+/** The transpose of a 2-D tensor, as a new contiguous tensor (also `x.T`, `x.transpose()`). */
+export function denseTranspose(x: Tensor): Tensor {
+  const op = 'transpose';
+  denseArg(op, 'x', x);
+  if (x.ndim !== 2) fail(op, `expected a 2-D tensor but x has shape ${shapeStr(x.shape)}`);
+  const [m, n] = x.shape as [number, number];
+  // dx = gᵀ
+  return record(op, new Tensor(transposeData(x, m, n), [n, m]), [x], (g) => [new Tensor(transposeData(g, n, m), [m, n])]);
+}
+
+/**
+ * Rows of x (along its first axis) at `indices`, in that order; repeats allowed.
+ * The VJP scatter-adds back, so repeated rows accumulate.
+ */
+export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): Tensor {
+  const op = 'gatherRows';
+  denseArg(op, 'x', x);
+  if (x.ndim === 0) fail(op, `expected a tensor with at least one axis but x has shape ${shapeStr(x.shape)}`);
+  const rows = x.shape[0]!;
+  const idx = indexArg(op, 'indices', indices, rows, `rows of x (shape ${shapeStr(x.shape)})`);
+  const w = rows === 0 ? 0 : x.size / rows;
+  const k = idx.length;
+  const xd = x.data;
+  const o = allocate(x.dtype, k * w);
+  for (let r = 0; r < k; r++) o.set(xd.subarray(idx[r]! * w, idx[r]! * w + w), r * w);
+  const outShape = [k, ...x.shape.slice(1)];
+  return record(op, new Tensor(o, outShape), [x], (g) => {
+    // dx[indices[r]] += g[r]
+    const d = allocate(x.dtype, x.size);
+    const gd = g.data;
+    for (let r = 0; r < k; r++) {
+      const dst = idx[r]! * w;
+      const src = r * w;
+      for (let j = 0; j < w; j++) d[dst + j] = d[dst + j]! + gd[src + j]!;
+    }
+    return [new Tensor(d, x.shape)];
+  });
+}
+
+/** Joins tensors of one dtype along `axis` (default 0); all other dimensions must agree. */
+export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
+  const op = 'concat';
+  if (!Array.isArray(tensors as unknown)) expected(op, 'an array of Tensors', 'tensors', tensors);
+  if (tensors.length === 0) fail(op, 'expected at least one tensor');
+  tensors.forEach((t, i) => denseArg(op, `tensors[${i}]`, t));
+  const first = tensors[0]!;
+  if (first.ndim === 0) fail(op, `cannot concatenate 0-D tensors (tensors[0] has shape ${shapeStr(first.shape)})`);
+  const ax = normAxis(op, axis, first.shape);
+  tensors.forEach((t, i) => {
+    sameKind(op, ['tensors[0]', first], [`tensors[${i}]`, t]);
+    const ok = t.ndim === first.ndim && t.shape.every((d, k) => k === ax || d === first.shape[k]);
+    if (!ok) fail(op, `tensors[${i}] has shape ${shapeStr(t.shape)} but tensors[0] has shape ${shapeStr(first.shape)} (only axis ${ax} may differ)`);
+  });
+  const outer = sizeOf(first.shape.slice(0, ax));
+  const inner = sizeOf(first.shape.slice(ax + 1));
+  const chunks = tensors.map((t) => t.shape[ax]! * inner);
+  const total = chunks.reduce((s, c) => s + c, 0);
+  const outShape = [...first.shape];
+  outShape[ax] = tensors.reduce((s, t) => s + t.shape[ax]!, 0);
+  const o = allocate(first.dtype, outer * total);
+  let off = 0;
+  tensors.forEach((t, i) => {
+    const c = chunks[i]!;
+    for (let r = 0; r < outer; r++) o.set(t.data.subarray(r * c, r * c + c), r * total + off);
+    off += c;
+  });
+  return record(op, new Tensor(o, outShape), tensors, (g, needs) => {
+    // dtensors[i] = the slice of g that tensors[i] filled
+    let at = 0;
+    return tensors.map((t, i) => {
+      const c = chunks[i]!;
+      const start = at;
+      at += c;
+      if (!needs[i]) return null;
+      const d = allocate(t.dtype, t.size);
+      for (let r = 0; r < outer; r++) d.set(g.data.subarray(r * total + start, r * total + start + c), r * c);
+      return new Tensor(d, t.shape);
+    });
+  });
+}
+
+/** x converted to `dtype` (differentiable: the gradient is converted back). x itself when it already has that dtype. */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  const op = 'to';
+  denseArg(op, 'x', x);
+  if (!isDType(dtype)) expected(op, "'float64', 'float32', 'cpu' or 'cuda'", 'target', dtype);
+  if (x.dtype === dtype) return x;
+  const o = allocate(dtype, x.size);
+  o.set(x.data);
+  // dx = g converted back to x's dtype
+  return record(op, new Tensor(o, x.shape), [x], (g) => {
+    const d = allocate(x.dtype, g.size);
+    d.set(g.data);
+    return [new Tensor(d, x.shape)];
+  });
+}
