@@ -15,6 +15,7 @@ void register_dense(Napi::Env env, Napi::Object exports);
 void register_structure(Napi::Env env, Napi::Object exports);
 void register_mtx(Napi::Env env, Napi::Object exports);
 void register_bench(Napi::Env env, Napi::Object exports);
+void register_dense_solve(Napi::Env env, Napi::Object exports);
 
 inline void register_all(Napi::Env env, Napi::Object exports) {
   register_spmv(env, exports);
@@ -27,6 +28,7 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_structure(env, exports);
   register_mtx(env, exports);
   register_bench(env, exports);
+  register_dense_solve(env, exports);
 }
 
 }  // namespace sad::binding

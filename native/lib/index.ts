@@ -22,3 +22,5 @@ export { matmul } from './ops/matmul.js';
 export * from './ops/structure.js';
 export * from './ops/dense.js';
 export * from './optim.js';
+export { denseSolve, denseTriangularSolve } from './ops/dense_solve.js';
+export type { DenseTriangularSolveOptions } from './ops/dense_solve.js';
