@@ -24,3 +24,17 @@ export * from './ops/dense.js';
 export * from './optim.js';
 export { denseSolve, denseTriangularSolve } from './ops/dense_solve.js';
 export type { DenseTriangularSolveOptions } from './ops/dense_solve.js';
+export type {
+  ReadMatrixMarketOptions,
+  WriteMatrixMarketOptions,
+  MatrixMarketResult,
+  MatrixMarketHeader,
+  MatrixMarketErrorCode,
+  MatrixMarketFormat,
+  MatrixMarketField,
+  MatrixMarketSymmetry,
+} from './io/matrix-market.js';
+export { matrixStats, spyBins } from './stats.js';
+export type { MatrixStats, MatrixStatsOptions, SpdHint, SpdMethod, SpyBins } from './stats.js';
+export { denseSolve, denseTriangularSolve } from './ops/dense_solve.js';
+export type { DenseTriangularSolveOptions } from './ops/dense_solve.js';
