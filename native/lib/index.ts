@@ -24,6 +24,7 @@ export * from './ops/dense.js';
 export * from './optim.js';
 export { denseSolve, denseTriangularSolve } from './ops/dense_solve.js';
 export type { DenseTriangularSolveOptions } from './ops/dense_solve.js';
+export { readMatrixMarket, writeMatrixMarket, parseMatrixMarket, MatrixMarketParser, MatrixMarketError, formatMatrixMarketValue } from './io/matrix-market.js';
 export type {
   ReadMatrixMarketOptions,
   WriteMatrixMarketOptions,
@@ -36,5 +37,3 @@ export type {
 } from './io/matrix-market.js';
 export { matrixStats, spyBins } from './stats.js';
 export type { MatrixStats, MatrixStatsOptions, SpdHint, SpdMethod, SpyBins } from './stats.js';
-export { denseSolve, denseTriangularSolve } from './ops/dense_solve.js';
-export type { DenseTriangularSolveOptions } from './ops/dense_solve.js';
