@@ -1,12 +1,113 @@
-// Bindings for the spgemm kernels (see native/core/spgemm.h).
+// Bindings for the spgemm kernels (see native/core/spgemm.h). A and B are each
+// passed as (rows, cols, indptr, indices, values); C's structure comes from
+// spgemmSymbolic/spgemmFill (TypeScript never builds it by other means).
+//
+// spgemmSymbolic(A, B, cIndptr) -> nnz(C)          row counts of C = A B
+// spgemmFill(A, B, cIndptr, cIndices, cValues)      C's columns and values
+// spgemmNumeric(A, B, cIndptr, cIndices, cValues)   C's values on a known pattern
+// spgemmBackward(A, B, cIndptr, cIndices, v, dA|null, dB|null)
+//   dA = (V Bᵀ) ⊙ mask(A), dB = (Aᵀ V) ⊙ mask(B)
 #include "bindings.h"
+#include "spgemm.h"
 #include "util.h"
 
 namespace sad::binding {
+namespace {
+
+template <class T>
+struct Operands {
+  Csr<const T> A, B;
+};
+
+template <class T>
+Operands<T> operands(const Napi::Env& env, const Napi::CallbackInfo& info, const char* op) {
+  Operands<T> o{csr_arg<T>(env, info, 0, op, "A"), csr_arg<T>(env, info, 5, op, "B")};
+  if (o.A.cols != o.B.rows) {
+    throw_js(env, std::string(op) + ": A has " + std::to_string(o.A.cols) + " columns but B has " +
+                      std::to_string(o.B.rows) + " rows");
+  }
+  return o;
+}
+
+// C's row pointers (A.rows + 1 entries) and its nnz, re-checked.
+const index_t* c_indptr_arg(const Napi::Env& env, const Napi::Value& v, index_t rows, const char* op) {
+  const index_t* ip = array_arg<int32_t>(env, v, static_cast<int64_t>(rows) + 1, op, "cIndptr");
+  if (ip[0] != 0 || ip[rows] < 0) throw_js(env, std::string(op) + ": cIndptr is invalid");
+  return ip;
+}
+
+Napi::Value Symbolic(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spgemmSymbolic";
+  return by_dtype(env, info[4], op, [&](auto tag) {
+    using T = decltype(tag);
+    auto o = operands<T>(env, info, op);
+    index_t* c_indptr = array_arg<int32_t>(env, info[10], static_cast<int64_t>(o.A.rows) + 1, op, "cIndptr");
+    int64_t nnz = guarded(env, [&] { return spgemm_symbolic_cpu<T>(pool_of(env), o.A, o.B, c_indptr); });
+    return Napi::Number::New(env, static_cast<double>(nnz));
+  });
+}
+
+Napi::Value Fill(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spgemmFill";
+  by_dtype(env, info[4], op, [&](auto tag) {
+    using T = decltype(tag);
+    auto o = operands<T>(env, info, op);
+    const index_t* c_indptr = c_indptr_arg(env, info[10], o.A.rows, op);
+    const int64_t nnz = c_indptr[o.A.rows];
+    index_t* c_indices = array_arg<int32_t>(env, info[11], nnz, op, "cIndices");
+    T* c_values = array_arg<T>(env, info[12], nnz, op, "cValues");
+    guarded(env, [&] { spgemm_fill_cpu<T>(pool_of(env), o.A, o.B, c_indptr, c_indices, c_values); return 0; });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+Napi::Value Numeric(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spgemmNumeric";
+  by_dtype(env, info[4], op, [&](auto tag) {
+    using T = decltype(tag);
+    auto o = operands<T>(env, info, op);
+    const index_t* c_indptr = c_indptr_arg(env, info[10], o.A.rows, op);
+    const int64_t nnz = c_indptr[o.A.rows];
+    const index_t* c_indices = array_arg<int32_t>(env, info[11], nnz, op, "cIndices");
+    T* c_values = array_arg<T>(env, info[12], nnz, op, "cValues");
+    guarded(env, [&] { spgemm_numeric_cpu<T>(pool_of(env), o.A, o.B, c_indptr, c_indices, c_values); return 0; });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spgemmBackward";
+  by_dtype(env, info[4], op, [&](auto tag) {
+    using T = decltype(tag);
+    auto o = operands<T>(env, info, op);
+    const index_t* c_indptr = c_indptr_arg(env, info[10], o.A.rows, op);
+    const int64_t nnz = c_indptr[o.A.rows];
+    const index_t* c_indices = array_arg<int32_t>(env, info[11], nnz, op, "cIndices");
+    const T* v = array_arg<T>(env, info[12], nnz, op, "v");
+    auto optional = [&](const Napi::Value& x, int64_t len, const char* name) -> T* {
+      return x.IsNull() || x.IsUndefined() ? nullptr : array_arg<T>(env, x, len, op, name);
+    };
+    T* dA = optional(info[13], o.A.nnz(), "dA");
+    T* dB = optional(info[14], o.B.nnz(), "dB");
+    guarded(env, [&] { spgemm_backward_cpu<T>(pool_of(env), o.A, o.B, c_indptr, c_indices, v, dA, dB); return 0; });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+}  // namespace
 
 void register_spgemm(Napi::Env env, Napi::Object exports) {
-  (void)env;
-  (void)exports;
+  exports.Set("spgemmSymbolic", Napi::Function::New(env, Symbolic));
+  exports.Set("spgemmFill", Napi::Function::New(env, Fill));
+  exports.Set("spgemmNumeric", Napi::Function::New(env, Numeric));
+  exports.Set("spgemmBackward", Napi::Function::New(env, Backward));
 }
 
 }  // namespace sad::binding

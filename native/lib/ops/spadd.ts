@@ -1,14 +1,135 @@
-// Sparse + sparse: C = αA + βB. (Being written.)
-import type { CsrMatrix } from '../csr.js';
-import { fail } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+// Sparse + sparse: C = αA + βB for CsrMatrix A, B of one shape; α, β numbers or
+// scalar Tensors (differentiable).
+//
+// C's pattern is the union of the two patterns. The union and the maps from each
+// operand's entries to C's (map_A[p] = where A's p-th entry lands in C) depend on
+// the patterns alone, so they are computed once per pair of patterns and cached on
+// A's pattern, keyed by B's pattern object: a training loop that adds the same
+// patterns every step pays for the values pass only. Where C's pattern is an
+// operand's own (equal patterns, or one containing the other) C shares that
+// pattern object and the operand's map is the identity (null).
+import { record } from '../autograd.js';
+import { kernel, type FloatArray } from '../addon.js';
+import { allocate, type DType, uninit } from '../dtype.js';
+import { expected, fail, shapeStr } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { CsrMatrix, CsrPattern } from '../csr.js';
+import { csrArg, optionsArg, sameKind } from './check.js';
 
 export interface SpaddOptions {
   alpha?: number | Tensor;
   beta?: number | Tensor;
 }
 
+type Symbolic = (rows: number, aIndptr: Int32Array, aIndices: Int32Array, bIndptr: Int32Array, bIndices: Int32Array, cIndptr: Int32Array) => number;
+type Structure = (
+  rows: number, aIndptr: Int32Array, aIndices: Int32Array, bIndptr: Int32Array, bIndices: Int32Array,
+  cIndptr: Int32Array, cIndices: Int32Array, mapA: Int32Array, mapB: Int32Array,
+) => void;
+type Values = (
+  rows: number, cIndptr: Int32Array, aIndptr: Int32Array, a: FloatArray, mapA: Int32Array | null,
+  bIndptr: Int32Array, b: FloatArray, mapB: Int32Array | null, alpha: number, beta: number, c: FloatArray,
+) => void;
+type Backward = (n: number, map: Int32Array | null, v: FloatArray, x: FloatArray | null, scale: number, out: FloatArray | null) => number;
+
+/** C's pattern and where each operand's entries land in it (null: the identity). */
+interface Union {
+  pattern: CsrPattern;
+  mapA: Int32Array | null;
+  mapB: Int32Array | null;
+}
+
+function unionOf(A: CsrPattern, B: CsrPattern): Union {
+  if (A === B) return { pattern: A, mapA: null, mapB: null };
+  let cache = A.cache.get('spadd') as WeakMap<CsrPattern, Union> | undefined;
+  if (!cache) {
+    cache = new WeakMap();
+    A.cache.set('spadd', cache);
+  }
+  let union = cache.get(B);
+  if (union) return union;
+
+  const a = A.raw;
+  const b = B.raw;
+  const indptr = new Int32Array(A.rows + 1);
+  const nnz = kernel<Symbolic>('spaddSymbolic')(A.rows, a.indptr, a.indices, b.indptr, b.indices, indptr);
+  if (nnz === A.nnz && nnz === B.nnz) {
+    union = { pattern: A, mapA: null, mapB: null }; // equal patterns
+  } else {
+    const indices = new Int32Array(nnz);
+    const mapA = new Int32Array(A.nnz);
+    const mapB = new Int32Array(B.nnz);
+    kernel<Structure>('spaddStructure')(A.rows, a.indptr, a.indices, b.indptr, b.indices, indptr, indices, mapA, mapB);
+    if (nnz === A.nnz) union = { pattern: A, mapA: null, mapB }; // B's pattern within A's
+    else if (nnz === B.nnz) union = { pattern: B, mapA, mapB: null };
+    else union = { pattern: new CsrPattern(A.rows, A.cols, indptr, indices), mapA, mapB };
+  }
+  cache.set(B, union);
+  return union;
+}
+
+interface Scalar {
+  value: number;
+  tensor: Tensor | null;
+}
+
+function scalarArg(op: string, name: string, x: unknown): Scalar {
+  if (x === undefined) return { value: 1, tensor: null };
+  if (typeof x === 'number') return { value: x, tensor: null };
+  if (x instanceof Tensor) {
+    if (x.size !== 1) fail(op, `${name} must be a number or a scalar Tensor (0-D or one element) but has shape ${shapeStr(x.shape)}`);
+    return { value: x.data[0]!, tensor: x };
+  }
+  return expected(op, 'a number or a scalar Tensor', name, x);
+}
+
+/**
+ * One operand's side of the VJP: dX = s V ⊙ mask(X) (V gathered at X's entries)
+ * when needX, and ds = ⟨V, X⟩ when needS.
+ */
+function side(v: Tensor, X: CsrMatrix, map: Int32Array | null, s: Scalar, needX: boolean, needS: boolean): [Tensor | null, Tensor | null] {
+  if (!needX && !needS) return [null, null];
+  // On C's own pattern with s = 1, dX is V itself (gradients are never mutated in place).
+  if (!needS && map === null && s.value === 1) return [v, null];
+  const out = needX ? uninit(X.dtype, X.nnz) : null;
+  const dot = kernel<Backward>('spaddBackward')(X.nnz, map, v.data, needS ? X.values.data : null, s.value, out);
+  return [out && new Tensor(out, [X.nnz]), needS ? scalarTensor(X.dtype, dot, s.tensor!.shape) : null];
+}
+
+function scalarTensor(dtype: DType, value: number, shape: readonly number[]): Tensor {
+  const data = allocate(dtype, 1);
+  data[0] = value;
+  return new Tensor(data, shape);
+}
+
 export function spadd(A: CsrMatrix, B: CsrMatrix, opts: SpaddOptions = {}): CsrMatrix {
-  void A; void B; void opts;
-  return fail('spadd', 'not implemented yet');
+  const op = 'spadd';
+  // Validate arguments
+  csrArg(op, 'A', A);
+  csrArg(op, 'B', B);
+  const o = optionsArg<SpaddOptions>(op, opts);
+  const alpha = scalarArg(op, 'alpha', o.alpha);
+  const beta = scalarArg(op, 'beta', o.beta);
+  if (A.rows !== B.rows || A.cols !== B.cols) fail(op, `A has shape ${shapeStr(A.shape)} but B has shape ${shapeStr(B.shape)} (they must match)`);
+  sameKind(op, ['A', A], ['B', B]);
+  if (alpha.tensor) sameKind(op, ['A', A], ['alpha', alpha.tensor]);
+  if (beta.tensor) sameKind(op, ['A', A], ['beta', beta.tensor]);
+
+  // Forward
+  const { pattern, mapA, mapB } = unionOf(A.pattern, B.pattern);
+  const c = uninit(A.dtype, pattern.nnz); // the kernel writes every entry
+  kernel<Values>('spaddValues')(
+    A.rows, pattern.raw.indptr, A.pattern.raw.indptr, A.values.data, mapA,
+    B.pattern.raw.indptr, B.values.data, mapB, alpha.value, beta.value, c,
+  );
+  const C = new CsrMatrix(pattern, new Tensor(c, [pattern.nnz]));
+
+  record(op, C.values, [A.values, B.values, alpha.tensor, beta.tensor], (v, needs) => {
+    // dA = α V ⊙ mask(A),  dα = ⟨V, A⟩
+    const [dA, dAlpha] = side(v, A, mapA, alpha, needs[0]!, needs[2]!);
+    // dB = β V ⊙ mask(B),  dβ = ⟨V, B⟩
+    const [dB, dBeta] = side(v, B, mapB, beta, needs[1]!, needs[3]!);
+    return [dA, dB, dAlpha, dBeta];
+  });
+  return C;
 }

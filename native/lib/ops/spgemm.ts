@@ -1,8 +1,74 @@
-// SpGEMM: C = A B for CsrMatrix A, B. (Being written.)
-import type { CsrMatrix } from '../csr.js';
-import { fail } from '../errors.js';
+// SpGEMM: C = A B for CsrMatrix A, B (Gustavson's row-wise product).
+//
+// C's pattern is the symbolic product of the two patterns (entries that cancel
+// numerically are kept as explicit zeros), so it depends on the patterns alone:
+// it is computed once per pair of patterns and cached on A's pattern, keyed by
+// B's pattern object; later products with the same patterns (a training loop)
+// run the numeric pass only, and share C's pattern object.
+import { record } from '../autograd.js';
+import { kernel, type FloatArray } from '../addon.js';
+import { uninit } from '../dtype.js';
+import { fail, shapeStr } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { CsrMatrix, CsrPattern } from '../csr.js';
+import { csrArg, sameKind } from './check.js';
+
+type Operands = [
+  aRows: number, aCols: number, aIndptr: Int32Array, aIndices: Int32Array, aValues: FloatArray,
+  bRows: number, bCols: number, bIndptr: Int32Array, bIndices: Int32Array, bValues: FloatArray,
+];
+type Symbolic = (...args: [...Operands, cIndptr: Int32Array]) => number;
+type Fill = (...args: [...Operands, cIndptr: Int32Array, cIndices: Int32Array, cValues: FloatArray]) => void;
+type Backward = (...args: [...Operands, cIndptr: Int32Array, cIndices: Int32Array, v: FloatArray, dA: FloatArray | null, dB: FloatArray | null]) => void;
+
+/** The product patterns computed with A's pattern as left operand, by right operand pattern. */
+function productCache(A: CsrPattern): WeakMap<CsrPattern, CsrPattern> {
+  let cache = A.cache.get('spgemm') as WeakMap<CsrPattern, CsrPattern> | undefined;
+  if (!cache) {
+    cache = new WeakMap();
+    A.cache.set('spgemm', cache);
+  }
+  return cache;
+}
 
 export function spgemm(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
-  void A; void B;
-  return fail('spgemm', 'not implemented yet');
+  const op = 'spgemm';
+  // Validate arguments
+  csrArg(op, 'A', A);
+  csrArg(op, 'B', B);
+  if (A.cols !== B.rows) fail(op, `A has shape ${shapeStr(A.shape)} but B has shape ${shapeStr(B.shape)} (A.cols must equal B.rows)`);
+  sameKind(op, ['A', A], ['B', B]);
+
+  // Forward: the symbolic pass (row counts, then columns) only for a new pair of patterns.
+  const a = A.pattern.raw;
+  const b = B.pattern.raw;
+  const operands: Operands = [A.rows, A.cols, a.indptr, a.indices, A.values.data, B.rows, B.cols, b.indptr, b.indices, B.values.data];
+  const cache = productCache(A.pattern);
+  let pattern = cache.get(B.pattern);
+  let values: FloatArray;
+  if (pattern) {
+    const c = pattern.raw;
+    values = uninit(A.dtype, pattern.nnz);
+    kernel<Fill>('spgemmNumeric')(...operands, c.indptr, c.indices, values);
+  } else {
+    const indptr = new Int32Array(A.rows + 1);
+    const nnz = kernel<Symbolic>('spgemmSymbolic')(...operands, indptr);
+    const indices = new Int32Array(nnz);
+    values = uninit(A.dtype, nnz);
+    kernel<Fill>('spgemmFill')(...operands, indptr, indices, values);
+    pattern = new CsrPattern(A.rows, B.cols, indptr, indices);
+    cache.set(B.pattern, pattern);
+  }
+  const C = new CsrMatrix(pattern, new Tensor(values, [pattern.nnz]));
+
+  const c = pattern.raw;
+  record(op, C.values, [A.values, B.values], (v, needs) => {
+    // dA = (V Bᵀ) ⊙ mask(A)
+    const dA = needs[0] ? uninit(A.dtype, A.nnz) : null;
+    // dB = (Aᵀ V) ⊙ mask(B)
+    const dB = needs[1] ? uninit(B.dtype, B.nnz) : null;
+    kernel<Backward>('spgemmBackward')(...operands, c.indptr, c.indices, v.data, dA, dB);
+    return [dA && new Tensor(dA, [A.nnz]), dB && new Tensor(dB, [B.nnz])];
+  });
+  return C;
 }

@@ -1,0 +1,153 @@
+#include "spadd.h"
+
+#include <limits>
+#include <vector>
+
+namespace sad {
+
+namespace {
+
+constexpr int64_t kGrain = 1 << 15;  // entries per part below which threads do not pay
+
+// Σ_p v[at(p)] x[p] over [p0, p1) in double, with independent partial sums (a
+// single running sum would be bound by the latency of the adds).
+template <class T, class At>
+double gather_dot(const T* __restrict v, const T* __restrict x, int64_t p0, int64_t p1, At at) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t p = p0;
+  for (; p + 8 <= p1; p += 8)
+    for (int u = 0; u < 8; ++u) s[u] += static_cast<double>(v[at(p + u)]) * static_cast<double>(x[p + u]);
+  for (; p < p1; ++p) s[0] += static_cast<double>(v[at(p)]) * static_cast<double>(x[p]);
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+}  // namespace
+
+int64_t spadd_symbolic_cpu(ThreadPool& pool, index_t rows, const index_t* a_indptr, const index_t* a_indices,
+                           const index_t* b_indptr, const index_t* b_indices, index_t* c_indptr) {
+  c_indptr[0] = 0;
+  pool.parallel_rows(rows, a_indptr, kGrain, [&](int, index_t r0, index_t r1) {
+    for (index_t i = r0; i < r1; ++i) {
+      index_t pa = a_indptr[i], ea = a_indptr[i + 1];
+      index_t pb = b_indptr[i], eb = b_indptr[i + 1];
+      index_t count = (ea - pa) + (eb - pb);
+      while (pa < ea && pb < eb) {  // count the shared columns once
+        const index_t ja = a_indices[pa], jb = b_indices[pb];
+        count -= ja == jb;
+        pa += ja <= jb;
+        pb += jb <= ja;
+      }
+      c_indptr[i + 1] = count;
+    }
+  });
+  int64_t total = 0;
+  for (index_t i = 0; i < rows; ++i) {
+    total += c_indptr[i + 1];
+    if (total > std::numeric_limits<index_t>::max()) fail("spadd: the sum has more than 2^31 - 1 nonzeros");
+    c_indptr[i + 1] = static_cast<index_t>(total);
+  }
+  return total;
+}
+
+void spadd_structure_cpu(ThreadPool& pool, index_t rows, const index_t* a_indptr, const index_t* a_indices,
+                         const index_t* b_indptr, const index_t* b_indices, const index_t* c_indptr,
+                         index_t* c_indices, index_t* map_a, index_t* map_b) {
+  pool.parallel_rows(rows, c_indptr, kGrain, [&](int, index_t r0, index_t r1) {
+    for (index_t i = r0; i < r1; ++i) {
+      index_t pa = a_indptr[i], ea = a_indptr[i + 1];
+      index_t pb = b_indptr[i], eb = b_indptr[i + 1];
+      index_t t = c_indptr[i];
+      while (pa < ea && pb < eb) {
+        const index_t ja = a_indices[pa], jb = b_indices[pb];
+        if (ja <= jb) map_a[pa++] = t;
+        if (jb <= ja) map_b[pb++] = t;
+        c_indices[t++] = ja < jb ? ja : jb;
+      }
+      for (; pa < ea; ++pa, ++t) {
+        map_a[pa] = t;
+        c_indices[t] = a_indices[pa];
+      }
+      for (; pb < eb; ++pb, ++t) {
+        map_b[pb] = t;
+        c_indices[t] = b_indices[pb];
+      }
+    }
+  });
+}
+
+template <class T>
+void spadd_values_cpu(ThreadPool& pool, index_t rows, const index_t* c_indptr, const index_t* a_indptr,
+                      const T* a, const index_t* map_a, const index_t* b_indptr, const T* b,
+                      const index_t* map_b, T alpha, T beta, T* c) {
+  if (!map_a && !map_b) {  // one pattern: elementwise
+    const int64_t nnz = rows == 0 ? 0 : c_indptr[rows];
+    pool.parallel_for(nnz, kGrain, [&](int, int64_t t0, int64_t t1) {
+      const T* __restrict x = a;
+      const T* __restrict y = b;
+      T* __restrict z = c;
+      for (int64_t t = t0; t < t1; ++t) z[t] = alpha * x[t] + beta * y[t];
+    });
+    return;
+  }
+  if (!map_a || !map_b) {  // one pattern contains the other: copy the larger, add the smaller in
+    const bool a_is_c = !map_a;
+    const T* __restrict big = a_is_c ? a : b;
+    const T* __restrict small = a_is_c ? b : a;
+    const index_t* __restrict small_indptr = a_is_c ? b_indptr : a_indptr;
+    const index_t* __restrict map = a_is_c ? map_b : map_a;
+    const T big_scale = a_is_c ? alpha : beta;
+    const T small_scale = a_is_c ? beta : alpha;
+    pool.parallel_rows(rows, c_indptr, kGrain, [&](int, index_t r0, index_t r1) {
+      T* __restrict z = c;
+      for (index_t t = c_indptr[r0]; t < c_indptr[r1]; ++t) z[t] = big_scale * big[t];
+      for (index_t q = small_indptr[r0]; q < small_indptr[r1]; ++q) z[map[q]] += small_scale * small[q];
+    });
+    return;
+  }
+  pool.parallel_rows(rows, c_indptr, kGrain, [&](int, index_t r0, index_t r1) {
+    for (index_t i = r0; i < r1; ++i) {
+      index_t pa = a_indptr[i], ea = a_indptr[i + 1];
+      index_t pb = b_indptr[i], eb = b_indptr[i + 1];
+      for (index_t t = c_indptr[i]; t < c_indptr[i + 1]; ++t) {
+        T s = 0;
+        if (pa < ea && map_a[pa] == t) s = alpha * a[pa++];
+        if (pb < eb && map_b[pb] == t) s += beta * b[pb++];
+        c[t] = s;
+      }
+    }
+  });
+}
+
+template <class T>
+double spadd_backward_cpu(ThreadPool& pool, int64_t n, const index_t* map, const T* v, const T* x, T scale, T* out) {
+  const int parts = pool.parts_for(n, kGrain);
+  if (parts == 0) return 0;
+  std::vector<double> partial(parts, 0.0);
+  pool.parallel_for(n, kGrain, [&](int part, int64_t p0, int64_t p1) {
+    const T* __restrict vv = v;
+    T* __restrict o = out;
+    double s = 0;
+    if (map) {
+      const index_t* __restrict m = map;
+      if (o) for (int64_t p = p0; p < p1; ++p) o[p] = scale * vv[m[p]];
+      if (x) s = gather_dot(vv, x, p0, p1, [m](int64_t p) { return m[p]; });
+    } else {
+      if (o) for (int64_t p = p0; p < p1; ++p) o[p] = scale * vv[p];
+      if (x) s = gather_dot(vv, x, p0, p1, [](int64_t p) { return p; });
+    }
+    partial[part] = s;
+  });
+  double total = 0;
+  for (double s : partial) total += s;
+  return total;
+}
+
+#define SAD_INSTANTIATE(T)                                                                                     \
+  template void spadd_values_cpu<T>(ThreadPool&, index_t, const index_t*, const index_t*, const T*,           \
+                                    const index_t*, const index_t*, const T*, const index_t*, T, T, T*);      \
+  template double spadd_backward_cpu<T>(ThreadPool&, int64_t, const index_t*, const T*, const T*, T, T*);
+SAD_INSTANTIATE(float)
+SAD_INSTANTIATE(double)
+#undef SAD_INSTANTIATE
+
+}  // namespace sad

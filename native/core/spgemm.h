@@ -1,0 +1,45 @@
+// SpGEMM: C = A B for CSR A (m×k) and B (k×n), and its VJP (Table 1), where V
+// holds the gradient on C's pattern (one value per stored entry of C):
+//   dA = (V Bᵀ) ⊙ mask(A)   dA[p] = Σ_j V[i,j] B[k,j]   for each stored p = (i,k) of A
+//   dB = (Aᵀ V) ⊙ mask(B)   dB[q] = Σ_i A[i,k] V[i,j]   for each stored q = (k,j) of B
+//
+// C's pattern is the symbolic product: every (i,j) with some stored A[i,k] and
+// B[k,j]. Entries that cancel numerically stay as explicit zeros, so the pattern
+// depends on the operands' patterns only (and can be cached by the caller).
+//
+// Gustavson's row-by-row algorithm: each part (thread) owns a dense accumulator
+// over C's columns and a marker array in the pool's reusable scratch; rows are
+// split into parts of about equal multiply-add count, statically, so results are
+// deterministic for a given thread count.
+#pragma once
+
+#include "common.h"
+#include "thread_pool.h"
+
+namespace sad {
+
+// Pass 1: row counts of C. Writes c_indptr (A.rows + 1 entries, a prefix sum)
+// and returns nnz(C). Fails when nnz(C) does not fit a 32-bit index.
+template <class T>
+int64_t spgemm_symbolic_cpu(ThreadPool& pool, const Csr<const T>& A, const Csr<const T>& B,
+                            index_t* c_indptr);
+
+// Pass 2: given c_indptr from pass 1, writes C's column indices (sorted in each
+// row) and values.
+template <class T>
+void spgemm_fill_cpu(ThreadPool& pool, const Csr<const T>& A, const Csr<const T>& B,
+                     const index_t* c_indptr, index_t* c_indices, T* c_values);
+
+// The values of C on a pattern already known to be the symbolic product of A's
+// and B's patterns (a cached pass 1 + 2): the numeric pass alone.
+template <class T>
+void spgemm_numeric_cpu(ThreadPool& pool, const Csr<const T>& A, const Csr<const T>& B,
+                        const index_t* c_indptr, const index_t* c_indices, T* c_values);
+
+// The VJP: v holds the gradient on C's pattern. dA (nnz(A) entries) and dB
+// (nnz(B) entries) are written in full; either may be null when not needed.
+template <class T>
+void spgemm_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const Csr<const T>& B,
+                         const index_t* c_indptr, const index_t* c_indices, const T* v, T* dA, T* dB);
+
+}  // namespace sad
