@@ -6,7 +6,7 @@ import { noGrad } from './autograd.js';
 import { CsrMatrix } from './csr.js';
 import type { FloatArray } from './addon.js';
 import { allocate } from './dtype.js';
-import { expected, fail } from './errors.js';
+import { expected, fail, shapeStr } from './errors.js';
 import { Tensor } from './tensor.js';
 
 /** What an optimizer updates: a leaf Tensor, or a CsrMatrix (its values). */
@@ -65,8 +65,12 @@ export abstract class Optimizer<S> {
   step(): void {
     noGrad(() => {
       this.params.forEach((p, i) => {
-        if (p.grad === null) return;
-        this.update(p.data, p.grad.data, i);
+        const g = p.grad;
+        if (g === null) return;
+        if (g.size !== p.size || g.dtype !== p.dtype) {
+          fail(this.op, `params[${i}] has shape ${shapeStr(p.shape)} (${p.dtype}) but its grad has shape ${shapeStr(g.shape)} (${g.dtype})`);
+        }
+        this.update(p.data, g.data, i);
       });
     });
   }

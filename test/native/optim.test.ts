@@ -236,5 +236,8 @@ describe('common behaviour', () => {
     });
     assert.throws(() => new Adam([p], { betas: [0.9, 1] }), { message: 'Adam: expected two numbers in [0, 1) for betas but received array of length 2' });
     assert.throws(() => new Adam([p], { eps: -1 }), { message: 'Adam: expected a non-negative finite number for eps but received number -1' });
+    const opt = new SGD([p], { lr: 0.1 });
+    p.grad = tensor([1, 2]);
+    assert.throws(() => opt.step(), { message: 'SGD: params[0] has shape [1] (float64) but its grad has shape [2] (float64)' });
   });
 });

@@ -159,12 +159,17 @@ export function normAxis(op: string, axis: unknown, shape: readonly number[]): n
   return axis < 0 ? axis + nd : axis;
 }
 
+/** An integer typed array (Int32Array and its narrower kin). */
+export function isIntegerArray(a: unknown): a is ArrayLike<number> {
+  return (
+    a instanceof Int32Array || a instanceof Uint32Array || a instanceof Int16Array || a instanceof Uint16Array ||
+    a instanceof Int8Array || a instanceof Uint8Array
+  );
+}
+
 /** Validates integer indices in [0, bound): Int32Array (or other integer typed arrays) or number[]. */
 export function indexArg(op: string, name: string, idx: unknown, bound: number, what: string): Int32Array {
-  const okTyped =
-    idx instanceof Int32Array || idx instanceof Uint32Array || idx instanceof Int16Array || idx instanceof Uint16Array ||
-    idx instanceof Int8Array || idx instanceof Uint8Array;
-  if (!okTyped && !Array.isArray(idx)) expected(op, 'an Int32Array or an array of integers', name, idx);
+  if (!isIntegerArray(idx) && !Array.isArray(idx)) expected(op, 'an Int32Array or an array of integers', name, idx);
   const src = idx as ArrayLike<unknown>;
   const out = new Int32Array(src.length);
   for (let i = 0; i < src.length; i++) {

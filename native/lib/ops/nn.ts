@@ -6,7 +6,7 @@ import { allocate } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { type Generator, resolveGenerator } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { denseArg, indexArg } from './broadcast.js';
+import { denseArg, indexArg, isIntegerArray } from './broadcast.js';
 
 /** Rows × columns of a tensor seen as a stack of vectors along its last axis. */
 function lastAxis(op: string, x: Tensor): { rows: number; cols: number } {
@@ -28,17 +28,26 @@ function logSumExp(d: FloatArray, start: number, cols: number): number {
   return m + Math.log(s);
 }
 
-/** log softmax over the last axis: y = x − log Σ exp x, row by row. */
-export function logSoftmax(x: Tensor): Tensor {
-  const op = 'logSoftmax';
+/** x − log Σ exp x along the last axis (then exp'd for softmax), row by row. */
+function rowLogSoftmax(op: string, x: Tensor, thenExp: boolean): { rows: number; cols: number; o: FloatArray } {
   denseArg(op, 'x', x);
   const { rows, cols } = lastAxis(op, x);
   const xd = x.data;
   const o = allocate(x.dtype, x.size);
   for (let r = 0; r < rows; r++) {
     const lse = logSumExp(xd, r * cols, cols);
-    for (let j = 0; j < cols; j++) o[r * cols + j] = xd[r * cols + j]! - lse;
+    for (let j = 0; j < cols; j++) {
+      const v = xd[r * cols + j]! - lse;
+      o[r * cols + j] = thenExp ? Math.exp(v) : v;
+    }
   }
+  return { rows, cols, o };
+}
+
+/** log softmax over the last axis: y = x − log Σ exp x, row by row. */
+export function logSoftmax(x: Tensor): Tensor {
+  const op = 'logSoftmax';
+  const { rows, cols, o } = rowLogSoftmax(op, x, false);
   return record(op, new Tensor(o, x.shape), [x], (g) => {
     // dx = g − softmax(x) Σⱼ g  (row by row)
     const d = allocate(x.dtype, x.size);
@@ -55,14 +64,7 @@ export function logSoftmax(x: Tensor): Tensor {
 /** softmax over the last axis (stable). */
 export function softmax(x: Tensor): Tensor {
   const op = 'softmax';
-  denseArg(op, 'x', x);
-  const { rows, cols } = lastAxis(op, x);
-  const xd = x.data;
-  const o = allocate(x.dtype, x.size);
-  for (let r = 0; r < rows; r++) {
-    const lse = logSumExp(xd, r * cols, cols);
-    for (let j = 0; j < cols; j++) o[r * cols + j] = Math.exp(xd[r * cols + j]! - lse);
-  }
+  const { rows, cols, o } = rowLogSoftmax(op, x, true);
   return record(op, new Tensor(o, x.shape), [x], (g) => {
     // dx = y ⊙ (g − Σⱼ g y)  (row by row)
     const d = allocate(x.dtype, x.size);
@@ -104,10 +106,7 @@ function lossArgs(op: string, x: Tensor, targets: unknown, rows: unknown): { sel
 }
 
 function targetArray(op: string, targets: unknown): ArrayLike<number> {
-  const ok =
-    targets instanceof Int32Array || targets instanceof Uint32Array || targets instanceof Int16Array || targets instanceof Uint16Array ||
-    targets instanceof Int8Array || targets instanceof Uint8Array || Array.isArray(targets);
-  if (!ok) expected(op, 'an Int32Array or an array of integer class ids', 'targets', targets);
+  if (!isIntegerArray(targets) && !Array.isArray(targets)) expected(op, 'an Int32Array or an array of integer class ids', 'targets', targets);
   const a = targets as ArrayLike<unknown>;
   for (let i = 0; i < a.length; i++) {
     if (typeof a[i] !== 'number') fail(op, `targets[${i}] is ${describe(a[i])}; expected integer class ids`);
