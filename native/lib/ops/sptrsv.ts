@@ -1,14 +1,101 @@
-// Sparse triangular solve: x = L⁻¹ b (or U⁻¹ b). (Being written.)
+// Sparse triangular solve: x = L⁻¹ b for a lower (or upper) triangular CsrMatrix
+// L and a vector b (length n) or a dense matrix of right-hand sides (n × k).
+//
+// NaN/Inf: no check is made on values. A NaN or Inf in b or in L propagates
+// into the entries of x that depend on it (an infinite diagonal entry gives 0
+// times the rest of its row, so it may also yield NaN); only an exact zero on
+// the diagonal is an error.
+import type { FloatArray } from '../addon.js';
+import { kernel } from '../addon.js';
+import { record } from '../autograd.js';
 import type { CsrMatrix } from '../csr.js';
-import { fail } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import { uninit } from '../dtype.js';
+import { expected, fail, shapeStr } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { csrArg, optionsArg, sameKind, tensorArg } from './check.js';
 
 export interface SptrsvOptions {
+  /** Solve with the lower triangle (default true); false for an upper triangular L. */
   lower?: boolean;
+  /** Treat the diagonal as ones: stored diagonal entries are ignored (and get a zero gradient). */
   unitDiagonal?: boolean;
 }
 
+type CheckFn = (n: number, indptr: Int32Array, indices: Int32Array, lower: boolean, unit: boolean) => [number, number, number];
+type SolveFn = (
+  rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray,
+  b: FloatArray, x: FloatArray, k: number, lower: boolean, unit: boolean,
+) => number;
+type BackwardFn = (
+  rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray,
+  x: FloatArray, v: FloatArray, w: FloatArray, k: number, lower: boolean, unit: boolean, grad: FloatArray | null,
+) => number;
+type MaskedOuterSumFn = (
+  rows: number, cols: number, indptr: Int32Array, indices: Int32Array,
+  u: FloatArray, x: FloatArray, k: number, alpha: number, skipDiagonal: boolean, out: FloatArray,
+) => void;
+
+/** @internal out[p] = alpha Σ_c u[i, c] x[j, c] on A's pattern (for the dA of the solves). */
+export function maskedOuterSum(A: CsrMatrix, u: FloatArray, x: FloatArray, k: number, alpha: number, skipDiagonal = false): Tensor {
+  const { indptr, indices } = A.pattern.raw;
+  const out = uninit(A.dtype, A.nnz);
+  kernel<MaskedOuterSumFn>('maskedOuterSum')(A.rows, A.cols, indptr, indices, u, x, k, alpha, skipDiagonal, out);
+  return new Tensor(out, [A.nnz]);
+}
+
+// The structure check is O(rows) and the pattern immutable: run it once per
+// pattern and side, and remember a pass.
+function checkTriangle(op: string, L: CsrMatrix, lower: boolean, unit: boolean): void {
+  const key = `sptrsv:${lower ? 'lower' : 'upper'}${unit ? ':unit' : ''}`;
+  if (L.pattern.cache.get(key) === true) return;
+  const { indptr, indices } = L.pattern.raw;
+  const [kind, i, j] = kernel<CheckFn>('sptrsvCheck')(L.rows, indptr, indices, lower, unit);
+  if (kind === 1) {
+    if (lower) fail(op, `L has an entry above the diagonal at (${i}, ${j}) but lower: true; use tril() or pass lower: false`);
+    fail(op, `L has an entry below the diagonal at (${i}, ${j}) but lower: false; use triu() or pass lower: true`);
+  }
+  if (kind === 2) fail(op, `L has no diagonal entry in row ${i}; store it, or pass unitDiagonal: true if it is implicitly 1`);
+  L.pattern.cache.set(key, true);
+}
+
+function zeroDiagonal(op: string, row: number): never {
+  return fail(op, `L has a zero on the diagonal in row ${row} (the triangular system is singular)`);
+}
+
 export function sptrsv(L: CsrMatrix, b: Tensor, opts: SptrsvOptions = {}): Tensor {
-  void L; void b; void opts;
-  return fail('sptrsv', 'not implemented yet');
+  const op = 'sptrsv';
+  // Validate arguments
+  csrArg(op, 'L', L);
+  tensorArg(op, 'b', b, [1, 2]);
+  const o = optionsArg<SptrsvOptions>(op, opts);
+  // Interpret options
+  const lower = o.lower ?? true;
+  const unit = o.unitDiagonal ?? false;
+  if (typeof lower !== 'boolean') expected(op, 'a boolean', 'lower', lower);
+  if (typeof unit !== 'boolean') expected(op, 'a boolean', 'unitDiagonal', unit);
+  const n = L.rows;
+  if (L.cols !== n) fail(op, `L must be square but has shape ${shapeStr(L.shape)}`);
+  if (b.shape[0] !== n) fail(op, `L has shape ${shapeStr(L.shape)} but b has shape ${shapeStr(b.shape)} (needs ${n} rows)`);
+  sameKind(op, ['L', L], ['b', b]);
+  checkTriangle(op, L, lower, unit);
+
+  // Forward: substitution row by row on the CSR.
+  const k = b.ndim === 1 ? 1 : b.shape[1]!;
+  const { indptr, indices } = L.pattern.raw;
+  const solve = kernel<SolveFn>('sptrsv');
+  const x = uninit(L.dtype, n * k);
+  const bad = solve(n, n, indptr, indices, L.values.data, b.data, x, k, lower, unit);
+  if (bad >= 0) zeroDiagonal(op, bad);
+  const out = new Tensor(x, b.shape);
+
+  return record(op, out, [L.values, b], (v, needs) => {
+    // One native call, one sweep over L for a vector b:
+    // db = L⁻ᵀ v                    (a transposed sweep on the CSR of L; no Lᵀ is formed)
+    // dL = −(L⁻ᵀ v) xᵀ ⊙ mask(L)    (summed over the k right-hand sides; 0 on an ignored unit diagonal)
+    const w = uninit(L.dtype, n * k);
+    const dL = needs[0] ? uninit(L.dtype, L.nnz) : null;
+    const bad = kernel<BackwardFn>('sptrsvBackward')(n, n, indptr, indices, L.values.data, x, v.data, w, k, lower, unit, dL);
+    if (bad >= 0) zeroDiagonal(op, bad);
+    return [dL && new Tensor(dL, [L.nnz]), needs[1] ? new Tensor(w, b.shape) : null];
+  });
 }
