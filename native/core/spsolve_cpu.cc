@@ -1,0 +1,202 @@
+#include "spsolve.h"
+
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#ifdef SAD_HAVE_KLU
+#include <klu.h>
+#endif
+
+namespace sad {
+
+bool have_klu() {
+#ifdef SAD_HAVE_KLU
+  return true;
+#else
+  return false;
+#endif
+}
+
+#ifdef SAD_HAVE_KLU
+
+struct SparseLU::Analysis::Impl {
+  klu_common common;  // the one the symbolic object was made with (and is freed with)
+  klu_symbolic* symbolic = nullptr;
+  index_t n = 0;
+  int64_t nnz = 0;
+  size_t bytes = 0;
+  ~Impl() {
+    if (symbolic) klu_free_symbolic(&symbolic, &common);
+  }
+};
+
+struct SparseLU::Impl {
+  klu_common common;  // this factorization's own: KLU keeps no global state
+  std::shared_ptr<Analysis> analysis;
+  klu_numeric* numeric = nullptr;
+  index_t n = 0;
+  size_t bytes = 0;
+  ~Impl() {
+    if (numeric) klu_free_numeric(&numeric, &common);
+  }
+};
+
+namespace {
+
+[[noreturn]] void klu_failed(const char* op, const char* during, int status) {
+  const char* what = status == KLU_OUT_OF_MEMORY ? "out of memory"
+                     : status == KLU_INVALID     ? "invalid input"
+                     : status == KLU_TOO_LARGE   ? "integer overflow (matrix too large)"
+                                                 : "unknown error";
+  fail(std::string(op) + ": KLU " + during + " failed with status " + std::to_string(status) + " (" + what + ")");
+}
+
+// A structurally singular A: no assignment of rows to columns covers every row,
+// so no values can make it invertible. Names an empty row or column when there
+// is one (the common case), since that is what a user can act on.
+[[noreturn]] void structurally_singular(const char* op, const index_t* ip, const index_t* ix, index_t n,
+                                        int rank) {
+  std::string msg = std::string(op) + ": A is structurally singular (structural rank " + std::to_string(rank) +
+                    " of " + std::to_string(n) + "): ";
+  for (index_t i = 0; i < n; ++i)
+    if (ip[i + 1] == ip[i]) fail(msg + "row " + std::to_string(i) + " has no entries");
+  std::vector<char> seen(n, 0);
+  for (index_t p = 0; p < ip[n]; ++p) seen[ix[p]] = 1;
+  for (index_t j = 0; j < n; ++j)
+    if (!seen[j]) fail(msg + "column " + std::to_string(j) + " has no entries");
+  fail(msg + "its pattern has no perfect matching of rows to columns");
+}
+
+}  // namespace
+
+std::shared_ptr<SparseLU::Analysis> SparseLU::analyze(index_t n, const index_t* indptr, const index_t* indices,
+                                                      const char* op) {
+  std::shared_ptr<Analysis> a(new Analysis());
+  Analysis::Impl& m = *a->impl_;
+  m.n = n;
+  m.nnz = indptr[n];
+  if (n == 0) return a;
+  klu_defaults(&m.common);  // BTF + AMD, partial pivoting with tol 0.001, max row scaling, halt if singular
+  // KLU reads but never writes the structure; its prototypes just lack const.
+  m.symbolic = klu_analyze(n, const_cast<int*>(indptr), const_cast<int*>(indices), &m.common);
+  if (!m.symbolic) klu_failed(op, "analysis", m.common.status);
+  // BTF's maximum matching gives the structural rank.
+  if (m.common.structural_rank >= 0 && m.common.structural_rank < n)
+    structurally_singular(op, indptr, indices, n, m.common.structural_rank);
+  m.bytes = m.common.memusage;
+  return a;
+}
+
+template <class T>
+std::unique_ptr<SparseLU> SparseLU::factor(ThreadPool& pool, const Csr<const T>& A,
+                                           std::shared_ptr<Analysis> analysis, const char* op) {
+  const index_t n = A.rows;
+  if (!analysis) analysis = analyze(n, A.indptr, A.indices, op);
+  if (analysis->n() != n || analysis->nnz() != A.nnz())
+    fail(std::string(op) + ": the symbolic analysis is for another pattern");
+  std::unique_ptr<SparseLU> lu(new SparseLU());
+  Impl& m = *lu->impl_;
+  m.n = n;
+  m.analysis = std::move(analysis);
+  if (n == 0) return lu;
+  klu_defaults(&m.common);
+  double* Ax;
+  if constexpr (std::is_same_v<T, double>) {
+    Ax = const_cast<double*>(A.values);
+  } else {
+    const int64_t nnz = A.nnz();
+    Ax = static_cast<double*>(pool.scratch(0, size_t(nnz) * sizeof(double)));
+    for (int64_t p = 0; p < nnz; ++p) Ax[p] = A.values[p];
+  }
+  m.numeric = klu_factor(const_cast<int*>(A.indptr), const_cast<int*>(A.indices), Ax,
+                         m.analysis->impl_->symbolic, &m.common);
+  if (!m.numeric) {
+    if (m.common.status != KLU_SINGULAR) klu_failed(op, "factorization", m.common.status);
+    // KLU factors M = Aᵀ, so the column of M it names is a row of A: the row
+    // that is (numerically) a combination of those eliminated before it.
+    fail(std::string(op) + ": A is numerically singular: zero pivot for row " +
+         std::to_string(m.common.singular_col) + " of A (elimination step " +
+         std::to_string(m.common.numerical_rank) + " of " + std::to_string(n) + ")");
+  }
+  m.bytes = m.common.memusage;
+  return lu;
+}
+
+template <class T>
+void SparseLU::solve(ThreadPool& pool, bool transpose, const T* b, T* x, index_t k) {
+  Impl& m = *impl_;
+  const index_t n = m.n;
+  if (n == 0 || k == 0) return;
+  double* B;
+  const bool in_place = std::is_same_v<T, double> && k == 1;
+  if (in_place) {
+    B = reinterpret_cast<double*>(x);
+    if (static_cast<const void*>(b) != static_cast<void*>(x)) std::memcpy(B, b, size_t(n) * sizeof(double));
+  } else {
+    // KLU wants column-major doubles; ours are row-major n × k in T.
+    B = static_cast<double*>(pool.scratch(0, size_t(n) * size_t(k) * sizeof(double)));
+    for (index_t i = 0; i < n; ++i)
+      for (index_t c = 0; c < k; ++c) B[int64_t(c) * n + i] = b[int64_t(i) * k + c];
+  }
+  // M = Aᵀ: A x = b is Mᵀ x = b (klu_tsolve); Aᵀ x = b is M x = b (klu_solve).
+  klu_symbolic* symbolic = m.analysis->impl_->symbolic;
+  const int ok = transpose ? klu_solve(symbolic, m.numeric, n, k, B, &m.common)
+                           : klu_tsolve(symbolic, m.numeric, n, k, B, &m.common);
+  if (!ok) klu_failed("spsolve", "solve", m.common.status);
+  if (!in_place)
+    for (index_t i = 0; i < n; ++i)
+      for (index_t c = 0; c < k; ++c) x[int64_t(i) * k + c] = static_cast<T>(B[int64_t(c) * n + i]);
+}
+
+#else  // no KLU
+
+struct SparseLU::Analysis::Impl {
+  index_t n = 0;
+  int64_t nnz = 0;
+  size_t bytes = 0;
+};
+
+struct SparseLU::Impl {
+  index_t n = 0;
+  size_t bytes = 0;
+};
+
+std::shared_ptr<SparseLU::Analysis> SparseLU::analyze(index_t, const index_t*, const index_t*, const char* op) {
+  fail(std::string(op) + ": built without SuiteSparse KLU");
+}
+
+template <class T>
+std::unique_ptr<SparseLU> SparseLU::factor(ThreadPool&, const Csr<const T>&, std::shared_ptr<Analysis>,
+                                           const char* op) {
+  fail(std::string(op) + ": built without SuiteSparse KLU");
+}
+
+template <class T>
+void SparseLU::solve(ThreadPool&, bool, const T*, T*, index_t) {
+  fail("spsolve: built without SuiteSparse KLU");
+}
+
+#endif
+
+SparseLU::Analysis::Analysis() : impl_(new Impl()) {}
+SparseLU::Analysis::~Analysis() = default;
+index_t SparseLU::Analysis::n() const { return impl_->n; }
+int64_t SparseLU::Analysis::nnz() const { return impl_->nnz; }
+size_t SparseLU::Analysis::bytes() const { return impl_->bytes; }
+
+SparseLU::SparseLU() : impl_(new Impl()) {}
+SparseLU::~SparseLU() = default;
+index_t SparseLU::n() const { return impl_->n; }
+size_t SparseLU::bytes() const { return impl_->bytes; }
+
+#define SAD_INSTANTIATE(T)                                                                                   \
+  template std::unique_ptr<SparseLU> SparseLU::factor<T>(ThreadPool&, const Csr<const T>&,                 \
+                                                         std::shared_ptr<SparseLU::Analysis>, const char*); \
+  template void SparseLU::solve<T>(ThreadPool&, bool, const T*, T*, index_t);
+SAD_INSTANTIATE(float)
+SAD_INSTANTIATE(double)
+#undef SAD_INSTANTIATE
+
+}  // namespace sad
