@@ -17,7 +17,7 @@ export type { SpaddOptions } from './ops/spadd.js';
 export { spdmm } from './ops/spdmm.js';
 export { sptrsv } from './ops/sptrsv.js';
 export type { SptrsvOptions } from './ops/sptrsv.js';
-export { spsolve } from './ops/spsolve.js';
+export { spsolve, splu, SparseLU } from './ops/spsolve.js';
 export { matmul } from './ops/matmul.js';
 export * from './ops/structure.js';
 export * from './ops/dense.js';
