@@ -10,6 +10,8 @@ import { Tensor } from '../tensor.js';
 import { binaryOperands, broadcastShapes, denseArg, type IndexMap, indexMap, type Operand, reduceTo, sizeOf } from './broadcast.js';
 
 type Fn2 = (x: number, y: number) => number;
+/** The gradient at one position from the output's gradient g, the operands x, y and the output o. */
+type LocalVjp = (g: number, x: number, y: number, o: number) => number;
 
 interface Binary {
   x: Tensor;
@@ -55,16 +57,16 @@ function at(m: IndexMap): (i: number) => number {
 }
 
 /**
- * Records the VJP of a binary op. `gx(g, x, y, o)` / `gy(...)` give the
- * per-position gradient (before reduction over broadcast axes).
+ * Records the VJP of a binary op: gx / gy give the per-position gradient of
+ * each operand (null: g itself), then reduceTo sums it over broadcast axes.
  */
-function recordBinary(op: string, r: Binary, gx: ((g: number, x: number, y: number, o: number) => number) | null, gy: ((g: number, x: number, y: number, o: number) => number) | null): Tensor {
+function recordBinary(op: string, r: Binary, gx: LocalVjp | null, gy: LocalVjp | null): Tensor {
   const { x, y, mx, my, out } = r;
   return record(op, out, [r.xConst ? null : x, r.yConst ? null : y], (g, needs) => {
     const n = out.size;
     const ix = at(mx);
     const iy = at(my);
-    const local = (fn: (g: number, x: number, y: number, o: number) => number): FloatArray => {
+    const local = (fn: LocalVjp): FloatArray => {
       const d = uninit(out.dtype, n);
       const gd = g.data;
       const xd = x.data;
