@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { buildInfo, CsrMatrix, Generator, type DType, gradcheck, SparseLU, splu, spsolve, tensor, Tensor } from '../../native/lib/index.js';
 import { assertClose, denseOf, randomCsr, sharedData } from '../helpers.js';
 
@@ -313,4 +314,40 @@ test('spsolve: errors name the op, the shapes, and the singular row or column', 
   assert.throws(() => spsolve(CsrMatrix.fromDense([[1, 1, 1], [3, 0, 0], [4, 0, 0]]), tensor([1, 2, 3])), {
     message: 'spsolve: A is structurally singular (structural rank 2 of 3): its pattern has no perfect matching of rows to columns',
   });
+});
+
+test('spsolve: factors in several worker threads at once (no state shared between factorizations)', async () => {
+  // Workers do not inherit tsx's loader hooks: register them in the worker first.
+  const engine = JSON.stringify(new URL('../../native/lib/index.ts', import.meta.url).href);
+  const script = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import('tsx/esm/api').then((m) => { m.register(); return import(${engine}); }).then(({ CsrMatrix, tensor, spsolve }) => {
+      // A tridiagonal, unsymmetric system with x = 1: row i of A sums to d − 3 except at the ends.
+      const n = 3000, d = 5 + workerData, r = [], c = [], v = [];
+      for (let i = 0; i < n; i++) {
+        r.push(i); c.push(i); v.push(d);
+        if (i > 0) { r.push(i); c.push(i - 1); v.push(-1); }
+        if (i < n - 1) { r.push(i); c.push(i + 1); v.push(-2); }
+      }
+      const A = CsrMatrix.fromCoo(r, c, v, [n, n], { requiresGrad: true });
+      const b = new Float64Array(n).map((_, i) => d - (i > 0 ? 1 : 0) - (i < n - 1 ? 2 : 0));
+      let worst = 0;
+      for (let t = 0; t < 60; t++) {
+        const x = spsolve(A, tensor(b));
+        x.sum().backward();
+        for (const xi of x.data) worst = Math.max(worst, Math.abs(xi - 1));
+      }
+      parentPort.postMessage(worst);
+    });`;
+  const worst = await Promise.all(
+    [0, 1, 2, 3].map(
+      (id) =>
+        new Promise<number>((resolve, reject) => {
+          const w = new Worker(script, { eval: true, workerData: id });
+          w.once('message', (m: number) => { resolve(m); void w.terminate(); });
+          w.once('error', reject);
+        }),
+    ),
+  );
+  for (const e of worst) assert.ok(e < 1e-12, `worker error ${e}`);
 });

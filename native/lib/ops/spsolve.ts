@@ -8,13 +8,16 @@
 // gradients, with respect to b and to A's values) for one factorization.
 //
 // Singular A is an error: "structurally singular" when no values could make
-// the pattern invertible (e.g. an empty row or column), "numerically singular"
-// with the row of A whose pivot vanished otherwise (e.g. a row of stored zeros,
-// or a row equal to another).
-// NaN/Inf: a NaN or Inf in b propagates into x (every entry of x that depends
-// on it). In A, KLU's pivot search skips NaN candidates, so a row of A with only
-// NaN values reports numerically singular; NaN or Inf mixed with finite values
-// may factor and then propagates into x as NaN. Nothing is checked up front.
+// the pattern invertible (an empty row or column, or no perfect matching of rows
+// to columns), "numerically singular" with the row of A whose pivot vanished
+// otherwise (e.g. a row of stored zeros, or a row equal to another). As in
+// SuperLU, KLU and LAPACK, "vanished" means exactly zero: a singular matrix whose
+// zero pivot rounding turns into a tiny one is not detected (x is then huge, or
+// one of many solutions of a consistent system).
+// NaN/Inf: nothing is checked up front, and they propagate. A NaN or Inf in b
+// reaches every entry of x coupled to it. NaN or Inf values in A are factored
+// without complaint, and x comes out NaN in the entries they reach (KLU accepts
+// a NaN pivot: a row of A holding only NaN is not reported as singular).
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
