@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -74,6 +73,36 @@ bool parse_int_token(const std::string& t, int64_t& v, bool& overflow) {
   }
   v = neg ? -x : x;
   return true;
+}
+
+// For a decimal that std::from_chars found out of range: whether it is too large
+// (rather than too small). Its magnitude is 10^(digits before the point, after
+// leading zeros, + exponent), far from 10^0 either way. Locale-independent, unlike strtod.
+bool decimal_overflows(const char* b, const char* e) {
+  const char* p = b;
+  if (p < e && *p == '-') ++p;
+  int64_t mag = 0;
+  bool seen = false;  // a nonzero digit
+  for (; p < e && *p >= '0' && *p <= '9'; ++p) {
+    if (*p != '0') seen = true;
+    if (seen) ++mag;
+  }
+  if (p < e && *p == '.') {
+    for (++p; p < e && *p >= '0' && *p <= '9'; ++p) {
+      if (seen) continue;
+      if (*p != '0') seen = true;
+      else --mag;
+    }
+  }
+  int64_t exp = 0;
+  if (p < e && (*p == 'e' || *p == 'E')) {
+    ++p;
+    bool neg = false;
+    if (p < e && (*p == '+' || *p == '-')) neg = *p++ == '-';
+    for (; p < e && *p >= '0' && *p <= '9'; ++p) exp = std::min<int64_t>(exp * 10 + (*p - '0'), int64_t{1} << 40);
+    if (neg) exp = -exp;
+  }
+  return mag + exp > 0;
 }
 
 }  // namespace
@@ -425,12 +454,12 @@ const char* Parser::data_lines(const char* p, const char* end) {
       }
       double v = 0;
       auto r = std::from_chars(q, end, v, std::chars_format::general);
-      if (r.ec == std::errc::result_out_of_range) {
-        std::string t(q, r.ptr);
-        v = std::strtod(t.c_str(), nullptr);
-        if (std::isinf(v)) error(Code::bad_number, std::string(which) + " " + token_at(s) + " is too large for a double");
-        // Underflow reads as the nearest double (zero or subnormal), as strtod gives.
-      } else if (r.ec != std::errc() || !is_sep(*r.ptr)) {
+      if ((r.ec == std::errc() || r.ec == std::errc::result_out_of_range) && !is_sep(*r.ptr)) {
+        error(Code::bad_number, std::string(which) + " '" + token_at(s) + "' is not a number");
+      } else if (r.ec == std::errc::result_out_of_range) {
+        if (decimal_overflows(q, r.ptr)) error(Code::bad_number, std::string(which) + " " + token_at(s) + " is too large for a double");
+        v = *q == '-' ? -0.0 : 0.0;  // below the smallest subnormal: rounds to zero, as strtod gives
+      } else if (r.ec != std::errc()) {
         error(Code::bad_number, std::string(which) + " '" + token_at(s) + "' is not a number");
       }
       if (!std::isfinite(v) && !opts_.allow_nonfinite)

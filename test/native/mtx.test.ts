@@ -409,7 +409,12 @@ test('mtx: numbers are parsed exactly (correctly rounded) and strictly', () => {
   assert.ok(Object.is(parseMatrixMarket('%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 -1e-400\n').matrix.values.data[0], -0));
   const big = parseRejects('%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 1e999\n');
   assert.deepEqual([big.code, big.line, big.problem], ['bad_number', 3, 'value 1e999 is too large for a double']);
-  for (const t of ['0x10', '1e', '1.5.2', '--1', '+-1', '1,5', 'e5', '.', '1d0', '1e5x']) {
+  assert.ok(Object.is(parseMatrixMarket('%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 123e-99999999999999999999\n').matrix.values.data[0], 0));
+  for (const t of ['0.00001e330', '-123456e99999999999', '1' + '0'.repeat(400)]) {
+    assert.equal(parseRejects(`%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 ${t}\n`).problem, `value ${t.slice(0, 40)}${t.length > 40 ? '...' : ''} is too large for a double`);
+  }
+  // Found by the fuzz test: an out-of-range number followed by junk is not a number.
+  for (const t of ['0x10', '1e', '1.5.2', '--1', '+-1', '1,5', 'e5', '.', '1d0', '1e5x', '1e-400x', '1e999e']) {
     const e = parseRejects(`%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 ${t}\n`);
     assert.deepEqual([e.code, e.problem], ['bad_number', `value '${t}' is not a number`], t);
   }
