@@ -406,7 +406,7 @@ function readOptimizer(field: string, v: unknown, base: OptimizerSpec, parameter
   if (v === undefined) return structuredClone(base);
   const o = object(field, v, ['kind', 'lr', 'betas', 'eps', 'momentum', 'weightDecay']);
   const kind = or(o, 'kind', base.kind, (f, x) => oneOf(f, x, ['adam', 'adamw', 'sgd'] as const), field);
-  let betas = base.betas;
+  let betas: [number, number] = [base.betas[0], base.betas[1]];
   if (o.betas !== undefined) {
     const b = o.betas;
     const ok = Array.isArray(b) && b.length === 2 && b.every((x) => typeof x === 'number' && x >= 0 && x < 1);
@@ -430,9 +430,7 @@ function readOptimizer(field: string, v: unknown, base: OptimizerSpec, parameter
       expected(f, 'a non-negative number or an object of them by parameter name', w);
     }
   }
-  if (kind !== 'sgd' && o.momentum !== undefined) fail(`${field}.momentum`, "only applies to kind 'sgd'");
-  if (kind === 'sgd' && (o.betas !== undefined || o.eps !== undefined)) fail(`${field}.${o.betas !== undefined ? 'betas' : 'eps'}`, "only applies to kinds 'adam' and 'adamw'");
-  return {
+  const out: OptimizerSpec = {
     kind,
     lr: or(o, 'lr', base.lr, positive, field),
     betas,
@@ -444,6 +442,11 @@ function readOptimizer(field: string, v: unknown, base: OptimizerSpec, parameter
     }, field),
     weightDecay,
   };
+  // A setting the chosen optimizer ignores is an error (unless it is left at its default).
+  if (kind !== 'sgd' && out.momentum !== 0) fail(`${field}.momentum`, "only applies to kind 'sgd'");
+  if (kind === 'sgd' && (out.betas[0] !== 0.9 || out.betas[1] !== 0.999)) fail(`${field}.betas`, "only applies to kinds 'adam' and 'adamw'");
+  if (kind === 'sgd' && out.eps !== 1e-8) fail(`${field}.eps`, "only applies to kinds 'adam' and 'adamw'");
+  return out;
 }
 
 /** The weight decay of one parameter under an optimizer spec. */

@@ -1,0 +1,128 @@
+// Results carry exactly the summaries the issue lists; every paper figure
+// (3–10) is drawn once as a self-contained, well-formed SVG; the CLI runs a
+// preset or a spec file, writes result.json and the figures, and reports bad
+// input with the spec's field names.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { paperFigures } from '../../experiments/figures/paper.js';
+import { niceTicks, logTicks } from '../../experiments/figures/svg.js';
+import { runExperiment } from '../../experiments/runner/run.js';
+import type { ExperimentResult } from '../../experiments/runner/types.js';
+import { preset } from '../../experiments/spec/presets.js';
+import { sharedData } from '../helpers.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const scratch = mkdtempSync(join(tmpdir(), 'h6-cli-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+const SUMMARY_KEYS = {
+  jacobi: ['initialLoss', 'finalLoss', 'weights'],
+  heavyball: ['initialLoss', 'finalLoss', 'alpha', 'beta'],
+  pcg: ['initialLoss', 'finalLoss', 'cgResidual', 'pcgResidual'],
+  gcn: ['testAccuracyMean', 'testAccuracyStd', 'runs', 'epochs', 'secondsPerRun'],
+};
+
+/** Balanced tags, nothing that reaches outside the file. */
+function assertSelfContainedSvg(svg: string, file: string): void {
+  assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'), file);
+  assert.ok(svg.trimEnd().endsWith('</svg>'), file);
+  const outside = svg.replace('xmlns="http://www.w3.org/2000/svg"', '');
+  assert.ok(!/https?:|href|<script|<image|<foreignObject|@import/i.test(outside), `${file} refers to something outside itself`);
+  for (const m of outside.matchAll(/url\(([^)]*)\)/g)) assert.ok(m[1]!.startsWith('#'), `${file}: ${m[0]}`);
+  const stack: string[] = [];
+  for (const m of svg.matchAll(/<(\/?)([a-zA-Z]+)\b[^>]*?(\/?)>/g)) {
+    const [, close, tag, selfClose] = m;
+    if (selfClose) continue;
+    if (close) assert.equal(stack.pop(), tag, `${file}: </${tag}> closes the wrong element`);
+    else stack.push(tag!);
+  }
+  assert.deepEqual(stack, [], `${file}: unclosed elements`);
+  assert.ok(!/NaN|Infinity/.test(svg), `${file} has non-finite coordinates`);
+}
+
+describe('results and figures', () => {
+  it('summaries hold exactly the listed fields, and Figs. 3–10 are drawn once each', async () => {
+    const results: ExperimentResult[] = [
+      await runExperiment({ ...preset('jacobi'), epochs: 6 }),
+      await runExperiment({ ...preset('heavyball'), epochs: 6 }),
+      await runExperiment({ ...preset('pcg'), epochs: 6 }),
+      await runExperiment({ ...preset('gcn'), runs: 2, epochs: 3 }, { dataDir: sharedData() }),
+    ];
+    const numbers: number[] = [];
+    for (const r of results) {
+      assert.deepEqual(Object.keys(r.summary), SUMMARY_KEYS[r.method], r.method);
+      for (const f of paperFigures(r)) {
+        numbers.push(f.figure);
+        assert.match(f.file, new RegExp(`^fig${f.figure}-[a-z-]+\\.svg$`));
+        assert.ok(f.svg.includes(`Fig. ${f.figure} `), f.file);
+        assertSelfContainedSvg(f.svg, f.file);
+      }
+    }
+    assert.deepEqual(numbers, [3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('axis ticks are round numbers covering the data', () => {
+    assert.deepEqual(niceTicks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+    assert.deepEqual(niceTicks(3, 1988), [0, 500, 1000, 1500, 2000]);
+    assert.deepEqual(logTicks(3e-4, 0.3), [1e-4, 1e-3, 1e-2, 1e-1, 1]);
+    const t = niceTicks(0.52, 0.79);
+    assert.ok(t[0]! <= 0.52 && t[t.length - 1]! >= 0.79);
+  });
+});
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'experiments', 'cli', 'experiment.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env },
+  });
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+describe('npm run experiment', () => {
+  it('runs a preset with overrides and writes result.json and its figures', () => {
+    const out = join(scratch, 'jacobi');
+    const r = cli('jacobi', '--epochs', '4', '--seed', '3', '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /jacobi: jacobi, 1 run × 4 epochs, seed 3/);
+    assert.match(r.stderr, /100% epoch 4\/4/);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ExperimentResult;
+    assert.equal(result.spec.epochs, 4);
+    assert.equal(result.spec.seed, 3);
+    assert.deepEqual(Object.keys(result.summary), SUMMARY_KEYS.jacobi);
+    const printed = JSON.parse(r.stdout.slice(0, r.stdout.indexOf('\n}\n') + 2)) as { summary: unknown };
+    assert.deepEqual(printed.summary, result.summary);
+    for (const f of ['fig3-jacobi-loss-weights.svg', 'fig4-jacobi-final-weights.svg']) assert.ok(existsSync(join(out, f)), f);
+  });
+
+  it('runs a spec file, and reports a bad one by field', () => {
+    const good = join(scratch, 'pcg.json');
+    writeFileSync(good, JSON.stringify({ version: 1, name: 'my-pcg', method: { kind: 'pcg', iterations: 3 }, epochs: 3 }));
+    const out = join(scratch, 'pcg-out');
+    const r = cli(good, '--out', out, '--quiet');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ExperimentResult;
+    assert.equal(result.name, 'my-pcg');
+    assert.ok(result.method === 'pcg' && result.summary.cgResidual.length === 3);
+    assert.ok(existsSync(join(out, 'fig8-pcg-residual-history.svg')));
+
+    const bad = join(scratch, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ version: 1, method: { kind: 'jacobi' }, optimizer: { lr: -1 } }));
+    const b = cli(bad, '--out', join(scratch, 'bad-out'));
+    assert.equal(b.status, 1);
+    assert.equal(b.stderr.trim(), 'experiment: spec.optimizer.lr: expected a positive number but received -1');
+
+    const u = cli('jacobi', '--epochz', '3');
+    assert.equal(u.status, 2);
+    assert.match(u.stderr, /^experiment: unknown option --epochz\n\nusage: npm run experiment/);
+    const m = cli('no-such-preset');
+    assert.equal(m.status, 2);
+    assert.equal(m.stderr.trim(), 'experiment: no-such-preset: no such preset or file (presets: jacobi, heavyball, pcg, gcn)');
+  });
+});
