@@ -5,7 +5,10 @@
 // spaddSymbolic(rows, aIndptr, aIndices, bIndptr, bIndices, cIndptr) -> nnz(C)
 // spaddStructure(rows, aIndptr, aIndices, bIndptr, bIndices, cIndptr, cIndices, mapA, mapB)
 // spaddValues(rows, cIndptr, aIndptr, a, mapA|null, bIndptr, b, mapB|null, alpha, beta, c)
-// spaddBackward(n, map|null, v, x|null, scale, out|null) -> Σ v[map[p]] x[p]
+// spaddBackward(v, nA, mapA|null, a|null, alpha, dA|null, nB, mapB|null, b|null, beta, dB|null)
+//   -> [⟨V, A⟩, ⟨V, B⟩]   (dA = α V ⊙ mask(A), dB = β V ⊙ mask(B); a null a/b skips its dot)
+#include <algorithm>
+
 #include "bindings.h"
 #include "spadd.h"
 #include "util.h"
@@ -107,16 +110,28 @@ Napi::Value Values(const Napi::CallbackInfo& info) {
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "spaddBackward";
-  const int64_t n = int_arg(env, info[0], op, "n");
-  return by_dtype(env, info[2], op, [&](auto tag) {
+  return by_dtype(env, info[0], op, [&](auto tag) {
     using T = decltype(tag);
-    const index_t* map = map_arg(env, info[1], n, op, "map");
-    const T* v = array_arg<T>(env, info[2], map ? 0 : n, op, "v");
-    const T* x = is_null(info[3]) ? nullptr : array_arg<T>(env, info[3], n, op, "x");
-    const T scale = static_cast<T>(num_arg(env, info[4], op, "scale"));
-    T* out = is_null(info[5]) ? nullptr : array_arg<T>(env, info[5], n, op, "out");
-    double dot = guarded(env, [&] { return spadd_backward_cpu<T>(pool_of(env), n, map, v, x, scale, out); });
-    return Napi::Number::New(env, dot);
+    // One side from info[at..at+4]: n, map|null, x|null, scale, out|null.
+    auto side = [&](size_t at, const char* name) {
+      SpaddGrad<T> g;
+      g.n = int_arg(env, info[at], op, name);
+      g.map = map_arg(env, info[at + 1], g.n, op, "map");
+      g.x = is_null(info[at + 2]) ? nullptr : array_arg<T>(env, info[at + 2], g.n, op, "x");
+      g.scale = static_cast<T>(num_arg(env, info[at + 3], op, "scale"));
+      g.out = is_null(info[at + 4]) ? nullptr : array_arg<T>(env, info[at + 4], g.n, op, "out");
+      return g;
+    };
+    SpaddGrad<T> a = side(1, "nA");
+    SpaddGrad<T> b = side(6, "nB");
+    // v has C's nnz entries; an identity map reads v[0, n).
+    const int64_t v_len = std::max(a.map ? 0 : a.n, b.map ? 0 : b.n);
+    const T* v = array_arg<T>(env, info[0], v_len, op, "v");
+    guarded(env, [&] { spadd_backward_cpu<T>(pool_of(env), v, a, b); return 0; });
+    auto dots = Napi::Array::New(env, 2);
+    dots.Set(uint32_t{0}, Napi::Number::New(env, a.dot));
+    dots.Set(uint32_t{1}, Napi::Number::New(env, b.dot));
+    return dots;
   });
 }
 

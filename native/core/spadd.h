@@ -33,9 +33,20 @@ void spadd_values_cpu(ThreadPool& pool, index_t rows, const index_t* c_indptr, c
                       const index_t* map_b, T alpha, T beta, T* c);
 
 // One operand's side of the VJP, over its n stored entries: out[p] = scale v[map[p]]
-// (skipped when out is null) and returns Σ_p v[map[p]] x[p] (0 when x is null),
-// summed in double, in a fixed order for a given thread count.
+// (skipped when out is null) and dot = Σ_p v[map[p]] x[p] (skipped when x is null).
 template <class T>
-double spadd_backward_cpu(ThreadPool& pool, int64_t n, const index_t* map, const T* v, const T* x, T scale, T* out);
+struct SpaddGrad {
+  int64_t n = 0;
+  const index_t* map = nullptr;  // null: the identity
+  const T* x = nullptr;
+  T scale = 1;
+  T* out = nullptr;
+  double dot = 0;  // written by spadd_backward_cpu, summed in double in a fixed order per thread count
+};
+
+// Both sides of the VJP from one gradient v on C's pattern; where both maps are
+// the identity (one shared pattern) a single pass over v serves both.
+template <class T>
+void spadd_backward_cpu(ThreadPool& pool, const T* v, SpaddGrad<T>& a, SpaddGrad<T>& b);
 
 }  // namespace sad

@@ -1,5 +1,6 @@
 #include "spadd.h"
 
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -104,48 +105,80 @@ void spadd_values_cpu(ThreadPool& pool, index_t rows, const index_t* c_indptr, c
     });
     return;
   }
+  // General union: clear, then scatter both operands (no data-dependent branches,
+  // which a row-wise merge would need; ~2x faster).
   pool.parallel_rows(rows, c_indptr, kGrain, [&](int, index_t r0, index_t r1) {
-    for (index_t i = r0; i < r1; ++i) {
-      index_t pa = a_indptr[i], ea = a_indptr[i + 1];
-      index_t pb = b_indptr[i], eb = b_indptr[i + 1];
-      for (index_t t = c_indptr[i]; t < c_indptr[i + 1]; ++t) {
-        T s = 0;
-        if (pa < ea && map_a[pa] == t) s = alpha * a[pa++];
-        if (pb < eb && map_b[pb] == t) s += beta * b[pb++];
-        c[t] = s;
-      }
-    }
+    T* __restrict z = c;
+    const T* __restrict x = a;
+    const T* __restrict y = b;
+    const index_t* __restrict ma = map_a;
+    const index_t* __restrict mb = map_b;
+    std::fill(z + c_indptr[r0], z + c_indptr[r1], T{0});
+    for (index_t p = a_indptr[r0]; p < a_indptr[r1]; ++p) z[ma[p]] = alpha * x[p];
+    for (index_t q = b_indptr[r0]; q < b_indptr[r1]; ++q) z[mb[q]] += beta * y[q];
   });
 }
 
+namespace {
+
+// One side over entries [p0, p1): the gathered, scaled copy and the partial dot.
+template <class T, class At>
+double side_range(const T* __restrict v, const SpaddGrad<T>& g, int64_t p0, int64_t p1, At at) {
+  if (g.out) {
+    T* __restrict o = g.out;
+    for (int64_t p = p0; p < p1; ++p) o[p] = g.scale * v[at(p)];
+  }
+  return g.x ? gather_dot(v, g.x, p0, p1, at) : 0.0;
+}
+
 template <class T>
-double spadd_backward_cpu(ThreadPool& pool, int64_t n, const index_t* map, const T* v, const T* x, T scale, T* out) {
-  const int parts = pool.parts_for(n, kGrain);
-  if (parts == 0) return 0;
-  std::vector<double> partial(parts, 0.0);
-  pool.parallel_for(n, kGrain, [&](int part, int64_t p0, int64_t p1) {
+double side_range(const T* v, const SpaddGrad<T>& g, int64_t p0, int64_t p1) {
+  if (g.map) {
+    const index_t* __restrict m = g.map;
+    return side_range(v, g, p0, p1, [m](int64_t p) { return m[p]; });
+  }
+  return side_range(v, g, p0, p1, [](int64_t p) { return p; });
+}
+
+// Runs one side on its own, with partial dots summed in part order.
+template <class T>
+void side(ThreadPool& pool, const T* v, SpaddGrad<T>& g) {
+  const int parts = pool.parts_for(g.n, kGrain);
+  std::vector<double> partial(std::max(parts, 1), 0.0);
+  pool.parallel_for(g.n, kGrain, [&](int part, int64_t p0, int64_t p1) { partial[part] = side_range(v, g, p0, p1); });
+  g.dot = 0;
+  for (double s : partial) g.dot += s;
+}
+
+}  // namespace
+
+template <class T>
+void spadd_backward_cpu(ThreadPool& pool, const T* v, SpaddGrad<T>& a, SpaddGrad<T>& b) {
+  const bool shared = !a.map && !b.map && a.n == b.n && a.out && b.out && !a.x && !b.x;
+  if (!shared) {
+    side(pool, v, a);
+    side(pool, v, b);
+    return;
+  }
+  // One pattern, both gradients wanted: read v once.
+  a.dot = b.dot = 0;
+  pool.parallel_for(a.n, kGrain, [&](int, int64_t p0, int64_t p1) {
     const T* __restrict vv = v;
-    T* __restrict o = out;
-    double s = 0;
-    if (map) {
-      const index_t* __restrict m = map;
-      if (o) for (int64_t p = p0; p < p1; ++p) o[p] = scale * vv[m[p]];
-      if (x) s = gather_dot(vv, x, p0, p1, [m](int64_t p) { return m[p]; });
-    } else {
-      if (o) for (int64_t p = p0; p < p1; ++p) o[p] = scale * vv[p];
-      if (x) s = gather_dot(vv, x, p0, p1, [](int64_t p) { return p; });
+    T* __restrict oa = a.out;
+    T* __restrict ob = b.out;
+    const T sa = a.scale, sb = b.scale;
+    for (int64_t p = p0; p < p1; ++p) {
+      const T g = vv[p];
+      oa[p] = sa * g;
+      ob[p] = sb * g;
     }
-    partial[part] = s;
   });
-  double total = 0;
-  for (double s : partial) total += s;
-  return total;
 }
 
 #define SAD_INSTANTIATE(T)                                                                                     \
   template void spadd_values_cpu<T>(ThreadPool&, index_t, const index_t*, const index_t*, const T*,           \
                                     const index_t*, const index_t*, const T*, const index_t*, T, T, T*);      \
-  template double spadd_backward_cpu<T>(ThreadPool&, int64_t, const index_t*, const T*, const T*, T, T*);
+  template void spadd_backward_cpu<T>(ThreadPool&, const T*, SpaddGrad<T>&, SpaddGrad<T>&);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)
 #undef SAD_INSTANTIATE

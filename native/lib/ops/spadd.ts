@@ -30,7 +30,11 @@ type Values = (
   rows: number, cIndptr: Int32Array, aIndptr: Int32Array, a: FloatArray, mapA: Int32Array | null,
   bIndptr: Int32Array, b: FloatArray, mapB: Int32Array | null, alpha: number, beta: number, c: FloatArray,
 ) => void;
-type Backward = (n: number, map: Int32Array | null, v: FloatArray, x: FloatArray | null, scale: number, out: FloatArray | null) => number;
+type Backward = (
+  v: FloatArray,
+  nA: number, mapA: Int32Array | null, a: FloatArray | null, alpha: number, dA: FloatArray | null,
+  nB: number, mapB: Int32Array | null, b: FloatArray | null, beta: number, dB: FloatArray | null,
+) => [number, number];
 
 /** C's pattern and where each operand's entries land in it (null: the identity). */
 interface Union {
@@ -83,19 +87,6 @@ function scalarArg(op: string, name: string, x: unknown): Scalar {
   return expected(op, 'a number or a scalar Tensor', name, x);
 }
 
-/**
- * One operand's side of the VJP: dX = s V ⊙ mask(X) (V gathered at X's entries)
- * when needX, and ds = ⟨V, X⟩ when needS.
- */
-function side(v: Tensor, X: CsrMatrix, map: Int32Array | null, s: Scalar, needX: boolean, needS: boolean): [Tensor | null, Tensor | null] {
-  if (!needX && !needS) return [null, null];
-  // On C's own pattern with s = 1, dX is V itself (gradients are never mutated in place).
-  if (!needS && map === null && s.value === 1) return [v, null];
-  const out = needX ? uninit(X.dtype, X.nnz) : null;
-  const dot = kernel<Backward>('spaddBackward')(X.nnz, map, v.data, needS ? X.values.data : null, s.value, out);
-  return [out && new Tensor(out, [X.nnz]), needS ? scalarTensor(X.dtype, dot, s.tensor!.shape) : null];
-}
-
 function scalarTensor(dtype: DType, value: number, shape: readonly number[]): Tensor {
   const data = allocate(dtype, 1);
   data[0] = value;
@@ -125,11 +116,30 @@ export function spadd(A: CsrMatrix, B: CsrMatrix, opts: SpaddOptions = {}): CsrM
   const C = new CsrMatrix(pattern, new Tensor(c, [pattern.nnz]));
 
   record(op, C.values, [A.values, B.values, alpha.tensor, beta.tensor], (v, needs) => {
-    // dA = α V ⊙ mask(A),  dα = ⟨V, A⟩
-    const [dA, dAlpha] = side(v, A, mapA, alpha, needs[0]!, needs[2]!);
-    // dB = β V ⊙ mask(B),  dβ = ⟨V, B⟩
-    const [dB, dBeta] = side(v, B, mapB, beta, needs[1]!, needs[3]!);
-    return [dA, dB, dAlpha, dBeta];
+    const [needA, needB, needAlpha, needBeta] = needs as [boolean, boolean, boolean, boolean];
+    // On C's own pattern with a scale of 1, an operand's gradient is V itself
+    // (gradients are never mutated in place, so sharing is safe).
+    const shareA = needA && mapA === null && alpha.value === 1;
+    const shareB = needB && mapB === null && beta.value === 1;
+    // dA = α V ⊙ mask(A)
+    const dA = needA && !shareA ? uninit(A.dtype, A.nnz) : null;
+    // dB = β V ⊙ mask(B)
+    const dB = needB && !shareB ? uninit(B.dtype, B.nnz) : null;
+    let dots: [number, number] = [0, 0];
+    if (dA || dB || needAlpha || needBeta) {
+      // dα = ⟨V, A⟩,  dβ = ⟨V, B⟩
+      dots = kernel<Backward>('spaddBackward')(
+        v.data,
+        A.nnz, mapA, needAlpha ? A.values.data : null, alpha.value, dA,
+        B.nnz, mapB, needBeta ? B.values.data : null, beta.value, dB,
+      );
+    }
+    return [
+      shareA ? v : dA && new Tensor(dA, [A.nnz]),
+      shareB ? v : dB && new Tensor(dB, [B.nnz]),
+      needAlpha ? scalarTensor(A.dtype, dots[0], alpha.tensor!.shape) : null,
+      needBeta ? scalarTensor(A.dtype, dots[1], beta.tensor!.shape) : null,
+    ];
   });
   return C;
 }
