@@ -1,0 +1,345 @@
+// The one API the renderer sees (STYLE.md §4): implemented by the preload in the
+// app (ipcRenderer.invoke) and by a WebSocket client in browser mode, both built
+// from LAB_METHODS below, so the two cannot drift. Every method takes one params
+// object and returns a promise; the host validates params against
+// ./schema-lab.ts before anything runs. No platform imports here.
+
+// ---------------------------------------------------------------------------
+// The app and its compute host
+
+export type AppMode = 'electron' | 'browser';
+
+export interface EngineInfo {
+  cuda: boolean;
+  blas: string;
+  klu: boolean;
+  hardwareThreads: number;
+  cudaDevices: { index: number; name: string; totalMemory: number; computeCapability: string }[];
+}
+
+/** What each dependency of the lab provides; a missing one is named with the reason. */
+export interface FeatureStatus {
+  available: boolean;
+  reason?: string;
+}
+
+export interface LabInfo {
+  mode: AppMode;
+  version: string;
+  versions: Record<string, string>;
+  platform: string;
+  cpu: { model: string; cores: number };
+  memoryBytes: number;
+  engine: EngineInfo | { error: string };
+  dataDir: string;
+  poolThreads: number;
+  /** pdf: printToPDF (the app only). filePaths: dropped files resolve to paths. */
+  capabilities: { pdf: boolean; filePaths: boolean };
+  features: { matrixMarket: FeatureStatus; problems: FeatureStatus; timing: FeatureStatus; generators: FeatureStatus };
+}
+
+// ---------------------------------------------------------------------------
+// Jobs: every long operation is one, streams progress, can be cancelled.
+
+export type JobKind = 'load-matrix' | 'generate-matrix' | 'spy-plot' | 'run-problem' | 'run-timing' | 'export-report';
+export type JobState = 'queued' | 'running' | 'finished' | 'cancelled' | 'failed';
+
+export interface JobInfo {
+  id: string;
+  kind: JobKind;
+  label: string;
+  state: JobState;
+  /** 0..1 */
+  progress: number;
+  etaSeconds: number | null;
+  message?: string;
+  error?: string;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** The object the job produces or works on. */
+  matrixId?: string;
+  runId?: string;
+  timingId?: string;
+}
+
+export interface JobRef {
+  jobId: string;
+}
+
+// ---------------------------------------------------------------------------
+// Matrices (they stay in the compute host; the renderer gets summaries)
+
+export type GeneratorParams =
+  | { kind: 'poisson1d'; n: number }
+  | { kind: 'poisson2d'; nx: number; ny: number }
+  | { kind: 'random'; rows: number; cols: number; density: number; seed: number };
+
+export type MatrixSource =
+  /** A file the host can read (the app: a dropped file's path). */
+  | { kind: 'path'; path: string }
+  /** A file's bytes (browser mode: the browser gives no paths). */
+  | { kind: 'bytes'; name: string; data: Uint8Array };
+
+export type MatrixOrigin = { kind: 'file'; path: string } | { kind: 'generator'; params: GeneratorParams };
+
+export interface MatrixHeader {
+  format: string;
+  field: string;
+  symmetry: string;
+  /** Entries that repeated a position and were summed. */
+  duplicates: number;
+  comments: string[];
+}
+
+/** The engine's matrix statistics (native/lib/stats.ts), each O(nnz). */
+export interface MatrixStatistics {
+  rows: number;
+  cols: number;
+  nnz: number;
+  explicitZeros: number;
+  density: number;
+  square: boolean;
+  patternSymmetric: boolean;
+  numericSymmetric: boolean;
+  patternSymmetry: number | null;
+  numericSymmetry: number | null;
+  diagonalNnz: number;
+  zeroDiagonals: number;
+  bandwidth: { lower: number; upper: number };
+  rowLength: { min: number; mean: number; max: number };
+  emptyRows: number;
+  spd: { likely: boolean | null; certain: boolean; method: string; reason: string };
+}
+
+export interface MatrixSummary {
+  id: string;
+  name: string;
+  origin: MatrixOrigin;
+  state: 'loading' | 'ready' | 'failed';
+  error?: string;
+  jobId?: string;
+  rows?: number;
+  cols?: number;
+  nnz?: number;
+  header?: MatrixHeader;
+  stats?: MatrixStatistics;
+  /** Seconds from the request to the summary (read + statistics + spy bins). */
+  loadSeconds?: number;
+  bytes?: number;
+}
+
+/** Nonzero counts binned to a height×width grid (row-major), for a canvas spy plot. */
+export interface SpyGrid {
+  matrixId: string;
+  rows: number;
+  cols: number;
+  width: number;
+  height: number;
+  max: number;
+  counts: Uint32Array;
+}
+
+// ---------------------------------------------------------------------------
+// Problems and runs (issue 4's specs; the host adapts its events into these)
+
+export interface PresetInfo {
+  name: string;
+  title: string;
+  description: string;
+  spec: Record<string, unknown>;
+}
+
+export interface SpecIssue {
+  /** Dotted path of the offending field, e.g. "optimizer.lr" ("" for the whole spec). */
+  path: string;
+  message: string;
+}
+
+export type SpecValidation = { ok: true; spec: Record<string, unknown> } | { ok: false; errors: SpecIssue[] };
+
+export type RunState = 'running' | 'finished' | 'cancelled' | 'failed';
+
+/** A scalar series a run reports per epoch, and which chart it belongs in. */
+export interface SeriesInfo {
+  key: string;
+  label: string;
+  group: 'loss' | 'metric' | 'parameter';
+}
+
+export interface RunMeta {
+  id: string;
+  name: string;
+  method: string;
+  state: RunState;
+  error?: string;
+  createdAt: number;
+  finishedAt?: number;
+  epochs: number;
+  runs: number;
+  series: SeriesInfo[];
+  summary?: Record<string, unknown>;
+  folder: string;
+  jobId?: string;
+}
+
+/** One epoch of one run: its scalar series by key. */
+export interface RunPoint {
+  run: number;
+  epoch: number;
+  values: Record<string, number>;
+}
+
+/** A vector-valued parameter at an epoch (e.g. Jacobi weights by node). */
+export interface ParamSnapshot {
+  run: number;
+  epoch: number;
+  name: string;
+  values: number[];
+}
+
+/** A figure of a finished run that is not a per-epoch curve. */
+export interface ParamView {
+  kind: 'bars' | 'lines';
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  logY: boolean;
+  series: { name: string; values: number[] }[];
+}
+
+export interface RunRecord {
+  meta: RunMeta;
+  spec: Record<string, unknown>;
+  points: RunPoint[];
+  params: ParamSnapshot[];
+  views: ParamView[];
+}
+
+// ---------------------------------------------------------------------------
+// Timing (issue 5's study; the host adapts its report into these)
+
+export type TimingRequest =
+  | { kind: 'suite'; quick: boolean; sizes?: number[]; ops?: string[] }
+  | { kind: 'matrix'; matrixId: string; op: string };
+
+export interface TimingRow {
+  op: string;
+  /** 'sparse' | 'dense', or a peer's name ('scipy', 'torch', ...). */
+  impl: string;
+  pass: string;
+  device: string;
+  dtype: string;
+  threads: number;
+  n: number;
+  nnz: number;
+  medianSeconds: number | null;
+  minSeconds: number | null;
+  maxSeconds: number | null;
+  note?: string;
+}
+
+export interface TimingSweep {
+  op: string;
+  impl: string;
+  device: string;
+  points: { nnz: number; seconds: number }[];
+  slope: number | null;
+}
+
+export interface TimingSummary {
+  id: string;
+  createdAt: number;
+  state: RunState;
+  error?: string;
+  request: TimingRequest;
+  rows: TimingRow[];
+  sweeps: TimingSweep[];
+  environment: Record<string, unknown>;
+}
+
+export type ReportFormat = 'csv' | 'json' | 'html' | 'md';
+
+export interface ExportedReport {
+  fileName: string;
+  mimeType: string;
+  text: string;
+  /** Where the host also saved it. */
+  savedPath: string;
+}
+
+// ---------------------------------------------------------------------------
+// The methods. params/result per method; LabApi is derived from this map.
+
+export interface LabMethods {
+  info: { params: Record<string, never>; result: LabInfo };
+  listJobs: { params: Record<string, never>; result: JobInfo[] };
+  cancel: { params: { jobId: string }; result: { cancelled: boolean } };
+
+  openMatrix: { params: { source: MatrixSource }; result: JobRef & { matrixId: string } };
+  generateMatrix: { params: { params: GeneratorParams }; result: JobRef & { matrixId: string } };
+  listMatrices: { params: Record<string, never>; result: MatrixSummary[] };
+  removeMatrix: { params: { matrixId: string }; result: { removed: boolean } };
+  spyPlot: { params: { matrixId: string }; result: SpyGrid };
+
+  presets: { params: Record<string, never>; result: PresetInfo[] };
+  validateSpec: { params: { spec: unknown }; result: SpecValidation };
+  runProblem: { params: { spec: unknown; name?: string }; result: JobRef & { runId: string } };
+  listRuns: { params: Record<string, never>; result: RunMeta[] };
+  getRun: { params: { runId: string }; result: RunRecord };
+  deleteRun: { params: { runId: string }; result: { removed: boolean } };
+
+  runTiming: { params: { request: TimingRequest }; result: JobRef & { timingId: string } };
+  listTimings: { params: Record<string, never>; result: TimingSummary[] };
+  exportReport: { params: { timingId: string; format: ReportFormat }; result: ExportedReport };
+  /** The app only (printToPDF); browser mode answers with an error. */
+  exportPdf: { params: { timingId: string }; result: { savedPath: string } };
+}
+
+export type LabMethod = keyof LabMethods;
+
+export const LAB_METHODS: readonly LabMethod[] = [
+  'info',
+  'listJobs',
+  'cancel',
+  'openMatrix',
+  'generateMatrix',
+  'listMatrices',
+  'removeMatrix',
+  'spyPlot',
+  'presets',
+  'validateSpec',
+  'runProblem',
+  'listRuns',
+  'getRun',
+  'deleteRun',
+  'runTiming',
+  'listTimings',
+  'exportReport',
+  'exportPdf',
+];
+
+export type LabEvent =
+  | { type: 'job'; job: JobInfo }
+  | { type: 'matrix'; matrix: MatrixSummary }
+  | { type: 'matrix-removed'; matrixId: string }
+  | { type: 'run'; run: RunMeta }
+  | { type: 'run-progress'; runId: string; points: RunPoint[]; params: ParamSnapshot[] }
+  | { type: 'timing'; timing: TimingSummary }
+  | { type: 'host'; state: 'restarted'; reason: string };
+
+export type LabCalls = { [K in LabMethod]: (params: LabMethods[K]['params']) => Promise<LabMethods[K]['result']> };
+
+export interface LabApi extends LabCalls {
+  /** Subscribes to the host's event stream; returns the unsubscribe function. */
+  onEvent(listener: (event: LabEvent) => void): () => void;
+  /** A dropped file's path in the app (webUtils.getPathForFile); '' in the browser. */
+  pathForFile(file: File): string;
+}
+
+/** Builds the calls from one transport function (the preload and the WebSocket client both use this). */
+export function labCalls(invoke: (method: LabMethod, params: unknown) => Promise<unknown>): LabCalls {
+  const calls: Partial<Record<LabMethod, (params: unknown) => Promise<unknown>>> = {};
+  for (const m of LAB_METHODS) calls[m] = (params: unknown) => invoke(m, params ?? {});
+  return calls as LabCalls;
+}

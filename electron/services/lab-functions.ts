@@ -1,0 +1,251 @@
+// The one place the lab calls into the engine (native/lib) and the experiments
+// (experiments/): reading and generating matrices, statistics, spy bins,
+// presets, spec validation, runs, timing and reports. It runs inside pool
+// threads (worker.ts). Everything here adapts those APIs to the LabApi's
+// shapes; nothing here re-implements them.
+import {
+  CsrMatrix,
+  Generator,
+  buildInfo,
+  devices,
+  matrixStats,
+  poisson1d,
+  poisson2d,
+  readMatrixMarket,
+  spyBins as engineSpyBins,
+  type MatrixMarketHeader,
+} from '../../native/lib/index.js';
+import { defaultDataDir } from '../../experiments/compile/common.js';
+import { runExperiment } from '../../experiments/runner/run.js';
+import type { ExperimentEvent, ExperimentResult } from '../../experiments/runner/types.js';
+import { PRESETS } from '../../experiments/spec/presets.js';
+import { SpecError, validateSpec as validateProblemSpec } from '../../experiments/spec/validate.js';
+import type {
+  EngineInfo,
+  GeneratorParams,
+  MatrixHeader,
+  MatrixStatistics,
+  ParamSnapshot,
+  ParamView,
+  PresetInfo,
+  RunPoint,
+  SeriesInfo,
+  SpecValidation,
+} from '../common/lab-api.js';
+import type { SharedCsr, SpyBins } from './worker-protocol.js';
+
+// ---------------------------------------------------------------------------
+// Matrices
+
+export function engineInfo(): EngineInfo {
+  return { ...buildInfo(), cudaDevices: devices() };
+}
+
+export async function readMatrix(path: string, name: string): Promise<{ matrix: CsrMatrix; header: MatrixHeader }> {
+  const { matrix, header } = await readMatrixMarket(path, { name });
+  return { matrix, header: headerOf(header) };
+}
+
+function headerOf(h: MatrixMarketHeader): MatrixHeader {
+  return { format: h.format, field: h.field, symmetry: h.symmetry, duplicates: h.duplicates, comments: h.comments.slice(0, 20) };
+}
+
+export function statistics(matrix: CsrMatrix, header: MatrixHeader): MatrixStatistics {
+  return matrixStats(matrix, { pattern: header.field === 'pattern' });
+}
+
+export function spyBins(matrix: CsrMatrix, width: number, height: number): SpyBins {
+  const { width: w, height: h, counts, max } = engineSpyBins(matrix, width, height);
+  return { width: w, height: h, counts, max };
+}
+
+/** The bins for a plot at most `max` pixels on its long side, keeping the matrix's aspect ratio. */
+export function spyGridSize(rows: number, cols: number, max: number): { width: number; height: number } {
+  const long = Math.max(rows, cols, 1);
+  const scale = Math.min(1, max / long);
+  return { width: Math.max(1, Math.round(cols * scale)), height: Math.max(1, Math.round(rows * scale)) };
+}
+
+export function generate(params: GeneratorParams): { matrix: CsrMatrix; header: MatrixHeader } {
+  const header = (symmetry: string): MatrixHeader => ({ format: 'generated', field: 'real', symmetry, duplicates: 0, comments: [] });
+  switch (params.kind) {
+    case 'poisson1d':
+      return { matrix: poisson1d(params.n), header: header('symmetric') };
+    case 'poisson2d':
+      return { matrix: poisson2d(params.nx, params.ny), header: header('symmetric') };
+    case 'random':
+      return { matrix: randomSparse(params), header: header('general') };
+  }
+}
+
+/** A random sparse matrix: about density·rows·cols entries at uniform positions, standard normal values. */
+function randomSparse(p: { rows: number; cols: number; density: number; seed: number }): CsrMatrix {
+  const target = Math.round(p.density * p.rows * p.cols);
+  if (target > 50_000_000) throw new Error(`random sparse: ${p.rows}×${p.cols} at density ${p.density} is ${target} entries, more than the 50,000,000 the lab generates`);
+  const gen = new Generator(p.seed);
+  const r = new Int32Array(target);
+  const c = new Int32Array(target);
+  const v = new Float64Array(target);
+  for (let k = 0; k < target; k++) {
+    r[k] = Math.min(p.rows - 1, Math.floor(gen.uniform() * p.rows));
+    c[k] = Math.min(p.cols - 1, Math.floor(gen.uniform() * p.cols));
+    v[k] = gen.normal();
+  }
+  // Positions drawn twice are summed (fromCoo), so nnz can be slightly below the target.
+  return CsrMatrix.fromCoo(r, c, v, [p.rows, p.cols]);
+}
+
+/** CSR arrays over SharedArrayBuffers (float64 values), so the host stores and re-sends them without copies. */
+export function toShared(matrix: CsrMatrix): SharedCsr {
+  const { indptr, indices } = matrix.pattern.raw;
+  const share = <T extends Int32Array | Float64Array>(Ctor: new (b: SharedArrayBuffer) => T, src: ArrayLike<number>, bytes: number): T => {
+    const out = new Ctor(new SharedArrayBuffer(Math.max(bytes * src.length, 0)));
+    (out as unknown as { set(a: ArrayLike<number>): void }).set(src);
+    return out;
+  };
+  return {
+    rows: matrix.rows,
+    cols: matrix.cols,
+    indptr: share(Int32Array, indptr, 4),
+    indices: share(Int32Array, indices, 4),
+    values: share(Float64Array, matrix.values.data, 8),
+  };
+}
+
+export function fromShared(csr: SharedCsr): CsrMatrix {
+  return CsrMatrix.fromCsr(csr.indptr, csr.indices, csr.values, [csr.rows, csr.cols]);
+}
+
+// ---------------------------------------------------------------------------
+// Problems
+
+const PRESET_TITLES: Record<string, string> = {
+  jacobi: 'Jacobi',
+  heavyball: 'Heavyball',
+  pcg: 'PCG',
+  gcn: 'GCN',
+};
+
+export function presets(): PresetInfo[] {
+  return Object.entries(PRESETS).map(([name, spec]) => ({
+    name,
+    title: PRESET_TITLES[name] ?? name,
+    description: spec.description,
+    spec: structuredClone(spec) as unknown as Record<string, unknown>,
+  }));
+}
+
+export function validateSpec(spec: unknown): SpecValidation {
+  try {
+    return { ok: true, spec: validateProblemSpec(spec) as unknown as Record<string, unknown> };
+  } catch (e) {
+    if (e instanceof SpecError) {
+      const path = e.field.replace(/^spec\.?/, '');
+      const message = e.message.startsWith(`${e.field}: `) ? e.message.slice(e.field.length + 2) : e.message;
+      return { ok: false, errors: [{ path, message }] };
+    }
+    throw e;
+  }
+}
+
+export interface RunSink {
+  start(info: { method: string; epochs: number; runs: number }): void;
+  points(points: RunPoint[], params: ParamSnapshot[], series: SeriesInfo[] | null): void;
+  progress(progress: number, message: string, etaSeconds: number | null): void;
+}
+
+const LOSS_LABELS: Record<string, string> = { train: 'training loss', test: 'test loss' };
+
+/**
+ * Runs a spec through the experiments runner, turning its events into
+ * per-epoch points (scalar losses, metrics and parameters by key) and snapshots
+ * of vector parameters (at most ~200 per run, and the last).
+ */
+export async function runProblem(spec: unknown, dataDir: string | undefined, sink: RunSink, signal: AbortSignal): Promise<{ result: ExperimentResult; views: ParamView[]; series: SeriesInfo[] }> {
+  const series = new Map<string, SeriesInfo>();
+  let snapshotEvery = 1;
+  let epochs = 1;
+  const onEvent = (e: ExperimentEvent): void => {
+    switch (e.type) {
+      case 'start':
+        epochs = e.epochs;
+        snapshotEvery = Math.max(1, Math.ceil(e.epochs / 200));
+        sink.start({ method: e.method, epochs: e.epochs, runs: e.runs });
+        break;
+      case 'epoch': {
+        const values: Record<string, number> = {};
+        const params: ParamSnapshot[] = [];
+        let added = false;
+        const note = (key: string, label: string, group: SeriesInfo['group']): void => {
+          if (!series.has(key)) {
+            series.set(key, { key, label, group });
+            added = true;
+          }
+        };
+        for (const [k, v] of Object.entries(e.losses)) {
+          values[`loss.${k}`] = v;
+          note(`loss.${k}`, LOSS_LABELS[k] ?? `${k} loss`, 'loss');
+        }
+        for (const [k, v] of Object.entries(e.metrics)) {
+          values[`metric.${k}`] = v;
+          note(`metric.${k}`, k, 'metric');
+        }
+        for (const [k, v] of Object.entries(e.parameters)) {
+          if (typeof v === 'number') {
+            values[`param.${k}`] = v;
+            note(`param.${k}`, k, 'parameter');
+          } else if (e.epoch % snapshotEvery === 0 || e.epoch === epochs - 1) {
+            params.push({ run: e.run, epoch: e.epoch, name: k, values: v });
+          }
+        }
+        sink.points([{ run: e.run, epoch: e.epoch, values }], params, added ? [...series.values()] : null);
+        const done = e.step / e.totalSteps;
+        const eta = done > 0 ? (e.elapsed * (1 - done)) / done : null;
+        sink.progress(done, `run ${e.run + 1}, epoch ${e.epoch + 1} of ${e.totalSteps / Math.max(1, epochs)}×${epochs}`, eta);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+  const result = await runExperiment(spec, { signal, onEvent, dataDir: dataDir ?? defaultDataDir() });
+  return { result, views: viewsOf(result), series: [...series.values()] };
+}
+
+function viewsOf(r: ExperimentResult): ParamView[] {
+  switch (r.method) {
+    case 'jacobi':
+      return [
+        {
+          kind: 'bars',
+          title: 'Learned Jacobi weights by node (Fig. 4)',
+          xLabel: 'node',
+          yLabel: 'ω',
+          logY: false,
+          series: [{ name: 'learned ω', values: r.summary.weights }],
+        },
+      ];
+    case 'heavyball':
+      return [
+        { kind: 'lines', title: 'α and β per epoch (Fig. 6)', xLabel: 'epoch', yLabel: 'value', logY: false, series: [{ name: 'α', values: r.series.alpha }, { name: 'β', values: r.series.beta }] },
+      ];
+    case 'pcg':
+      return [
+        {
+          kind: 'lines',
+          title: 'Residual history: CG vs learned PCG (Fig. 8)',
+          xLabel: 'iteration',
+          yLabel: '‖r‖/‖b‖',
+          logY: true,
+          series: [
+            { name: 'CG', values: r.series.cgHistory },
+            { name: 'learned PCG', values: r.series.pcgHistory },
+          ],
+        },
+      ];
+    case 'gcn': {
+      const acc = r.runs.map((run) => (typeof run.final.testAccuracy === 'number' ? run.final.testAccuracy : Number.NaN));
+      return [{ kind: 'bars', title: 'Final test accuracy per run', xLabel: 'run', yLabel: 'accuracy', logY: false, series: [{ name: 'test accuracy', values: acc }] }];
+    }
+  }
+}

@@ -1,0 +1,256 @@
+// Timing: run the Table-2 suite (or one op on a loaded matrix), then compare
+// sparse against dense and CPU against GPU as bars, the scaling sweeps on
+// log-log axes, and export the report (CSV, JSON, HTML; PDF in the app).
+import { useMemo, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { TimingRow, TimingSummary } from '../../../electron/common/lab-api.js';
+import { PALETTE } from '../components/Charts.js';
+import { Progress } from '../components/Progress.js';
+import { fmtInt, fmtNum, fmtSeconds } from '../lib/format.js';
+import { useLab } from '../store/index.js';
+
+const OPS = ['spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve'];
+
+function stateText(t: TimingSummary | undefined): string {
+  if (!t) return 'No study yet';
+  if (t.state === 'failed') return `Failed: ${t.error ?? 'unknown error'}`;
+  return { running: 'Running', finished: 'Finished', cancelled: 'Cancelled' }[t.state];
+}
+
+/** Bars of median seconds, one group per label, one bar per `impl` value. */
+function Bars({ title, rows, groupBy, barsBy }: { title: string; rows: TimingRow[]; groupBy: (r: TimingRow) => string; barsBy: (r: TimingRow) => string }) {
+  const { data, keys } = useMemo(() => {
+    const groups = new Map<string, Record<string, number | string>>();
+    const keys = new Set<string>();
+    for (const r of rows) {
+      if (r.medianSeconds === null || !(r.medianSeconds > 0)) continue;
+      const g = groupBy(r);
+      const k = barsBy(r);
+      keys.add(k);
+      const row = groups.get(g) ?? { group: g };
+      row[k] = r.medianSeconds;
+      groups.set(g, row);
+    }
+    return { data: [...groups.values()], keys: [...keys] };
+  }, [rows, groupBy, barsBy]);
+  if (!data.length) return null;
+  return (
+    <section className="chart" aria-label={title}>
+      <h3>{title}</h3>
+      <ResponsiveContainer width="100%" height={260}>
+        <BarChart data={data} margin={{ top: 8, right: 16, bottom: 30, left: 8 }}>
+          <CartesianGrid stroke="#e6e8ec" />
+          <XAxis dataKey="group" interval={0} angle={-20} textAnchor="end" height={50} />
+          <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tickFormatter={(v: number) => fmtSeconds(v)} width={70} />
+          <Tooltip isAnimationActive={false} formatter={(v) => fmtSeconds(Number(v))} />
+          <Legend verticalAlign="top" height={24} />
+          {keys.map((k, i) => (
+            <Bar key={k} dataKey={k} fill={PALETTE[i % PALETTE.length]} isAnimationActive={false} />
+          ))}
+        </BarChart>
+      </ResponsiveContainer>
+    </section>
+  );
+}
+
+function Sweeps({ t }: { t: TimingSummary }) {
+  const sweeps = t.sweeps.filter((s) => s.points.length > 1);
+  if (!sweeps.length) return null;
+  return (
+    <section className="chart" aria-label="Scaling on log-log axes">
+      <h3>Scaling: time vs nnz (log-log)</h3>
+      <ResponsiveContainer width="100%" height={280}>
+        <LineChart margin={{ top: 8, right: 16, bottom: 18, left: 8 }}>
+          <CartesianGrid stroke="#e6e8ec" />
+          <XAxis dataKey="nnz" type="number" scale="log" domain={['auto', 'auto']} allowDuplicatedCategory={false} tickFormatter={(v: number) => fmtInt(v)} label={{ value: 'nnz', position: 'insideBottom', offset: -8 }} />
+          <YAxis dataKey="seconds" type="number" scale="log" domain={['auto', 'auto']} tickFormatter={(v: number) => fmtSeconds(v)} width={70} />
+          <Tooltip isAnimationActive={false} formatter={(v) => fmtSeconds(Number(v))} labelFormatter={(l) => `nnz ${fmtInt(Number(l))}`} />
+          <Legend verticalAlign="top" />
+          {sweeps.map((s, i) => (
+            <Line key={`${s.op}-${s.impl}-${s.device}`} data={s.points} dataKey="seconds" name={`${s.op} ${s.impl} ${s.device}${s.slope !== null ? ` (slope ${fmtNum(s.slope, 3)})` : ''}`} stroke={PALETTE[i % PALETTE.length]} isAnimationActive={false} />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </section>
+  );
+}
+
+function ResultTable({ rows }: { rows: TimingRow[] }) {
+  return (
+    <div className="table-scroll">
+      <table className="timing-table">
+        <thead>
+          <tr>
+            {['op', 'impl', 'pass', 'device', 'dtype', 'threads', 'n', 'nnz', 'median', 'min', 'max', 'note'].map((h) => (
+              <th key={h} scope="col">
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i}>
+              <td>{r.op}</td>
+              <td>{r.impl}</td>
+              <td>{r.pass}</td>
+              <td>{r.device}</td>
+              <td>{r.dtype}</td>
+              <td>{r.threads}</td>
+              <td>{fmtInt(r.n)}</td>
+              <td>{fmtInt(r.nnz)}</td>
+              <td>{fmtSeconds(r.medianSeconds)}</td>
+              <td>{fmtSeconds(r.minSeconds)}</td>
+              <td>{fmtSeconds(r.maxSeconds)}</td>
+              <td>{r.note ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function TimingView() {
+  const info = useLab((s) => s.info);
+  const request = useLab((s) => s.timingRequest);
+  const setRequest = useLab((s) => s.setTimingRequest);
+  const runTiming = useLab((s) => s.runTiming);
+  const cancelTiming = useLab((s) => s.cancelTiming);
+  const timings = useLab((s) => s.timings);
+  const activeId = useLab((s) => s.activeTimingId);
+  const selectTiming = useLab((s) => s.selectTiming);
+  const exportReport = useLab((s) => s.exportReport);
+  const exportPdf = useLab((s) => s.exportPdf);
+  const jobs = useLab((s) => s.jobs);
+  const order = useLab((s) => s.matrixOrder);
+  const matrices = useLab((s) => s.matrices);
+  const [pass, setPass] = useState('forward');
+  const ready = order.map((id) => matrices[id]!).filter((m) => m && m.state === 'ready');
+  const t = activeId ? timings[activeId] : undefined;
+  const job = Object.values(jobs).find((j) => j.timingId === activeId && j.kind === 'run-timing');
+  const running = t?.state === 'running';
+  const feature = info?.features.timing;
+  const rows = t?.rows ?? [];
+  const passes = [...new Set(rows.map((r) => r.pass))];
+  const shownPass = passes.includes(pass) ? pass : (passes[0] ?? pass);
+  const ofPass = rows.filter((r) => r.pass === shownPass);
+  const cpu = ofPass.filter((r) => r.device === 'cpu');
+  const hasGpu = rows.some((r) => r.device !== 'cpu');
+
+  return (
+    <div className="timing">
+      <section className="card toolbar" aria-label="Timing study">
+        <fieldset>
+          <legend>What to time</legend>
+          <label>
+            <input type="radio" name="timing-kind" checked={request.kind === 'suite'} onChange={() => setRequest({ kind: 'suite', quick: true })} /> Table-2 suite
+          </label>
+          {request.kind === 'suite' ? (
+            <label>
+              <input type="checkbox" checked={request.quick} onChange={(e) => setRequest({ ...request, quick: e.target.checked })} /> quick
+            </label>
+          ) : null}
+          <label>
+            <input
+              type="radio"
+              name="timing-kind"
+              checked={request.kind === 'matrix'}
+              disabled={!ready.length}
+              onChange={() => ready[0] && setRequest({ kind: 'matrix', matrixId: ready[0].id, op: 'spmv' })}
+            />{' '}
+            One op on a loaded matrix
+          </label>
+          {request.kind === 'matrix' ? (
+            <>
+              <label htmlFor="timing-op">
+                Op
+                <select id="timing-op" value={request.op} onChange={(e) => setRequest({ ...request, op: e.target.value })}>
+                  {OPS.map((o) => (
+                    <option key={o}>{o}</option>
+                  ))}
+                </select>
+              </label>
+              <label htmlFor="timing-matrix">
+                Matrix
+                <select id="timing-matrix" value={request.matrixId} onChange={(e) => setRequest({ ...request, matrixId: e.target.value })}>
+                  {ready.map((m) => (
+                    <option key={m.id} value={m.id}>
+                      {m.name}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </>
+          ) : null}
+        </fieldset>
+        <button type="button" className="primary" onClick={() => void runTiming()} disabled={running}>
+          Run timing
+        </button>
+        <button type="button" onClick={() => void cancelTiming()} disabled={!running}>
+          Cancel
+        </button>
+        <span className={`run-state state-${t?.state ?? 'none'}`} role="status" aria-label="Timing state">
+          {stateText(t)}
+        </span>
+        <label htmlFor="timing-select">
+          Study
+          <select id="timing-select" value={activeId ?? ''} onChange={(e) => selectTiming(e.target.value || null)}>
+            <option value="">—</option>
+            {Object.values(timings)
+              .sort((a, b) => b.createdAt - a.createdAt)
+              .map((x) => (
+                <option key={x.id} value={x.id}>
+                  {new Date(x.createdAt).toLocaleString()} · {x.request.kind} · {x.state}
+                </option>
+              ))}
+          </select>
+        </label>
+      </section>
+      {feature && !feature.available ? (
+        <p className="notice error" role="note">
+          Timing is not available in this build: {feature.reason}
+        </p>
+      ) : null}
+      {t ? <Progress job={job} label="Timing progress" /> : null}
+      <section className="card toolbar" aria-label="Export">
+        {(['csv', 'json', 'html'] as const).map((f) => (
+          <button key={f} type="button" onClick={() => void exportReport(f)} disabled={t?.state !== 'finished'}>
+            Export {f.toUpperCase()}
+          </button>
+        ))}
+        {info?.capabilities.pdf ? (
+          <button type="button" onClick={() => void exportPdf()} disabled={t?.state !== 'finished'}>
+            Export PDF
+          </button>
+        ) : (
+          <span className="muted">PDF: in the app (or print the HTML report)</span>
+        )}
+        {passes.length > 1 ? (
+          <label htmlFor="timing-pass">
+            Pass
+            <select id="timing-pass" value={shownPass} onChange={(e) => setPass(e.target.value)}>
+              {passes.map((p) => (
+                <option key={p}>{p}</option>
+              ))}
+            </select>
+          </label>
+        ) : null}
+      </section>
+      {rows.length ? (
+        <>
+          <div className="chart-grid">
+            <Bars title="Sparse vs dense (median, CPU)" rows={cpu} groupBy={(r) => `${r.op} n=${fmtInt(r.n)} ${r.dtype} ${r.threads}t`} barsBy={(r) => r.impl} />
+            {hasGpu ? (
+              <Bars title="CPU vs GPU (median)" rows={ofPass.filter((r) => r.impl === 'sparse')} groupBy={(r) => `${r.op} n=${fmtInt(r.n)} ${r.dtype}`} barsBy={(r) => r.device} />
+            ) : (
+              <p className="muted">CPU vs GPU: no GPU rows (this machine or build has no CUDA device).</p>
+            )}
+            <Sweeps t={t!} />
+          </div>
+          <ResultTable rows={ofPass} />
+        </>
+      ) : null}
+    </div>
+  );
+}
