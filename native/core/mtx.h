@@ -109,6 +109,9 @@ class Parser {
   void size_line(const char* b, const char* e);
   template <Field F, bool Array>
   const char* data_lines(const char* p, const char* end);
+  const char* slow_index(const char* s, int64_t limit, const char* which, int64_t& out);
+  const char* slow_integer(const char* s, const char* which, double& out);
+  const char* slow_real(const char* s, const char* end, const char* which, double& out);
   void new_block();
   void push(index_t i, index_t j, double v) {
     Block* b = blocks_.empty() ? nullptr : &blocks_.back();

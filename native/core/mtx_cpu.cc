@@ -387,6 +387,68 @@ void Parser::size_line(const char* b, const char* e) {
 
 // ---- data lines (the hot loop) ---------------------------------------------
 
+// The unusual and the wrong tokens, out of the hot loop: each takes the token's
+// start and either reads it or throws the error that names it.
+__attribute__((noinline, cold)) const char* Parser::slow_index(const char* s, int64_t limit, const char* which, int64_t& out) {
+  const char* q = s;
+  bool neg = false;
+  if (*q == '+' || *q == '-') neg = *q++ == '-';
+  const char* d = q;
+  uint64_t v = 0;
+  while (static_cast<unsigned>(*q - '0') < 10u) {
+    if (v < (uint64_t{1} << 40)) v = v * 10 + static_cast<unsigned>(*q - '0');
+    ++q;
+  }
+  if (q == d || !is_sep(*q)) error(Code::bad_number, std::string(which) + " index '" + token_at(s) + "' is not an integer");
+  if (neg || v < 1 || v > static_cast<uint64_t>(limit))
+    error(Code::index_out_of_range, std::string(which) + " index " + token_at(s) + " is outside 1.." + std::to_string(limit) +
+                                        (v == 0 && !neg ? " (MatrixMarket indices are 1-based)" : ""));
+  out = static_cast<int64_t>(v) - 1;
+  return q;
+}
+
+__attribute__((noinline, cold)) const char* Parser::slow_integer(const char* s, const char* which, double& out) {
+  const char* q = s;
+  bool neg = false;
+  if (*q == '+' || *q == '-') neg = *q++ == '-';
+  const char* d = q;
+  uint64_t u = 0;
+  bool big = false;
+  while (static_cast<unsigned>(*q - '0') < 10u) {
+    if (u <= (uint64_t{1} << 53)) u = u * 10 + static_cast<unsigned>(*q - '0');
+    if (u > (uint64_t{1} << 53)) big = true;
+    ++q;
+  }
+  if (q == d || !is_sep(*q)) error(Code::bad_number, std::string(which) + " '" + token_at(s) + "' is not an integer (field integer)");
+  if (big) error(Code::bad_number, std::string(which) + " " + token_at(s) + " is outside +-2^53, where integers stop being exact doubles");
+  out = neg ? -static_cast<double>(u) : static_cast<double>(u);
+  return q;
+}
+
+__attribute__((noinline, cold)) const char* Parser::slow_real(const char* s, const char* end, const char* which, double& out) {
+  const char* q = s;
+  if (*q == '+') {
+    ++q;
+    if (*q == '+' || *q == '-') error(Code::bad_number, std::string(which) + " '" + token_at(s) + "' is not a number");
+  }
+  double v = 0;
+  auto r = std::from_chars(q, end, v, std::chars_format::general);
+  if ((r.ec == std::errc() || r.ec == std::errc::result_out_of_range) && !is_sep(*r.ptr)) {
+    error(Code::bad_number, std::string(which) + " '" + token_at(s) + "' is not a number");
+  } else if (r.ec == std::errc::result_out_of_range) {
+    if (decimal_overflows(q, r.ptr)) error(Code::bad_number, std::string(which) + " " + token_at(s) + " is too large for a double");
+    v = *q == '-' ? -0.0 : 0.0;  // below the smallest subnormal: rounds to zero, as strtod gives
+  } else if (r.ec != std::errc()) {
+    error(Code::bad_number, std::string(which) + " '" + token_at(s) + "' is not a number");
+  }
+  if (!std::isfinite(v) && !opts_.allow_nonfinite)
+    error(Code::bad_number, std::string(which) + " '" + token_at(s) +
+                                "' is not finite (NaN and Inf are rejected unless the nonFinite option accepts them)");
+  out = v;
+  return r.ptr;
+}
+
+
 template <Field F, bool Array>
 const char* Parser::data_lines(const char* p, const char* end) {
   const int64_t rows = header_.rows, cols = header_.cols, want = header_.entries;
@@ -408,65 +470,38 @@ const char* Parser::data_lines(const char* p, const char* end) {
                                (n == 1 ? " field, " : " fields, ") + std::to_string(kFields) + " required for field " +
                                field_name(F) + " (" + what + ")");
   };
+  // The common cases inline; everything else (signs, overflow, errors) out of line.
   auto index = [&](const char* q, int64_t limit, const char* which, int64_t& out) -> const char* {
-    const char* s = q;
-    bool neg = false;
-    if (*q == '+' || *q == '-') neg = *q++ == '-';
     const char* d = q;
     uint64_t v = 0;
-    while (static_cast<unsigned>(*q - '0') < 10u) {
-      if (v < (uint64_t{1} << 40)) v = v * 10 + static_cast<unsigned>(*q - '0');
-      ++q;
+    while (static_cast<unsigned>(*q - '0') < 10u) v = v * 10 + static_cast<unsigned>(*q++ - '0');
+    if (__builtin_expect(q != d && q - d <= 10 && is_sep(*q) && v - 1 < static_cast<uint64_t>(limit), 1)) {
+      out = static_cast<int64_t>(v) - 1;
+      return q;
     }
-    if (q == d || !is_sep(*q)) error(Code::bad_number, std::string(which) + " index '" + token_at(s) + "' is not an integer");
-    if (neg || v < 1 || v > static_cast<uint64_t>(limit))
-      error(Code::index_out_of_range,
-            std::string(which) + " index " + token_at(s) + " is outside 1.." + std::to_string(limit) +
-                (v == 0 && !neg ? " (MatrixMarket indices are 1-based)" : ""));
-    out = static_cast<int64_t>(v) - 1;
-    return q;
+    return slow_index(d, limit, which, out);
   };
   auto value = [&](const char* q, double& out, const char* which) -> const char* {
-    const char* s = q;
     if constexpr (F == Field::integer) {
-      bool neg = false;
-      if (*q == '+' || *q == '-') neg = *q++ == '-';
       const char* d = q;
-      double v = 0;
+      const bool neg = *q == '-';
+      q += neg;
+      const char* digits = q;
       uint64_t u = 0;
-      bool big = false;
-      while (static_cast<unsigned>(*q - '0') < 10u) {
-        if (u <= (uint64_t{1} << 53)) u = u * 10 + static_cast<unsigned>(*q - '0');
-        if (u > (uint64_t{1} << 53)) big = true;
-        ++q;
+      while (static_cast<unsigned>(*q - '0') < 10u) u = u * 10 + static_cast<unsigned>(*q++ - '0');
+      if (__builtin_expect(q != digits && q - digits <= 15 && is_sep(*q), 1)) {
+        out = neg ? -static_cast<double>(u) : static_cast<double>(u);
+        return q;
       }
-      if (q == d || !is_sep(*q))
-        error(Code::bad_number, std::string(which) + " '" + token_at(s) + "' is not an integer (field integer)");
-      if (big)
-        error(Code::bad_number, std::string(which) + " " + token_at(s) + " is outside +-2^53, where integers stop being exact doubles");
-      v = static_cast<double>(u);
-      out = neg ? -v : v;
-      return q;
+      return slow_integer(d, which, out);
     } else {
-      if (*q == '+') {
-        ++q;
-        if (*q == '+' || *q == '-') error(Code::bad_number, std::string(which) + " '" + token_at(s) + "' is not a number");
-      }
-      double v = 0;
+      double v;
       auto r = std::from_chars(q, end, v, std::chars_format::general);
-      if ((r.ec == std::errc() || r.ec == std::errc::result_out_of_range) && !is_sep(*r.ptr)) {
-        error(Code::bad_number, std::string(which) + " '" + token_at(s) + "' is not a number");
-      } else if (r.ec == std::errc::result_out_of_range) {
-        if (decimal_overflows(q, r.ptr)) error(Code::bad_number, std::string(which) + " " + token_at(s) + " is too large for a double");
-        v = *q == '-' ? -0.0 : 0.0;  // below the smallest subnormal: rounds to zero, as strtod gives
-      } else if (r.ec != std::errc()) {
-        error(Code::bad_number, std::string(which) + " '" + token_at(s) + "' is not a number");
+      if (__builtin_expect(r.ec == std::errc() && is_sep(*r.ptr) && std::isfinite(v), 1)) {
+        out = v;
+        return r.ptr;
       }
-      if (!std::isfinite(v) && !opts_.allow_nonfinite)
-        error(Code::bad_number, std::string(which) + " '" + token_at(s) +
-                                    "' is not finite (NaN and Inf are rejected unless the nonFinite option accepts them)");
-      out = v;
-      return r.ptr;
+      return slow_real(q, end, which, out);
     }
   };
 
@@ -586,8 +621,15 @@ int64_t Parser::build_csr(index_t* indptr, index_t* indices, T* values) {
   int64_t w = 0;
   for (int64_t r = 0; r < rows; ++r) {
     const index_t s = indptr[r], e = indptr[r + 1];
-    bool sorted = true;
-    for (index_t p = s + 1; p < e && sorted; ++p) sorted = indices[p - 1] <= indices[p];
+    bool sorted = true, strict = true;  // strictly increasing: nothing to sort or merge
+    for (index_t p = s + 1; p < e; ++p) {
+      if (indices[p - 1] < indices[p]) continue;
+      strict = false;
+      if (indices[p - 1] > indices[p]) {
+        sorted = false;
+        break;
+      }
+    }
     if (!sorted) {
       scratch.clear();
       for (index_t p = s; p < e; ++p) scratch.emplace_back(indices[p], values[p]);
@@ -599,6 +641,10 @@ int64_t Parser::build_csr(index_t* indptr, index_t* indices, T* values) {
       }
     }
     indptr[r] = static_cast<index_t>(w);
+    if (strict && w == s) {  // nothing merged so far, nothing to merge here: no copy
+      w = e;
+      continue;
+    }
     for (index_t p = s; p < e; ++p) {
       if (w > indptr[r] && indices[w - 1] == indices[p]) {
         if (!pattern) values[w - 1] += values[p];  // duplicates summed (a pattern entry stays 1)
