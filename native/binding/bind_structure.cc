@@ -1,12 +1,201 @@
 // Bindings for the structure kernels (see native/core/structure.h).
+//   transposeStructure(rows, cols, indptr, indices)          -> { indptr, indices, perm, inv }
+//   gatherValues(idx, src, out)                              out[q] = idx[q] < 0 ? 0 : src[idx[q]]
+//   scatterValues(idx, src, out)                             out[idx[q]] = src[q]
+//   diagonalPositions(rows, cols, indptr, indices, k, len)   -> Int32Array (entry or -1)
+//   bandStructure(rows, cols, indptr, indices, k, lower)     -> { indptr, indices, keep }
+//   kronStructure(A..., B...)                                -> { indptr, indices }
+//   kronValues(A..., a, B..., b, out)
+//   kronBackward(A..., a, B..., b, g, dA | null, dB | null)
+// where A... is (rows, cols, indptr, indices). Index maps (perm, keep, positions)
+// are made by these kernels and cached in TypeScript, never taken from users.
+#include <limits>
+
 #include "bindings.h"
+#include "structure.h"
 #include "util.h"
 
 namespace sad::binding {
+namespace {
+
+Pattern pattern_at(const Napi::Env& env, const Napi::CallbackInfo& info, size_t at, const char* op) {
+  Pattern P;
+  P.rows = static_cast<index_t>(int_arg(env, info[at], op, "rows"));
+  P.cols = static_cast<index_t>(int_arg(env, info[at + 1], op, "cols"));
+  P.indptr = array_arg<int32_t>(env, info[at + 2], P.rows + 1, op, "indptr");
+  if (P.indptr[0] != 0 || P.indptr[P.rows] < 0) throw_js(env, std::string(op) + ": invalid indptr");
+  P.indices = array_arg<int32_t>(env, info[at + 3], P.nnz(), op, "indices");
+  return P;
+}
+
+// A signed integer argument (diagonal offsets), clamped to ±2^32: beyond the
+// matrix every offset selects the same (empty or full) band.
+int64_t offset_arg(const Napi::Env& env, const Napi::Value& v, const char* op, const char* name) {
+  double d = num_arg(env, v, op, name);
+  if (d != static_cast<double>(static_cast<int64_t>(d))) throw_js(env, std::string(op) + ": " + name + " must be an integer");
+  constexpr double lim = 4294967296.0;
+  return static_cast<int64_t>(d < -lim ? -lim : d > lim ? lim : d);
+}
+
+Napi::Int32Array new_index_array(const Napi::Env& env, int64_t len) { return new_array<int32_t>(env, len); }
+
+Napi::Value TransposeStructure(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "transposeStructure";
+  Pattern A = pattern_at(env, info, 0, op);
+  int64_t nnz = A.nnz();
+  auto t_indptr = new_index_array(env, int64_t(A.cols) + 1);
+  auto t_indices = new_index_array(env, nnz);
+  auto perm = new_index_array(env, nnz);
+  auto inv = new_index_array(env, nnz);
+  guarded(env, [&] {
+    transpose_structure_cpu(A.rows, A.cols, A.indptr, A.indices, t_indptr.Data(), t_indices.Data(), perm.Data(),
+                            inv.Data());
+    return 0;
+  });
+  auto o = Napi::Object::New(env);
+  o.Set("indptr", t_indptr);
+  o.Set("indices", t_indices);
+  o.Set("perm", perm);
+  o.Set("inv", inv);
+  return o;
+}
+
+Napi::Value GatherValues(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "gatherValues";
+  const index_t* idx = array_arg<int32_t>(env, info[0], -1, op, "idx");
+  int64_t n = array_len<int32_t>(info[0]);
+  by_dtype(env, info[1], op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* src = array_arg<T>(env, info[1], -1, op, "src");
+    T* out = array_arg<T>(env, info[2], n, op, "out");
+    guarded(env, [&] { gather_cpu<T>(pool_of(env), n, idx, src, out); return 0; });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+Napi::Value ScatterValues(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "scatterValues";
+  const index_t* idx = array_arg<int32_t>(env, info[0], -1, op, "idx");
+  int64_t n = array_len<int32_t>(info[0]);
+  by_dtype(env, info[1], op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* src = array_arg<T>(env, info[1], n, op, "src");
+    T* out = array_arg<T>(env, info[2], -1, op, "out");
+    guarded(env, [&] { scatter_cpu<T>(pool_of(env), n, idx, src, out); return 0; });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+Napi::Value DiagonalPositions(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "diagonalPositions";
+  Pattern A = pattern_at(env, info, 0, op);
+  int64_t k = offset_arg(env, info[4], op, "k");
+  int64_t len = int_arg(env, info[5], op, "len");
+  // The k-th diagonal has at most this many entries; len beyond it would read past the rows.
+  int64_t most = k >= 0 ? std::min<int64_t>(A.rows, A.cols - k) : std::min<int64_t>(A.rows + k, A.cols);
+  if (len > std::max<int64_t>(0, most)) throw_js(env, std::string(op) + ": len exceeds the diagonal's length");
+  auto pos = new_index_array(env, len);
+  guarded(env, [&] { diagonal_positions_cpu(A.rows, A.indptr, A.indices, k, pos.Data(), static_cast<index_t>(len)); return 0; });
+  return pos;
+}
+
+Napi::Value BandStructure(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "bandStructure";
+  Pattern A = pattern_at(env, info, 0, op);
+  int64_t k = offset_arg(env, info[4], op, "k");
+  bool lower = bool_arg(info[5]);
+  auto indptr = new_index_array(env, int64_t(A.rows) + 1);
+  guarded(env, [&] { band_count_cpu(A.rows, A.indptr, A.indices, k, lower, indptr.Data()); return 0; });
+  int64_t nnz = indptr[A.rows];
+  auto indices = new_index_array(env, nnz);
+  auto keep = new_index_array(env, nnz);
+  guarded(env, [&] {
+    band_fill_cpu(A.rows, A.indptr, A.indices, k, lower, indptr.Data(), indices.Data(), keep.Data());
+    return 0;
+  });
+  auto o = Napi::Object::New(env);
+  o.Set("indptr", indptr);
+  o.Set("indices", indices);
+  o.Set("keep", keep);
+  return o;
+}
+
+// The result of kron must fit index_t in rows, columns and nonzeros.
+void check_kron_size(const Napi::Env& env, const Pattern& A, const Pattern& B, const char* op) {
+  constexpr int64_t most = std::numeric_limits<index_t>::max();
+  if (int64_t(A.rows) * B.rows > most || int64_t(A.cols) * B.cols > most || A.nnz() * B.nnz() > most)
+    throw_js(env, std::string(op) + ": the result does not fit 32-bit indices");
+}
+
+Napi::Value KronStructure(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "kronStructure";
+  Pattern A = pattern_at(env, info, 0, op);
+  Pattern B = pattern_at(env, info, 4, op);
+  check_kron_size(env, A, B, op);
+  auto indptr = new_index_array(env, int64_t(A.rows) * B.rows + 1);
+  auto indices = new_index_array(env, A.nnz() * B.nnz());
+  guarded(env, [&] { kron_structure_cpu(A, B, indptr.Data(), indices.Data()); return 0; });
+  auto o = Napi::Object::New(env);
+  o.Set("indptr", indptr);
+  o.Set("indices", indices);
+  return o;
+}
+
+Napi::Value KronValues(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "kronValues";
+  Pattern A = pattern_at(env, info, 0, op);
+  Pattern B = pattern_at(env, info, 5, op);
+  check_kron_size(env, A, B, op);
+  by_dtype(env, info[4], op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = array_arg<T>(env, info[4], A.nnz(), op, "a");
+    const T* b = array_arg<T>(env, info[9], B.nnz(), op, "b");
+    T* out = array_arg<T>(env, info[10], A.nnz() * B.nnz(), op, "out");
+    guarded(env, [&] { kron_values_cpu<T>(pool_of(env), A, a, B, b, out); return 0; });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+Napi::Value KronBackward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "kronBackward";
+  Pattern A = pattern_at(env, info, 0, op);
+  Pattern B = pattern_at(env, info, 5, op);
+  check_kron_size(env, A, B, op);
+  by_dtype(env, info[4], op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = array_arg<T>(env, info[4], A.nnz(), op, "a");
+    const T* b = array_arg<T>(env, info[9], B.nnz(), op, "b");
+    const T* g = array_arg<T>(env, info[10], A.nnz() * B.nnz(), op, "g");
+    T* dA = info[11].IsNull() ? nullptr : array_arg<T>(env, info[11], A.nnz(), op, "dA");
+    T* dB = info[12].IsNull() ? nullptr : array_arg<T>(env, info[12], B.nnz(), op, "dB");
+    guarded(env, [&] { kron_backward_cpu<T>(pool_of(env), A, a, B, b, g, dA, dB); return 0; });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+}  // namespace
 
 void register_structure(Napi::Env env, Napi::Object exports) {
-  (void)env;
-  (void)exports;
+  exports.Set("transposeStructure", Napi::Function::New(env, TransposeStructure));
+  exports.Set("gatherValues", Napi::Function::New(env, GatherValues));
+  exports.Set("scatterValues", Napi::Function::New(env, ScatterValues));
+  exports.Set("diagonalPositions", Napi::Function::New(env, DiagonalPositions));
+  exports.Set("bandStructure", Napi::Function::New(env, BandStructure));
+  exports.Set("kronStructure", Napi::Function::New(env, KronStructure));
+  exports.Set("kronValues", Napi::Function::New(env, KronValues));
+  exports.Set("kronBackward", Napi::Function::New(env, KronBackward));
 }
 
 }  // namespace sad::binding

@@ -6,6 +6,9 @@ import { record } from './autograd.js';
 import { allocate, type DType, isDType } from './dtype.js';
 import { describe, expected, fail, shapeStr } from './errors.js';
 import { Tensor, type NestedArray, tensor } from './tensor.js';
+// Op modules import this one too; they are only used inside methods, never at load time.
+import { matmul as matmulOp } from './ops/matmul.js';
+import * as structure from './ops/structure.js';
 
 export interface CsrOptions {
   dtype?: DType;
@@ -294,6 +297,76 @@ export class CsrMatrix {
       }
       return [new Tensor(gv, [this.nnz])];
     });
+  }
+
+  // -------------------------------------------------------------------------
+  // Structural ops (native/lib/ops/structure.ts), differentiable w.r.t. the values.
+
+  /** Aᵀ, with the transpose structure cached on this pattern (see structure.transpose). */
+  transpose(): CsrMatrix {
+    return structure.transpose(this);
+  }
+
+  /** The k-th diagonal as a dense 1-D Tensor, zero where nothing is stored (see structure.diagonal). */
+  diagonal(k = 0): Tensor {
+    return structure.diagonal(this, k);
+  }
+
+  /** The entries on and below the k-th diagonal. */
+  tril(k = 0): CsrMatrix {
+    return structure.tril(this, k);
+  }
+
+  /** The entries on and above the k-th diagonal. */
+  triu(k = 0): CsrMatrix {
+    return structure.triu(this, k);
+  }
+
+  /** The values converted to `dtype` (differentiable); this matrix when it already has that dtype. */
+  astype(dtype: DType): CsrMatrix {
+    return structure.astype(this, dtype);
+  }
+
+  /** Same as astype(dtype). */
+  to(dtype: DType): CsrMatrix {
+    return structure.astype(this, dtype);
+  }
+
+  /** A times a dense vector/matrix (spmv/spdmm) or a sparse matrix (spgemm), through matmul(). */
+  matmul(other: Tensor): Tensor;
+  matmul(other: CsrMatrix): CsrMatrix;
+  matmul(other: Tensor | CsrMatrix): Tensor | CsrMatrix {
+    return matmulOp(this, other);
+  }
+
+  /** The n × n identity. */
+  static eye(n: number, opts: CsrOptions = {}): CsrMatrix {
+    return structure.eye(n, opts);
+  }
+
+  /** A matrix from diagonals, as scipy.sparse.diags (see structure.diags). */
+  static diags(
+    diagonals: readonly structure.DiagonalValues[],
+    offsets: readonly number[],
+    shape?: readonly [number, number],
+    opts: CsrOptions = {},
+  ): CsrMatrix {
+    return structure.diags(diagonals, offsets, shape, opts);
+  }
+
+  /** The Kronecker product A ⊗ B (differentiable w.r.t. both). */
+  static kron(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
+    return structure.kron(A, B);
+  }
+
+  /** The 1-D Poisson matrix: 2 on the diagonal, −1 off. */
+  static poisson1d(n: number, opts: CsrOptions = {}): CsrMatrix {
+    return structure.poisson1d(n, opts);
+  }
+
+  /** The 2-D Poisson matrix (5-point Laplacian) on an nx × ny grid: kron(I, T_nx) + kron(T_ny, I). */
+  static poisson2d(nx: number, ny: number, opts: CsrOptions = {}): CsrMatrix {
+    return structure.poisson2d(nx, ny, opts);
   }
 
   toString(): string {

@@ -1,2 +1,435 @@
-// Structural sparse ops and generators. (Being written.)
-export {};
+// Structural sparse ops and generators: transpose, diagonal, tril/triu, kron,
+// eye, diags, poisson1d/poisson2d, and the dtype cast of a CsrMatrix.
+//
+// A structural op derives a new pattern from its input's pattern plus an index
+// map into the input's entries; both are computed once per pattern by a native
+// kernel and cached on CsrPattern.cache, so applying the op again to any matrix
+// with that pattern is an O(nnz) gather. The forward gathers values through the
+// map and the VJP scatters the gradient back (or gathers through the inverse).
+import type { FloatArray } from '../addon.js';
+import { kernel } from '../addon.js';
+import { record } from '../autograd.js';
+import { CsrMatrix, CsrPattern, type CsrOptions, checkMatrixShape } from '../csr.js';
+import { allocate, type DType, isDType, uninit } from '../dtype.js';
+import { describe, expected, fail, shapeStr } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { csrArg, optionsArg, sameKind } from './check.js';
+
+const INDEX_MAX = 2147483647;
+
+// ---------------------------------------------------------------------------
+// Kernels (native/core/structure.h)
+
+type Gather = (idx: Int32Array, src: FloatArray, out: FloatArray) => void;
+type PatternArgs = [rows: number, cols: number, indptr: Int32Array, indices: Int32Array];
+
+function patternArgs(p: CsrPattern): PatternArgs {
+  const { indptr, indices } = p.raw;
+  return [p.rows, p.cols, indptr, indices];
+}
+
+/** out[q] = idx[q] < 0 ? 0 : src[idx[q]] */
+function gather(idx: Int32Array, src: FloatArray, dtype: DType): FloatArray {
+  const out = uninit(dtype, idx.length);
+  kernel<Gather>('gatherValues')(idx, src, out);
+  return out;
+}
+
+/** A zero array of `length` with out[idx[q]] = src[q]. */
+function scatter(idx: Int32Array, src: FloatArray, length: number, dtype: DType): FloatArray {
+  const out = allocate(dtype, length);
+  kernel<Gather>('scatterValues')(idx, src, out);
+  return out;
+}
+
+function cached<T>(p: CsrPattern, key: string, make: () => T): T {
+  let v = p.cache.get(key) as T | undefined;
+  if (v === undefined) {
+    v = make();
+    p.cache.set(key, v);
+  }
+  return v;
+}
+
+function intArg(op: string, name: string, k: unknown): number {
+  if (typeof k !== 'number' || !Number.isSafeInteger(k)) expected(op, 'an integer', name, k);
+  return k;
+}
+
+function sizeArg(op: string, name: string, n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > INDEX_MAX) expected(op, 'a non-negative 32-bit integer', name, n);
+  return n;
+}
+
+function dtypeOption(op: string, opts: CsrOptions): DType | undefined {
+  if (opts.dtype !== undefined && !isDType(opts.dtype)) expected(op, "'float64' or 'float32'", 'dtype', opts.dtype);
+  return opts.dtype;
+}
+
+/** A generator's result: a leaf that requires grad when asked (and nothing recorded it already). */
+function generated(pattern: CsrPattern, values: Tensor, opts: CsrOptions): CsrMatrix {
+  if (opts.requiresGrad && !values.gradFn) values.requiresGrad = true;
+  return new CsrMatrix(pattern, values);
+}
+
+// ---------------------------------------------------------------------------
+// transpose
+
+/** @internal The structure of Aᵀ and the maps between the entries of A and Aᵀ, cached per pattern. */
+export interface TransposeInfo {
+  /** The pattern of Aᵀ. */
+  pattern: CsrPattern;
+  /** perm[q]: the entry of A that is entry q of Aᵀ. */
+  perm: Int32Array;
+  /** inv[p]: the entry of Aᵀ that is entry p of A (perm⁻¹). */
+  inv: Int32Array;
+}
+
+/** @internal */
+export function transposeInfo(p: CsrPattern): TransposeInfo {
+  return cached(p, 'transpose', () => {
+    type Result = { indptr: Int32Array; indices: Int32Array; perm: Int32Array; inv: Int32Array };
+    const r = kernel<(...a: PatternArgs) => Result>('transposeStructure')(...patternArgs(p));
+    const t = new CsrPattern(p.cols, p.rows, r.indptr, r.indices);
+    // Transposing back gives p itself, through the inverse maps.
+    t.cache.set('transpose', { pattern: p, perm: r.inv, inv: r.perm } satisfies TransposeInfo);
+    return { pattern: t, perm: r.perm, inv: r.inv };
+  });
+}
+
+/** Aᵀ (differentiable w.r.t. A's values). Transposing twice returns A's own pattern. */
+export function transpose(A: CsrMatrix): CsrMatrix {
+  const op = 'transpose';
+  csrArg(op, 'A', A);
+  const t = transposeInfo(A.pattern);
+  const values = new Tensor(gather(t.perm, A.values.data, A.dtype), [A.nnz]);
+  // dA[p] = G[inv[p]]  (the gradient scattered back through the permutation)
+  record(op, values, [A.values], (g) => [new Tensor(gather(t.inv, g.data, g.dtype), [A.nnz])]);
+  return new CsrMatrix(t.pattern, values);
+}
+
+// ---------------------------------------------------------------------------
+// diagonal
+
+/** The number of entries on the k-th diagonal of a rows × cols matrix (0 when it lies outside). */
+function diagonalLength(rows: number, cols: number, k: number): number {
+  return Math.max(0, k >= 0 ? Math.min(rows, cols - k) : Math.min(rows + k, cols));
+}
+
+/**
+ * The k-th diagonal of A (k > 0 above, k < 0 below the main one) as a dense
+ * 1-D Tensor of its full length (min(rows, cols) for k = 0), zero where no
+ * entry is stored. Differentiable: the gradient lands on the stored diagonal entries.
+ */
+export function diagonal(A: CsrMatrix, k = 0): Tensor {
+  const op = 'diagonal';
+  csrArg(op, 'A', A);
+  intArg(op, 'k', k);
+  const len = diagonalLength(A.rows, A.cols, k);
+  const pos = cached(A.pattern, `diagonal:${k}`, () =>
+    kernel<(...a: [...PatternArgs, number, number]) => Int32Array>('diagonalPositions')(...patternArgs(A.pattern), k, len),
+  );
+  const out = new Tensor(gather(pos, A.values.data, A.dtype), [len]);
+  // dA[p] = g[t] for the stored entry p at position t of the diagonal, 0 elsewhere
+  return record(op, out, [A.values], (g) => [new Tensor(scatter(pos, g.data, A.nnz, g.dtype), [A.nnz])]);
+}
+
+// ---------------------------------------------------------------------------
+// tril / triu
+
+function band(op: 'tril' | 'triu', A: CsrMatrix, k: number): CsrMatrix {
+  csrArg(op, 'A', A);
+  intArg(op, 'k', k);
+  const info = cached(A.pattern, `${op}:${k}`, () => {
+    type Result = { indptr: Int32Array; indices: Int32Array; keep: Int32Array };
+    const r = kernel<(...a: [...PatternArgs, number, boolean]) => Result>('bandStructure')(...patternArgs(A.pattern), k, op === 'tril');
+    return { pattern: new CsrPattern(A.rows, A.cols, r.indptr, r.indices), keep: r.keep };
+  });
+  const nnz = info.keep.length;
+  const values = new Tensor(gather(info.keep, A.values.data, A.dtype), [nnz]);
+  // dA[keep[q]] = G[q], 0 on the entries dropped
+  record(op, values, [A.values], (g) => [new Tensor(scatter(info.keep, g.data, A.nnz, g.dtype), [A.nnz])]);
+  return new CsrMatrix(info.pattern, values);
+}
+
+/** The entries of A on and below the k-th diagonal (column − row ≤ k), differentiable. */
+export function tril(A: CsrMatrix, k = 0): CsrMatrix {
+  return band('tril', A, k);
+}
+
+/** The entries of A on and above the k-th diagonal (column − row ≥ k), differentiable. */
+export function triu(A: CsrMatrix, k = 0): CsrMatrix {
+  return band('triu', A, k);
+}
+
+// ---------------------------------------------------------------------------
+// kron
+
+/**
+ * The Kronecker product A ⊗ B: the block (i, j) is A[i, j] B. Its values are
+ * a_p b_q, differentiable w.r.t. both:
+ *   dA[p] = Σ_q G[(p, q)] b_q,   dB[q] = Σ_p G[(p, q)] a_p.
+ */
+export function kron(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
+  const op = 'kron';
+  csrArg(op, 'A', A);
+  csrArg(op, 'B', B);
+  sameKind(op, ['A', A], ['B', B]);
+  const rows = A.rows * B.rows;
+  const cols = A.cols * B.cols;
+  const nnz = A.nnz * B.nnz;
+  if (rows > INDEX_MAX || cols > INDEX_MAX || nnz > INDEX_MAX) {
+    fail(op, `A ${shapeStr(A.shape)} (nnz ${A.nnz}) ⊗ B ${shapeStr(B.shape)} (nnz ${B.nnz}) would have shape [${rows}, ${cols}] and ${nnz} nonzeros, beyond 32-bit indices`);
+  }
+  const pa = patternArgs(A.pattern);
+  const pb = patternArgs(B.pattern);
+  type Result = { indptr: Int32Array; indices: Int32Array };
+  const s = kernel<(...a: [...PatternArgs, ...PatternArgs]) => Result>('kronStructure')(...pa, ...pb);
+  const vals = uninit(A.dtype, nnz);
+  type Values = (...a: [...PatternArgs, FloatArray, ...PatternArgs, FloatArray, FloatArray]) => void;
+  kernel<Values>('kronValues')(...pa, A.values.data, ...pb, B.values.data, vals);
+  const values = new Tensor(vals, [nnz]);
+  record(op, values, [A.values, B.values], (g, needs) => {
+    const dA = needs[0] ? uninit(g.dtype, A.nnz) : null;
+    const dB = needs[1] ? uninit(g.dtype, B.nnz) : null;
+    type Backward = (...a: [...PatternArgs, FloatArray, ...PatternArgs, FloatArray, FloatArray, FloatArray | null, FloatArray | null]) => void;
+    // dA[p] = Σ_q G[(p, q)] b_q ;  dB[q] = Σ_p G[(p, q)] a_p
+    kernel<Backward>('kronBackward')(...pa, A.values.data, ...pb, B.values.data, g.data, dA, dB);
+    return [dA && new Tensor(dA, [A.nnz]), dB && new Tensor(dB, [B.nnz])];
+  });
+  return new CsrMatrix(new CsrPattern(rows, cols, s.indptr, s.indices), values);
+}
+
+// ---------------------------------------------------------------------------
+// Generators: eye, diags, poisson1d, poisson2d
+
+/** The n × n identity. */
+export function eye(n: number, opts: CsrOptions = {}): CsrMatrix {
+  const op = 'CsrMatrix.eye';
+  sizeArg(op, 'n', n);
+  opts = optionsArg<CsrOptions>(op, opts);
+  const dtype = dtypeOption(op, opts) ?? 'float64';
+  const indptr = new Int32Array(n + 1);
+  const indices = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    indptr[i + 1] = i + 1;
+    indices[i] = i;
+  }
+  return generated(new CsrPattern(n, n, indptr, indices), new Tensor(allocate(dtype, n).fill(1), [n]), opts);
+}
+
+/** A diagonal's values for diags: one number (broadcast), numbers, or a 1-D (or one-element) Tensor. */
+export type DiagonalValues = number | ArrayLike<number> | Tensor;
+
+/**
+ * A sparse matrix from diagonals, as scipy.sparse.diags: diagonal d holds the
+ * entries (i, i + offsets[d]); its t-th value sits at row t − min(k, 0). Each
+ * diagonal is a number or one-element array/Tensor (broadcast along it) or
+ * exactly as many values as that diagonal has. Entries are stored even where a
+ * value is 0, so the pattern does not depend on the values. With Tensor
+ * diagonals the result is differentiable w.r.t. them.
+ *
+ * shape defaults (as SciPy) to the square matrix that fits the first diagonal.
+ */
+export function diags(
+  diagonals: readonly DiagonalValues[],
+  offsets: readonly number[],
+  shape?: readonly [number, number],
+  opts: CsrOptions = {},
+): CsrMatrix {
+  const op = 'CsrMatrix.diags';
+  // Validate arguments
+  if (!Array.isArray(diagonals)) expected(op, 'an array of diagonals (numbers, arrays or Tensors)', 'diagonals', diagonals);
+  if (!Array.isArray(offsets)) expected(op, 'an array of integer offsets', 'offsets', offsets);
+  if (offsets.length !== diagonals.length) fail(op, `${diagonals.length} diagonals but ${offsets.length} offsets (give one offset per diagonal)`);
+  opts = optionsArg<CsrOptions>(op, opts);
+  const seen = new Set<number>();
+  for (const [d, k] of offsets.entries()) {
+    intArg(op, `offsets[${d}]`, k);
+    if (seen.has(k)) fail(op, `offset ${k} is repeated (offsets[${d}])`);
+    seen.add(k);
+  }
+  const tensors: Tensor[] = [];
+  const slots: number[] = []; // slots[n]: the diagonal that tensors[n] gives
+  for (const [d, v] of diagonals.entries()) {
+    if (v instanceof Tensor) {
+      if (v.ndim > 1) fail(op, `diagonal ${d} must be a 1-D tensor but has shape ${shapeStr(v.shape)}`);
+      tensors.push(v);
+      slots.push(d);
+    } else if (typeof v !== 'number' && !(ArrayBuffer.isView(v) || Array.isArray(v))) {
+      expected(op, 'a number, an array of numbers or a Tensor', `diagonal ${d}`, v);
+    } else if (typeof v !== 'number') {
+      const arr = v as ArrayLike<unknown>;
+      for (let t = 0; t < arr.length; t++) {
+        if (typeof arr[t] !== 'number') fail(op, `diagonal ${d} holds a non-number at index ${t} (${describe(arr[t])})`);
+      }
+    }
+  }
+  // Interpret options: the dtype comes from opts, else from the Tensors, else float64.
+  let dtype = dtypeOption(op, opts);
+  for (const t of tensors) {
+    dtype ??= t.dtype;
+    if (t.dtype !== dtype) {
+      fail(op, opts.dtype ? `a diagonal is ${t.dtype} but dtype ${opts.dtype} was asked for` : `mixed dtypes among the diagonals (${tensors[0]!.dtype} and ${t.dtype})`);
+    }
+  }
+  dtype ??= 'float64';
+  let rows: number;
+  let cols: number;
+  if (shape === undefined) {
+    const first = diagonals[0];
+    if (first === undefined || typeof first === 'number') fail(op, 'shape is needed when the first diagonal is a number (or there is none)');
+    const len = first instanceof Tensor ? first.size : first.length;
+    rows = cols = len + Math.abs(offsets[0]!);
+    if (rows > INDEX_MAX) fail(op, `the inferred shape [${rows}, ${cols}] is beyond 32-bit indices`);
+  } else {
+    [rows, cols] = checkMatrixShape(op, shape);
+  }
+  const lengths = offsets.map((k, d) => {
+    if (k > cols || k < -rows) fail(op, `offset ${k} (offsets[${d}]) is outside a matrix of shape ${shapeStr([rows, cols])} (offsets must lie in [${-rows}, ${cols}])`);
+    const len = diagonalLength(rows, cols, k);
+    const v = diagonals[d]!;
+    const given = typeof v === 'number' ? 1 : v instanceof Tensor ? v.size : v.length;
+    if (given !== len && given !== 1) {
+      fail(op, `diagonal ${d} (offset ${k}) has ${given} values but that diagonal of a ${shapeStr([rows, cols])} matrix has ${len} (give ${len}, or one to broadcast)`);
+    }
+    return len;
+  });
+  const nnz = lengths.reduce((a, b) => a + b, 0);
+  if (nnz > INDEX_MAX) fail(op, `the result would have ${nnz} nonzeros, beyond 32-bit indices`);
+
+  // Structure: rows are filled offset by offset in increasing order, so columns come out sorted.
+  const order = [...offsets.keys()].sort((a, b) => offsets[a]! - offsets[b]!);
+  const indptr = new Int32Array(rows + 1);
+  for (const [d, k] of offsets.entries()) {
+    if (lengths[d] === 0) continue;
+    const first = Math.max(0, -k);
+    indptr[first + 1] += 1;
+    if (first + lengths[d]! + 1 <= rows) indptr[first + lengths[d]! + 1] -= 1;
+  }
+  // indptr now holds differences of per-row counts: two prefix sums give the row pointers.
+  for (let i = 0; i < rows; i++) indptr[i + 1] += indptr[i]!;
+  for (let i = 0; i < rows; i++) indptr[i + 1] += indptr[i]!;
+  const indices = new Int32Array(nnz);
+  const cursor = indptr.slice(0, rows);
+  // pos[d][t]: where the t-th value of diagonal d is stored.
+  const pos: Int32Array[] = offsets.map((_, d) => new Int32Array(lengths[d]!));
+  for (const d of order) {
+    const k = offsets[d]!;
+    const first = Math.max(0, -k);
+    const p = pos[d]!;
+    for (let t = 0; t < p.length; t++) {
+      const i = first + t;
+      const q = cursor[i]!++;
+      indices[q] = i + k;
+      p[t] = q;
+    }
+  }
+  const vals = allocate(dtype, nnz);
+  diagonals.forEach((v, d) => {
+    const p = pos[d]!;
+    const src: ArrayLike<number> | number = typeof v === 'number' ? v : v instanceof Tensor ? v.data : v;
+    const broadcast = typeof src === 'number' || src.length === 1;
+    const c = typeof src === 'number' ? src : src[0]!;
+    for (let t = 0; t < p.length; t++) vals[p[t]!] = broadcast ? c : (src as ArrayLike<number>)[t]!;
+  });
+  const values = new Tensor(vals, [nnz]);
+  // d diagonal[t] = G[pos[t]]  (summed over the diagonal when it was broadcast)
+  record('diags', values, tensors, (g, needs) =>
+    tensors.map((t, n) => {
+      if (!needs[n]) return null;
+      const p = pos[slots[n]!]!;
+      const out = allocate(t.dtype, t.size);
+      if (t.size === 1 && p.length !== 1) {
+        let s = 0;
+        for (let q = 0; q < p.length; q++) s += g.data[p[q]!]!;
+        out[0] = s;
+      } else {
+        for (let q = 0; q < p.length; q++) out[q] = g.data[p[q]!]!;
+      }
+      return new Tensor(out, t.shape);
+    }),
+  );
+  return generated(new CsrPattern(rows, cols, indptr, indices), values, opts);
+}
+
+/** The 1-D Poisson matrix (n × n): 2 on the diagonal, −1 on the first off-diagonals. */
+export function poisson1d(n: number, opts: CsrOptions = {}): CsrMatrix {
+  const op = 'CsrMatrix.poisson1d';
+  sizeArg(op, 'n', n);
+  opts = optionsArg<CsrOptions>(op, opts);
+  return diags(n > 1 ? [-1, 2, -1] : [2], n > 1 ? [-1, 0, 1] : [0], [n, n], { dtype: dtypeOption(op, opts), requiresGrad: opts.requiresGrad });
+}
+
+/**
+ * The 2-D Poisson matrix on an nx × ny grid (the 5-point Laplacian with
+ * Dirichlet boundaries, unknown (x, y) at row y·nx + x), as the Kronecker sum
+ * kron(I_ny, T_nx) + kron(T_ny, I_nx) with T the 1-D Poisson matrix:
+ * 4 on the diagonal, −1 for each grid neighbour.
+ */
+export function poisson2d(nx: number, ny: number, opts: CsrOptions = {}): CsrMatrix {
+  const op = 'CsrMatrix.poisson2d';
+  sizeArg(op, 'nx', nx);
+  sizeArg(op, 'ny', ny);
+  opts = optionsArg<CsrOptions>(op, opts);
+  const dtype = dtypeOption(op, opts) ?? 'float64';
+  if (nx * ny > INDEX_MAX || 5 * nx * ny > INDEX_MAX) fail(op, `a ${nx} × ${ny} grid is beyond 32-bit indices`);
+  const along = kron(eye(ny, { dtype }), poisson1d(nx, { dtype }));
+  const across = kron(poisson1d(ny, { dtype }), eye(nx, { dtype }));
+  const { pattern, values } = addSorted(along, across);
+  return generated(pattern, new Tensor(values, [pattern.nnz]), opts);
+}
+
+/** A + B for two matrices of one shape (a row-wise merge of sorted rows); values only, no tape. */
+function addSorted(A: CsrMatrix, B: CsrMatrix): { pattern: CsrPattern; values: FloatArray } {
+  const rows = A.rows;
+  const a = A.pattern.raw;
+  const b = B.pattern.raw;
+  const av = A.values.data;
+  const bv = B.values.data;
+  const indptr = new Int32Array(rows + 1);
+  const indices = new Int32Array(A.nnz + B.nnz);
+  const vals = allocate(A.dtype, A.nnz + B.nnz);
+  let q = 0;
+  for (let i = 0; i < rows; i++) {
+    let p = a.indptr[i]!;
+    let s = b.indptr[i]!;
+    const pe = a.indptr[i + 1]!;
+    const se = b.indptr[i + 1]!;
+    while (p < pe || s < se) {
+      const ja = p < pe ? a.indices[p]! : INDEX_MAX;
+      const jb = s < se ? b.indices[s]! : INDEX_MAX;
+      if (ja <= jb) {
+        indices[q] = ja;
+        vals[q] = av[p++]! + (ja === jb ? bv[s++]! : 0);
+      } else {
+        indices[q] = jb;
+        vals[q] = bv[s++]!;
+      }
+      q++;
+    }
+    indptr[i + 1] = q;
+  }
+  return { pattern: new CsrPattern(rows, A.cols, indptr, indices.slice(0, q)), values: vals.slice(0, q) };
+}
+
+// ---------------------------------------------------------------------------
+// dtype cast
+
+/** A with its values converted to `dtype` (differentiable: the gradient is converted back). A itself when it has that dtype. */
+export function astype(A: CsrMatrix, dtype: DType): CsrMatrix {
+  const op = 'astype';
+  csrArg(op, 'A', A);
+  if (!isDType(dtype)) expected(op, "'float64' or 'float32'", 'dtype', dtype);
+  if (A.dtype === dtype) return A;
+  const vals = allocate(dtype, A.nnz);
+  vals.set(A.values.data);
+  const values = new Tensor(vals, [A.nnz]);
+  // dA = G converted back to A's dtype
+  record(op, values, [A.values], (g) => {
+    const d = allocate(A.dtype, A.nnz);
+    d.set(g.data);
+    return [new Tensor(d, [A.nnz])];
+  });
+  return new CsrMatrix(A.pattern, values);
+}
