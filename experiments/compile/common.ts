@@ -29,9 +29,9 @@ export interface CompileOptions {
   specDir?: string;
 }
 
-/** ../shared/data beside the checkout, or $SPARSE_AD_DATA, or the working directory. */
+/** $SPARSE_AD_SHARED_DATA, or ../shared/data beside the checkout, or the working directory. */
 export function defaultDataDir(): string {
-  if (process.env.SPARSE_AD_DATA) return resolve(process.env.SPARSE_AD_DATA);
+  if (process.env.SPARSE_AD_SHARED_DATA) return resolve(process.env.SPARSE_AD_SHARED_DATA);
   const here = dirname(fileURLToPath(import.meta.url));
   for (const c of [resolve(here, '..', '..', '..', 'shared', 'data'), resolve(here, '..', '..', '..', '..', 'shared', 'data')]) {
     if (existsSync(c)) return c;
