@@ -33,7 +33,10 @@ auto parse_guarded(const Napi::Env& env, F&& fn) -> decltype(fn()) {
   } catch (const Napi::Error&) {
     throw;
   } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(env, "MatrixMarket parser: out of memory");
+    // A reader error too (category 'limit', no line): the caller stops feeding this parser.
+    auto err = Napi::Error::New(env, "out of memory while reading the entries (the matrix does not fit)");
+    err.Set("mtxCode", Napi::String::New(env, "limit"));
+    throw err;
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, e.what());
   }

@@ -260,6 +260,7 @@ export class MatrixMarketParser {
       const err = e as { mtxCode?: MatrixMarketErrorCode; mtxLine?: number; message?: string };
       if (err && typeof err.mtxCode === 'string') {
         this.#done = true;
+        this.#native.release();
         throw new MatrixMarketError(err.mtxCode, this.#name, err.mtxLine ?? null, err.message ?? 'parse error');
       }
       throw e;
