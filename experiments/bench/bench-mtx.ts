@@ -19,7 +19,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFi
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readMatrixMarket, setThreads, writeMatrixMarket, type CsrMatrix } from '../../native/lib/index.js';
+import { Generator, readMatrixMarket, setThreads, writeMatrixMarket, type CsrMatrix } from '../../native/lib/index.js';
 
 interface Args {
   mb: number;
@@ -49,17 +49,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Writes a random n x n matrix in column-major order: `perCol` distinct random
  * rows per column (general) or the diagonal plus perCol - 1 rows below it
@@ -67,7 +56,8 @@ function mulberry32(seed: number): () => number {
  * form (17 significant digits, as %.17g would give).
  */
 function generate(path: string, symmetric: boolean, n: number, perCol: number, seed: number): { bytes: number; entries: number } {
-  const rnd = mulberry32(seed);
+  const gen = new Generator(seed);
+  const rnd = () => gen.uniform();
   const counts = new Int32Array(n);
   let entries = 0;
   for (let c = 0; c < n; c++) entries += counts[c] = symmetric ? Math.min(perCol, n - c) : perCol;

@@ -8,23 +8,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
-import { CsrPattern, MatrixMarketError, parseMatrixMarket, type MatrixMarketResult, type ReadMatrixMarketOptions } from '../../native/lib/index.js';
+import { CsrPattern, Generator, MatrixMarketError, parseMatrixMarket, type MatrixMarketResult, type ReadMatrixMarketOptions } from '../../native/lib/index.js';
 import { sharedData } from '../helpers.js';
 
 // MTX_FUZZ_SEED and MTX_FUZZ_ITERATIONS override the defaults for longer runs by hand.
 const SEED = Number(process.env.MTX_FUZZ_SEED ?? 20240531);
 const ITERATIONS = Number(process.env.MTX_FUZZ_ITERATIONS ?? 5000);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- the reference reader ----------------------------------------------------------------------
 
@@ -347,7 +336,8 @@ function sameNumber(a: number, b: number): boolean {
 }
 
 test('mtx fuzz: thousands of mutated corpus files give a valid matrix or a clear reader error, as the reference reader says', { timeout: 60_000 }, () => {
-  const rnd = mulberry32(SEED);
+  const gen = new Generator(SEED);
+  const rnd = () => gen.uniform();
   const files = corpus();
   assert.ok(files.length > 40, `corpus has ${files.length} files`);
   const valid = files.filter((f) => !f.name.startsWith('malformed/'));
