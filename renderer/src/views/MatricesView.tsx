@@ -164,9 +164,6 @@ export function MatricesView() {
       <div className="col">
         <section className="card open" aria-label="Open matrices">
           <h2>Open</h2>
-          <label htmlFor="open-files" className="file-button">
-            Open matrix files
-          </label>
           <input
             id="open-files"
             type="file"
@@ -178,6 +175,9 @@ export function MatricesView() {
               void openFiles(files);
             }}
           />
+          <label htmlFor="open-files" className="file-button">
+            Open matrix files
+          </label>
           <p className="muted">…or drop .mtx / .mtx.gz files anywhere in the window.</p>
         </section>
         <GeneratorForm />

@@ -164,9 +164,6 @@ export function ProblemView() {
         <button type="button" onClick={() => spec && download(`${String(spec.name ?? 'problem')}.json`, JSON.stringify(spec, null, 2) + '\n')} disabled={!spec}>
           Save spec JSON
         </button>
-        <label htmlFor="load-spec" className="file-button">
-          Load spec JSON
-        </label>
         <input
           id="load-spec"
           type="file"
@@ -177,6 +174,9 @@ export function ProblemView() {
             if (f) void f.text().then(loadSpecJson);
           }}
         />
+        <label htmlFor="load-spec" className="file-button">
+          Load spec JSON
+        </label>
         <span className={`validity ${valid ? 'ok' : issues === null ? '' : 'bad'}`} role="status">
           {issues === null ? 'checking…' : valid ? 'Spec is valid' : 'Spec has problems'}
         </span>

@@ -103,7 +103,8 @@ export function TrainingView() {
     [data, series, smoothing, logScale, shownVersion],
   );
   const savedRuns = Object.values(runs).sort((a, b) => b.createdAt - a.createdAt);
-  const liveVectors = data ? Object.values(data.params) : [];
+  // Live snapshots of vector parameters while running; the finished run's own figures replace them.
+  const liveVectors = data && !(data.views.length && !running) ? Object.values(data.params) : [];
 
   return (
     <div className="training">

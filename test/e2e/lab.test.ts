@@ -1,0 +1,179 @@
+// End to end, in browser mode: the built app served by `npm run serve`'s
+// server, driven in Debian's Chromium by playwright-core. Screenshots go to
+// test-artifacts/.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { sharedData } from '../helpers.js';
+import { ARTIFACTS, missingPrerequisite, startLab, type Lab } from './harness.js';
+
+const skip = missingPrerequisite();
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Non-white pixels of the spy-plot canvas. */
+async function spyInk(page: Page): Promise<number> {
+  return page.getByRole('img', { name: /^Spy plot/ }).evaluate((c) => {
+    const canvas = c as HTMLCanvasElement;
+    const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let ink = 0;
+    for (let i = 0; i < px.length; i += 4) if (px[i]! < 250 || px[i + 1]! < 250 || px[i + 2]! < 250) ink++;
+    return ink;
+  });
+}
+
+const runState = (page: Page) => page.getByRole('status', { name: 'Run state' });
+
+describe('the lab in a browser', { skip: skip ?? false }, () => {
+  let lab: Lab;
+  before(async () => {
+    process.env.SPARSE_AD_DATA ??= sharedData();
+    lab = await startLab();
+  });
+  after(async () => {
+    await lab?.stop();
+  });
+
+  it('opens a real .mtx: statistics and a non-empty spy plot', async () => {
+    const { page } = lab;
+    await page.getByLabel('Open matrix files').setInputFiles(sharedData('matrices', 'west0479.mtx'));
+    const spy = page.getByRole('img', { name: /^Spy plot of west0479\.mtx: 479 × 479, 1,910 stored entries/ });
+    await spy.waitFor({ timeout: 20_000 });
+    const stats = page.getByRole('definition').filter({ hasText: '1,910' });
+    assert.ok((await stats.count()) > 0, 'nnz shown in the statistics');
+    await page.getByText('Explicit zeros').waitFor();
+    assert.ok((await spyInk(page)) > 100, 'the spy plot has ink');
+    await shot(page, 'matrices');
+  });
+
+  it('a malformed file shows its error beside its name, and the app keeps working', async () => {
+    const { page } = lab;
+    await page.getByLabel('Open matrix files').setInputFiles(sharedData('matrices', 'malformed', 'nnz_mismatch_too_few.mtx'));
+    const row = page.getByRole('row').filter({ hasText: 'nnz_mismatch_too_few.mtx' });
+    await row.getByRole('alert').waitFor({ timeout: 20_000 });
+    assert.match(await row.getByRole('alert').innerText(), /^readMatrixMarket: nnz_mismatch_too_few\.mtx:\d+: /);
+    // Not a MatrixMarket file at all:
+    await page.getByLabel('Open matrix files').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    await page.getByRole('row').filter({ hasText: 'notes.txt' }).getByRole('alert').waitFor();
+    // Still works: generate a matrix and see it.
+    await page.getByLabel('Generator').selectOption('poisson2d');
+    await page.getByLabel('nx').fill('30');
+    await page.getByLabel('ny').fill('20');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await page.getByRole('img', { name: /^Spy plot of 2-D Poisson 30×20: 600 × 600, 2,900 stored entries/ }).waitFor({ timeout: 20_000 });
+    await shot(page, 'matrices-with-error');
+  });
+
+  it('runs the Jacobi preset: the chart grows while it runs, then the state reads Finished', async () => {
+    const { page } = lab;
+    await page.getByRole('tab', { name: 'Problem builder' }).click();
+    await page.getByLabel('Preset').selectOption('jacobi');
+    await page.getByRole('button', { name: /^Optimizer/ }).click();
+    await page.getByLabel('Epochs').fill('6000');
+    await page.getByRole('status').filter({ hasText: 'Spec is valid' }).waitFor();
+    // A bad value is named beside its field and stops the run button.
+    await page.getByLabel('Learning rate').fill('-1');
+    await page.locator('.field.invalid').filter({ hasText: 'Learning rate' }).getByRole('alert').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Run this problem' }).isDisabled(), true);
+    await page.getByLabel('Learning rate').fill('0.01');
+    await page.getByRole('status').filter({ hasText: 'Spec is valid' }).waitFor();
+    await shot(page, 'problem-builder');
+    await page.getByRole('button', { name: 'Run this problem' }).click();
+
+    await runState(page).filter({ hasText: 'Running' }).waitFor({ timeout: 20_000 });
+    const loss = page.getByRole('region', { name: 'Loss' });
+    const seen = new Set<number>();
+    while ((await runState(page).innerText()) === 'Running' && seen.size < 3) {
+      const n = Number((await loss.getAttribute('data-full-points')) ?? 0);
+      if (n > 0) seen.add(n);
+      await page.waitForTimeout(150);
+    }
+    assert.ok(seen.size >= 2, `the loss chart grew while running (saw ${[...seen].join(', ')} points)`);
+    await runState(page).filter({ hasText: 'Finished' }).waitFor({ timeout: 60_000 });
+    await page.waitForTimeout(400);
+    assert.equal(await loss.getAttribute('data-full-points'), '6000');
+    assert.ok(Number(await loss.getAttribute('data-points')) <= 2000, 'at most 2k points drawn per series');
+    await page.getByRole('region', { name: /Learned Jacobi weights by node/ }).waitFor();
+    await page.getByLabel('Smoothing').fill('0.9');
+    await page.getByLabel('Log scale').uncheck();
+    await shot(page, 'training-jacobi');
+    await page.getByLabel('Log scale').check();
+  });
+
+  it('starts GCN and cancels it', async () => {
+    const { page } = lab;
+    await page.getByRole('tab', { name: 'Problem builder' }).click();
+    await page.getByLabel('Preset').selectOption('gcn');
+    await page.getByRole('status').filter({ hasText: 'Spec is valid' }).waitFor();
+    await page.getByRole('button', { name: 'Run this problem' }).click();
+    await runState(page).filter({ hasText: 'Running' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('progressbar', { name: 'Training progress' }).waitFor();
+    // Let it train a little (CiteSeer loads first), then cancel.
+    await page.getByRole('region', { name: 'Metrics' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await runState(page).filter({ hasText: 'Cancelled' }).waitFor({ timeout: 20_000 });
+    await shot(page, 'training-gcn-cancelled');
+  });
+
+  it('runs a quick timing and exports CSV and HTML that are valid files', async (t) => {
+    const { page } = lab;
+    await page.getByRole('tab', { name: 'Timing' }).click();
+    const unavailable = page.getByRole('note').filter({ hasText: 'Timing is not available in this build' });
+    if (await unavailable.count()) {
+      t.skip(await unavailable.innerText());
+      return;
+    }
+    await page.getByRole('button', { name: 'Run timing' }).click();
+    await page.getByRole('status', { name: 'Timing state' }).filter({ hasText: 'Finished' }).waitFor({ timeout: 120_000 });
+    const csvDownload = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    const csvPath = join(ARTIFACTS, 'timing.csv');
+    await (await csvDownload).saveAs(csvPath);
+    const csv = readFileSync(csvPath, 'utf8').trim().split('\n');
+    assert.ok(csv.length >= 2, 'a header and at least one row');
+    const width = csv[0]!.split(',').length;
+    assert.ok(width > 3);
+    for (const line of csv.slice(1)) assert.equal(line.split(',').length >= width, true, `row ${line}`);
+    const htmlDownload = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export HTML' }).click();
+    const htmlPath = join(ARTIFACTS, 'timing.html');
+    await (await htmlDownload).saveAs(htmlPath);
+    const html = readFileSync(htmlPath, 'utf8');
+    assert.match(html, /^<!doctype html>/i);
+    assert.match(html, /<\/html>\s*$/i);
+    assert.doesNotMatch(html, /(src|href)=["']https?:/i, 'self-contained');
+    await shot(page, 'timing');
+  });
+
+  it('is keyboard reachable: Tab walks the tabs and the controls', async () => {
+    const { page } = lab;
+    await page.getByRole('tab', { name: 'Matrices' }).click();
+    await page.getByRole('tab', { name: 'Matrices' }).focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Problem builder');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Enter');
+    const reached: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(
+        await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement | null;
+          if (!el) return '';
+          // A label that wraps its control: its own text is the first text node.
+          const label = el.id ? document.querySelector(`label[for="${el.id}"]`)?.firstChild?.textContent : null;
+          return (label ?? el.getAttribute('aria-label') ?? el.textContent ?? '').trim();
+        }),
+      );
+    }
+    for (const want of ['Open matrix files', 'Generator', 'Generate']) assert.ok(reached.includes(want), `${want} in ${reached.join(' | ')}`);
+  });
+
+  it('logged no console errors', () => {
+    assert.deepEqual(lab.errors, []);
+  });
+});
