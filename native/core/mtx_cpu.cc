@@ -173,58 +173,59 @@ void Parser::new_block() {
 void Parser::feed(const char* data, size_t n) {
   if (state_ == State::failed) throw *failure_;
   if (state_ == State::finished) fail("MatrixMarket parser: feed() after finish()");
-  const char* p = data;
-  const char* end = data + n;
-  if (n == 0) return;
+  // In pieces of at most kMaxLine bytes, so that every line longer than that
+  // passes through the carry, where the limit is enforced: the outcome does not
+  // depend on how the input was cut into chunks.
+  for (size_t at = 0; at < n; at += kMaxLine) feed_piece(data + at, std::min(kMaxLine, n - at));
+}
+
+// A line longer than kMaxLine: skipped when it is a comment (after the banner), an error otherwise.
+void Parser::long_line(const char* b, const char* e) {
+  while (b < e && is_ws(*b)) ++b;
+  if (b < e && *b == '%' && state_ != State::banner) {
+    in_long_comment_ = true;
+    std::string().swap(carry_);
+    return;
+  }
+  error(Code::limit, "line is longer than " + std::to_string(kMaxLine) + " bytes");
+}
+
+void Parser::feed_piece(const char* p, size_t n) {
+  const char* end = p + n;
   // Complete the carried line first.
   if (!carry_.empty() || in_long_comment_) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
-    if (!nl) {
-      if (!in_long_comment_) {
-        if (carry_.size() + n > kMaxLine) {
-          const char* c = carry_.data();
-          while (is_ws(*c)) ++c;
-          if (*c == '%' && state_ != State::banner) {
-            in_long_comment_ = true;
-            std::string().swap(carry_);
-          } else {
-            error(Code::limit, "line is longer than " + std::to_string(kMaxLine) + " bytes");
-          }
-        } else {
-          carry_.append(p, n);
-        }
-      }
-      return;
-    }
     if (in_long_comment_) {
+      if (!nl) return;
       in_long_comment_ = false;
       ++line_;
     } else {
-      carry_.append(p, nl + 1 - p);
-      process(carry_.data(), carry_.data() + carry_.size());
-      carry_.clear();
+      const size_t add = nl ? static_cast<size_t>(nl - p) : n;  // line bytes, without the newline
+      if (carry_.size() + add > kMaxLine) {
+        long_line(carry_.data(), carry_.data() + carry_.size());
+        if (!nl) return;
+        in_long_comment_ = false;
+        ++line_;
+      } else if (!nl) {
+        carry_.append(p, n);
+        return;
+      } else {
+        carry_.append(p, nl + 1 - p);
+        process(carry_.data(), carry_.data() + carry_.size());
+        carry_.clear();
+      }
     }
     p = nl + 1;
   }
   if (p == end) return;
-  // Whole lines straight from the caller's buffer; keep the unfinished tail.
+  // Whole lines straight from the caller's buffer (each shorter than the piece);
+  // keep the unfinished tail.
   const char* last = static_cast<const char*>(memrchr(p, '\n', end - p));
   if (last) {
     process(p, last + 1);
     p = last + 1;
   }
-  if (p < end) {
-    if (static_cast<size_t>(end - p) > kMaxLine) {
-      const char* c = p;
-      while (c < end && is_ws(*c)) ++c;
-      if (c < end && *c == '%' && state_ != State::banner) {
-        in_long_comment_ = true;
-        return;
-      }
-      error(Code::limit, "line is longer than " + std::to_string(kMaxLine) + " bytes");
-    }
-    carry_.assign(p, end - p);
-  }
+  if (p < end) carry_.assign(p, end - p);
 }
 
 void Parser::finish() {

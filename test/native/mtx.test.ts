@@ -485,11 +485,18 @@ test('mtx: limits: rows, line length, 32-bit sizes; options are validated', () =
   assert.equal(parseRejects('%%MatrixMarket matrix coordinate real general\n5 5 1\n1 1 1\n', { maxRows: 4 }).code, 'limit');
   assert.equal(parseRejects('%%MatrixMarket matrix coordinate real general\n1 1 2147483648\n').problem, 'entry count 2147483648 does not fit in a 32-bit index (at most 2147483647)');
   // A line longer than 1 MiB is an error; a comment line of any length is skipped.
+  // Whatever the chunk size (the outcome never depends on how the input is cut).
   const long = '1'.repeat(1 << 21);
-  assert.equal(parseRejects(`%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 ${long}\n`, { chunkSize: 65536 }).code, 'limit');
-  const withComment = parseMatrixMarket(`%%MatrixMarket matrix coordinate real general\n%${long}\n1 1 1\n%${long}\n1 1 3\n`, { chunkSize: 65536 });
-  assert.equal(withComment.matrix.values.data[0], 3);
-  assert.equal(withComment.header.lines, 5);
+  for (const chunkSize of [65536, 1 << 20, 1 << 22]) {
+    const e = parseRejects(`%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 ${long}\n`, { chunkSize });
+    assert.deepEqual([e.code, e.line, e.problem], ['limit', 3, 'line is longer than 1048576 bytes'], `chunks of ${chunkSize}`);
+    const withComment = parseMatrixMarket(`%%MatrixMarket matrix coordinate real general\n%${long}\n1 1 1\n%${long}\n1 1 3\n`, { chunkSize });
+    assert.equal(withComment.matrix.values.data[0], 3);
+    assert.equal(withComment.header.lines, 5);
+  }
+  const edge = 'x'.repeat((1 << 20) - 4); // '1 1 ' + edge is 1 MiB
+  assert.equal(parseRejects(`%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 ${edge}\n`).problem, `value '${'x'.repeat(40)}...' is not a number`, 'a line of exactly 1 MiB is read');
+  assert.equal(parseRejects(`%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 ${edge}x\n`).problem, 'line is longer than 1048576 bytes');
   assert.throws(() => parseMatrixMarket('', { complex: 'imag' } as never), /parseMatrixMarket: expected 'reject' or 'real' for complex but received string "imag"/);
   assert.throws(() => parseMatrixMarket('', { maxRows: -1 }), /expected an integer in 0..2147483647 for maxRows/);
 });
