@@ -1,26 +1,31 @@
 // npm run bench -- [--quick] [--out DIR] [--dtype float32,float64] [--threads 1,all]
 //                  [--ops spmv,...] [--sizes op=N,...] [--dense-sizes op=N,...]
 //                  [--sweep LO:HI | --no-sweep] [--peers scipy,torch,cupy | --no-peers]
-//                  [--python PATH] [--no-cuda] [--title TEXT]
+//                  [--python PATH] [--no-cuda] [--title TEXT] [--compare-ops FILE.json]
 //
 // Runs the timing study (Table 2 and Figure 11 with peers) and writes
 // report.json, report.csv, report.md, report.html (and report.schema.json) into
 // DIR (default bench-results/timing), drawing a progress bar on stderr. Ctrl-C
 // stops it between measurements and still writes what was measured.
+// --compare-ops prints the medians beside those of a `npm run bench:ops -- --out FILE.json`
+// run (the same calls, the same measurement), to check that the two agree within noise.
 import { pathToFileURL } from 'node:url';
 import { buildInfo, type DType } from '../../native/lib/index.js';
 import { formatSeconds } from '../bench/measure.js';
 import { OPS } from './cases.js';
+import { agreementMarkdown, compareWithBenchOps, readBenchOps } from './compare.js';
 import { writeReports } from './report/index.js';
 import { runTimingStudy, type TimingProgress, type TimingStudyOptions } from './study.js';
 import { type OpName, type Peer, PEERS } from './types.js';
 
 const USAGE = 'usage: npm run bench -- [--quick] [--out DIR] [--dtype float32,float64] [--threads 1,all] [--ops spmv,spgemm,spdmm,spadd,sptrsv,spsolve] '
-  + '[--sizes op=N,...] [--dense-sizes op=N,...] [--sweep LO:HI | --no-sweep] [--peers scipy,torch,cupy | --no-peers] [--python PATH] [--no-cuda] [--title TEXT]';
+  + '[--sizes op=N,...] [--dense-sizes op=N,...] [--sweep LO:HI | --no-sweep] [--peers scipy,torch,cupy | --no-peers] [--python PATH] [--no-cuda] [--title TEXT] '
+  + '[--compare-ops FILE.json]';
 
-export function parseCliArgs(argv: string[]): { options: TimingStudyOptions; out: string } {
+export function parseCliArgs(argv: string[]): { options: TimingStudyOptions; out: string; compareOps?: string } {
   const options: TimingStudyOptions = {};
   let out = 'bench-results/timing';
+  let compareOps: string | undefined;
   const value = (i: number): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new Error(`bench: ${argv[i]} needs a value (${USAGE})`);
@@ -58,12 +63,13 @@ export function parseCliArgs(argv: string[]): { options: TimingStudyOptions; out
       case '--python': options.python = value(i); i++; break;
       case '--no-cuda': options.cuda = false; break;
       case '--title': options.title = value(i); i++; break;
+      case '--compare-ops': compareOps = value(i); i++; break;
       case '--help': case '-h': console.log(USAGE); process.exit(0); break;
       default: throw new Error(`bench: unknown option ${a} (${USAGE})`);
     }
   }
   for (const p of options.peers ?? []) if (!PEERS.includes(p)) throw new Error(`bench: unknown peer '${p}' (peers: ${PEERS.join(', ')})`);
-  return { options, out };
+  return compareOps === undefined ? { options, out } : { options, out, compareOps };
 }
 
 function progressBar(): (p: TimingProgress) => void {
@@ -96,7 +102,8 @@ function progressBar(): (p: TimingProgress) => void {
 }
 
 async function main(): Promise<void> {
-  const { options, out } = parseCliArgs(process.argv.slice(2));
+  const { options, out, compareOps } = parseCliArgs(process.argv.slice(2));
+  const opsRecords = compareOps === undefined ? null : readBenchOps(compareOps); // fail before the run, not after
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nbench: stopping after the current measurement (Ctrl-C again to quit at once)…\n');
@@ -109,6 +116,7 @@ async function main(): Promise<void> {
   for (const m of report.measurements) counts[m.status]++;
   console.log(`${report.title}: ${report.measurements.length} measurements (${counts.ok} timed, ${counts.absent} absent, ${counts.error} failed) in ${formatSeconds(report.wall_s)}${report.cancelled ? ' — cancelled, partial' : ''}`);
   for (const p of Object.values(paths)) console.log(`wrote ${p}`);
+  if (opsRecords) console.log(`\n${agreementMarkdown(compareWithBenchOps(report, opsRecords))}\n`);
   if (counts.error) {
     console.log('failures:');
     for (const m of report.measurements.filter((x) => x.status === 'error').slice(0, 20)) console.log(`  ${m.id}: ${m.reason}`);

@@ -60,6 +60,8 @@ export interface PeerHeader {
   version?: string;
   python?: string;
   device?: string;
+  /** How the peer was built (its BLAS, NumPy version…). */
+  build?: string;
   reason?: string;
 }
 

@@ -289,6 +289,7 @@ export async function runTimingStudy(
     const info: PeerInfo = { impl: job.peer, name: PEER_NAMES[job.peer], available: h.available || (prev?.available ?? false), python: o.python };
     if (h.version ?? prev?.version) info.version = h.version ?? prev?.version;
     if (h.device ?? prev?.device) info.device = h.device ?? prev?.device;
+    if (h.build ?? prev?.build) info.build = h.build ?? prev?.build;
     if (!info.available) info.reason = h.reason ?? prev?.reason ?? 'not available';
     else if (!h.available && job.device === 'cuda') notes.push(`${PEER_NAMES[job.peer]} on GPU absent: ${h.reason ?? 'not available'}`);
     peerInfo.set(job.peer, info);
@@ -338,7 +339,10 @@ export async function runTimingStudy(
       denseMemoryBytes: o.denseMemoryBytes, denseFlops: o.denseFlops, spdmmCols: SPDMM_COLS, timing: o.timing,
     },
     environment,
-    peers: o.peers.map((p) => peerInfo.get(p) ?? { impl: p, name: PEER_NAMES[p], available: false, reason: 'not run (cancelled)' }),
+    peers: o.peers.map((p) => peerInfo.get(p) ?? {
+      impl: p, name: PEER_NAMES[p], available: false,
+      reason: peerJobs.some((j) => j.peer === p) ? 'not run (the study was cancelled first)' : 'not run: it needs a GPU and the GPU columns were turned off (cuda: false)',
+    }),
     sizes: o.sizes,
     notes,
     measurements,

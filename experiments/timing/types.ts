@@ -86,6 +86,8 @@ export interface PeerInfo {
   python?: string;
   /** GPU the peer ran on, when it has one. */
   device?: string;
+  /** How the peer was built (its BLAS, NumPy version…). */
+  build?: string;
 }
 
 /** The N each op pair was timed at, and why the dense side is smaller when it is. */

@@ -312,3 +312,19 @@ test('cli: parses the flags and names a bad one', () => {
   assert.throws(() => parseCliArgs(['--frobnicate']), /unknown option --frobnicate/);
   assert.throws(() => parseCliArgs(['--peers', 'matlab']), /unknown peer 'matlab'/);
 });
+
+test('compareWithBenchOps: pairs our sparse cells with bench:ops records of the same op, pass, dtype, threads and N', async () => {
+  const { compareWithBenchOps, agreementMarkdown } = await import('../../experiments/timing/compare.js');
+  const r = await tiny();
+  const m = r.measurements.find((x) => x.suite === 'table2' && x.impl === 'ours' && x.variant === 'sparse' && x.status === 'ok')!;
+  const records = [
+    { lib: 'ours', op: m.op, pass: m.pass, dtype: m.dtype, threads: m.threads, n: m.n, median_s: m.stats!.median_s / 2 },
+    { lib: 'scipy', op: m.op, pass: m.pass, dtype: m.dtype, threads: m.threads, n: m.n, median_s: 1 },
+    { lib: 'ours', op: m.op, pass: m.pass, dtype: m.dtype, threads: m.threads, n: m.n + 1, median_s: 1 },
+  ];
+  const rows = compareWithBenchOps(r, records);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!.ratio, 2);
+  assert.match(agreementMarkdown(rows), /median ratio study \/ bench:ops 2\.00/);
+  assert.match(agreementMarkdown([]), /No cell/);
+});

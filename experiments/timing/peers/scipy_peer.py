@@ -9,6 +9,23 @@ sets OPENBLAS_NUM_THREADS / OMP_NUM_THREADS; SciPy's sparse kernels are serial.
 from common import Absent, emit, python_version, read_request, run_cases, first_line
 
 
+def blas_name(np):
+    """NumPy's BLAS as NumPy reports it (e.g. "openblas 0.3.21"), or "BLAS unknown"."""
+    try:
+        import io
+        import contextlib
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            np.show_config()
+        text = buf.getvalue()
+        for key in ("openblas", "mkl", "blis", "accelerate"):
+            if key in text.lower():
+                return f"BLAS {key}"
+    except Exception:
+        pass
+    return "BLAS unknown"
+
+
 def main():
     req = read_request()
     try:
@@ -21,7 +38,7 @@ def main():
               "reason": f"SciPy is not importable by {__import__('sys').executable} ({first_line(e)})"})
         return
     emit({"type": "info", "available": True, "name": "SciPy", "version": scipy.__version__,
-          "python": python_version(), "numpy": np.__version__})
+          "python": python_version(), "build": f"NumPy {np.__version__}, {blas_name(np)}"})
     if req.get("device", "cpu") != "cpu":
         for c in req["cases"]:
             emit({"type": "result", "key": c["key"], "status": "absent", "reason": "SciPy runs on the CPU only"})

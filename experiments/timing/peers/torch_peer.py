@@ -13,6 +13,17 @@ from common import Absent, emit, first_line, python_version, read_request, run_c
 warnings.filterwarnings("ignore")
 
 
+def torch_build(torch):
+    """BLAS and MKL of this torch build, from torch.__config__.show()."""
+    try:
+        text = torch.__config__.show()
+        blas = next((part.split("=", 1)[1] for part in text.replace(",", " ").split() if part.startswith("BLAS_INFO=")), "unknown")
+        mkl = "with MKL" if torch.backends.mkl.is_available() else "without MKL"
+        return f"BLAS {blas}, {mkl}"
+    except Exception as e:  # only descriptive
+        return f"build unknown ({first_line(e)})"
+
+
 def main():
     req = read_request()
     try:
@@ -22,7 +33,8 @@ def main():
               "reason": f"PyTorch is not importable by {__import__('sys').executable} ({first_line(e)})"})
         return
     device = req.get("device", "cpu")
-    info = {"type": "info", "available": True, "name": "PyTorch", "version": torch.__version__, "python": python_version()}
+    info = {"type": "info", "available": True, "name": "PyTorch", "version": torch.__version__, "python": python_version(),
+            "build": torch_build(torch)}
     if device == "cuda":
         if not torch.cuda.is_available():
             why = "built without CUDA" if torch.version.cuda is None else "no CUDA device visible"

@@ -144,7 +144,7 @@ export function toHtml(r: TimingReport): string {
     for (const s of r.sweeps) h.push(`<tr><td>${t(s.test)}</td><td>${passLabel(s.pass)}</td><td>${s.dtype}</td><td>${s.device}</td><td class="num">${s.threads}</td><td class="num">${s.fit ? s.fit.slope.toFixed(2) : '—'}</td><td class="num">${s.fit ? s.fit.r2.toFixed(3) : '—'}</td><td class="num">${s.points.length}</td></tr>`);
     h.push('</table>');
   }
-  h.push(`<h2>Peers</h2><table><tr><th>peer</th><th>available</th><th>version</th><th>device</th><th>reason</th></tr>${r.peers.map((p) => `<tr><td>${t(p.name)}</td><td>${p.available ? 'yes' : 'no'}</td><td>${t(p.version ?? '')}</td><td>${t(p.device ?? '')}</td><td>${t(p.reason ?? '')}</td></tr>`).join('')}</table>`);
+  h.push(`<h2>Peers</h2><table><tr><th>peer</th><th>available</th><th>version</th><th>build</th><th>device</th><th>reason</th></tr>${r.peers.map((p) => `<tr><td>${t(p.name)}</td><td>${p.available ? 'yes' : 'no'}</td><td>${t(p.version ?? '')}</td><td>${t(p.build ?? '')}</td><td>${t(p.device ?? '')}</td><td>${t(p.reason ?? '')}</td></tr>`).join('')}</table>`);
   h.push(`<h2>Every measurement</h2><details open><summary>${r.measurements.length} measurements (samples are in the embedded JSON and in report.json / report.csv)</summary><table><tr><th>id</th><th>test</th><th>impl</th><th>what was called</th><th>status</th><th>median</th><th>min</th><th>mean</th><th>stddev</th><th>max</th><th>samples × calls</th></tr>`);
   for (const m of r.measurements) h.push(measurementRow(m));
   h.push('</table></details>');

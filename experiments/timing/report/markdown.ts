@@ -20,7 +20,7 @@ export function environmentLines(r: TimingReport): string[] {
     `Node ${e.versions.node} (V8 ${e.versions.v8})${e.versions.electron ? `, Electron ${e.versions.electron}` : ''}${e.versions.chromium ? `, Chromium ${e.versions.chromium}` : ''}`,
     `addon: BLAS ${e.addon.blas}${e.addon.gemmBackend ? ` (GEMM ${e.addon.gemmBackend})` : ''}, KLU ${e.addon.klu ? 'yes' : 'no'}, CUDA build ${e.addon.cuda ? 'yes' : 'no'}, ${e.addon.hardwareThreads} hardware threads`,
     `CUDA: ${e.cuda.available ? e.cuda.devices.map((d) => `${d.name} (${d.computeCapability}, ${formatBytes(d.totalMemory)})`).join(', ') : `absent — ${e.cuda.reason ?? 'no device'}`}`,
-    `python: ${e.python.path} ${e.python.version ?? `(${e.python.reason ?? 'unavailable'})`}; peers: ${r.peers.map((p) => (p.available ? `${p.name} ${p.version ?? ''}${p.device ? ` on ${p.device}` : ''}` : `${p.name} absent`)).join(', ') || 'none'}`,
+    `python: ${e.python.path} ${e.python.version ?? `(${e.python.reason ?? 'unavailable'})`}; peers: ${r.peers.map((p) => (p.available ? `${p.name} ${p.version ?? ''}${p.build ? ` (${p.build})` : ''}${p.device ? ` on ${p.device}` : ''}` : `${p.name} absent`)).join(', ') || 'none'}`,
     `load average ${e.loadAverage.atStart.map((x) => x.toFixed(2)).join(' ')} at start, ${e.loadAverage.atEnd.map((x) => x.toFixed(2)).join(' ')} at end; timing env ${Object.entries(e.addon.env).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`).join(' ') || '(none set)'}`,
   ];
 }

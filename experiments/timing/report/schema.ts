@@ -69,7 +69,7 @@ export const REPORT_SCHEMA: JsonSchema = {
       fit: { anyOf: [{ type: 'null' }, obj({ slope: num, intercept: num, r2: num })] },
     }),
     peer: obj({
-      impl: peer, name: str, available: { type: 'boolean' }, version: str, reason: str, python: str, device: str,
+      impl: peer, name: str, available: { type: 'boolean' }, version: str, reason: str, python: str, device: str, build: str,
     }, ['impl', 'name', 'available']),
     sizePlan: obj({
       op, sparseTest: str, denseTest: str, sparseN: int0, denseN: int0, denseScaledReason: str,
