@@ -7,8 +7,30 @@
 #include "spdmm.h"
 #include "util.h"
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 namespace sad::binding {
 namespace {
+
+// Outputs of spdmm are n×m dense blocks, often tens of MB and freshly allocated:
+// faulting them in 4 KiB pages dominates the product itself on these VMs. Ask
+// for transparent huge pages on the 2 MiB-aligned interior of a large output
+// before the kernel first touches it (a hint: a no-op where THP is off or the
+// pages already exist).
+void prefer_huge_pages(void* data, int64_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t huge = uintptr_t(1) << 21;
+  if (bytes < int64_t(2 * huge)) return;
+  uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + huge - 1) & ~(huge - 1);
+  uintptr_t end = (reinterpret_cast<uintptr_t>(data) + static_cast<uintptr_t>(bytes)) & ~(huge - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
 
 // The pattern part of a CSR argument list (rows, cols, indptr, indices) with the
 // O(1) guards csr_arg applies; returns nnz.
@@ -32,6 +54,7 @@ Napi::Value Spdmm(const Napi::CallbackInfo& info) {
     int64_t m = int_arg(env, info[6], op, "m");
     const T* D = array_arg<T>(env, info[5], int64_t(A.cols) * m, op, "D");
     T* C = array_arg<T>(env, info[7], int64_t(A.rows) * m, op, "C");
+    prefer_huge_pages(C, int64_t(A.rows) * m * int64_t(sizeof(T)));
     guarded(env, [&] { spdmm_cpu<T>(pool_of(env), A, D, m, C); return 0; });
     return 0;
   });
@@ -55,6 +78,7 @@ Napi::Value SpdmmBackward(const Napi::CallbackInfo& info) {
     const T* D = array_arg<T>(env, info[7], int64_t(t_rows) * m, op, "D");
     T* dA = info[9].IsNull() ? nullptr : array_arg<T>(env, info[9], nnz, op, "dA");
     T* dD = info[10].IsNull() ? nullptr : array_arg<T>(env, info[10], int64_t(t_rows) * m, op, "dD");
+    if (dD) prefer_huge_pages(dD, int64_t(t_rows) * m * int64_t(sizeof(T)));
     guarded(env, [&] {
       spdmm_backward_cpu<T>(pool_of(env), t_rows, t_indptr, t_indices, perm, values, V, D, m, dA, dD);
       return 0;

@@ -256,7 +256,7 @@ export function diags(
       if (v.ndim > 1) fail(op, `diagonal ${d} must be a 1-D tensor but has shape ${shapeStr(v.shape)}`);
       tensors.push(v);
       slots.push(d);
-    } else if (typeof v !== 'number' && !(ArrayBuffer.isView(v) || Array.isArray(v))) {
+    } else if (typeof v !== 'number' && !((ArrayBuffer.isView(v) && !(v instanceof DataView)) || Array.isArray(v))) {
       expected(op, 'a number, an array of numbers or a Tensor', `diagonal ${d}`, v);
     } else if (typeof v !== 'number') {
       const arr = v as ArrayLike<unknown>;
