@@ -328,3 +328,25 @@ test('compareWithBenchOps: pairs our sparse cells with bench:ops records of the 
   assert.match(agreementMarkdown(rows), /median ratio study \/ bench:ops 2\.00/);
   assert.match(agreementMarkdown([]), /No cell/);
 });
+
+test('matrixTimingReport: a user matrix as a full report that validates and renders a "Your matrix" table in every format', async () => {
+  const { matrixTimingReport } = await import('../../experiments/timing/matrix.js');
+  const S = randomCsr(16, 16, { seed: 8, density: 0.2, diagonal: 3 });
+  const r = await matrixTimingReport(S, { name: 'my <matrix>.mtx', timing: TINY_TIMING, threads: [1, 2], ops: ['spmv', 'spsolve'] });
+  assert.deepEqual(validateReport(JSON.parse(toJson(r))), []);
+  assert.equal(r.measurements.length, 2 /* ops */ * 2 /* variants */ * 2 /* threads */ * 2 /* passes */);
+  assert.ok(r.measurements.every((m) => m.suite === 'matrix' && m.status === 'ok'), JSON.stringify(r.measurements.filter((m) => m.status !== 'ok')));
+  const view = buildTableView(r);
+  assert.equal(view.sections.length, 0);
+  assert.equal(view.matrix.length, 2 * 2 * 2);
+  assert.ok(view.matrix.every((row) => /×$/.test(row.speedup.text)));
+  const md = toMarkdown(r);
+  assert.match(md, /## Your matrix/);
+  assert.equal(md.split('\n').filter((l) => /^\| (SpMV \/ DMV|spsolve \/ dense solve) \| (forward|fwd\+bwd) \| [12] \|/.test(l)).length, 8);
+  assert.doesNotMatch(md, /## Table 2/);
+  const html = toHtml(r);
+  assert.doesNotMatch(html, /https?:\/\//i);
+  assert.match(html, /<title>Sparse AD Lab timing: my &lt;matrix&gt;\.mtx<\/title>/);
+  for (const m of r.measurements) assert.ok(html.includes(`<code>${m.id}</code>`));
+  assert.equal(parseCsv(toCsv(r)).length, r.measurements.length + 1);
+});

@@ -8,7 +8,7 @@ import type { DeviceKind, Measurement, TimingReport } from '../types.js';
 import type { DType } from '../../../native/lib/index.js';
 import { environmentLines } from './markdown.js';
 import { barChart, type BarGroup, esc, logLogChart, PALETTE, type Series } from './svg.js';
-import { buildTableView, type Cell, indexMeasurements, passLabel, SPEEDUP_COLUMNS, SPEEDUP_LEGEND, TIME_COLUMNS } from './table.js';
+import { buildTableView, type Cell, indexMeasurements, type MatrixRow, passLabel, SPEEDUP_COLUMNS, SPEEDUP_LEGEND, TIME_COLUMNS } from './table.js';
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1400px;padding:0 16px;color:#222}
@@ -64,6 +64,17 @@ function chartsSparseVsDense(r: TimingReport): string {
     }
   }
   return out.join('');
+}
+
+function chartMatrix(r: TimingReport, rows: MatrixRow[]): string {
+  const groups: BarGroup[] = rows.map((m) => ({
+    label: `${m.test} ${passLabel(m.pass)}${r.options.threads.length > 1 ? ` ${m.threads}T` : ''}`,
+    bars: [
+      { label: 'sparse (ours)', value: m.sparse.m?.stats?.median_s ?? null, color: PALETTE[0]!, title: m.sparse.m?.reason },
+      { label: 'dense (ours)', value: m.dense.m?.stats?.median_s ?? null, color: PALETTE[1]!, title: m.dense.m?.reason },
+    ],
+  }));
+  return barChart({ title: 'Your matrix: sparse vs dense', groups, legend: [{ label: 'sparse (ours)', color: PALETTE[0]! }, { label: 'dense (ours)', color: PALETTE[1]! }], width: Math.max(500, 90 * groups.length) });
 }
 
 function chartsCpuVsGpu(r: TimingReport): string {
@@ -124,10 +135,19 @@ export function toHtml(r: TimingReport): string {
   h.push(`<h1>${t(r.title)}</h1><p>${t(r.createdAt)}; wall time ${r.wall_s.toFixed(1)} s${r.cancelled ? '; <strong>cancelled</strong> (partial report)' : ''}; schema version ${r.schemaVersion}.</p>`);
   h.push(`<h2>Machine</h2><ul>${environmentLines(r).map((l) => `<li>${t(l)}</li>`).join('')}</ul>`);
   if (r.notes.length) h.push(`<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${t(n)}</li>`).join('')}</ul>`);
-  h.push('<h2>Sizes</h2><table><tr><th>op pair</th><th>sparse N</th><th>dense N</th><th>why the dense N is smaller</th></tr>');
-  for (const s of r.sizes) h.push(`<tr><td>${t(`${s.sparseTest} / ${s.denseTest}`)}</td><td class="num">${s.sparseN}</td><td class="num">${s.denseN}</td><td>${t(s.denseScaledReason ?? '')}</td></tr>`);
-  h.push('</table>');
-  h.push(`<h2>Table 2</h2><p>${t(SPEEDUP_LEGEND)}</p>`);
+  if (view.matrix.length) {
+    h.push('<h2>Your matrix</h2><p>Medians per call; sparse vs dense = dense time / sparse time (&gt; 1: sparse faster).</p>');
+    h.push('<table><tr><th>test</th><th>pass</th><th>threads</th><th>sparse (ours)</th><th>dense (ours)</th><th>sparse vs dense</th></tr>');
+    for (const m of view.matrix) h.push(`<tr><td>${t(`${m.test} / ${m.denseTest}`)}</td><td>${passLabel(m.pass)}</td><td class="num">${m.threads}</td>${cellHtml(m.sparse, 'num')}${cellHtml(m.dense, 'num')}${cellHtml(m.speedup, 'num sp')}</tr>`);
+    h.push('</table>');
+    h.push(`<div class="charts">${chartMatrix(r, view.matrix)}</div>`);
+  }
+  if (r.sizes.length) {
+    h.push('<h2>Sizes</h2><table><tr><th>op pair</th><th>sparse N</th><th>dense N</th><th>why the dense N is smaller</th></tr>');
+    for (const s of r.sizes) h.push(`<tr><td>${t(`${s.sparseTest} / ${s.denseTest}`)}</td><td class="num">${s.sparseN}</td><td class="num">${s.denseN}</td><td>${t(s.denseScaledReason ?? '')}</td></tr>`);
+    h.push('</table>');
+    h.push(`<h2>Table 2</h2><p>${t(SPEEDUP_LEGEND)}</p>`);
+  }
   for (const s of view.sections) {
     h.push(`<h3>${t(s.title)}</h3><table><tr><th>test</th><th>pass</th><th>N</th>${TIME_COLUMNS.map((c) => `<th>${t(c.label)}</th>`).join('')}${SPEEDUP_COLUMNS.map((c) => `<th>${t(c)}</th>`).join('')}</tr>`);
     for (const row of s.rows) {
@@ -136,8 +156,10 @@ export function toHtml(r: TimingReport): string {
     h.push('</table>');
   }
   if (view.footnotes.length) h.push(`<p>Reasons for absent cells:</p><ol class="notes">${view.footnotes.map((f) => `<li>${t(f)}</li>`).join('')}</ol>`);
-  h.push(`<h2>Sparse vs dense</h2><div class="charts">${chartsSparseVsDense(r)}</div>`);
-  h.push(`<h2>CPU vs GPU</h2><div class="charts">${chartsCpuVsGpu(r)}</div>`);
+  if (r.sizes.length) {
+    h.push(`<h2>Sparse vs dense</h2><div class="charts">${chartsSparseVsDense(r)}</div>`);
+    h.push(`<h2>CPU vs GPU</h2><div class="charts">${chartsCpuVsGpu(r)}</div>`);
+  }
   if (r.sweeps.length) {
     h.push(`<h2>Figure 11: scaling (time vs nnz, log-log)</h2><p>Dashed lines are least-squares fits in log space; circles are forward passes, triangles forward+backward.</p><div class="charts">${chartsScaling(r)}</div>`);
     h.push('<table><tr><th>op</th><th>pass</th><th>dtype</th><th>device</th><th>threads</th><th>slope</th><th>r²</th><th>points</th></tr>');

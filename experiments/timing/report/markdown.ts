@@ -40,11 +40,19 @@ export function toMarkdown(r: TimingReport): string {
   lines.push(`${r.createdAt}; wall time ${r.wall_s.toFixed(1)} s${r.cancelled ? '; **cancelled** (partial report)' : ''}; schema version ${r.schemaVersion}.`, '');
   lines.push('## Machine', '', ...environmentLines(r).map((l) => `- ${l}`), '');
   if (r.notes.length) lines.push('## Notes', '', ...r.notes.map((n) => `- ${mdEscape(n)}`), '');
-  lines.push('## Sizes', '', '| op pair | sparse N | dense N | why the dense N is smaller |', '|---|---:|---:|---|');
-  for (const s of r.sizes) lines.push(`| ${mdEscape(`${s.sparseTest} / ${s.denseTest}`)} | ${s.sparseN} | ${s.denseN} | ${mdEscape(s.denseScaledReason ?? '')} |`);
-  lines.push('');
-  lines.push('## Table 2', '', SPEEDUP_LEGEND, '');
-  for (const s of view.sections) lines.push(`### ${s.title}`, '', ...sectionMarkdown(s), '');
+  if (view.matrix.length) {
+    lines.push('## Your matrix', '', 'Medians per call; sparse vs dense = dense time / sparse time (> 1: sparse faster).', '');
+    lines.push('| test | pass | threads | sparse (ours) | dense (ours) | sparse vs dense |', '|---|---|---:|---:|---:|---:|');
+    for (const m of view.matrix) lines.push(`| ${mdEscape(`${m.test} / ${m.denseTest}`)} | ${passLabel(m.pass)} | ${m.threads} | ${mdCell(m.sparse)} | ${mdCell(m.dense)} | ${mdCell(m.speedup)} |`);
+    lines.push('');
+  }
+  if (r.sizes.length) {
+    lines.push('## Sizes', '', '| op pair | sparse N | dense N | why the dense N is smaller |', '|---|---:|---:|---|');
+    for (const s of r.sizes) lines.push(`| ${mdEscape(`${s.sparseTest} / ${s.denseTest}`)} | ${s.sparseN} | ${s.denseN} | ${mdEscape(s.denseScaledReason ?? '')} |`);
+    lines.push('');
+    lines.push('## Table 2', '', SPEEDUP_LEGEND, '');
+    for (const s of view.sections) lines.push(`### ${s.title}`, '', ...sectionMarkdown(s), '');
+  }
   if (view.footnotes.length) {
     lines.push('Reasons for absent cells:', '');
     view.footnotes.forEach((f, i) => lines.push(`${i + 1}. ${mdEscape(f)}`));

@@ -53,8 +53,22 @@ export interface Section {
   rows: Row[];
 }
 
+/** A row of the "Your matrix" table: one op, pass and thread count, sparse beside dense. */
+export interface MatrixRow {
+  op: OpName;
+  test: string;
+  denseTest: string;
+  pass: Pass;
+  threads: number;
+  sparse: Cell;
+  dense: Cell;
+  speedup: Cell;
+}
+
 export interface TableView {
   sections: Section[];
+  /** Rows of suite 'matrix' (a user's own matrix), empty for a study. */
+  matrix: MatrixRow[];
   /** Footnotes: number → reason. */
   footnotes: string[];
 }
@@ -122,10 +136,24 @@ export function buildTableView(report: TimingReport): TableView {
           }
         }
       }
-      sections.push({ dtype, threads, title: `${dtype}, CPU ${threads} thread${threads === 1 ? '' : 's'}`, rows });
+      if (rows.length) sections.push({ dtype, threads, title: `${dtype}, CPU ${threads} thread${threads === 1 ? '' : 's'}`, rows });
     }
   }
-  return { sections, footnotes };
+  const matrix: MatrixRow[] = [];
+  const seen = new Set<string>();
+  for (const m of report.measurements) {
+    if (m.suite !== 'matrix') continue;
+    const key = `${m.op}/${m.pass}/${m.threads}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const sparse = byId.get(idOf('matrix', m.op, 'sparse', 'ours', 'cpu', m.dtype, m.threads, m.pass, m.n));
+    const dense = byId.get(idOf('matrix', m.op, 'dense', 'ours', 'cpu', m.dtype, m.threads, m.pass, m.n));
+    matrix.push({
+      op: m.op, test: OP_PAIRS[m.op].sparseTest, denseTest: OP_PAIRS[m.op].denseTest, pass: m.pass, threads: m.threads,
+      sparse: cellOf(sparse), dense: cellOf(dense), speedup: sp(speedup(okTime(dense), okTime(sparse))),
+    });
+  }
+  return { sections, matrix, footnotes };
 }
 
 export const SPEEDUP_LEGEND =
