@@ -7,10 +7,10 @@
 // Builds the app bundle and the renderer first when they are missing (a few seconds);
 // the native addon must have been built (`npm run build`).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronBinary } from './electron-binary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [command = 'start', ...args] = process.argv.slice(2);
@@ -28,29 +28,6 @@ function ensureBuilt() {
   }
   if (!existsSync(join(root, 'dist', 'app', 'serve.mjs')) || !existsSync(join(root, 'dist', 'app', 'main.cjs'))) run(process.execPath, ['scripts/build-app.mjs']);
   if (!existsSync(join(root, 'dist', 'renderer', 'index.html'))) run(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '-c', 'renderer/vite.config.ts']);
-}
-
-/**
- * The Electron binary, without triggering its download: the electron package
- * records the executable's name in path.txt once the binary is in place
- * (ELECTRON_OVERRIDE_DIST_PATH points at an unpacked Electron elsewhere).
- */
-export function electronBinary() {
-  let pkgDir;
-  try {
-    pkgDir = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
-  } catch {
-    return { path: null, why: 'the electron package is not installed (npm install)' };
-  }
-  const pathFile = join(pkgDir, 'path.txt');
-  const name = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
-  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) {
-    const p = join(process.env.ELECTRON_OVERRIDE_DIST_PATH, name || 'electron');
-    return existsSync(p) ? { path: p, why: null } : { path: null, why: `ELECTRON_OVERRIDE_DIST_PATH has no ${name || 'electron'}` };
-  }
-  if (!name) return { path: null, why: "Electron's binary has not been downloaded (node_modules/electron/path.txt is missing; its download is deferred to first use and needs the network)" };
-  const p = join(pkgDir, 'dist', name);
-  return existsSync(p) ? { path: p, why: null } : { path: null, why: `Electron's binary is missing (${p})` };
 }
 
 function serve() {

@@ -219,13 +219,34 @@ export interface RunRecord {
 // ---------------------------------------------------------------------------
 // Timing (issue 5's study; the host adapts its report into these)
 
+export const TIMING_OPS = ['spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve'] as const;
+export type TimingOp = (typeof TIMING_OPS)[number];
+
 export type TimingRequest =
-  | { kind: 'suite'; quick: boolean; sizes?: number[]; ops?: string[] }
-  | { kind: 'matrix'; matrixId: string; op: string };
+  | {
+      kind: 'suite';
+      /** The study's quick defaults (short samples, smaller dense sizes and sweep). */
+      quick: boolean;
+      /** Ops to time (default all six). */
+      ops?: TimingOp[];
+      dtypes?: ('float32' | 'float64')[];
+      /** Time SciPy / PyTorch / CuPy beside ours (through python3) where present. */
+      peers: boolean;
+      /** The Figure 11 scaling sweep. */
+      sweep: boolean;
+      /** Sparse N for every op (default: the paper's sizes). */
+      size?: number;
+    }
+  | { kind: 'matrix'; matrixId: string; op: TimingOp };
 
 export interface TimingRow {
+  /** 'table2' | 'matched' | 'sweep' | 'matrix' (the study's suites). */
+  suite: string;
+  /** The op pair, by its sparse name (spmv, spgemm, …). */
   op: string;
-  /** 'sparse' | 'dense', or a peer's name ('scipy', 'torch', ...). */
+  /** The paper's name of the test (SpMV, DMV, …). */
+  test: string;
+  /** 'sparse' or 'dense' for ours; '<peer> sparse|dense' for SciPy, PyTorch, CuPy. */
   impl: string;
   pass: string;
   device: string;

@@ -2,7 +2,7 @@
 // with checkCall() before it acts; the type assertions below keep these schemas
 // and lab-api.ts in step.
 import type { LabMethod, LabMethods } from './lab-api.js';
-import { LAB_METHODS } from './lab-api.js';
+import { LAB_METHODS, TIMING_OPS } from './lab-api.js';
 import { array, boolean, bytes, json, literal, number, object, optional, SchemaError, string, tagged, type Infer, type Schema } from './schema.js';
 
 /** Matrix files up to 1 GiB may be sent as bytes (browser mode). */
@@ -28,14 +28,18 @@ const matrixSource = tagged('kind', {
   bytes: object({ kind: literal('bytes'), name: string({ min: 1, max: 255 }), data: bytes({ max: MAX_UPLOAD_BYTES }) }),
 });
 
+const timingOp = literal(...TIMING_OPS);
 const timingRequest = tagged('kind', {
   suite: object({
     kind: literal('suite'),
     quick: boolean(),
-    sizes: optional(array(number({ int: true, min: 1, max: 100_000_000 }), { max: 32 })),
-    ops: optional(array(string({ min: 1, max: 64 }), { max: 64 })),
+    ops: optional(array(timingOp, { max: TIMING_OPS.length })),
+    dtypes: optional(array(literal('float32', 'float64'), { max: 2 })),
+    peers: boolean(),
+    sweep: boolean(),
+    size: optional(number({ int: true, min: 2, max: 100_000_000 })),
   }),
-  matrix: object({ kind: literal('matrix'), matrixId: id, op: string({ min: 1, max: 64 }) }),
+  matrix: object({ kind: literal('matrix'), matrixId: id, op: timingOp }),
 });
 
 export const LAB_SCHEMAS = {

@@ -141,7 +141,7 @@ export class ComputeHost {
         matrixMarket: { available: true },
         generators: { available: true },
         problems: { available: true },
-        timing: { available: false, reason: 'the timing study (experiments/timing, issue 5) is not in this build yet' },
+        timing: { available: true },
       },
     };
   }

@@ -16,6 +16,24 @@ import {
   type MatrixMarketHeader,
 } from '../../native/lib/index.js';
 import { defaultDataDir } from '../../experiments/compile/common.js';
+import { describeEnvironment } from '../../experiments/timing/environment.js';
+import {
+  PEER_NAMES,
+  REPORT_KIND,
+  resolvePython,
+  runTimingStudy,
+  SCHEMA_VERSION,
+  timeMatrix,
+  toCsv,
+  toHtml,
+  toJson,
+  toMarkdown,
+  type Measurement,
+  type Sweep,
+  type TimingReport,
+  type TimingStudyOptions,
+} from '../../experiments/timing/index.js';
+import { SPDMM_COLS } from '../../experiments/timing/cases.js';
 import { runExperiment } from '../../experiments/runner/run.js';
 import type { ExperimentEvent, ExperimentResult } from '../../experiments/runner/types.js';
 import { PRESETS } from '../../experiments/spec/presets.js';
@@ -28,9 +46,14 @@ import type {
   ParamSnapshot,
   ParamView,
   PresetInfo,
+  ReportFormat,
   RunPoint,
   SeriesInfo,
   SpecValidation,
+  TimingOp,
+  TimingRequest,
+  TimingRow,
+  TimingSweep,
 } from '../common/lab-api.js';
 import type { SharedCsr, SpyBins } from './worker-protocol.js';
 
@@ -248,4 +271,123 @@ function viewsOf(r: ExperimentResult): ParamView[] {
       return [{ kind: 'bars', title: 'Final test accuracy per run', xLabel: 'run', yLabel: 'accuracy', logY: false, series: [{ name: 'test accuracy', values: acc }] }];
     }
   }
+}
+
+// ---------------------------------------------------------------------------
+// Timing (experiments/timing): the Table-2 suite with its sweeps, or one op on
+// a loaded matrix, as the study's canonical report plus the rows the view draws.
+
+export interface TimingOutcome {
+  report: TimingReport;
+  rows: TimingRow[];
+  sweeps: TimingSweep[];
+  environment: Record<string, unknown>;
+}
+
+function implLabel(m: Pick<Measurement, 'impl' | 'variant'>): string {
+  return m.impl === 'ours' ? m.variant : `${PEER_NAMES[m.impl]} ${m.variant}`;
+}
+
+export function timingRows(report: TimingReport): TimingRow[] {
+  return report.measurements.map((m) => ({
+    suite: m.suite,
+    op: m.op,
+    test: m.test,
+    impl: implLabel(m),
+    pass: m.pass,
+    device: m.device,
+    dtype: m.dtype,
+    threads: m.threads,
+    n: m.n,
+    nnz: m.nnz,
+    medianSeconds: m.stats?.median_s ?? null,
+    minSeconds: m.stats?.min_s ?? null,
+    maxSeconds: m.stats?.max_s ?? null,
+    ...(m.status !== 'ok' ? { note: `${m.status}: ${m.reason ?? ''}` } : {}),
+  }));
+}
+
+export function timingSweeps(report: TimingReport): TimingSweep[] {
+  return report.sweeps.map((s: Sweep) => ({
+    op: s.test,
+    impl: `${implLabel({ impl: s.impl, variant: 'sparse' })} ${s.dtype} ${s.threads ? `${s.threads}T` : ''} ${s.pass}`.replace(/\s+/g, ' ').trim(),
+    device: s.device,
+    points: s.points.map((p) => ({ nnz: p.nnz, seconds: p.median_s })),
+    slope: s.fit?.slope ?? null,
+  }));
+}
+
+function outcome(report: TimingReport): TimingOutcome {
+  const e = report.environment;
+  return {
+    report,
+    rows: timingRows(report),
+    sweeps: timingSweeps(report),
+    environment: { cpu: e.cpu.model, cores: e.cpu.cores, blas: e.addon.blas, gemm: e.addon.gemmBackend, cuda: e.cuda.available, python: e.python.version },
+  };
+}
+
+export async function runTimingSuite(
+  request: Extract<TimingRequest, { kind: 'suite' }>,
+  onProgress: (progress: number, label: string) => void,
+  signal: AbortSignal,
+): Promise<TimingOutcome> {
+  const options: TimingStudyOptions = { quick: request.quick, ...(request.peers ? {} : { peers: [] }), ...(request.sweep ? {} : { sweep: false }) };
+  if (request.ops) options.ops = request.ops;
+  if (request.dtypes) options.dtypes = request.dtypes;
+  if (request.size) options.sizes = Object.fromEntries((request.ops ?? []).map((op) => [op, request.size!]));
+  if (request.size && !request.ops) throw new Error('timing: a size needs the ops it applies to');
+  const report = await runTimingStudy(options, (p) => onProgress(p.total > 0 ? p.done / p.total : 0, `${p.phase}: ${p.label}`), signal);
+  return outcome(report);
+}
+
+/** Times `op` (sparse and its dense counterpart) on a loaded matrix, as a report of suite 'matrix'. */
+export async function runTimingOnMatrix(
+  matrix: CsrMatrix,
+  name: string,
+  op: TimingOp,
+  onProgress: (progress: number, label: string) => void,
+  signal: AbortSignal,
+): Promise<TimingOutcome> {
+  const t0 = performance.now();
+  const timing = { sampleTime: 0.01, samples: 15, warmupTime: 0.05, maxTime: 2 };
+  const denseMemoryBytes = 256 * 2 ** 20;
+  const { measurements } = await timeMatrix(matrix, { ops: [op], timing, denseMemoryBytes, signal, onProgress: (done, total, label) => onProgress(total ? done / total : 0, label) });
+  const report: TimingReport = {
+    schemaVersion: SCHEMA_VERSION,
+    kind: REPORT_KIND,
+    title: `Sparse AD Lab timing: ${op} on ${name}`,
+    createdAt: new Date().toISOString(),
+    wall_s: (performance.now() - t0) / 1000,
+    cancelled: signal.aborted,
+    options: {
+      quick: false,
+      ops: [op],
+      dtypes: [matrix.dtype],
+      threads: [...new Set(measurements.map((m) => m.threads))],
+      passes: ['forward', 'forward+backward'],
+      devices: ['cpu'],
+      peers: [],
+      sweep: null,
+      denseMemoryBytes,
+      denseFlops: 0,
+      spdmmCols: SPDMM_COLS,
+      timing,
+    },
+    environment: describeEnvironment(resolvePython()),
+    peers: [],
+    sizes: [],
+    notes: [`Your matrix: ${name}, ${matrix.rows} × ${matrix.cols}, ${matrix.nnz} stored entries (${matrix.dtype}).`],
+    measurements,
+    sweeps: [],
+  };
+  return outcome(report);
+}
+
+const MIME: Record<ReportFormat, string> = { csv: 'text/csv', json: 'application/json', html: 'text/html', md: 'text/markdown' };
+
+/** The report in one of the study's formats (its own writers). */
+export function reportText(report: TimingReport, format: ReportFormat): { text: string; mimeType: string } {
+  const text = format === 'csv' ? toCsv(report) : format === 'json' ? toJson(report) : format === 'html' ? toHtml(report) : toMarkdown(report);
+  return { text, mimeType: MIME[format] };
 }

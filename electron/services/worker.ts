@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ParamSnapshot, RunPoint, SeriesInfo } from '../common/lab-api.js';
 import * as lab from './lab-functions.js';
-import type { LoadedMatrix, RunProblemResult, WorkerEnvelope, WorkerProgress, WorkerTask } from './worker-protocol.js';
+import type { LoadedMatrix, RunProblemResult, RunTimingResult, WorkerEnvelope, WorkerProgress, WorkerTask } from './worker-protocol.js';
 
 const TEST_HOOKS = process.env.SPARSE_AD_LAB_TEST_HOOKS === '1';
 
@@ -51,8 +51,9 @@ async function dispatch(task: WorkerTask, post: (m: WorkerProgress) => void, fla
     case 'run-problem':
       return runProblem(task, post, flag);
     case 'run-timing':
+      return runTiming(task, post, flag);
     case 'export-report':
-      throw new Error('the timing study (experiments/timing, issue 5) is not in this build yet');
+      return lab.reportText(task.report as Parameters<typeof lab.reportText>[0], task.format);
     case 'test-steps':
     case 'test-hang':
     case 'test-crash':
@@ -131,6 +132,27 @@ async function runProblem(task: Extract<WorkerTask, { kind: 'run-problem' }>, po
       return { method: s?.method ?? 'unknown', epochs: s?.epochs ?? 0, runs: s?.runs ?? 0, series, summary: {}, views: [], result: null, spec: {}, cancelled: true };
     }
     throw e;
+  } finally {
+    cancel.dispose();
+  }
+}
+
+async function runTiming(task: Extract<WorkerTask, { kind: 'run-timing' }>, post: (m: WorkerProgress) => void, flag: Int32Array): Promise<RunTimingResult> {
+  const cancel = cancelSignal(flag);
+  let last = 0;
+  const progress = (p: number, label: string): void => {
+    cancel.check();
+    const now = performance.now();
+    if (now - last < 100 && p < 1) return;
+    last = now;
+    post({ kind: 'progress', progress: p, message: label });
+  };
+  try {
+    const r =
+      task.request.kind === 'suite'
+        ? await lab.runTimingSuite(task.request, progress, cancel.signal)
+        : await lab.runTimingOnMatrix(lab.fromShared(task.matrix!.csr), task.matrix!.name, task.request.op, progress, cancel.signal);
+    return { ...r, cancelled: r.report.cancelled };
   } finally {
     cancel.dispose();
   }

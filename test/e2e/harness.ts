@@ -22,6 +22,23 @@ export function missingPrerequisite(): string | null {
   return null;
 }
 
+// The few browser types the tests touch inside page.evaluate (the test program is
+// compiled without the DOM library).
+export interface ElementLike {
+  id: string;
+  textContent: string | null;
+  firstChild: { textContent: string | null } | null;
+  getAttribute(name: string): string | null;
+}
+export interface BrowserGlobals {
+  document: { activeElement: ElementLike | null; querySelector(selector: string): ElementLike | null };
+}
+export interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+
 export interface Lab {
   url: string;
   dataDir: string;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { sharedData } from '../helpers.js';
-import { ARTIFACTS, missingPrerequisite, startLab, type Lab } from './harness.js';
+import { ARTIFACTS, missingPrerequisite, startLab, type BrowserGlobals, type CanvasLike, type Lab } from './harness.js';
 
 const skip = missingPrerequisite();
 
@@ -18,7 +18,7 @@ async function shot(page: Page, name: string): Promise<void> {
 /** Non-white pixels of the spy-plot canvas. */
 async function spyInk(page: Page): Promise<number> {
   return page.getByRole('img', { name: /^Spy plot/ }).evaluate((c) => {
-    const canvas = c as HTMLCanvasElement;
+    const canvas = c as unknown as CanvasLike;
     const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
     let ink = 0;
     for (let i = 0; i < px.length; i += 4) if (px[i]! < 250 || px[i + 1]! < 250 || px[i + 2]! < 250) ink++;
@@ -127,6 +127,10 @@ describe('the lab in a browser', { skip: skip ?? false }, () => {
       t.skip(await unavailable.innerText());
       return;
     }
+    // A small study: SpMV and its dense counterpart in float64, with the scaling sweep, no peers.
+    for (const op of ['spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve']) await page.getByRole('checkbox', { name: op, exact: true }).uncheck();
+    await page.getByRole('checkbox', { name: 'float32', exact: true }).uncheck();
+    await page.getByRole('checkbox', { name: 'SciPy / PyTorch peers' }).uncheck();
     await page.getByRole('button', { name: 'Run timing' }).click();
     await page.getByRole('status', { name: 'Timing state' }).filter({ hasText: 'Finished' }).waitFor({ timeout: 120_000 });
     const csvDownload = page.waitForEvent('download');
@@ -146,6 +150,8 @@ describe('the lab in a browser', { skip: skip ?? false }, () => {
     assert.match(html, /^<!doctype html>/i);
     assert.match(html, /<\/html>\s*$/i);
     assert.doesNotMatch(html, /(src|href)=["']https?:/i, 'self-contained');
+    await page.getByRole('region', { name: 'Sparse vs dense (median, CPU)' }).waitFor();
+    await page.getByRole('region', { name: 'Scaling on log-log axes' }).waitFor();
     await shot(page, 'timing');
   });
 
@@ -154,7 +160,7 @@ describe('the lab in a browser', { skip: skip ?? false }, () => {
     await page.getByRole('tab', { name: 'Matrices' }).click();
     await page.getByRole('tab', { name: 'Matrices' }).focus();
     await page.keyboard.press('ArrowRight');
-    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Problem builder');
+    assert.equal(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).document.activeElement?.textContent), 'Problem builder');
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.press('Enter');
     const reached: string[] = [];
@@ -162,7 +168,8 @@ describe('the lab in a browser', { skip: skip ?? false }, () => {
       await page.keyboard.press('Tab');
       reached.push(
         await page.evaluate(() => {
-          const el = document.activeElement as HTMLElement | null;
+          const { document } = globalThis as unknown as BrowserGlobals;
+          const el = document.activeElement;
           if (!el) return '';
           // A label that wraps its control: its own text is the first text node.
           const label = el.id ? document.querySelector(`label[for="${el.id}"]`)?.firstChild?.textContent : null;

@@ -33,7 +33,7 @@ function download(fileName: string, mimeType: string, text: string): void {
 export const createTimingSlice: Slice<TimingSlice> = (set, get) => ({
   timings: {},
   activeTimingId: null,
-  timingRequest: { kind: 'suite', quick: true },
+  timingRequest: { kind: 'suite', quick: true, peers: true, sweep: true },
 
   setTimingRequest: (timingRequest) => set({ timingRequest }),
 

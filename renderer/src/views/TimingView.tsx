@@ -3,13 +3,12 @@
 // log-log axes, and export the report (CSV, JSON, HTML; PDF in the app).
 import { useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { TimingRow, TimingSummary } from '../../../electron/common/lab-api.js';
+import { TIMING_OPS, type TimingOp, type TimingRow, type TimingSummary } from '../../../electron/common/lab-api.js';
 import { PALETTE } from '../components/Charts.js';
 import { Progress } from '../components/Progress.js';
 import { fmtInt, fmtNum, fmtSeconds } from '../lib/format.js';
 import { useLab } from '../store/index.js';
 
-const OPS = ['spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve'];
 
 function stateText(t: TimingSummary | undefined): string {
   if (!t) return 'No study yet';
@@ -81,7 +80,7 @@ function ResultTable({ rows }: { rows: TimingRow[] }) {
       <table className="timing-table">
         <thead>
           <tr>
-            {['op', 'impl', 'pass', 'device', 'dtype', 'threads', 'n', 'nnz', 'median', 'min', 'max', 'note'].map((h) => (
+            {['suite', 'test', 'impl', 'pass', 'device', 'dtype', 'threads', 'n', 'nnz', 'median', 'min', 'max', 'note'].map((h) => (
               <th key={h} scope="col">
                 {h}
               </th>
@@ -91,7 +90,8 @@ function ResultTable({ rows }: { rows: TimingRow[] }) {
         <tbody>
           {rows.map((r, i) => (
             <tr key={i}>
-              <td>{r.op}</td>
+              <td>{r.suite}</td>
+              <td>{r.test}</td>
               <td>{r.impl}</td>
               <td>{r.pass}</td>
               <td>{r.device}</td>
@@ -135,8 +135,12 @@ export function TimingView() {
   const passes = [...new Set(rows.map((r) => r.pass))];
   const shownPass = passes.includes(pass) ? pass : (passes[0] ?? pass);
   const ofPass = rows.filter((r) => r.pass === shownPass);
-  const cpu = ofPass.filter((r) => r.device === 'cpu');
-  const hasGpu = rows.some((r) => r.device !== 'cpu');
+  // Bars compare like with like: the Table-2 rows (sparse at the dense N too) and a matrix's own rows.
+  const compared = ofPass.filter((r) => r.suite !== 'sweep');
+  const cpu = compared.filter((r) => r.device === 'cpu');
+  const hasGpu = rows.some((r) => r.device !== 'cpu' && r.medianSeconds !== null);
+  const gpuAbsent = rows.find((r) => r.device !== 'cpu' && r.note)?.note;
+  const short = (r: TimingRow): string => `${r.op} ${fmtInt(r.n)} ${r.dtype === 'float64' ? 'f64' : 'f32'}`;
 
   return (
     <div className="timing">
@@ -144,13 +148,8 @@ export function TimingView() {
         <fieldset>
           <legend>What to time</legend>
           <label>
-            <input type="radio" name="timing-kind" checked={request.kind === 'suite'} onChange={() => setRequest({ kind: 'suite', quick: true })} /> Table-2 suite
+            <input type="radio" name="timing-kind" checked={request.kind === 'suite'} onChange={() => setRequest({ kind: 'suite', quick: true, peers: true, sweep: true })} /> Table-2 suite
           </label>
-          {request.kind === 'suite' ? (
-            <label>
-              <input type="checkbox" checked={request.quick} onChange={(e) => setRequest({ ...request, quick: e.target.checked })} /> quick
-            </label>
-          ) : null}
           <label>
             <input
               type="radio"
@@ -161,29 +160,64 @@ export function TimingView() {
             />{' '}
             One op on a loaded matrix
           </label>
-          {request.kind === 'matrix' ? (
-            <>
-              <label htmlFor="timing-op">
-                Op
-                <select id="timing-op" value={request.op} onChange={(e) => setRequest({ ...request, op: e.target.value })}>
-                  {OPS.map((o) => (
-                    <option key={o}>{o}</option>
-                  ))}
-                </select>
-              </label>
-              <label htmlFor="timing-matrix">
-                Matrix
-                <select id="timing-matrix" value={request.matrixId} onChange={(e) => setRequest({ ...request, matrixId: e.target.value })}>
-                  {ready.map((m) => (
-                    <option key={m.id} value={m.id}>
-                      {m.name}
-                    </option>
-                  ))}
-                </select>
-              </label>
-            </>
-          ) : null}
         </fieldset>
+        {request.kind === 'suite' ? (
+          <fieldset>
+            <legend>Suite options</legend>
+            {TIMING_OPS.map((op) => {
+              const ops = request.ops ?? [...TIMING_OPS];
+              return (
+                <label key={op}>
+                  <input
+                    type="checkbox"
+                    checked={ops.includes(op)}
+                    onChange={(e) => setRequest({ ...request, ops: e.target.checked ? TIMING_OPS.filter((o) => o === op || ops.includes(o)) : ops.filter((o) => o !== op) })}
+                  />{' '}
+                  {op}
+                </label>
+              );
+            })}
+            {(['float32', 'float64'] as const).map((d) => {
+              const dtypes = request.dtypes ?? ['float32', 'float64'];
+              return (
+                <label key={d}>
+                  <input type="checkbox" checked={dtypes.includes(d)} onChange={(e) => setRequest({ ...request, dtypes: e.target.checked ? (['float32', 'float64'] as const).filter((x) => x === d || dtypes.includes(x)) : dtypes.filter((x) => x !== d) })} /> {d}
+                </label>
+              );
+            })}
+            <label>
+              <input type="checkbox" checked={request.quick} onChange={(e) => setRequest({ ...request, quick: e.target.checked })} /> quick
+            </label>
+            <label>
+              <input type="checkbox" checked={request.peers} onChange={(e) => setRequest({ ...request, peers: e.target.checked })} /> SciPy / PyTorch peers
+            </label>
+            <label>
+              <input type="checkbox" checked={request.sweep} onChange={(e) => setRequest({ ...request, sweep: e.target.checked })} /> scaling sweep
+            </label>
+          </fieldset>
+        ) : (
+          <fieldset>
+            <legend>Op and matrix</legend>
+            <label htmlFor="timing-op">
+              Op
+              <select id="timing-op" value={request.op} onChange={(e) => setRequest({ ...request, op: e.target.value as TimingOp })}>
+                {TIMING_OPS.map((o) => (
+                  <option key={o}>{o}</option>
+                ))}
+              </select>
+            </label>
+            <label htmlFor="timing-matrix">
+              Matrix
+              <select id="timing-matrix" value={request.matrixId} onChange={(e) => setRequest({ ...request, matrixId: e.target.value })}>
+                {ready.map((m) => (
+                  <option key={m.id} value={m.id}>
+                    {m.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </fieldset>
+        )}
         <button type="button" className="primary" onClick={() => void runTiming()} disabled={running}>
           Run timing
         </button>
@@ -240,11 +274,11 @@ export function TimingView() {
       {rows.length ? (
         <>
           <div className="chart-grid">
-            <Bars title="Sparse vs dense (median, CPU)" rows={cpu} groupBy={(r) => `${r.op} n=${fmtInt(r.n)} ${r.dtype} ${r.threads}t`} barsBy={(r) => r.impl} />
+            <Bars title="Sparse vs dense (median, CPU)" rows={cpu} groupBy={(r) => `${short(r)} ${r.threads}T`} barsBy={(r) => r.impl} />
             {hasGpu ? (
-              <Bars title="CPU vs GPU (median)" rows={ofPass.filter((r) => r.impl === 'sparse')} groupBy={(r) => `${r.op} n=${fmtInt(r.n)} ${r.dtype}`} barsBy={(r) => r.device} />
+              <Bars title="CPU vs GPU (median)" rows={compared.filter((r) => r.impl === 'sparse')} groupBy={short} barsBy={(r) => r.device} />
             ) : (
-              <p className="muted">CPU vs GPU: no GPU rows (this machine or build has no CUDA device).</p>
+              <p className="muted">CPU vs GPU: no GPU timings{gpuAbsent ? ` (${gpuAbsent.replace(/^absent: /, '')})` : ' (no CUDA device here)'}.</p>
             )}
             <Sweeps t={t!} />
           </div>

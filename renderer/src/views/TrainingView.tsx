@@ -99,7 +99,7 @@ export function TrainingView() {
       metric: groupData(data, series, 'metric', smoothing, logScale && !series.some((s) => s.group === 'metric' && /accuracy/i.test(s.key))),
       parameter: groupData(data, series, 'parameter', smoothing, false),
     }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- data mutates in place; shownVersion says when
+    // data mutates in place: shownVersion says when it changed
     [data, series, smoothing, logScale, shownVersion],
   );
   const savedRuns = Object.values(runs).sort((a, b) => b.createdAt - a.createdAt);
