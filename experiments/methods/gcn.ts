@@ -11,7 +11,6 @@ import {
   type CsrMatrix,
   diags,
   dropout,
-  eye,
   matmul,
   noGrad,
   ones,
@@ -66,8 +65,9 @@ function accuracy(logits: Tensor, labels: Int32Array, rows: Int32Array): number 
 }
 
 function frobenius(t: Tensor): number {
+  const d = t.data;
   let s = 0;
-  for (const v of t.data) s += v * v;
+  for (let i = 0; i < d.length; i++) s += d[i]! * d[i]!;
   return Math.sqrt(s);
 }
 

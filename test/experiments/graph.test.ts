@@ -122,6 +122,7 @@ describe('bad graph data is reported by file', () => {
     const dir = makeDir('no-labels', folder, { 'labels.txt': null });
     await rejectsWith(loadGraphFolder(dir), `${join(dir, 'labels.txt')}: missing (a graph folder holds adjacency.mtx, features.mtx, labels.txt, split.json)`);
     await rejectsWith(loadGraphFolder(join(scratch, 'nowhere')), `${join(scratch, 'nowhere')}: graph folder not found`);
+    await assert.rejects(loadGraphFolder(dir), GraphDataError);
   });
 
   it('inconsistent folder files', async () => {
