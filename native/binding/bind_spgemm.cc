@@ -1,9 +1,8 @@
 // Bindings for the spgemm kernels (see native/core/spgemm.h). A and B are each
 // passed as (rows, cols, indptr, indices, values); C's structure comes from
-// spgemmSymbolic/spgemmFill (TypeScript never builds it by other means).
+// spgemm (TypeScript never builds it by other means).
 //
-// spgemmSymbolic(A, B, cIndptr) -> nnz(C)          row counts of C = A B
-// spgemmFill(A, B, cIndptr, cIndices, cValues)      C's columns and values
+// spgemm(A, B, cIndptr) -> [cIndices, cValues]     C = A B (writes cIndptr)
 // spgemmNumeric(A, B, cIndptr, cIndices, cValues)   C's values on a known pattern
 // spgemmBackward(A, B, cIndptr, cIndices, v, dA|null, dB|null)
 //   dA = (V Bᵀ) ⊙ mask(A), dB = (Aᵀ V) ⊙ mask(B)
@@ -36,32 +35,35 @@ const index_t* c_indptr_arg(const Napi::Env& env, const Napi::Value& v, index_t 
   return ip;
 }
 
-Napi::Value Symbolic(const Napi::CallbackInfo& info) {
+// A fresh V8-owned typed array whose contents are not initialised (it is written
+// in full): a Node Buffer's memory, as Buffer.allocUnsafeSlow gives.
+template <class T>
+Napi::TypedArrayOf<T> uninit_array(const Napi::Env& env, int64_t len) {
+  auto buf = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(len) * sizeof(T));
+  return Napi::TypedArrayOf<T>::New(env, static_cast<size_t>(len), buf.ArrayBuffer(), buf.ByteOffset());
+}
+
+Napi::Value Spgemm(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  const char* op = "spgemmSymbolic";
+  const char* op = "spgemm";
   return by_dtype(env, info[4], op, [&](auto tag) {
     using T = decltype(tag);
     auto o = operands<T>(env, info, op);
     index_t* c_indptr = array_arg<int32_t>(env, info[10], static_cast<int64_t>(o.A.rows) + 1, op, "cIndptr");
-    int64_t nnz = guarded(env, [&] { return spgemm_symbolic_cpu<T>(pool_of(env), o.A, o.B, c_indptr); });
-    return Napi::Number::New(env, static_cast<double>(nnz));
+    Napi::Int32Array indices;
+    Napi::TypedArrayOf<T> values;
+    auto allocate = [&](int64_t nnz) {
+      // Runs on the calling (JS) thread: the kernel asks once, between its passes.
+      indices = uninit_array<int32_t>(env, nnz);
+      values = uninit_array<T>(env, nnz);
+      return CsrOut<T>{indices.Data(), values.Data()};
+    };
+    guarded(env, [&] { spgemm_cpu<T>(pool_of(env), o.A, o.B, c_indptr, allocate); return 0; });
+    auto result = Napi::Array::New(env, 2);
+    result.Set(uint32_t{0}, indices);
+    result.Set(uint32_t{1}, values);
+    return result;
   });
-}
-
-Napi::Value Fill(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "spgemmFill";
-  by_dtype(env, info[4], op, [&](auto tag) {
-    using T = decltype(tag);
-    auto o = operands<T>(env, info, op);
-    const index_t* c_indptr = c_indptr_arg(env, info[10], o.A.rows, op);
-    const int64_t nnz = c_indptr[o.A.rows];
-    index_t* c_indices = array_arg<int32_t>(env, info[11], nnz, op, "cIndices");
-    T* c_values = array_arg<T>(env, info[12], nnz, op, "cValues");
-    guarded(env, [&] { spgemm_fill_cpu<T>(pool_of(env), o.A, o.B, c_indptr, c_indices, c_values); return 0; });
-    return 0;
-  });
-  return env.Undefined();
 }
 
 Napi::Value Numeric(const Napi::CallbackInfo& info) {
@@ -104,8 +106,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_spgemm(Napi::Env env, Napi::Object exports) {
-  exports.Set("spgemmSymbolic", Napi::Function::New(env, Symbolic));
-  exports.Set("spgemmFill", Napi::Function::New(env, Fill));
+  exports.Set("spgemm", Napi::Function::New(env, Spgemm));
   exports.Set("spgemmNumeric", Napi::Function::New(env, Numeric));
   exports.Set("spgemmBackward", Napi::Function::New(env, Backward));
 }

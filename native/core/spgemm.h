@@ -13,10 +13,26 @@
 // deterministic for a given thread count.
 #pragma once
 
+#include <functional>
+
 #include "common.h"
 #include "thread_pool.h"
 
 namespace sad {
+
+// Where C's column indices and values go: nnz(C) entries each.
+template <class T>
+struct CsrOut {
+  index_t* indices = nullptr;
+  T* values = nullptr;
+};
+
+// C = A B in full. Writes c_indptr (A.rows + 1 entries), then calls allocate(nnz(C))
+// once for the arrays that receive C's columns (sorted in each row) and values.
+// One thread: a single pass, staging rows in scratch; several: passes 1 and 2 below.
+template <class T>
+void spgemm_cpu(ThreadPool& pool, const Csr<const T>& A, const Csr<const T>& B, index_t* c_indptr,
+                const std::function<CsrOut<T>(int64_t nnz)>& allocate);
 
 // Pass 1: row counts of C. Writes c_indptr (A.rows + 1 entries, a prefix sum)
 // and returns nnz(C). Fails when nnz(C) does not fit a 32-bit index.

@@ -82,6 +82,16 @@ for (const s of shapes) {
   });
 }
 
+test('spgemm: long, nearly dense rows of C (columns collected by a scan instead of a sort)', () => {
+  const A = randomCsr(3, 40, { seed: 20, density: 0.5 });
+  const B = randomCsr(40, 600, { seed: 21, density: 0.3 });
+  const C = spgemm(A, B);
+  assert.ok(C.nnz > 3 * 500, `rows of C should be long (nnz ${C.nnz})`);
+  checkProduct(A, B, C);
+  const r = gradcheck((a, b) => spgemm(a as CsrMatrix, b as CsrMatrix).values, [A, B], { maxEntries: 60 });
+  assert.ok(r.ok, JSON.stringify(r.failures.slice(0, 3)));
+});
+
 test('spgemm: operands with no nonzeros, and zero-sized dimensions', () => {
   const Z = CsrMatrix.fromCoo([], [], [], [3, 4]);
   const B = randomCsr(4, 2, { seed: 5, density: 0.6 });

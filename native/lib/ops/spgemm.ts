@@ -17,8 +17,8 @@ type Operands = [
   aRows: number, aCols: number, aIndptr: Int32Array, aIndices: Int32Array, aValues: FloatArray,
   bRows: number, bCols: number, bIndptr: Int32Array, bIndices: Int32Array, bValues: FloatArray,
 ];
-type Symbolic = (...args: [...Operands, cIndptr: Int32Array]) => number;
-type Fill = (...args: [...Operands, cIndptr: Int32Array, cIndices: Int32Array, cValues: FloatArray]) => void;
+type Product = (...args: [...Operands, cIndptr: Int32Array]) => [cIndices: Int32Array, cValues: FloatArray];
+type Numeric = (...args: [...Operands, cIndptr: Int32Array, cIndices: Int32Array, cValues: FloatArray]) => void;
 type Backward = (...args: [...Operands, cIndptr: Int32Array, cIndices: Int32Array, v: FloatArray, dA: FloatArray | null, dB: FloatArray | null]) => void;
 
 /** The product patterns computed with A's pattern as left operand, by right operand pattern. */
@@ -39,7 +39,7 @@ export function spgemm(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
   if (A.cols !== B.rows) fail(op, `A has shape ${shapeStr(A.shape)} but B has shape ${shapeStr(B.shape)} (A.cols must equal B.rows)`);
   sameKind(op, ['A', A], ['B', B]);
 
-  // Forward: the symbolic pass (row counts, then columns) only for a new pair of patterns.
+  // Forward: the full product (structure and values) only for a new pair of patterns.
   const a = A.pattern.raw;
   const b = B.pattern.raw;
   const operands: Operands = [A.rows, A.cols, a.indptr, a.indices, A.values.data, B.rows, B.cols, b.indptr, b.indices, B.values.data];
@@ -49,13 +49,11 @@ export function spgemm(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
   if (pattern) {
     const c = pattern.raw;
     values = uninit(A.dtype, pattern.nnz);
-    kernel<Fill>('spgemmNumeric')(...operands, c.indptr, c.indices, values);
+    kernel<Numeric>('spgemmNumeric')(...operands, c.indptr, c.indices, values);
   } else {
     const indptr = new Int32Array(A.rows + 1);
-    const nnz = kernel<Symbolic>('spgemmSymbolic')(...operands, indptr);
-    const indices = new Int32Array(nnz);
-    values = uninit(A.dtype, nnz);
-    kernel<Fill>('spgemmFill')(...operands, indptr, indices, values);
+    let indices: Int32Array;
+    [indices, values] = kernel<Product>('spgemm')(...operands, indptr);
     pattern = new CsrPattern(A.rows, B.cols, indptr, indices);
     cache.set(B.pattern, pattern);
   }
