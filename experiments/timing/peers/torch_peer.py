@@ -142,12 +142,19 @@ def main():
         if n < 1024:
             return
         n1, n2 = max(64, n // 16), max(128, n // 4)
-        t1 = once(op, detail, n1, dtype, backward)
-        t2 = once(op, detail, n2, dtype, backward)
-        slope = math.log(t2 / t1) / math.log(n2 / n1) if t1 > 0 and t2 > 0 else 1.0
-        slope = min(3.0, max(0.0, slope))
-        predicted = t2 * (n / n2) ** slope
-        if slope >= 1.5 and predicted > max_call:
+
+        def probe():
+            t1 = once(op, detail, n1, dtype, backward)
+            t2 = once(op, detail, n2, dtype, backward)
+            slope = math.log(t2 / t1) / math.log(n2 / n1) if t1 > 0 and t2 > 0 else 1.0
+            slope = min(3.0, max(0.0, slope))
+            return t2 * (n / n2) ** slope if slope >= 1.5 else 0.0, slope, t1, t2
+
+        predicted, slope, t1, t2 = probe()
+        if predicted > max_call:
+            # A busy machine can stall one probe: refuse only if a second one agrees.
+            predicted, slope, t1, t2 = min(probe(), (predicted, slope, t1, t2))
+        if predicted > max_call:
             raise Absent(f"{detail} scales as N^{slope:.1f} here: {t1:.3g} s per call at N = {n1}, {t2:.3g} s at N = {n2}, "
                          f"so about {predicted:.3g} s at N = {n}, over the {max_call:g} s per-call budget")
 
