@@ -4,9 +4,10 @@
 //
 //   node --import tsx experiments/reference/compare-gcn.ts [--runs R] [--threads 1,2] [--python /usr/bin/python3]
 //
-// Prints a table and a JSON line. Accuracy over 100 runs is measured by the
+// Prints a table (wall and CPU seconds per run, medians) and a JSON line. Accuracy over 100 runs is measured by the
 // preset itself (npm run experiment -- gcn).
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setThreads } from '../../native/lib/index.js';
@@ -36,27 +37,55 @@ interface Row {
   threads: number;
   runs: number;
   secondsPerRun: number;
+  /** CPU time (user + system) per run: less sensitive than wall time to other load on the machine. */
+  cpuSecondsPerRun: number;
   testAccuracyMean: number;
 }
 
 const rows: Row[] = [];
+const loadBefore = os.loadavg().map((x) => x.toFixed(2)).join(' ');
 for (const threads of threadCounts) {
   // Ours, in this process.
   setThreads(threads);
-  const r = (await runExperiment({ ...preset('gcn'), runs })) as GcnResult;
-  rows.push({ impl: 'sparse-ad-lab', threads, runs, secondsPerRun: median(r.runs.map((x) => x.seconds)), testAccuracyMean: r.summary.testAccuracyMean });
+  const cpu: number[] = [];
+  let c0 = process.cpuUsage();
+  const r = (await runExperiment(
+    { ...preset('gcn'), runs },
+    {
+      onEvent: (e) => {
+        if (e.type === 'run-start') c0 = process.cpuUsage();
+        if (e.type === 'run-end') {
+          const c = process.cpuUsage(c0);
+          cpu.push((c.user + c.system) / 1e6);
+        }
+      },
+    },
+  )) as GcnResult;
+  rows.push({
+    impl: 'sparse-ad-lab',
+    threads,
+    runs,
+    secondsPerRun: median(r.runs.map((x) => x.seconds)),
+    cpuSecondsPerRun: median(cpu),
+    testAccuracyMean: r.summary.testAccuracyMean,
+  });
   // PyTorch, in a child process.
   const t = spawnSync(python, [join(here, 'gcn_torch.py'), '--data', data, '--runs', String(runs), '--threads', String(threads)], { encoding: 'utf8' });
   if (t.status !== 0) {
-    rows.push({ impl: `pytorch (failed: ${(t.stderr || t.error?.message || '').trim().split('\n').pop()})`, threads, runs, secondsPerRun: Number.NaN, testAccuracyMean: Number.NaN });
+    const why = (t.stderr || t.error?.message || '').trim().split('\n').pop();
+    rows.push({ impl: `pytorch (failed: ${why})`, threads, runs, secondsPerRun: Number.NaN, cpuSecondsPerRun: Number.NaN, testAccuracyMean: Number.NaN });
     continue;
   }
-  const j = JSON.parse(t.stdout) as { torch: string; secondsPerRun: number; testAccuracyMean: number };
-  rows.push({ impl: `pytorch ${j.torch}`, threads, runs, secondsPerRun: j.secondsPerRun, testAccuracyMean: j.testAccuracyMean });
+  const j = JSON.parse(t.stdout) as { torch: string; secondsPerRun: number; cpuSecondsPerRun: number; testAccuracyMean: number };
+  rows.push({ impl: `pytorch ${j.torch}`, threads, runs, secondsPerRun: j.secondsPerRun, cpuSecondsPerRun: j.cpuSecondsPerRun, testAccuracyMean: j.testAccuracyMean });
 }
 
-console.log('implementation        threads  runs  s/run (median)  test acc (mean)');
+console.log(`load average before: ${loadBefore}; after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log('implementation        threads  runs  wall s/run  cpu s/run  test acc (mean)');
 for (const r of rows) {
-  console.log(`${r.impl.padEnd(22)}${String(r.threads).padStart(7)}${String(r.runs).padStart(6)}${r.secondsPerRun.toFixed(3).padStart(16)}${r.testAccuracyMean.toFixed(4).padStart(17)}`);
+  console.log(
+    `${r.impl.padEnd(22)}${String(r.threads).padStart(7)}${String(r.runs).padStart(6)}` +
+      `${r.secondsPerRun.toFixed(3).padStart(12)}${r.cpuSecondsPerRun.toFixed(3).padStart(11)}${r.testAccuracyMean.toFixed(4).padStart(17)}`,
+  );
 }
 console.log(JSON.stringify({ rows }));

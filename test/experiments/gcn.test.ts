@@ -72,4 +72,12 @@ describe('gcn preset on CiteSeer', () => {
     assertClose([r.series.testAccuracy.mean[199]!], [s.testAccuracyMean], { rtol: 1e-12 });
     assert.ok(r.series.trainAccuracy.mean[199]! > 0.9);
   });
+
+  it('trains to the same numbers from the Planetoid pickles as from the graph folder', async () => {
+    const short = { ...preset('gcn'), runs: 1, epochs: 3 };
+    const planetoid = { ...short, matrix: { kind: 'graph', format: 'planetoid', name: 'citeseer', path: 'citeseer/raw', selfLoops: 'kipf' } };
+    const a = (await runExperiment(short, { dataDir: sharedData() })) as GcnResult;
+    const b = (await runExperiment(planetoid, { dataDir: sharedData() })) as GcnResult;
+    assert.deepEqual(b.series, a.series);
+  });
 });
