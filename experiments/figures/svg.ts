@@ -84,7 +84,11 @@ export function logTicks(lo: number, hi: number): number[] {
   }
   const stride = Math.max(1, Math.ceil((b - a) / 8));
   const out: number[] = [];
-  for (let e = a; e <= b; e += stride) out.push(Number(`1e${e}`));
+  for (let e = a; e <= b; e += stride) {
+    out.push(Number(`1e${e}`));
+    // Few decades: label 2 and 5 of each too.
+    if (b - a <= 2 && e < b) out.push(Number(`2e${e}`), Number(`5e${e}`));
+  }
   if (out[out.length - 1]! < hi) out.push(Number(`1e${a + Math.ceil((b - a) / stride) * stride}`));
   return out;
 }

@@ -70,6 +70,7 @@ describe('results and figures', () => {
     assert.deepEqual(niceTicks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1]);
     assert.deepEqual(niceTicks(3, 1988), [0, 500, 1000, 1500, 2000]);
     assert.deepEqual(logTicks(3e-4, 0.3), [1e-4, 1e-3, 1e-2, 1e-1, 1]);
+    assert.deepEqual(logTicks(1.2, 7.2), [1, 2, 5, 10]);
     const t = niceTicks(0.52, 0.79);
     assert.ok(t[0]! <= 0.52 && t[t.length - 1]! >= 0.79);
   });
