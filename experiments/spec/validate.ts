@@ -293,17 +293,23 @@ function readMethod(field: string, o: Obj, base: MethodSpec): MethodSpec {
 // ---------------------------------------------------------------------------
 // Learnable parameters: their names and kinds follow from the method.
 
-/** The parameters a method learns, with the kind each must have. */
-export function parameterKinds(method: MethodSpec): Record<string, ParameterSpec['kind']> {
+/**
+ * The parameters a method learns, each with its default (whose kind the spec
+ * must keep). The presets' values take precedence over these defaults.
+ */
+export function methodParameters(method: MethodSpec): Record<string, ParameterSpec> {
   switch (method.kind) {
     case 'jacobi':
-      return { omega: 'vector' };
+      return { omega: { kind: 'vector', init: 1 } };
     case 'heavyball':
-      return { alpha: 'scalar', beta: 'scalar' };
+      return { alpha: { kind: 'scalar', init: 0 }, beta: { kind: 'scalar', init: 0 } };
     case 'pcg':
-      return { L: 'sparse' };
-    case 'gcn':
-      return method.bias ? { W1: 'dense', b1: 'dense', W2: 'dense', b2: 'dense' } : { W1: 'dense', W2: 'dense' };
+      return { L: { kind: 'sparse', pattern: 'diagonal', init: { diagonal: 1, offDiagonal: 0 } } };
+    case 'gcn': {
+      const W = (): ParameterSpec => ({ kind: 'dense', init: 'glorot' });
+      const b = (): ParameterSpec => ({ kind: 'dense', init: 'zeros' });
+      return method.bias ? { W1: W(), b1: b(), W2: W(), b2: b() } : { W1: W(), W2: W() };
+    }
   }
 }
 
@@ -313,30 +319,15 @@ function readParameters(
   method: MethodSpec,
   base: Record<string, ParameterSpec>,
 ): Record<string, ParameterSpec> {
-  const kinds = parameterKinds(method);
-  const names = Object.keys(kinds);
+  const defaults = methodParameters(method);
+  const names = Object.keys(defaults);
   const o = v === undefined ? {} : object(field, v, names);
   const out: Record<string, ParameterSpec> = {};
   for (const name of names) {
-    const kind = kinds[name]!;
-    const f = `${field}.${name}`;
-    const fallback: ParameterSpec = base[name] ?? (name.startsWith('b') ? { kind: 'dense', init: 'zeros' } : defaultParameter(kind));
-    out[name] = o[name] === undefined ? structuredClone(fallback) : readParameter(f, o[name], kind, fallback);
+    const fallback = base[name] ?? defaults[name]!;
+    out[name] = o[name] === undefined ? structuredClone(fallback) : readParameter(`${field}.${name}`, o[name], fallback.kind, fallback);
   }
   return out;
-}
-
-function defaultParameter(kind: ParameterSpec['kind']): ParameterSpec {
-  switch (kind) {
-    case 'scalar':
-      return { kind, init: 0 };
-    case 'vector':
-      return { kind, init: 1 };
-    case 'sparse':
-      return { kind, pattern: 'diagonal', init: { diagonal: 1, offDiagonal: 0 } };
-    case 'dense':
-      return { kind, init: 'glorot' };
-  }
 }
 
 function readParameter(field: string, v: unknown, kind: ParameterSpec['kind'], base: ParameterSpec): ParameterSpec {

@@ -80,4 +80,12 @@ describe('gcn preset on CiteSeer', () => {
     const b = (await runExperiment(planetoid, { dataDir: sharedData() })) as GcnResult;
     assert.deepEqual(b.series, a.series);
   });
+
+  it('trains with biases (row-broadcast) when the spec asks for them', async () => {
+    const spec = { ...preset('gcn'), runs: 1, epochs: 5, method: { ...preset('gcn').method, bias: true }, parameters: undefined };
+    const r = (await runExperiment(spec, { dataDir: sharedData() })) as GcnResult;
+    assert.deepEqual(Object.keys(r.spec.parameters), ['W1', 'b1', 'W2', 'b2']);
+    assert.ok(r.series.loss.mean.every(Number.isFinite));
+    assert.ok(r.series.loss.mean[4]! < r.series.loss.mean[0]!);
+  });
 });
