@@ -48,7 +48,15 @@ let mainWindow: BrowserWindow | null = null;
 /** Only our own window's top frame, showing our own page, may call the host. */
 function trusted(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame;
-  return !!mainWindow && event.sender === mainWindow.webContents && !!frame && frame === event.sender.mainFrame && frame.url.startsWith(`${ORIGIN}/`);
+  const top = event.sender.mainFrame;
+  return (
+    !!mainWindow &&
+    event.sender === mainWindow.webContents &&
+    !!frame &&
+    frame.processId === top.processId &&
+    frame.routingId === top.routingId &&
+    frame.url.startsWith(`${ORIGIN}/`)
+  );
 }
 
 async function exportPdf(timingId: string, html: string): Promise<{ savedPath: string }> {
@@ -105,6 +113,7 @@ async function main(): Promise<void> {
     versions: { electron: process.versions.electron ?? '', chrome: process.versions.chrome ?? '' },
     capabilities: { pdf: true, filePaths: true },
     exportPdf,
+    uploadsDir: join(app.getPath('userData'), 'uploads'),
   });
   void host.start();
 

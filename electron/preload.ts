@@ -19,7 +19,11 @@ const api: LabApi = {
       ipcRenderer.removeListener('lab:event', handler);
     };
   },
-  pathForFile: (file) => webUtils.getPathForFile(file),
+  fileToPath: async (file) => {
+    const path = webUtils.getPathForFile(file);
+    if (!path) throw new Error(`${file.name} has no path on disk`);
+    return path;
+  },
 };
 
 contextBridge.exposeInMainWorld('lab', api);

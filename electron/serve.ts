@@ -2,11 +2,12 @@
 // child process and serves the built renderer plus the LabApi on 127.0.0.1,
 // printing the URL with its token.
 //   node dist/app/serve.mjs [--port N] [--data-dir DIR] [--threads N]
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ComputeHostClient, forkHost } from './services/host-client.js';
 import { HOST_ENV } from './services/host-protocol.js';
 import { LabBackend } from './services/lab-backend.js';
-import { appPaths } from './services/paths.js';
+import { appPaths, defaultDataDir } from './services/paths.js';
 import { startLabServer } from './services/server.js';
 
 const { values } = parseArgs({
@@ -18,14 +19,15 @@ const { values } = parseArgs({
 });
 
 const paths = appPaths(import.meta.url);
-const env: NodeJS.ProcessEnv = { ...process.env };
-if (values['data-dir']) env[HOST_ENV.dataDir] = values['data-dir'];
+const dataDir = resolve(values['data-dir'] ?? process.env[HOST_ENV.dataDir] ?? defaultDataDir());
+const env: NodeJS.ProcessEnv = { ...process.env, [HOST_ENV.dataDir]: dataDir };
 if (values.threads) env[HOST_ENV.threads] = values.threads;
 
 const host = new ComputeHostClient(forkHost({ entry: paths.hostEntry, env, execArgv: paths.hostExecArgv }));
 await host.start();
-const backend = new LabBackend(host, { mode: 'browser', capabilities: { pdf: false, filePaths: false } });
-const server = await startLabServer({ backend, rendererDir: paths.rendererDir, port: Number(values.port) || 0 });
+const uploadsDir = join(dataDir, 'uploads');
+const backend = new LabBackend(host, { mode: 'browser', capabilities: { pdf: false, filePaths: false }, uploadsDir });
+const server = await startLabServer({ backend, rendererDir: paths.rendererDir, port: Number(values.port) || 0, uploadsDir });
 host.onEvent((e) => {
   if (e.type === 'host') console.error(`sparse-ad-lab: ${e.reason}`);
 });

@@ -354,8 +354,12 @@ export type LabCalls = { [K in LabMethod]: (params: LabMethods[K]['params']) => 
 export interface LabApi extends LabCalls {
   /** Subscribes to the host's event stream; returns the unsubscribe function. */
   onEvent(listener: (event: LabEvent) => void): () => void;
-  /** A dropped file's path in the app (webUtils.getPathForFile); '' in the browser. */
-  pathForFile(file: File): string;
+  /**
+   * A path the compute host can read for a file the user picked or dropped: in
+   * the app the file's own path (webUtils.getPathForFile); in the browser, where
+   * the server stored the upload (streamed over HTTP, not through the socket).
+   */
+  fileToPath(file: File): Promise<string>;
 }
 
 /** Builds the calls from one transport function (the preload and the WebSocket client both use this). */

@@ -3,7 +3,7 @@
 // their schemas first). It runs in its own process — an Electron
 // utilityProcess in the app, a child process in plain Node (host-process.ts) —
 // so that nothing it does can freeze or crash the window.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import type {
@@ -26,6 +26,7 @@ import { MatrixStore } from './matrix-store.js';
 import { CancelledError, WorkerPool } from './pool.js';
 import { RunStore } from './run-store.js';
 import { TimingStore } from './timing-store.js';
+import { saveUpload } from './uploads.js';
 import type { LoadedMatrix, RunProblemResult, RunTimingResult, WorkerTask } from './worker-protocol.js';
 
 export interface ComputeHostOptions {
@@ -156,12 +157,8 @@ export class ComputeHost {
       path = source.path;
       name = basename(path);
     } else {
-      // The browser gives bytes, not paths: keep them in the data folder, so specs can name the file.
-      name = basename(source.name).replace(/[^\w.+-]+/g, '_') || 'matrix.mtx';
-      const dir = join(this.opts.dataDir, 'uploads');
-      mkdirSync(dir, { recursive: true });
-      path = join(dir, `${Date.now().toString(36)}-${name}`);
-      writeFileSync(path, source.data);
+      path = saveUpload(join(this.opts.dataDir, 'uploads'), source.name, source.data);
+      name = basename(path);
     }
     return this.loadJob('load-matrix', name, { kind: 'file', path }, { kind: 'load-matrix', path, name, spyMax: this.spyMax });
   }

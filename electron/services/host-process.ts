@@ -1,12 +1,13 @@
 // Entry point of the compute host process. Works as an Electron utilityProcess
 // (messages through process.parentPort) and as a Node child process
 // (process.send, with 'advanced' serialization). Configured by HOST_ENV.
-import { cpus, homedir } from 'node:os';
+import { cpus, getPriority, setPriority } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorText } from './jobs.js';
 import { ComputeHost } from './compute-host.js';
 import { HOST_ENV, type FromHost, type ToHost } from './host-protocol.js';
+import { defaultDataDir } from './paths.js';
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
@@ -25,16 +26,22 @@ function onMessage(listener: (msg: ToHost) => void): void {
   else process.on('message', (m) => listener(m as ToHost));
 }
 
-/** The default user data folder outside Electron (Electron passes app.getPath('userData')). */
-export function defaultDataDir(): string {
-  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
-  return join(base, 'sparse-ad-lab');
-}
-
 function defaultWorkerFile(): string {
   // worker.ts beside this file when run from source (tsx), worker.mjs in the bundle.
   const self = fileURLToPath(import.meta.url);
   return join(self, '..', `worker${extname(self) === '.ts' ? '.ts' : '.mjs'}`);
+}
+
+// Compute yields to the window: the host and the pool threads it starts (they
+// inherit this) run at a lower CPU priority, so a long training run on every
+// core cannot make the renderer stutter. SPARSE_AD_LAB_NICE=0 turns it off.
+const nice = Number(process.env.SPARSE_AD_LAB_NICE ?? 10);
+if (nice > 0) {
+  try {
+    setPriority(Math.min(19, getPriority() + nice));
+  } catch {
+    // Not permitted here: run at normal priority.
+  }
 }
 
 const env = process.env;

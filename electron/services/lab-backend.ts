@@ -5,6 +5,7 @@
 import type { AppMode, LabEvent, LabInfo, LabMethods } from '../common/lab-api.js';
 import { checkCall } from '../common/schema-lab.js';
 import type { ComputeHostClient } from './host-client.js';
+import { saveUpload } from './uploads.js';
 
 export interface ShellHooks {
   mode: AppMode;
@@ -13,6 +14,12 @@ export interface ShellHooks {
   capabilities: LabInfo['capabilities'];
   /** printToPDF of a timing report (the app only). */
   exportPdf?: (timingId: string, html: string) => Promise<{ savedPath: string }>;
+  /**
+   * Where uploaded matrix files are kept (the compute host's data folder/uploads).
+   * Set, the shell writes them itself and hands the compute host a path: tens
+   * of megabytes then do not cross a second process boundary.
+   */
+  uploadsDir?: string;
 }
 
 export class LabBackend {
@@ -34,6 +41,13 @@ export class LabBackend {
         if (!this.shell.exportPdf) throw new Error('PDF export needs the app (printToPDF); in the browser, export HTML and print it');
         const html = (await this.host.call('exportReport', { timingId, format: 'html' })) as LabMethods['exportReport']['result'];
         return this.shell.exportPdf(timingId, html.text);
+      }
+      case 'openMatrix': {
+        const { source } = c.params as LabMethods['openMatrix']['params'];
+        if (source.kind === 'bytes' && this.shell.uploadsDir) {
+          return this.host.call('openMatrix', { source: { kind: 'path', path: saveUpload(this.shell.uploadsDir, source.name, source.data) } });
+        }
+        return this.host.call(c.method, c.params);
       }
       default:
         return this.host.call(c.method, c.params);

@@ -16,14 +16,10 @@ import {
   type MatrixMarketHeader,
 } from '../../native/lib/index.js';
 import { defaultDataDir } from '../../experiments/compile/common.js';
-import { describeEnvironment } from '../../experiments/timing/environment.js';
 import {
+  matrixTimingReport,
   PEER_NAMES,
-  REPORT_KIND,
-  resolvePython,
   runTimingStudy,
-  SCHEMA_VERSION,
-  timeMatrix,
   toCsv,
   toHtml,
   toJson,
@@ -33,7 +29,6 @@ import {
   type TimingReport,
   type TimingStudyOptions,
 } from '../../experiments/timing/index.js';
-import { SPDMM_COLS } from '../../experiments/timing/cases.js';
 import { runExperiment } from '../../experiments/runner/run.js';
 import type { ExperimentEvent, ExperimentResult } from '../../experiments/runner/types.js';
 import { PRESETS } from '../../experiments/spec/presets.js';
@@ -341,7 +336,7 @@ export async function runTimingSuite(
   return outcome(report);
 }
 
-/** Times `op` (sparse and its dense counterpart) on a loaded matrix, as a report of suite 'matrix'. */
+/** Times `op` (sparse and its dense counterpart) on a loaded matrix, as the study's report of suite 'matrix'. */
 export async function runTimingOnMatrix(
   matrix: CsrMatrix,
   name: string,
@@ -349,38 +344,7 @@ export async function runTimingOnMatrix(
   onProgress: (progress: number, label: string) => void,
   signal: AbortSignal,
 ): Promise<TimingOutcome> {
-  const t0 = performance.now();
-  const timing = { sampleTime: 0.01, samples: 15, warmupTime: 0.05, maxTime: 2 };
-  const denseMemoryBytes = 256 * 2 ** 20;
-  const { measurements } = await timeMatrix(matrix, { ops: [op], timing, denseMemoryBytes, signal, onProgress: (done, total, label) => onProgress(total ? done / total : 0, label) });
-  const report: TimingReport = {
-    schemaVersion: SCHEMA_VERSION,
-    kind: REPORT_KIND,
-    title: `Sparse AD Lab timing: ${op} on ${name}`,
-    createdAt: new Date().toISOString(),
-    wall_s: (performance.now() - t0) / 1000,
-    cancelled: signal.aborted,
-    options: {
-      quick: false,
-      ops: [op],
-      dtypes: [matrix.dtype],
-      threads: [...new Set(measurements.map((m) => m.threads))],
-      passes: ['forward', 'forward+backward'],
-      devices: ['cpu'],
-      peers: [],
-      sweep: null,
-      denseMemoryBytes,
-      denseFlops: 0,
-      spdmmCols: SPDMM_COLS,
-      timing,
-    },
-    environment: describeEnvironment(resolvePython()),
-    peers: [],
-    sizes: [],
-    notes: [`Your matrix: ${name}, ${matrix.rows} × ${matrix.cols}, ${matrix.nnz} stored entries (${matrix.dtype}).`],
-    measurements,
-    sweeps: [],
-  };
+  const report = await matrixTimingReport(matrix, { name, ops: [op], signal, onProgress: (done, total, label) => onProgress(total ? done / total : 0, label) });
   return outcome(report);
 }
 

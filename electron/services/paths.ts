@@ -1,6 +1,7 @@
 // Where the lab's pieces are, from source (run through tsx) or from the bundle
 // (dist/app/*.mjs, built by scripts/build-app.mjs).
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,4 +28,10 @@ export function appPaths(moduleUrl: string): AppPaths {
     hostExecArgv: fromSource ? ['--import', 'tsx'] : [],
     rendererDir: resolve(root, 'dist', 'renderer'),
   };
+}
+
+/** The user data folder outside Electron (the app passes app.getPath('userData') instead). */
+export function defaultDataDir(): string {
+  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(base, 'sparse-ad-lab');
 }

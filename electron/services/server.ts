@@ -14,6 +14,7 @@ import { contentSecurityPolicy } from '../common/csp.js';
 import { MAX_UPLOAD_BYTES } from '../common/schema-lab.js';
 import { decodeFrame, encodeFrame } from '../common/wire.js';
 import type { LabBackend } from './lab-backend.js';
+import { streamUpload } from './uploads.js';
 
 export interface LabServerOptions {
   backend: LabBackend;
@@ -23,6 +24,8 @@ export interface LabServerOptions {
   port?: number;
   /** Fixed token (tests); default 24 random bytes. */
   token?: string;
+  /** Where POST /upload stores matrix files the page streams up (no uploads without it). */
+  uploadsDir?: string;
 }
 
 export interface LabServer {
@@ -77,9 +80,31 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     if (!hostOk(req)) return refuse(res, 421, 'wrong host');
     if (!authorised(req, url)) return refuse(res, 403, 'this lab needs the token from the URL it printed');
+    if (req.method === 'POST' && url.pathname === '/upload') return void upload(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed');
     serveStatic(root, url.pathname, res, token, port);
   });
+
+  /**
+   * A matrix file streamed up by the page (fetch POST with the file as body):
+   * same origin only (the Origin header and a custom header a cross-site form
+   * cannot send), bounded in size, written to uploadsDir; answers its path.
+   */
+  const upload = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const originOk = req.headers.origin === `http://127.0.0.1:${port}` || req.headers.origin === `http://localhost:${port}`;
+    if (!opts.uploadsDir || !originOk || req.headers['x-lab-upload'] !== '1') return refuse(res, 403, 'uploads come from the lab page only');
+    const name = url.searchParams.get('name') ?? '';
+    if (!name || name.length > 255) return refuse(res, 400, 'upload: expected ?name=<file name> (1..255 characters)');
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > MAX_UPLOAD_BYTES) return refuse(res, 413, `upload: ${name} is larger than ${MAX_UPLOAD_BYTES} bytes`);
+    try {
+      const path = await streamUpload(opts.uploadsDir, name, req, MAX_UPLOAD_BYTES);
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ path }));
+    } catch (e) {
+      refuse(res, 400, `upload: ${(e as Error).message}`);
+    }
+  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_UPLOAD_BYTES + (1 << 20), perMessageDeflate: false });
   server.on('upgrade', (req, socket, head) => {

@@ -54,7 +54,13 @@ export function socketApi(url: string): LabApi & { ready: Promise<void> } {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    pathForFile: () => '',
+    async fileToPath(file) {
+      // Streamed to the server (which keeps it in the data folder): no copy in the page, no socket frame.
+      const res = await fetch(`/upload?name=${encodeURIComponent(file.name)}`, { method: 'POST', body: file, headers: { 'x-lab-upload': '1' }, credentials: 'same-origin' });
+      const text = await res.text();
+      if (!res.ok) throw new Error(text.trim() || `upload failed (${res.status})`);
+      return (JSON.parse(text) as { path: string }).path;
+    },
   };
 }
 

@@ -48,6 +48,8 @@ export interface Lab {
   page: Page;
   /** Console errors and page errors seen so far. */
   errors: string[];
+  /** What the server wrote to stderr. */
+  serverLog(): string;
   stop(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function startLab(opts: { threads?: number; downloads?: boolean } =
     context,
     page,
     errors,
+    serverLog: () => log,
     async stop() {
       await browser.close().catch(() => undefined);
       if (server.exitCode === null) {

@@ -72,8 +72,18 @@ describe('the lab in a browser', { skip: skip ?? false }, () => {
     const { page } = lab;
     await page.getByRole('tab', { name: 'Problem builder' }).click();
     await page.getByLabel('Preset').selectOption('jacobi');
+    await page.getByRole('status').filter({ hasText: 'Spec is valid' }).waitFor();
+    // Save the spec as JSON, change it outside the app, load it back.
+    const saved = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Save spec JSON' }).click();
+    const specPath = join(ARTIFACTS, 'jacobi-spec.json');
+    await (await saved).saveAs(specPath);
+    const spec = JSON.parse(readFileSync(specPath, 'utf8')) as { name: string; epochs: number; method: { kind: string } };
+    assert.deepEqual([spec.name, spec.epochs, spec.method.kind], ['jacobi', 200, 'jacobi']);
+    const longer = Buffer.from(JSON.stringify({ ...spec, name: 'jacobi-6000', epochs: 6000 }));
+    await page.getByLabel('Load spec JSON').setInputFiles({ name: 'jacobi-6000.json', mimeType: 'application/json', buffer: longer });
     await page.getByRole('button', { name: /^Optimizer/ }).click();
-    await page.getByLabel('Epochs').fill('6000');
+    await page.waitForFunction(() => ((globalThis as unknown as BrowserGlobals).document.querySelector('#field-epochs') as unknown as { value: string } | null)?.value === '6000');
     await page.getByRole('status').filter({ hasText: 'Spec is valid' }).waitFor();
     // A bad value is named beside its field and stops the run button.
     await page.getByLabel('Learning rate').fill('-1');
@@ -96,6 +106,7 @@ describe('the lab in a browser', { skip: skip ?? false }, () => {
     await runState(page).filter({ hasText: 'Finished' }).waitFor({ timeout: 60_000 });
     await page.waitForTimeout(400);
     assert.equal(await loss.getAttribute('data-full-points'), '6000');
+    assert.match(await page.getByRole('combobox', { name: 'Run' }).innerText(), /jacobi-6000/);
     assert.ok(Number(await loss.getAttribute('data-points')) <= 2000, 'at most 2k points drawn per series');
     await page.getByRole('region', { name: /Learned Jacobi weights by node/ }).waitFor();
     await page.getByLabel('Smoothing').fill('0.9');

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { JobInfo, LabEvent, MatrixSummary, RunMeta, SpyGrid } from '../../electron/common/lab-api.js';
 import { ComputeHost } from '../../electron/services/compute-host.js';
+import { validateReport } from '../../experiments/timing/index.js';
 import { sharedData } from '../helpers.js';
 
 const workerFile = fileURLToPath(new URL('../../electron/services/worker.ts', import.meta.url));
@@ -190,6 +191,30 @@ describe('ComputeHost', () => {
     } finally {
       await again.close();
     }
+  });
+
+  it('times an op on a loaded matrix and exports the study’s report formats (JSON valid against its schema)', async () => {
+    const { matrixId } = (await host.call('openMatrix', { source: { kind: 'path', path: sharedData('matrices', 'bcsstk01.mtx') } })) as { matrixId: string };
+    await waitFor(events, listeners, matrixDone(matrixId));
+    const { timingId } = (await host.call('runTiming', { request: { kind: 'matrix', matrixId, op: 'spmv' } })) as { timingId: string };
+    const done = await waitFor(events, listeners, (e): e is Extract<LabEvent, { type: 'timing' }> => e.type === 'timing' && e.timing.id === timingId && e.timing.state !== 'running');
+    assert.equal(done.timing.state, 'finished', done.timing.error);
+    const rows = done.timing.rows;
+    assert.deepEqual([...new Set(rows.map((r) => r.impl))].sort(), ['dense', 'sparse']);
+    assert.ok(rows.every((r) => r.suite === 'matrix' && r.op === 'spmv' && r.n === 48));
+    assert.ok(rows.every((r) => r.medianSeconds !== null && r.medianSeconds > 0));
+    const json = (await host.call('exportReport', { timingId, format: 'json' })) as { text: string; savedPath: string; mimeType: string };
+    assert.equal(json.mimeType, 'application/json');
+    assert.deepEqual(validateReport(JSON.parse(json.text)), []);
+    assert.ok(existsSync(json.savedPath));
+    const csv = (await host.call('exportReport', { timingId, format: 'csv' })) as { text: string };
+    const lines = csv.text.trim().split('\n');
+    assert.equal(lines.length, 1 + rows.length);
+    const html = (await host.call('exportReport', { timingId, format: 'html' })) as { text: string };
+    assert.match(html.text, /^<!doctype html>/i);
+    assert.doesNotMatch(html.text, /(src|href)=["']https?:/i);
+    // A study that did not finish has no report to export.
+    await assert.rejects(host.call('exportReport', { timingId: 'timing-none', format: 'csv' }), /does not exist|has no report/);
   });
 
   it('a crashed pool thread fails only its job', async () => {

@@ -2,7 +2,7 @@
 // token, refuses foreign Host headers and cross-site sockets, and answers
 // LabApi calls over the socket with the same schema checks as the app.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,18 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
   });
 }
 
+function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 function connect(url: string, origin: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { origin });
@@ -76,7 +88,7 @@ describe('browser-mode server', () => {
     writeFileSync(join(dir, 'index.html'), '<!doctype html><title>lab</title>');
     writeFileSync(join(dir, 'assets', 'app.js'), 'console.log(1)');
     const backend = new LabBackend(host as unknown as ComputeHostClient, { mode: 'browser', capabilities: { pdf: false, filePaths: false } });
-    server = await startLabServer({ backend, rendererDir: dir });
+    server = await startLabServer({ backend, rendererDir: dir, uploadsDir: join(dir, 'uploads') });
   });
   after(async () => {
     await server.close();
@@ -104,6 +116,24 @@ describe('browser-mode server', () => {
     assert.equal(asset.body, 'console.log(1)');
     assert.equal((await get(`${server.origin}/assets/../../etc/passwd?token=${server.token}`)).status, 404);
     assert.equal((await get(`${server.origin}/%2e%2e/%2e%2e/etc/passwd?token=${server.token}`)).status, 404);
+  });
+
+  it('takes a matrix file streamed up by the page, and only from the page', async () => {
+    const text = '%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 2.5\n';
+    const page = { cookie: `lab_token=${server.token}`, origin: server.origin, 'x-lab-upload': '1' };
+    const ok = await post(`${server.origin}/upload?name=tiny.mtx`, text, page);
+    assert.equal(ok.status, 200, ok.body);
+    const { path } = JSON.parse(ok.body) as { path: string };
+    assert.ok(path.startsWith(join(dir, 'uploads')) && path.endsWith('/tiny.mtx'));
+    assert.equal(readFileSync(path, 'utf8'), text);
+    // The name cannot climb out of the uploads folder.
+    const sneaky = JSON.parse((await post(`${server.origin}/upload?name=${encodeURIComponent('../../x.mtx')}`, text, page)).body) as { path: string };
+    assert.ok(sneaky.path.startsWith(join(dir, 'uploads')) && sneaky.path.endsWith('/x.mtx'));
+    assert.equal((await post(`${server.origin}/upload?name=a.mtx`, text, { ...page, cookie: 'lab_token=nope' })).status, 403);
+    assert.equal((await post(`${server.origin}/upload?name=a.mtx`, text, { ...page, origin: 'http://evil.example' })).status, 403);
+    // A cross-site form cannot set the custom header.
+    assert.equal((await post(`${server.origin}/upload?name=a.mtx`, text, { cookie: page.cookie, origin: page.origin })).status, 403);
+    assert.equal((await post(`${server.origin}/upload`, text, page)).status, 400);
   });
 
   it('refuses a foreign Host header (DNS rebinding)', async () => {

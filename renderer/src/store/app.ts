@@ -24,6 +24,7 @@ export interface AppSlice {
 }
 
 let noticeId = 0;
+const KEEP_JOBS = 100;
 
 export const createAppSlice: Slice<AppSlice> = (set, get) => ({
   info: null,
@@ -38,7 +39,14 @@ export const createAppSlice: Slice<AppSlice> = (set, get) => ({
       get().notify('error', `Cannot reach the compute host: ${(e as Error).message}`);
     }
   },
-  applyJob: (job) => set((s) => ({ jobs: { ...s.jobs, [job.id]: job } })),
+  applyJob: (job) =>
+    set((s) => {
+      const jobs = { ...s.jobs, [job.id]: job };
+      // Keep the live jobs and the last KEEP_JOBS that ended.
+      const ended = Object.values(jobs).filter((j) => j.finishedAt !== undefined);
+      if (ended.length > KEEP_JOBS) for (const j of ended.sort((a, b) => a.finishedAt! - b.finishedAt!).slice(0, ended.length - KEEP_JOBS)) delete jobs[j.id];
+      return { jobs };
+    }),
   notify(kind, text) {
     const id = ++noticeId;
     set((s) => ({ notices: [...s.notices.slice(-4), { id, kind, text }] }));

@@ -57,9 +57,8 @@ export const createMatricesSlice: Slice<MatricesSlice> = (set, get) => {
           continue;
         }
         try {
-          const path = api.pathForFile(file);
-          const source = path ? ({ kind: 'path', path } as const) : ({ kind: 'bytes', name: file.name, data: new Uint8Array(await file.arrayBuffer()) } as const);
-          const { matrixId } = await api.openMatrix({ source });
+          const path = await api.fileToPath(file);
+          const { matrixId } = await api.openMatrix({ source: { kind: 'path', path } });
           requestShow(matrixId);
         } catch (e) {
           localFailure(file.name, (e as Error).message);

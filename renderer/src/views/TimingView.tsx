@@ -111,6 +111,15 @@ function ResultTable({ rows }: { rows: TimingRow[] }) {
   );
 }
 
+/** The study's progress bar (its own subscription: job progress does not re-render the charts). */
+function TimingProgress({ timingId }: { timingId: string }) {
+  const job = useLab((s) => {
+    for (const j of Object.values(s.jobs)) if (j.timingId === timingId && j.kind === 'run-timing') return j;
+    return undefined;
+  });
+  return <Progress job={job} label="Timing progress" />;
+}
+
 export function TimingView() {
   const info = useLab((s) => s.info);
   const request = useLab((s) => s.timingRequest);
@@ -122,13 +131,11 @@ export function TimingView() {
   const selectTiming = useLab((s) => s.selectTiming);
   const exportReport = useLab((s) => s.exportReport);
   const exportPdf = useLab((s) => s.exportPdf);
-  const jobs = useLab((s) => s.jobs);
   const order = useLab((s) => s.matrixOrder);
   const matrices = useLab((s) => s.matrices);
   const [pass, setPass] = useState('forward');
   const ready = order.map((id) => matrices[id]!).filter((m) => m && m.state === 'ready');
   const t = activeId ? timings[activeId] : undefined;
-  const job = Object.values(jobs).find((j) => j.timingId === activeId && j.kind === 'run-timing');
   const running = t?.state === 'running';
   const feature = info?.features.timing;
   const rows = t?.rows ?? [];
@@ -246,7 +253,7 @@ export function TimingView() {
           Timing is not available in this build: {feature.reason}
         </p>
       ) : null}
-      {t ? <Progress job={job} label="Timing progress" /> : null}
+      {t ? <TimingProgress timingId={t.id} /> : null}
       <section className="card toolbar" aria-label="Export">
         {(['csv', 'json', 'html'] as const).map((f) => (
           <button key={f} type="button" onClick={() => void exportReport(f)} disabled={t?.state !== 'finished'}>

@@ -1,35 +1,39 @@
 // Training: run the builder's problem or cancel it, watch live loss and metric
 // charts (log scale, smoothing, mean ± 2σ over runs), parameter views, a
 // progress bar with ETA and the run's state in words. Saved runs can be
-// reopened. Charts recompute at most four times a second while a run streams.
-import { useEffect, useMemo, useRef, useState } from 'react';
+// reopened.
+//
+// While a run streams, each chart redraws at most every UPDATE_MS, each at its
+// own phase: recharts takes tens of milliseconds per chart, and redrawing them
+// one per task keeps every main-thread task short.
+import { useEffect, useMemo, useState } from 'react';
 import type { RunMeta, SeriesInfo } from '../../../electron/common/lab-api.js';
 import { CurveChart, IndexLines, VectorBars } from '../components/Charts.js';
 import { Progress } from '../components/Progress.js';
 import { fmtNum, fmtSeconds } from '../lib/format.js';
-import { chartData, type ChartData } from '../lib/series.js';
-import type { RunData } from '../store/runs.js';
+import { chartData } from '../lib/series.js';
 import { useLab } from '../store/index.js';
 
 const MAX_POINTS = 2000;
+const UPDATE_MS = 500;
 
-/** `value`, but changing at most every `ms` (the last change always lands). */
-function useThrottled<T>(value: T, ms: number): T {
-  const [shown, setShown] = useState(value);
-  const last = useRef(0);
+/**
+ * `value`, changing at most every `ms`, at times ≡ `phase` (mod ms), so charts
+ * with different phases redraw in different tasks. The last change always lands.
+ */
+function useThrottled<T>(value: T, ms: number, phase: number): T | undefined {
+  // Undefined until the first slot: charts mounting together still draw in separate tasks.
+  const [shown, setShown] = useState<T | undefined>(ms > 0 ? undefined : value);
   useEffect(() => {
-    const wait = last.current + ms - performance.now();
-    const show = (): void => {
-      last.current = performance.now();
+    if (ms <= 0) {
       setShown(value);
-    };
-    if (wait <= 0) {
-      show();
       return;
     }
-    const t = setTimeout(show, wait);
+    // The next slot: a change waits for it, later changes before it replace this one.
+    const wait = ms - ((((performance.now() - phase) % ms) + ms) % ms);
+    const t = setTimeout(() => setShown(value), wait);
     return () => clearTimeout(t);
-  }, [value, ms]);
+  }, [value, ms, phase]);
   return shown;
 }
 
@@ -47,13 +51,55 @@ export function stateText(meta: RunMeta | undefined): string {
   }
 }
 
-function groupData(data: RunData | undefined, series: SeriesInfo[], group: SeriesInfo['group'], smoothing: number, logScale: boolean): { specs: SeriesInfo[]; chart: ChartData } {
-  const specs = series.filter((s) => s.group === group && data?.values[s.key]);
-  const chart = chartData(
-    specs.map((s) => ({ key: s.key, perRun: data!.values[s.key]! })),
-    { smoothing, logScale, maxPoints: MAX_POINTS },
+const NO_SERIES: SeriesInfo[] = [];
+
+/** One live chart of a run's series of one group. */
+function LiveCurve({ runId, group, title, phase, logScale }: { runId: string; group: SeriesInfo['group']; title: string; phase: number; logScale: boolean }) {
+  const version = useLab((s) => s.runDataVersion);
+  const data = useLab((s) => s.runData[runId]);
+  const series = useLab((s) => s.runs[runId]?.series ?? NO_SERIES);
+  const running = useLab((s) => s.runs[runId]?.state === 'running');
+  const smoothing = useLab((s) => s.smoothing);
+  const shown = useThrottled(version, running ? UPDATE_MS : 0, phase);
+  const { specs, chart } = useMemo(() => {
+    if (shown === undefined) return { specs: NO_SERIES, chart: chartData([], { smoothing, logScale, maxPoints: MAX_POINTS }) };
+    const specs = series.filter((s) => s.group === group && data?.values[s.key]);
+    const chart = chartData(
+      specs.map((s) => ({ key: s.key, perRun: data!.values[s.key]! })),
+      { smoothing, logScale, maxPoints: MAX_POINTS },
+    );
+    return { specs, chart };
+    // data mutates in place: `shown` says when it changed
+  }, [data, series, group, smoothing, logScale, shown]);
+  if (!specs.length) return null;
+  return <CurveChart title={title} series={specs} data={chart} logScale={logScale} />;
+}
+
+/** Snapshots of vector parameters while a run goes (e.g. Jacobi weights by node). */
+function LiveVectors({ runId, phase }: { runId: string; phase: number }) {
+  const version = useLab((s) => s.runDataVersion);
+  const data = useLab((s) => s.runData[runId]);
+  const running = useLab((s) => s.runs[runId]?.state === 'running');
+  const shown = useThrottled(version, running ? UPDATE_MS : 0, phase);
+  // The finished run's own figures replace the live snapshots.
+  const params = useMemo(() => (data && !(data.views.length && !running) ? Object.values(data.params).map((p) => ({ ...p })) : []), [data, running, shown]);
+  return (
+    <>
+      {params.map((p) => (
+        <VectorBars key={p.name} title={`${p.name} by index (run ${p.run + 1}, epoch ${p.epoch + 1})`} xLabel="index" yLabel={p.name} series={[{ name: p.name, values: p.values }]} />
+      ))}
+    </>
   );
-  return { specs, chart };
+}
+
+/** The run's progress bar: subscribes to its own job, so progress does not re-render the charts. */
+function RunProgress({ jobId }: { jobId: string | undefined }) {
+  const job = useLab((s) => (jobId ? s.jobs[jobId] : undefined));
+  const [last, setLast] = useState(job);
+  useEffect(() => {
+    if (job) setLast(job);
+  }, [job]);
+  return <Progress job={job ?? last} label="Training progress" />;
 }
 
 function Summary({ summary }: { summary: Record<string, unknown> }) {
@@ -74,9 +120,7 @@ function Summary({ summary }: { summary: Record<string, unknown> }) {
 export function TrainingView() {
   const runs = useLab((s) => s.runs);
   const activeId = useLab((s) => s.activeRunId);
-  const version = useLab((s) => s.runDataVersion);
-  const data = useLab((s) => (s.activeRunId ? s.runData[s.activeRunId] : undefined));
-  const jobs = useLab((s) => s.jobs);
+  const views = useLab((s) => (s.activeRunId ? s.runData[s.activeRunId]?.views : undefined));
   const logScale = useLab((s) => s.logScale);
   const smoothing = useLab((s) => s.smoothing);
   const spec = useLab((s) => s.spec);
@@ -88,23 +132,10 @@ export function TrainingView() {
   const setSmoothing = useLab((s) => s.setSmoothing);
   const setTab = useLab((s) => s.setTab);
   const meta = activeId ? runs[activeId] : undefined;
-  const job = meta?.jobId ? jobs[meta.jobId] : undefined;
   const running = meta?.state === 'running';
-  const shownVersion = useThrottled(version, running ? 250 : 0);
-
-  const series = meta?.series ?? [];
-  const charts = useMemo(
-    () => ({
-      loss: groupData(data, series, 'loss', smoothing, logScale),
-      metric: groupData(data, series, 'metric', smoothing, logScale && !series.some((s) => s.group === 'metric' && /accuracy/i.test(s.key))),
-      parameter: groupData(data, series, 'parameter', smoothing, false),
-    }),
-    // data mutates in place: shownVersion says when it changed
-    [data, series, smoothing, logScale, shownVersion],
-  );
   const savedRuns = Object.values(runs).sort((a, b) => b.createdAt - a.createdAt);
-  // Live snapshots of vector parameters while running; the finished run's own figures replace them.
-  const liveVectors = data && !(data.views.length && !running) ? Object.values(data.params) : [];
+  // Accuracies read better on a linear axis.
+  const metricLog = logScale && !(meta?.series ?? []).some((s) => s.group === 'metric' && /accuracy/i.test(s.key));
 
   return (
     <div className="training">
@@ -136,7 +167,7 @@ export function TrainingView() {
           </select>
         </label>
       </section>
-      {meta ? <Progress job={job} label="Training progress" /> : null}
+      {meta ? <RunProgress jobId={meta.jobId} /> : null}
       <section className="card chart-controls" aria-label="Chart options">
         <label>
           <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} /> Log scale
@@ -153,15 +184,13 @@ export function TrainingView() {
           </span>
         ) : null}
       </section>
-      {meta ? (
+      {meta && activeId ? (
         <div className="chart-grid">
-          <CurveChart title="Loss" series={charts.loss.specs} data={charts.loss.chart} logScale={logScale} />
-          {charts.metric.specs.length ? <CurveChart title="Metrics" series={charts.metric.specs} data={charts.metric.chart} logScale={logScale && !charts.metric.specs.some((s) => /accuracy/i.test(s.key))} /> : null}
-          {charts.parameter.specs.length ? <CurveChart title="Scalar parameters" series={charts.parameter.specs} data={charts.parameter.chart} logScale={false} /> : null}
-          {liveVectors.map((p) => (
-            <VectorBars key={p.name} title={`${p.name} by index (run ${p.run + 1}, epoch ${p.epoch + 1})`} xLabel="index" yLabel={p.name} series={[{ name: p.name, values: p.values }]} />
-          ))}
-          {(data?.views ?? []).map((v) =>
+          <LiveCurve runId={activeId} group="loss" title="Loss" phase={0} logScale={logScale} />
+          <LiveCurve runId={activeId} group="metric" title="Metrics" phase={UPDATE_MS / 4} logScale={metricLog} />
+          <LiveCurve runId={activeId} group="parameter" title="Scalar parameters" phase={UPDATE_MS / 2} logScale={false} />
+          <LiveVectors runId={activeId} phase={(3 * UPDATE_MS) / 4} />
+          {(views ?? []).map((v) =>
             v.kind === 'bars' ? <VectorBars key={v.title} title={v.title} xLabel={v.xLabel} yLabel={v.yLabel} series={v.series} logY={v.logY} /> : <IndexLines key={v.title} title={v.title} xLabel={v.xLabel} yLabel={v.yLabel} series={v.series} logY={v.logY} />,
           )}
         </div>
