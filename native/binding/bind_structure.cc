@@ -10,6 +10,7 @@
 // where A... is (rows, cols, indptr, indices). Index maps (perm, keep, positions)
 // are made by these kernels and cached in TypeScript, never taken from users.
 #include <limits>
+#include <type_traits>
 
 #include "bindings.h"
 #include "structure.h"
@@ -149,9 +150,10 @@ Napi::Value KronStructure(const Napi::CallbackInfo& info) {
   return o;
 }
 
-Napi::Value KronValues(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "kronValues";
+// Parses (A..., a, B..., b) at info[0..9], checks them, and calls fn(A, a, B, b)
+// with the values typed by their dtype.
+template <class F>
+void with_kron_operands(const Napi::Env& env, const Napi::CallbackInfo& info, const char* op, F&& fn) {
   Pattern A = pattern_at(env, info, 0, op);
   Pattern B = pattern_at(env, info, 5, op);
   check_kron_size(env, A, B, op);
@@ -159,9 +161,18 @@ Napi::Value KronValues(const Napi::CallbackInfo& info) {
     using T = decltype(tag);
     const T* a = array_arg<T>(env, info[4], A.nnz(), op, "a");
     const T* b = array_arg<T>(env, info[9], B.nnz(), op, "b");
+    fn(A, a, B, b);
+    return 0;
+  });
+}
+
+Napi::Value KronValues(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "kronValues";
+  with_kron_operands(env, info, op, [&](const Pattern& A, auto* a, const Pattern& B, decltype(a) b) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(a)>>;
     T* out = array_arg<T>(env, info[10], A.nnz() * B.nnz(), op, "out");
     guarded(env, [&] { kron_values_cpu<T>(pool_of(env), A, a, B, b, out); return 0; });
-    return 0;
   });
   return env.Undefined();
 }
@@ -169,18 +180,12 @@ Napi::Value KronValues(const Napi::CallbackInfo& info) {
 Napi::Value KronBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "kronBackward";
-  Pattern A = pattern_at(env, info, 0, op);
-  Pattern B = pattern_at(env, info, 5, op);
-  check_kron_size(env, A, B, op);
-  by_dtype(env, info[4], op, [&](auto tag) {
-    using T = decltype(tag);
-    const T* a = array_arg<T>(env, info[4], A.nnz(), op, "a");
-    const T* b = array_arg<T>(env, info[9], B.nnz(), op, "b");
+  with_kron_operands(env, info, op, [&](const Pattern& A, auto* a, const Pattern& B, decltype(a) b) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(a)>>;
     const T* g = array_arg<T>(env, info[10], A.nnz() * B.nnz(), op, "g");
     T* dA = info[11].IsNull() ? nullptr : array_arg<T>(env, info[11], A.nnz(), op, "dA");
     T* dB = info[12].IsNull() ? nullptr : array_arg<T>(env, info[12], B.nnz(), op, "dB");
     guarded(env, [&] { kron_backward_cpu<T>(pool_of(env), A, a, B, b, g, dA, dB); return 0; });
-    return 0;
   });
   return env.Undefined();
 }
