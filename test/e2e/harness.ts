@@ -62,6 +62,11 @@ export async function startLab(opts: { threads?: number; downloads?: boolean } =
   const server = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   let log = '';
   server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  // However this process ends, the server (and so its compute host) ends with it.
+  const killServer = (): void => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+  };
+  process.once('exit', killServer);
   const url = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`serve did not print its URL in 30 s:\n${log}`)), 30_000);
     let out = '';
@@ -101,6 +106,7 @@ export async function startLab(opts: { threads?: number; downloads?: boolean } =
         await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
         if (server.exitCode === null) server.kill('SIGKILL');
       }
+      process.off('exit', killServer);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

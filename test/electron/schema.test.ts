@@ -22,7 +22,9 @@ describe('LabApi schemas', () => {
     const data = new Uint8Array([1, 2, 3]);
     const open = checkCall('openMatrix', { source: { kind: 'bytes', name: 'a.mtx', data } }).params as { source: { data: Uint8Array } };
     assert.equal(open.source.data, data);
-    assert.deepEqual(checkCall('runTiming', { request: { kind: 'suite', quick: true } }).params, { request: { kind: 'suite', quick: true } });
+    const suite = { kind: 'suite', quick: true, ops: ['spmv'], dtypes: ['float64'], peers: false, sweep: true };
+    assert.deepEqual(checkCall('runTiming', { request: suite }).params, { request: suite });
+    rejects('runTiming', { request: { ...suite, ops: ['spmv', 'rm -rf'] } }, "runTiming: params.request.ops[1]: expected one of 'spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve' but received the string \"rm -rf\"");
     assert.deepEqual(checkCall('runProblem', { spec: { method: { kind: 'jacobi' }, epochs: 3 } }).params, { spec: { method: { kind: 'jacobi' }, epochs: 3 } });
   });
 
