@@ -56,12 +56,30 @@ Napi::Value MaskedOuter(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// spmvBackward(rows, cols, indptr, indices, values, v, x, dA | null, dx | null)
+Napi::Value SpmvBackward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spmvBackward";
+  by_dtype(env, info[4], op, [&](auto tag) {
+    using T = decltype(tag);
+    auto A = csr_arg<T>(env, info, 0, op, "A");
+    const T* v = array_arg<T>(env, info[5], A.rows, op, "v");
+    const T* x = array_arg<T>(env, info[6], A.cols, op, "x");
+    T* dA = info[7].IsNull() ? nullptr : array_arg<T>(env, info[7], A.nnz(), op, "dA");
+    T* dx = info[8].IsNull() ? nullptr : array_arg<T>(env, info[8], A.cols, op, "dx");
+    guarded(env, [&] { spmv_backward_cpu<T>(pool_of(env), A, v, x, dA, dx); return 0; });
+    return 0;
+  });
+  return env.Undefined();
+}
+
 }  // namespace
 
 void register_spmv(Napi::Env env, Napi::Object exports) {
   exports.Set("spmv", Napi::Function::New(env, Spmv));
   exports.Set("spmvTranspose", Napi::Function::New(env, SpmvTranspose));
   exports.Set("maskedOuter", Napi::Function::New(env, MaskedOuter));
+  exports.Set("spmvBackward", Napi::Function::New(env, SpmvBackward));
 }
 
 }  // namespace sad::binding

@@ -23,6 +23,12 @@ template <class T>
 void masked_outer_cpu(ThreadPool& pool, index_t rows, const index_t* indptr,
                       const index_t* indices, const T* v, const T* x, T* out);
 
+// Both VJPs in one pass over A (each row's indices are read once):
+//   dA[p] = v[i] x[j] for p = (i, j)   (when dA is not null)
+//   dx = Aᵀ v                          (when dx is not null)
+template <class T>
+void spmv_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, const T* x, T* dA, T* dx);
+
 template <class T>
 void spmv_cuda(const Csr<const T>& A, const T* x, T* y);
 

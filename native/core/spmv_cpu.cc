@@ -1,5 +1,6 @@
 #include "spmv.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace sad {
@@ -70,11 +71,57 @@ void masked_outer_cpu(ThreadPool& pool, index_t rows, const index_t* indptr,
   });
 }
 
+template <class T>
+void spmv_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, const T* x, T* dA, T* dx) {
+  if (!dx) {
+    if (dA) masked_outer_cpu(pool, A.rows, A.indptr, A.indices, v, x, dA);
+    return;
+  }
+  if (!dA) {
+    spmv_transpose_cpu(pool, A, v, dx);
+    return;
+  }
+  const index_t* __restrict ip = A.indptr;
+  const index_t* __restrict ix = A.indices;
+  const T* __restrict av = A.values;
+  const int64_t cols = A.cols;
+  int parts = pool.parts_for(A.nnz() + A.rows, kGrain);
+  std::vector<T*> partial(std::max(parts, 1), nullptr);
+  for (int p = 1; p < parts; ++p) partial[p] = static_cast<T*>(pool.scratch(p, cols * sizeof(T)));
+  auto sweep = [&](T* __restrict out, index_t r0, index_t r1) {
+    for (index_t i = r0; i < r1; ++i) {
+      const T vi = v[i];
+      for (index_t p = ip[i]; p < ip[i + 1]; ++p) {
+        const index_t j = ix[p];
+        dA[p] = vi * x[j];
+        out[j] += av[p] * vi;
+      }
+    }
+  };
+  if (parts <= 1) {
+    for (int64_t j = 0; j < cols; ++j) dx[j] = 0;
+    sweep(dx, 0, A.rows);
+    return;
+  }
+  pool.parallel_rows(A.rows, ip, kGrain, [&](int part, index_t r0, index_t r1) {
+    T* out = part == 0 ? dx : partial[part];
+    for (int64_t j = 0; j < cols; ++j) out[j] = 0;
+    sweep(out, r0, r1);
+  });
+  pool.parallel_for(cols, 1 << 14, [&](int, int64_t c0, int64_t c1) {
+    for (int p = 1; p < parts; ++p) {
+      const T* part = partial[p];
+      for (int64_t j = c0; j < c1; ++j) dx[j] += part[j];
+    }
+  });
+}
+
 #define SAD_INSTANTIATE(T)                                                                  \
   template void spmv_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, T*);                \
   template void spmv_transpose_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, T*);      \
   template void masked_outer_cpu<T>(ThreadPool&, index_t, const index_t*, const index_t*,   \
-                                    const T*, const T*, T*);
+                                    const T*, const T*, T*);                               \
+  template void spmv_backward_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, const T*, T*, T*);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)
 #undef SAD_INSTANTIATE

@@ -1,11 +1,22 @@
 // SpMV: y = A x for a CsrMatrix A and a dense vector x.
 import { record } from '../autograd.js';
-import { addon } from '../addon.js';
+import { addon, kernel, type FloatArray } from '../addon.js';
 import { uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, sameKind, tensorArg } from './check.js';
 import type { CsrMatrix } from '../csr.js';
+
+type SpmvBackwardFn = (
+  rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray,
+  v: FloatArray, x: FloatArray, dA: FloatArray | null, dx: FloatArray | null,
+) => void;
+
+let spmvBackwardKernel: SpmvBackwardFn | undefined;
+function spmvBackward(...args: Parameters<SpmvBackwardFn>): void {
+  spmvBackwardKernel ??= kernel<SpmvBackwardFn>('spmvBackward');
+  spmvBackwardKernel(...args);
+}
 
 export function spmv(A: CsrMatrix, x: Tensor): Tensor {
   const op = 'spmv';
@@ -20,20 +31,10 @@ export function spmv(A: CsrMatrix, x: Tensor): Tensor {
   const out = new Tensor(y, [A.rows]);
 
   return record(op, out, [A.values, x], (v, needs) => {
-    let dA: Tensor | null = null;
-    let dx: Tensor | null = null;
-    if (needs[0]) {
-      // dA = (v xᵀ) ⊙ mask(A)
-      const g = uninit(A.dtype, A.nnz);
-      addon().maskedOuter(A.rows, indptr, indices, v.data, x.data, g);
-      dA = new Tensor(g, [A.nnz]);
-    }
-    if (needs[1]) {
-      // dx = Aᵀ v
-      const g = uninit(A.dtype, A.cols);
-      addon().spmvTranspose(A.rows, A.cols, indptr, indices, A.values.data, v.data, g);
-      dx = new Tensor(g, [A.cols]);
-    }
-    return [dA, dx];
+    // dA = (v xᵀ) ⊙ mask(A);  dx = Aᵀ v  — one fused pass over A.
+    const dA = needs[0] ? uninit(A.dtype, A.nnz) : null;
+    const dx = needs[1] ? uninit(A.dtype, A.cols) : null;
+    spmvBackward(A.rows, A.cols, indptr, indices, A.values.data, v.data, x.data, dA, dx);
+    return [dA && new Tensor(dA, [A.nnz]), dx && new Tensor(dx, [A.cols])];
   });
 }
