@@ -2,6 +2,9 @@
 // agree with dense reference computations written here, and the runner is
 // deterministic, emits its events in order and can be cancelled.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { generatorFor, runSeed, STREAM, vectorBlock } from '../../experiments/compile/common.js';
 import { runExperiment } from '../../experiments/runner/run.js';
@@ -158,6 +161,26 @@ describe('pcg preset (§4.3)', () => {
     assertClose([r.summary.initialLoss], [cgResidual.reduce((a, x, i) => a + (w[i]! / s) * x, 0)], { rtol: 1e-12 });
     assert.equal(r.series.cgHistory[0], 1);
     assertClose(r.series.cgHistory.slice(1, 5), cgResidual, { rtol: 1e-12 });
+  });
+});
+
+describe('matrix sources', () => {
+  it('a MatrixMarket file gives the same training as the generator it was written from', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'h6-mtx-'));
+    try {
+      const lines = ['%%MatrixMarket matrix coordinate real symmetric', '16 16 31'];
+      for (let i = 1; i <= 16; i++) {
+        lines.push(`${i} ${i} 2`);
+        if (i < 16) lines.push(`${i + 1} ${i} -1`);
+      }
+      writeFileSync(join(dir, 'poisson16.mtx'), `${lines.join('\n')}\n`);
+      const spec = { ...preset('jacobi'), epochs: 10 };
+      const fromFile = await runExperiment({ ...spec, matrix: { kind: 'file', path: 'poisson16.mtx' } }, { specDir: dir });
+      const generated = await runExperiment(spec);
+      assert.deepEqual(fromFile.series, generated.series);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
