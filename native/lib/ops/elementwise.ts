@@ -24,6 +24,15 @@ interface Binary {
   out: Tensor;
 }
 
+/** A same-shape loop for one op (its own function literal, so V8 inlines the arithmetic). */
+type SameLoop = (x: FloatArray, y: FloatArray, o: FloatArray, n: number) => void;
+const SAME_LOOPS: Record<string, SameLoop> = {
+  add: (x, y, o, n) => { for (let i = 0; i < n; i++) o[i] = x[i]! + y[i]!; },
+  sub: (x, y, o, n) => { for (let i = 0; i < n; i++) o[i] = x[i]! - y[i]!; },
+  mul: (x, y, o, n) => { for (let i = 0; i < n; i++) o[i] = x[i]! * y[i]!; },
+  div: (x, y, o, n) => { for (let i = 0; i < n; i++) o[i] = x[i]! / y[i]!; },
+};
+
 /** out[i] = f(x[mx(i)], y[my(i)]) over the broadcast shape. */
 function forward(op: string, a: unknown, b: unknown, f: Fn2): Binary {
   const { x, y, xConst, yConst } = binaryOperands(op, a, b);
@@ -34,7 +43,10 @@ function forward(op: string, a: unknown, b: unknown, f: Fn2): Binary {
   const o = uninit(x.dtype, n);
   const xd = x.data;
   const yd = y.data;
-  if (mx === 'same' && my === 'same') {
+  const sameLoop = SAME_LOOPS[op];
+  if (mx === 'same' && my === 'same' && sameLoop) {
+    sameLoop(xd, yd, o, n);
+  } else if (mx === 'same' && my === 'same') {
     for (let i = 0; i < n; i++) o[i] = f(xd[i]!, yd[i]!);
   } else if (mx === 'same' && my === 'scalar') {
     const s = yd[0]!;
