@@ -70,7 +70,10 @@ for (const threads of threadCounts) {
     testAccuracyMean: r.summary.testAccuracyMean,
   });
   // PyTorch, in a child process.
-  const t = spawnSync(python, [join(here, 'gcn_torch.py'), '--data', data, '--runs', String(runs), '--threads', String(threads)], { encoding: 'utf8' });
+  // torch.set_num_threads covers PyTorch's own pool; the BLAS and OpenMP pools are capped here.
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const args = [join(here, 'gcn_torch.py'), '--data', data, '--runs', String(runs), '--threads', String(threads)];
+  const t = spawnSync(python, args, { encoding: 'utf8', env });
   if (t.status !== 0) {
     const why = (t.stderr || t.error?.message || '').trim().split('\n').pop();
     rows.push({ impl: `pytorch (failed: ${why})`, threads, runs, secondsPerRun: Number.NaN, cpuSecondsPerRun: Number.NaN, testAccuracyMean: Number.NaN });
