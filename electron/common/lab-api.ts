@@ -17,12 +17,6 @@ export interface EngineInfo {
   cudaDevices: { index: number; name: string; totalMemory: number; computeCapability: string }[];
 }
 
-/** What each dependency of the lab provides; a missing one is named with the reason. */
-export interface FeatureStatus {
-  available: boolean;
-  reason?: string;
-}
-
 export interface LabInfo {
   mode: AppMode;
   version: string;
@@ -35,7 +29,6 @@ export interface LabInfo {
   poolThreads: number;
   /** pdf: printToPDF (the app only). filePaths: dropped files resolve to paths. */
   capabilities: { pdf: boolean; filePaths: boolean };
-  features: { matrixMarket: FeatureStatus; problems: FeatureStatus; timing: FeatureStatus; generators: FeatureStatus };
 }
 
 // ---------------------------------------------------------------------------

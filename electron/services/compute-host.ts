@@ -138,12 +138,6 @@ export class ComputeHost {
       dataDir: this.opts.dataDir,
       poolThreads: this.pool.threads,
       capabilities: { pdf: false, filePaths: false },
-      features: {
-        matrixMarket: { available: true },
-        generators: { available: true },
-        problems: { available: true },
-        timing: { available: true },
-      },
     };
   }
 

@@ -8,6 +8,7 @@
 // Run: node --import tsx test/e2e/measure-bar.ts [--gcn-seconds 30]
 // (after `npm run build`; SPARSE_AD_ADDON may point at another addon build).
 import { existsSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CsrMatrix, Generator, writeMatrixMarket } from '../../native/lib/index.js';
@@ -16,6 +17,8 @@ import { ARTIFACTS, startLab } from './harness.js';
 
 const { values } = parseArgs({ options: { 'gcn-seconds': { type: 'string', default: '30' }, 'skip-heap': { type: 'boolean', default: false } } });
 const gcnSeconds = Number(values['gcn-seconds']);
+/** This machine's 1-minute load average (other work on it stretches every figure here). */
+const load = (): string => loadavg()[0]!.toFixed(1);
 process.env.SPARSE_AD_DATA ??= sharedData();
 mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -65,7 +68,7 @@ try {
   const openSeconds = (performance.now() - t0) / 1000;
   console.log(`  (listed after ${listed.toFixed(2)} s, statistics after ${stats.toFixed(2)} s, spy plot after ${openSeconds.toFixed(2)} s)`);
   const hostSeconds = await page.getByRole('definition').filter({ hasText: /^\d+(\.\d+)? (ms|s)$/ }).last().innerText();
-  console.log(`1M-nonzero .mtx: statistics and spy plot on screen after ${openSeconds.toFixed(2)} s (compute host: read + statistics + bins ${hostSeconds}; the rest is the browser reading the file and sending it over the socket)`);
+  console.log(`1M-nonzero .mtx: statistics and spy plot on screen after ${openSeconds.toFixed(2)} s (compute host: read + statistics + bins ${hostSeconds}; before that the upload, after it the bins' trip to the page) — load average ${load()}`);
   await page.screenshot({ path: join(ARTIFACTS, 'bar-1M.png') });
 
   // 2. Long tasks while a GCN trains with its charts on screen.
@@ -89,7 +92,7 @@ try {
   await page.getByRole('button', { name: 'Cancel' }).click();
   await runState.filter({ hasText: 'Cancelled' }).waitFor({ timeout: 30_000 });
   const max = longtasks.length ? Math.max(...longtasks) : 0;
-  console.log(`GCN trained ${gcnSeconds} s (${progress} % of 100 runs × 200 epochs; ${eta}): ${longtasks.length} long tasks (> 50 ms) in the renderer, longest ${max.toFixed(0)} ms`);
+  console.log(`GCN trained ${gcnSeconds} s (${progress} % of 100 runs × 200 epochs; ${eta}): ${longtasks.length} long tasks (> 50 ms) in the renderer, longest ${max.toFixed(0)} ms; all: ${longtasks.map((d) => d.toFixed(0)).join(' ')} — load average ${load()}`);
 
   if (values['skip-heap']) throw new Error('done (--skip-heap)');
   // 3. Heap after ten runs (GCN above counts as one).
@@ -123,7 +126,7 @@ try {
     await runState.filter({ hasText: /Finished|Failed|Cancelled/ }).waitFor({ timeout: 300_000 });
     console.log(`run ${i + 2}: ${r.preset}${r.edit ? ` (${r.edit[1]} ${r.edit[2]})` : ''} ${await runState.innerText()}; heap ${(await heapMB()).toFixed(1)} MB`);
   }
-  console.log(`heap after ten runs: ${(await heapMB()).toFixed(1)} MB`);
+  console.log(`heap after ten runs: ${(await heapMB()).toFixed(1)} MB (after a forced GC) — load average ${load()}`);
   await page.screenshot({ path: join(ARTIFACTS, 'bar-after-ten-runs.png') });
   if (lab.errors.length) console.log(`console errors: ${lab.errors.join('\n')}`);
 } finally {

@@ -17,7 +17,7 @@ export interface SeriesSpec {
 const tick = (v: number): string => fmtNum(v, 3);
 
 /** A legend in HTML (recharts' own measures its text on every render). */
-function LegendRow({ items }: { items: { label: string; color: string }[] }) {
+export function LegendRow({ items }: { items: { label: string; color: string }[] }) {
   return (
     <ul className="legend">
       {items.map((it) => (

@@ -109,7 +109,6 @@ function MatrixRow({ m, selected, onSelect, onRemove }: { m: MatrixSummary; sele
       <td>{fmtInt(m.nnz)}</td>
       <td>{m.stats ? yesNo(m.stats.numericSymmetric) : '—'}</td>
       <td>{m.stats ? yesNo(m.stats.spd.likely) : '—'}</td>
-      <td>{m.loadSeconds !== undefined ? fmtSeconds(m.loadSeconds) : '—'}</td>
       <td>
         <button type="button" className="small" onClick={onRemove} aria-label={`Remove ${m.name}`}>
           Remove
@@ -194,7 +193,6 @@ export function MatricesView() {
                   <th scope="col">nnz</th>
                   <th scope="col">Symmetric</th>
                   <th scope="col">SPD</th>
-                  <th scope="col">Load</th>
                   <th scope="col">
                     <span className="sr-only">Actions</span>
                   </th>

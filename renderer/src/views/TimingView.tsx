@@ -137,7 +137,6 @@ export function TimingView() {
   const ready = order.map((id) => matrices[id]!).filter((m) => m && m.state === 'ready');
   const t = activeId ? timings[activeId] : undefined;
   const running = t?.state === 'running';
-  const feature = info?.features.timing;
   const rows = t?.rows ?? [];
   const passes = [...new Set(rows.map((r) => r.pass))];
   const shownPass = passes.includes(pass) ? pass : (passes[0] ?? pass);
@@ -248,11 +247,6 @@ export function TimingView() {
           </select>
         </label>
       </section>
-      {feature && !feature.available ? (
-        <p className="notice error" role="note">
-          Timing is not available in this build: {feature.reason}
-        </p>
-      ) : null}
       {t ? <TimingProgress timingId={t.id} /> : null}
       <section className="card toolbar" aria-label="Export">
         {(['csv', 'json', 'html'] as const).map((f) => (

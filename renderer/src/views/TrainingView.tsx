@@ -3,11 +3,12 @@
 // progress bar with ETA and the run's state in words. Saved runs can be
 // reopened.
 //
-// While a run streams, each chart redraws at most every UPDATE_MS, each at its
-// own phase: recharts takes tens of milliseconds per chart, and redrawing them
-// one per task keeps every main-thread task short.
+// While a run streams its curves are drawn on canvases (CanvasCurves, a few ms
+// per redraw), each at most every UPDATE_MS and at its own phase, so that
+// redraws land in separate short tasks; a finished run's are drawn by recharts.
 import { useEffect, useMemo, useState } from 'react';
 import type { RunMeta, SeriesInfo } from '../../../electron/common/lab-api.js';
+import { CanvasCurves } from '../components/CanvasCurves.js';
 import { CurveChart, IndexLines, VectorBars } from '../components/Charts.js';
 import { Progress } from '../components/Progress.js';
 import { fmtNum, fmtSeconds } from '../lib/format.js';
@@ -15,7 +16,9 @@ import { chartData } from '../lib/series.js';
 import { useLab } from '../store/index.js';
 
 const MAX_POINTS = 2000;
-const UPDATE_MS = 500;
+const UPDATE_MS = 300;
+/** Vector snapshots are recharts bars: redrawn less often. */
+const VECTOR_UPDATE_MS = 1000;
 
 /**
  * `value`, changing at most every `ms`, at times ≡ `phase` (mod ms), so charts
@@ -72,7 +75,7 @@ function LiveCurve({ runId, group, title, phase, logScale }: { runId: string; gr
     // data mutates in place: `shown` says when it changed
   }, [data, series, group, smoothing, logScale, shown]);
   if (!specs.length) return null;
-  return <CurveChart title={title} series={specs} data={chart} logScale={logScale} />;
+  return running ? <CanvasCurves title={title} series={specs} data={chart} logScale={logScale} /> : <CurveChart title={title} series={specs} data={chart} logScale={logScale} />;
 }
 
 /** Snapshots of vector parameters while a run goes (e.g. Jacobi weights by node). */
@@ -80,7 +83,7 @@ function LiveVectors({ runId, phase }: { runId: string; phase: number }) {
   const version = useLab((s) => s.runDataVersion);
   const data = useLab((s) => s.runData[runId]);
   const running = useLab((s) => s.runs[runId]?.state === 'running');
-  const shown = useThrottled(version, running ? UPDATE_MS : 0, phase);
+  const shown = useThrottled(version, running ? VECTOR_UPDATE_MS : 0, phase);
   // The finished run's own figures replace the live snapshots.
   const params = useMemo(() => (data && !(data.views.length && !running) ? Object.values(data.params).map((p) => ({ ...p })) : []), [data, running, shown]);
   return (
