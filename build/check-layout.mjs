@@ -25,7 +25,7 @@ export function checkLayout(dir, { executable = 'sparse-ad-lab' } = {}) {
 
   const asar = require('@electron/asar');
   const files = new Set(asar.listPackage(asarPath).map((f) => f.replaceAll('\\', '/')));
-  for (const f of ['/package.json', '/dist/app/main.cjs', '/dist/app/preload.cjs', '/dist/app/host-process.mjs', '/dist/app/worker.mjs', '/dist/renderer/index.html']) {
+  for (const f of ['/package.json', '/dist/app/main.cjs', '/dist/app/preload.cjs', '/dist/app/host-process.mjs', '/dist/app/worker.mjs', '/dist/ui/index.html']) {
     need(files.has(f), `app.asar lacks ${f}`);
   }
   need(![...files].some((f) => f.endsWith('.map')), 'app.asar holds source maps');
@@ -34,7 +34,7 @@ export function checkLayout(dir, { executable = 'sparse-ad-lab' } = {}) {
   need(![...files].some((f) => /^\/(native|experiments|electron|renderer|test)\//.test(f)), 'app.asar holds sources');
   const pkg = JSON.parse(asar.extractFile(asarPath, 'package.json').toString());
   need(pkg.main === 'dist/app/main.cjs', `package.json main is ${pkg.main}, not dist/app/main.cjs`);
-  const assets = [...files].filter((f) => f.startsWith('/dist/renderer/assets/') && f.endsWith('.js'));
+  const assets = [...files].filter((f) => f.startsWith('/dist/ui/assets/') && f.endsWith('.js'));
   need(assets.length > 0, 'app.asar has no renderer bundle');
 
   // Unpacked: loaded by another process (utilityProcess), a thread (piscina) or dlopen.

@@ -23,7 +23,7 @@ module.exports = {
   files: [
     'package.json',
     'dist/app/**',
-    'dist/renderer/**',
+    'dist/ui/**',
     '!**/*.map',
     '!dist/app/serve.mjs',
     { from: relative(root, dirname(addon)) || '.', to: 'build/Release', filter: [basename(addon)] },

@@ -16,7 +16,7 @@ import { LabBackend } from './services/lab-backend.js';
 
 // This file is bundled to dist/app/main.cjs; in a package it sits inside app.asar.
 const appDir = __dirname;
-const rendererDir = join(appDir, '..', 'renderer');
+const rendererDir = join(appDir, '..', 'ui');
 /** Files a separate process or thread must load from disk live in app.asar.unpacked. */
 const unpacked = (p: string): string => p.replace(`app.asar${sep}`, `app.asar.unpacked${sep}`);
 const hostEntry = unpacked(join(appDir, 'host-process.mjs'));

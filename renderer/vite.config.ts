@@ -1,5 +1,5 @@
 // The renderer's build: React through @vitejs/plugin-react, output in
-// dist/renderer with relative asset paths (served from lab://app in the app and
+// dist/ui (not dist/renderer, where tsc mirrors sources the tests import) with relative asset paths (served from lab://app in the app and
 // from 127.0.0.1 in browser mode). No inline scripts, so the CSP can forbid them.
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ export default defineConfig({
   plugins: [react()],
   logLevel: 'warn',
   build: {
-    outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),
+    outDir: fileURLToPath(new URL('../dist/ui', import.meta.url)),
     emptyOutDir: true,
     target: 'chrome120',
     sourcemap: false,

@@ -27,7 +27,7 @@ function ensureBuilt() {
     process.exit(1);
   }
   if (!existsSync(join(root, 'dist', 'app', 'serve.mjs')) || !existsSync(join(root, 'dist', 'app', 'main.cjs'))) run(process.execPath, ['scripts/build-app.mjs']);
-  if (!existsSync(join(root, 'dist', 'renderer', 'index.html'))) run(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '-c', 'renderer/vite.config.ts']);
+  if (!existsSync(join(root, 'dist', 'ui', 'index.html'))) run(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '-c', 'renderer/vite.config.ts']);
 }
 
 function serve() {

@@ -26,7 +26,7 @@ export function appPaths(moduleUrl: string): AppPaths {
     root,
     hostEntry: fromSource ? join(root, 'electron', 'services', 'host-process.ts') : join(app, 'host-process.mjs'),
     hostExecArgv: fromSource ? ['--import', 'tsx'] : [],
-    rendererDir: resolve(root, 'dist', 'renderer'),
+    rendererDir: resolve(root, 'dist', 'ui'),
   };
 }
 

@@ -17,7 +17,7 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-backgr
 /** Why the browser tests cannot run here, or null. */
 export function missingPrerequisite(): string | null {
   if (!existsSync(join(ROOT, 'dist', 'app', 'serve.mjs'))) return 'dist/app/serve.mjs is missing: run `npm run build` first';
-  if (!existsSync(join(ROOT, 'dist', 'renderer', 'index.html'))) return 'dist/renderer is missing: run `npm run build` first';
+  if (!existsSync(join(ROOT, 'dist', 'ui', 'index.html'))) return 'dist/ui (the built renderer) is missing: run `npm run build` first';
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing: run \`npm run setup\` (it installs Debian's chromium)`;
   return null;
 }

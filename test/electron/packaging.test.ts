@@ -14,7 +14,7 @@ import { checkLayout } from '../../build/check-layout.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const addon = process.env.SPARSE_AD_ADDON ?? join(root, 'build', 'Release', 'sparse_ad_lab.node');
-const missing = [join(root, 'dist', 'app', 'main.cjs'), join(root, 'dist', 'renderer', 'index.html'), addon].filter((f) => !existsSync(f));
+const missing = [join(root, 'dist', 'app', 'main.cjs'), join(root, 'dist', 'ui', 'index.html'), addon].filter((f) => !existsSync(f));
 const skip = missing.length ? `not built (${missing.join(', ')} missing): run \`npm run build\`` : false;
 
 describe('packaging', () => {
