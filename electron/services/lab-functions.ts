@@ -174,6 +174,11 @@ export interface RunSink {
 
 const LOSS_LABELS: Record<string, string> = { train: 'training loss', test: 'test loss' };
 
+/** trainAccuracy → "train accuracy", W1Norm → "W1 norm". */
+function words(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, (_m, a: string, b: string) => `${a} ${b.toLowerCase()}`);
+}
+
 /**
  * Runs a spec through the experiments runner, turning its events into
  * per-epoch points (scalar losses, metrics and parameters by key) and snapshots
@@ -206,12 +211,12 @@ export async function runProblem(spec: unknown, dataDir: string | undefined, sin
         }
         for (const [k, v] of Object.entries(e.metrics)) {
           values[`metric.${k}`] = v;
-          note(`metric.${k}`, k, 'metric');
+          note(`metric.${k}`, words(k), 'metric');
         }
         for (const [k, v] of Object.entries(e.parameters)) {
           if (typeof v === 'number') {
             values[`param.${k}`] = v;
-            note(`param.${k}`, k, 'parameter');
+            note(`param.${k}`, words(k), 'parameter');
           } else if (e.epoch % snapshotEvery === 0 || e.epoch === epochs - 1) {
             params.push({ run: e.run, epoch: e.epoch, name: k, values: v });
           }

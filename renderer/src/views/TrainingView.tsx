@@ -96,13 +96,15 @@ function LiveVectors({ runId, phase }: { runId: string; phase: number }) {
 }
 
 /** The run's progress bar: subscribes to its own job, so progress does not re-render the charts. */
-function RunProgress({ jobId }: { jobId: string | undefined }) {
+function RunProgress({ jobId, runState }: { jobId: string | undefined; runState: RunMeta['state'] }) {
   const job = useLab((s) => (jobId ? s.jobs[jobId] : undefined));
   const [last, setLast] = useState(job);
   useEffect(() => {
     if (job) setLast(job);
   }, [job]);
-  return <Progress job={job ?? last} label="Training progress" />;
+  // A run that has ended (its job forgotten) shows where it stopped, without an ETA.
+  const shown = job ?? (last && runState !== 'running' ? { ...last, state: runState, etaSeconds: null, progress: runState === 'finished' ? 1 : last.progress } : last);
+  return <Progress job={shown} label="Training progress" />;
 }
 
 function Summary({ summary }: { summary: Record<string, unknown> }) {
@@ -170,7 +172,7 @@ export function TrainingView() {
           </select>
         </label>
       </section>
-      {meta ? <RunProgress jobId={meta.jobId} /> : null}
+      {meta ? <RunProgress jobId={meta.jobId} runState={meta.state} /> : null}
       <section className="card chart-controls" aria-label="Chart options">
         <label>
           <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} /> Log scale
