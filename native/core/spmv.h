@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common.h"
+#include "device.h"
 #include "thread_pool.h"
 
 namespace sad {
@@ -29,7 +30,39 @@ void masked_outer_cpu(ThreadPool& pool, index_t rows, const index_t* indptr,
 template <class T>
 void spmv_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, const T* x, T* dA, T* dx);
 
+// CUDA (device pointers, see device.h). `lanes` picks the kernel: 1 = a thread
+// per row ("scalar"), 2…32 = that many lanes of a warp per row ("vector"),
+// 0 = chosen from the average row length (body::row_lanes).
+// The same VJPs through the cached transpose of A's pattern (At = the CSR of
+// Aᵀ's structure, perm[q] = the entry of A that is entry q of Aᵀ): dx is a
+// gather per column of A, so there is no scatter and no per-thread partial,
+// and dA[perm[q]] = v[i] x[j] is written in the same sweep. Parallel over the
+// columns of A, deterministic for any thread count. dA or dx may be null.
 template <class T>
-void spmv_cuda(const Csr<const T>& A, const T* x, T* y);
+void spmv_backward_transposed_cpu(ThreadPool& pool, index_t rows, index_t cols, const index_t* t_indptr,
+                                  const index_t* t_indices, const index_t* perm, const T* values,
+                                  const T* v, const T* x, T* dA, T* dx);
+
+template <class T>
+void spmv_cuda(const DeviceCsr<const T>& A, const T* x, T* y, int lanes = 0);
+
+// y = Aᵀ v with atomic adds into y (Tao et al., as the paper): rounding depends
+// on the order of the adds, so results may differ in the last bits run to run.
+template <class T>
+void spmv_transpose_cuda(const DeviceCsr<const T>& A, const T* v, T* y, int lanes = 0);
+
+// y = Aᵀ v through the transpose structure (t_indptr: cols + 1, t_indices, perm
+// as transpose_structure_* gives them): a gather, deterministic.
+template <class T>
+void spmv_transpose_cached_cuda(index_t cols, int64_t nnz, const index_t* t_indptr, const index_t* t_indices,
+                                const index_t* perm, const T* values, const T* v, T* y, int lanes = 0);
+
+template <class T>
+void masked_outer_cuda(index_t rows, int64_t nnz, const index_t* indptr, const index_t* indices, const T* v,
+                       const T* x, T* out);
+
+// Both VJPs in one pass (either output may be null; dx by atomic adds).
+template <class T>
+void spmv_backward_cuda(const DeviceCsr<const T>& A, const T* v, const T* x, T* dA, T* dx);
 
 }  // namespace sad

@@ -124,12 +124,60 @@ void spmv_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, cons
   });
 }
 
+template <class T>
+void spmv_backward_transposed_cpu(ThreadPool& pool, index_t /*rows*/, index_t cols, const index_t* t_indptr,
+                                  const index_t* t_indices, const index_t* perm, const T* values,
+                                  const T* v, const T* x, T* dA, T* dx) {
+  pool.parallel_rows(cols, t_indptr, kGrain, [&](int, index_t j0, index_t j1) {
+    const index_t* __restrict tp = t_indptr;
+    const index_t* __restrict ti = t_indices;
+    const index_t* __restrict pm = perm;
+    const T* __restrict av = values;
+    const T* __restrict vv = v;
+    index_t q = tp[j0];
+    if (dA && dx) {
+      T* __restrict da = dA;
+      T* __restrict out = dx;
+      for (index_t j = j0; j < j1; ++j) {
+        const index_t end = tp[j + 1];
+        const T xj = x[j];
+        T acc = 0;
+        for (; q < end; ++q) {
+          const index_t p = pm[q];
+          const T vi = vv[ti[q]];
+          acc += av[p] * vi;
+          da[p] = vi * xj;
+        }
+        out[j] = acc;
+      }
+    } else if (dx) {
+      T* __restrict out = dx;
+      for (index_t j = j0; j < j1; ++j) {
+        const index_t end = tp[j + 1];
+        T acc = 0;
+        for (; q < end; ++q) acc += av[pm[q]] * vv[ti[q]];
+        out[j] = acc;
+      }
+    } else if (dA) {
+      T* __restrict da = dA;
+      for (index_t j = j0; j < j1; ++j) {
+        const index_t end = tp[j + 1];
+        const T xj = x[j];
+        for (; q < end; ++q) da[pm[q]] = vv[ti[q]] * xj;
+      }
+    }
+  });
+}
+
 #define SAD_INSTANTIATE(T)                                                                  \
   template void spmv_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, T*);                \
   template void spmv_transpose_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, T*);      \
   template void masked_outer_cpu<T>(ThreadPool&, index_t, const index_t*, const index_t*,   \
                                     const T*, const T*, T*);                               \
-  template void spmv_backward_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, const T*, T*, T*);
+  template void spmv_backward_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, const T*, T*, T*); \
+  template void spmv_backward_transposed_cpu<T>(ThreadPool&, index_t, index_t, const index_t*,       \
+                                                const index_t*, const index_t*, const T*, const T*,  \
+                                                const T*, T*, T*);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)
 #undef SAD_INSTANTIATE

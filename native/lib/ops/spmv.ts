@@ -5,16 +5,18 @@ import { uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, sameKind, tensorArg } from './check.js';
+import { transposeInfo } from './structure.js';
 import type { CsrMatrix } from '../csr.js';
 
 type SpmvBackwardFn = (
   rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray,
+  tIndptr: Int32Array, tIndices: Int32Array, perm: Int32Array,
   v: FloatArray, x: FloatArray, dA: FloatArray | null, dx: FloatArray | null,
 ) => void;
 
 let spmvBackwardKernel: SpmvBackwardFn | undefined;
-function spmvBackward(...args: Parameters<SpmvBackwardFn>): void {
-  spmvBackwardKernel ??= kernel<SpmvBackwardFn>('spmvBackward');
+function spmvBackwardTransposed(...args: Parameters<SpmvBackwardFn>): void {
+  spmvBackwardKernel ??= kernel<SpmvBackwardFn>('spmvBackwardTransposed');
   spmvBackwardKernel(...args);
 }
 
@@ -31,10 +33,13 @@ export function spmv(A: CsrMatrix, x: Tensor): Tensor {
   const out = new Tensor(y, [A.rows]);
 
   return record(op, out, [A.values, x], (v, needs) => {
-    // dA = (v xᵀ) ⊙ mask(A);  dx = Aᵀ v  — one fused pass over A.
+    // dA = (v xᵀ) ⊙ mask(A);  dx = Aᵀ v  — one sweep over the cached transpose
+    // of A's pattern: a gather per column (no scatter, no atomics, no partials).
     const dA = needs[0] ? uninit(A.dtype, A.nnz) : null;
     const dx = needs[1] ? uninit(A.dtype, A.cols) : null;
-    spmvBackward(A.rows, A.cols, indptr, indices, A.values.data, v.data, x.data, dA, dx);
+    const t = transposeInfo(A.pattern);
+    const tRaw = t.pattern.raw;
+    spmvBackwardTransposed(A.rows, A.cols, indptr, indices, A.values.data, tRaw.indptr, tRaw.indices, t.perm, v.data, x.data, dA, dx);
     return [dA && new Tensor(dA, [A.nnz]), dx && new Tensor(dx, [A.cols])];
   });
 }
