@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "common.h"
+#include "device.h"
 #include "thread_pool.h"
 
 namespace sad {
@@ -33,5 +34,10 @@ const char* gemm_backend();
 // Makes OpenBLAS single-threaded (its own pool would otherwise run beside the
 // engine's, oversubscribing the cores). Idempotent; a no-op without OpenBLAS.
 void gemm_init();
+
+// CUDA (device pointers, see device.h): the same product, shared-memory tiles
+// of 64 × 64 with 4 × 4 results per thread, accumulating in T.
+template <class T>
+void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* A, const T* B, T* C);
 
 }  // namespace sad

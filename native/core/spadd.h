@@ -11,6 +11,7 @@
 #pragma once
 
 #include "common.h"
+#include "device.h"
 #include "thread_pool.h"
 
 namespace sad {
@@ -48,5 +49,21 @@ struct SpaddGrad {
 // the identity (one shared pattern) a single pass over v serves both.
 template <class T>
 void spadd_backward_cpu(ThreadPool& pool, const T* v, SpaddGrad<T>& a, SpaddGrad<T>& b);
+
+// CUDA (device pointers, see device.h), the same three passes. The symbolic
+// pass reads nnz(C) back (synchronises).
+int64_t spadd_symbolic_cuda(index_t rows, const index_t* a_indptr, const index_t* a_indices, const index_t* b_indptr,
+                            const index_t* b_indices, index_t* c_indptr);
+void spadd_structure_cuda(index_t rows, const index_t* a_indptr, const index_t* a_indices, const index_t* b_indptr,
+                          const index_t* b_indices, const index_t* c_indptr, index_t* c_indices, index_t* map_a,
+                          index_t* map_b);
+// c = α a + β b over C's nnz_c entries, element-wise (a null map: the identity).
+template <class T>
+void spadd_values_cuda(int64_t nnz_c, int64_t nnz_a, const T* a, const index_t* map_a, int64_t nnz_b, const T* b,
+                       const index_t* map_b, T alpha, T beta, T* c);
+// The VJP with the SpaddGrad pointers on the device; each dot (when x is given)
+// is summed in double on the device and read back into .dot (synchronises).
+template <class T>
+void spadd_backward_cuda(const T* v, SpaddGrad<T>& a, SpaddGrad<T>& b);
 
 }  // namespace sad

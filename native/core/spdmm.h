@@ -6,6 +6,7 @@
 #pragma once
 
 #include "common.h"
+#include "device.h"
 #include "thread_pool.h"
 
 namespace sad {
@@ -25,5 +26,17 @@ void spdmm_cpu(ThreadPool& pool, const Csr<const T>& A, const T* D, int64_t m, T
 template <class T>
 void spdmm_backward_cpu(ThreadPool& pool, index_t t_rows, const index_t* t_indptr, const index_t* t_indices,
                         const index_t* perm, const T* values, const T* V, const T* D, int64_t m, T* dA, T* dD);
+
+// CUDA (device pointers, see device.h): C = A D, a thread per entry of C,
+// consecutive threads on consecutive columns of a row (coalesced reads of D).
+template <class T>
+void spdmm_cuda(const DeviceCsr<const T>& A, const T* D, int64_t m, T* C);
+
+// The VJP as spdmm_backward_cpu: dA = (V Dᵀ) ⊙ mask(A) by masked_outer_sum_cuda,
+// dD = Aᵀ V as the forward product on the transpose structure (t_indptr,
+// t_indices, perm on the device), with no atomics. Either output may be null.
+template <class T>
+void spdmm_backward_cuda(const DeviceCsr<const T>& A, const index_t* t_indptr, const index_t* t_indices,
+                         const index_t* perm, const T* V, const T* D, int64_t m, T* dA, T* dD);
 
 }  // namespace sad

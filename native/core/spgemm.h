@@ -16,6 +16,7 @@
 #include <functional>
 
 #include "common.h"
+#include "device.h"
 #include "thread_pool.h"
 
 namespace sad {
@@ -57,5 +58,26 @@ void spgemm_numeric_cpu(ThreadPool& pool, const Csr<const T>& A, const Csr<const
 template <class T>
 void spgemm_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const Csr<const T>& B,
                          const index_t* c_indptr, const index_t* c_indices, const T* v, T* dA, T* dB);
+
+// CUDA (device pointers, see device.h), by expand-sort-compress (Dalton, Olson
+// & Bell 2015, as the paper): all products are written out, each row's sorted
+// by column (CUB's stable segmented sort, so sums keep Gustavson's order) and
+// runs of one column summed. Memory O(multiply-adds). Writes c_indptr (device,
+// A.rows + 1), reads nnz(C) back (synchronises) and calls allocate(nnz(C)) for
+// the device arrays of C's columns and values.
+template <class T>
+void spgemm_cuda(const DeviceCsr<const T>& A, const DeviceCsr<const T>& B, index_t* c_indptr,
+                 const std::function<CsrOut<T>(int64_t nnz)>& allocate);
+
+// The numeric pass alone on C's known pattern: a thread per row of C.
+template <class T>
+void spgemm_numeric_cuda(const DeviceCsr<const T>& A, const DeviceCsr<const T>& B, const index_t* c_indptr,
+                         const index_t* c_indices, T* c_values);
+
+// The VJP: a thread per entry of A computes dA there and scatters into dB with
+// atomic adds (dB's rounding depends on their order). Either output may be null.
+template <class T>
+void spgemm_backward_cuda(const DeviceCsr<const T>& A, const DeviceCsr<const T>& B, const index_t* c_indptr,
+                          const index_t* c_indices, const T* v, T* dA, T* dB);
 
 }  // namespace sad

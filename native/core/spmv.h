@@ -30,9 +30,6 @@ void masked_outer_cpu(ThreadPool& pool, index_t rows, const index_t* indptr,
 template <class T>
 void spmv_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, const T* x, T* dA, T* dx);
 
-// CUDA (device pointers, see device.h). `lanes` picks the kernel: 1 = a thread
-// per row ("scalar"), 2…32 = that many lanes of a warp per row ("vector"),
-// 0 = chosen from the average row length (body::row_lanes).
 // The same VJPs through the cached transpose of A's pattern (At = the CSR of
 // Aᵀ's structure, perm[q] = the entry of A that is entry q of Aᵀ): dx is a
 // gather per column of A, so there is no scatter and no per-thread partial,
@@ -43,6 +40,9 @@ void spmv_backward_transposed_cpu(ThreadPool& pool, index_t rows, index_t cols, 
                                   const index_t* t_indices, const index_t* perm, const T* values,
                                   const T* v, const T* x, T* dA, T* dx);
 
+// CUDA (device pointers, see device.h). `lanes` picks the kernel: 1 = a thread
+// per row ("scalar"), 2…32 = that many lanes of a warp per row ("vector"),
+// 0 = chosen from the average row length (body::row_lanes).
 template <class T>
 void spmv_cuda(const DeviceCsr<const T>& A, const T* x, T* y, int lanes = 0);
 

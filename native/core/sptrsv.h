@@ -9,6 +9,7 @@
 #pragma once
 
 #include "common.h"
+#include "device.h"
 #include "thread_pool.h"
 
 namespace sad {
@@ -61,5 +62,23 @@ index_t sptrsv_backward_cpu(ThreadPool& pool, const Csr<const T>& L, TriangularO
 template <class T>
 void masked_outer_sum_cpu(ThreadPool& pool, index_t rows, const index_t* indptr, const index_t* indices,
                           const T* u, const T* x, index_t k, T alpha, bool skip_diagonal, T* out);
+
+// CUDA (device pointers, see device.h): synchronisation-free solves (Su et al.
+// 2020, as the paper; see sparse_bodies.h), a thread per row, one launch per
+// right-hand side column. Same contracts as the CPU versions (x may alias b),
+// and each reads the zero-pivot row back (synchronises).
+template <class T>
+index_t sptrsv_cuda(const DeviceCsr<const T>& L, TriangularOptions opts, const T* b, T* x, index_t k);
+template <class T>
+index_t sptrsv_transpose_cuda(const DeviceCsr<const T>& L, TriangularOptions opts, const T* v, T* w, index_t k);
+template <class T>
+index_t sptrsv_backward_cuda(const DeviceCsr<const T>& L, TriangularOptions opts, const T* x, const T* v, T* w,
+                             T* grad, index_t k);
+
+// out[p] = alpha Σ_c u[i, c] x[j, c] for p = (i, j), as masked_outer_sum_cpu.
+// Also (V Dᵀ) ⊙ mask(A) of SpDMM's VJP. A group of lanes per entry for k > 4.
+template <class T>
+void masked_outer_sum_cuda(index_t rows, int64_t nnz, const index_t* indptr, const index_t* indices, const T* u,
+                           const T* x, index_t k, T alpha, bool skip_diagonal, T* out);
 
 }  // namespace sad

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "common.h"
+#include "device.h"
 #include "thread_pool.h"
 
 namespace sad {
@@ -63,5 +64,16 @@ void kron_values_cpu(ThreadPool& pool, const Pattern& A, const T* a, const Patte
 template <class T>
 void kron_backward_cpu(ThreadPool& pool, const Pattern& A, const T* a, const Pattern& B, const T* b,
                        const T* g, T* dA, T* dB);
+
+// CUDA (device pointers, see device.h). The transpose structure by counting
+// the columns, placing each entry in its row of Aᵀ with an atomic cursor, and
+// sorting each row of Aᵀ by A's row index (CUB's segmented sort): the same
+// arrays as the CPU version (inv may be null).
+void transpose_structure_cuda(index_t rows, index_t cols, int64_t nnz, const index_t* indptr, const index_t* indices,
+                              index_t* t_indptr, index_t* t_indices, index_t* perm, index_t* inv);
+template <class T>
+void gather_cuda(int64_t n, const index_t* idx, const T* src, T* out);
+template <class T>
+void scatter_cuda(int64_t n, const index_t* idx, const T* src, T* out);
 
 }  // namespace sad

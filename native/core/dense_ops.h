@@ -1,0 +1,80 @@
+// The dense operations a training loop needs on the GPU, beside GEMM (dense.h):
+// element-wise maps and their VJPs, reductions, softmax / log-softmax and their
+// VJPs, cross-entropy over selected rows, dropout with a counter-based RNG, and
+// the Adam step. The CPU versions of these live in TypeScript (native/lib/ops,
+// optim.ts); the arithmetic here is in dense_bodies.h, shared with the tests.
+//
+// All CUDA (device pointers, see device.h); tensors are contiguous and row-major
+// ("rows × cols" for the row-wise ops, over the last axis).
+#pragma once
+
+#include <cstdint>
+
+#include "common.h"
+#include "dense_bodies.h"
+#include "device.h"
+
+namespace sad {
+
+// out[i] = f(x[i]); out may alias x.
+template <class T>
+void unary_cuda(UnaryOp op, int64_t n, const T* x, T* out);
+// dx[i] = g[i] f'(x[i]) given x and y = f(x) (either may be null where f' does not read it).
+template <class T>
+void unary_backward_cuda(UnaryOp op, int64_t n, const T* x, const T* y, const T* g, T* dx);
+// out[i] = a[i] ∘ b[i] (same shapes; out may alias either).
+template <class T>
+void binary_cuda(BinaryOp op, int64_t n, const T* a, const T* b, T* out);
+// y = α x + β y.
+template <class T>
+void axpby_cuda(int64_t n, T alpha, const T* x, T beta, T* y);
+template <class T>
+void fill_cuda(int64_t n, T value, T* out);
+
+// Σ x and Σ x y, summed in double in a fixed order (deterministic), written to
+// a device scalar (out: one T) so loops stay on the device.
+template <class T>
+void sum_cuda(int64_t n, const T* x, T* out);
+template <class T>
+void dot_cuda(int64_t n, const T* x, const T* y, T* out);
+// out[j] = Σ_i x[i, j] (column sums: a bias gradient), out[i] = Σ_j x[i, j] (row sums).
+template <class T>
+void sum_rows_cuda(int64_t rows, int64_t cols, const T* x, T* out);
+template <class T>
+void sum_cols_cuda(int64_t rows, int64_t cols, const T* x, T* out);
+
+// y = log softmax(x) row by row (softmax when exp_out), a warp per row.
+template <class T>
+void log_softmax_cuda(int64_t rows, int64_t cols, const T* x, T* y, bool exp_out);
+// log-softmax VJP dx = g − exp(y) Σ g; softmax VJP dx = y ⊙ (g − Σ g y)  (y: the forward output).
+template <class T>
+void log_softmax_backward_cuda(int64_t rows, int64_t cols, const T* y, const T* g, T* dx);
+template <class T>
+void softmax_backward_cuda(int64_t rows, int64_t cols, const T* y, const T* g, T* dx);
+
+// Cross-entropy of logits x [N, C] over the R selected rows sel[k] with class
+// ids tgt[k]: loss (device scalar) = mean_k (logsumexp(x[sel[k]]) − x[sel[k], tgt[k]]);
+// lse (device, R entries) keeps each row's log-sum-exp for the VJP.
+template <class T>
+void cross_entropy_cuda(int64_t C, int64_t R, const T* x, const int32_t* sel, const int32_t* tgt, T* lse, T* loss);
+// dx = 0 except, for each selected row, (g / R) (softmax(x[r]) − onehot(tgt)),
+// summed over repeats; g is a device scalar (the loss's gradient).
+template <class T>
+void cross_entropy_backward_cuda(int64_t N, int64_t C, int64_t R, const T* x, const int32_t* sel, const int32_t* tgt,
+                                 const T* lse, const T* g, T* dx);
+
+// Inverted dropout: keep[i] = (philox_uniform(seed, offset, i) >= p),
+// out[i] = keep[i] ? x[i] / (1 − p) : 0 (0 everywhere when p = 1). The mask is a
+// function of (seed, offset, i): a different stream from the CPU's Generator.
+template <class T>
+void dropout_cuda(int64_t n, double p, uint64_t seed, uint64_t offset, const T* x, T* out, uint8_t* keep);
+// dx[i] = keep[i] ? g[i] scale : 0.
+template <class T>
+void dropout_backward_cuda(int64_t n, T scale, const uint8_t* keep, const T* g, T* dx);
+
+// One Adam / AdamW step over n parameters (p, m, v updated in place; vmax for
+// amsgrad, else null), as body::adam_element.
+template <class T>
+void adam_step_cuda(const body::AdamStep& step, int64_t n, T* p, const T* g, T* m, T* v, T* vmax);
+
+}  // namespace sad

@@ -1,0 +1,176 @@
+// SpGEMM on the GPU (spgemm.h): expand-sort-compress for C = A B, a thread per
+// row for the numeric pass on a known pattern, a thread per entry of A for the
+// VJP. Bodies in sparse_bodies.h.
+#include <climits>
+
+#include "cuda_common.cuh"
+#include "sparse_bodies.h"
+#include "spgemm.h"
+
+namespace sad {
+
+namespace {
+
+using namespace cuda_detail;
+
+// off[p] = the products A's entry p makes (the length of the row of B it selects).
+__global__ void products_kernel(int64_t nnz, const index_t* __restrict__ a_ix, const index_t* __restrict__ b_ip,
+                                int64_t* __restrict__ off) {
+  for (int64_t p = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; p < nnz; p += int64_t(gridDim.x) * blockDim.x)
+    off[p] = body::spgemm_entry_products(b_ip, a_ix[p]);
+}
+
+// seg[i] = where row i's products start (rows + 1 entries).
+__global__ void segments_kernel(index_t rows, const index_t* __restrict__ a_ip, const int64_t* __restrict__ off,
+                                index_t* __restrict__ seg) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i <= rows; i += int64_t(gridDim.x) * blockDim.x)
+    seg[i] = index_t(off[a_ip[i]]);
+}
+
+// A group of `lanes` threads per entry of A writes its products.
+template <class T>
+__global__ void expand_kernel(int64_t nnz, int lanes, const index_t* __restrict__ a_ix, const T* __restrict__ av,
+                              const index_t* __restrict__ b_ip, const index_t* __restrict__ b_ix,
+                              const T* __restrict__ bv, const int64_t* __restrict__ off, index_t* __restrict__ keys,
+                              T* __restrict__ vals) {
+  const int64_t gid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t p = gid / lanes;
+  if (p < nnz) body::spgemm_expand_entry(a_ix[p], av[p], b_ip, b_ix, bv, off[p], int(gid % lanes), lanes, keys, vals);
+}
+
+__global__ void iota_kernel(int64_t n, index_t* __restrict__ out) {
+  for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < n; t += int64_t(gridDim.x) * blockDim.x)
+    out[t] = index_t(t);
+}
+
+// pos[t] = 1 where sorted product t starts a run (pos[total] = 0 for the scan).
+__global__ void heads_kernel(int64_t total, const index_t* __restrict__ keys, index_t* __restrict__ pos) {
+  for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t <= total; t += int64_t(gridDim.x) * blockDim.x)
+    pos[t] = t < total ? body::spgemm_head(keys, t) : 0;
+}
+
+__global__ void row_heads_kernel(index_t rows, const index_t* __restrict__ seg, index_t* __restrict__ pos) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < rows; i += int64_t(gridDim.x) * blockDim.x)
+    if (seg[i] < seg[i + 1]) pos[seg[i]] = 1;
+}
+
+// c_indptr[i] = the scanned head count where row i's products start.
+__global__ void indptr_kernel(index_t rows, const index_t* __restrict__ seg, const index_t* __restrict__ pos,
+                              index_t* __restrict__ c_ip) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i <= rows; i += int64_t(gridDim.x) * blockDim.x)
+    c_ip[i] = pos[seg[i]];
+}
+
+template <class T>
+__global__ void compress_kernel(int64_t total, const index_t* __restrict__ pos, const index_t* __restrict__ keys,
+                                const index_t* __restrict__ perm, const T* __restrict__ vals, index_t* __restrict__ c_ix,
+                                T* __restrict__ c_val) {
+  for (int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; t < total; t += int64_t(gridDim.x) * blockDim.x)
+    body::spgemm_compress(t, total, pos, keys, perm, vals, c_ix, c_val);
+}
+
+template <class T>
+__global__ void numeric_kernel(index_t rows, const index_t* __restrict__ a_ip, const index_t* __restrict__ a_ix,
+                               const T* __restrict__ av, const index_t* __restrict__ b_ip,
+                               const index_t* __restrict__ b_ix, const T* __restrict__ bv,
+                               const index_t* __restrict__ c_ip, const index_t* __restrict__ c_ix, T* c_val) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < rows; i += int64_t(gridDim.x) * blockDim.x)
+    body::spgemm_numeric_row(a_ip, a_ix, av, b_ip, b_ix, bv, c_ip, c_ix, index_t(i), c_val);
+}
+
+template <class T>
+__global__ void backward_kernel(index_t rows, int64_t nnz, const index_t* __restrict__ a_ip,
+                                const index_t* __restrict__ a_ix, const T* __restrict__ av,
+                                const index_t* __restrict__ b_ip, const index_t* __restrict__ b_ix,
+                                const T* __restrict__ bv, const index_t* __restrict__ c_ip,
+                                const index_t* __restrict__ c_ix, const T* __restrict__ v, T* dA, T* dB) {
+  for (int64_t p = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; p < nnz; p += int64_t(gridDim.x) * blockDim.x) {
+    const index_t i = hd::row_of(p, a_ip, rows);
+    const T g = body::spgemm_backward_entry(i, a_ix[p], av[p], b_ip, b_ix, bv, c_ip, c_ix, v, dB);
+    if (dA) dA[p] = g;
+  }
+}
+
+}  // namespace
+
+template <class T>
+void spgemm_cuda(const DeviceCsr<const T>& A, const DeviceCsr<const T>& B, index_t* c_indptr,
+                 const std::function<CsrOut<T>(int64_t nnz)>& allocate) {
+  const index_t rows = A.rows;
+  SAD_CUDA_CHECK(cudaMemsetAsync(c_indptr, 0, (size_t(rows) + 1) * sizeof(index_t), 0));
+  if (rows == 0 || A.nnz == 0 || B.nnz == 0) {
+    allocate(0);
+    return;
+  }
+  // Expand: each entry of A's products at its offset.
+  Scratch<int64_t> off(A.nnz + 1);
+  SAD_CUDA_CHECK(cudaMemsetAsync(off.get() + A.nnz, 0, sizeof(int64_t), 0));
+  products_kernel<<<blocks_for(A.nnz), kBlock>>>(A.nnz, A.indices, B.indptr, off.get());
+  SAD_CUDA_LAUNCHED();
+  exclusive_scan(off.get(), A.nnz + 1);
+  const int64_t total = read_back(off.get() + A.nnz);
+  if (total == 0) {
+    allocate(0);
+    return;
+  }
+  if (total >= INT_MAX)
+    fail("spgemm: A B has " + std::to_string(total) +
+         " products, more than the GPU expand-sort-compress handles (2^31 - 1)");
+  Scratch<index_t> seg(int64_t(rows) + 1), keys(total), sorted(total), idx(total), perm(total), pos(total + 1);
+  Scratch<T> vals(total);
+  segments_kernel<<<blocks_for(int64_t(rows) + 1), kBlock>>>(rows, A.indptr, off.get(), seg.get());
+  SAD_CUDA_LAUNCHED();
+  const int lanes = body::row_lanes(B.rows, B.nnz);
+  expand_kernel<T><<<blocks_for(A.nnz * lanes, kBlock, kMaxGrid), kBlock>>>(
+      A.nnz, lanes, A.indices, A.values, B.indptr, B.indices, B.values, off.get(), keys.get(), vals.get());
+  SAD_CUDA_LAUNCHED();
+  iota_kernel<<<blocks_for(total), kBlock>>>(total, idx.get());
+  SAD_CUDA_LAUNCHED();
+  // Sort: each row's products by column, stably.
+  segmented_sort_pairs(keys.get(), sorted.get(), idx.get(), perm.get(), total, rows, seg.get());
+  // Compress: heads of runs, scanned into C's positions.
+  heads_kernel<<<blocks_for(total + 1), kBlock>>>(total, sorted.get(), pos.get());
+  SAD_CUDA_LAUNCHED();
+  row_heads_kernel<<<blocks_for(rows), kBlock>>>(rows, seg.get(), pos.get());
+  SAD_CUDA_LAUNCHED();
+  exclusive_scan(pos.get(), total + 1);
+  indptr_kernel<<<blocks_for(int64_t(rows) + 1), kBlock>>>(rows, seg.get(), pos.get(), c_indptr);
+  SAD_CUDA_LAUNCHED();
+  const int64_t nnz = read_back(pos.get() + total);
+  const CsrOut<T> out = allocate(nnz);
+  compress_kernel<T><<<blocks_for(total), kBlock>>>(total, pos.get(), sorted.get(), perm.get(), vals.get(),
+                                                    out.indices, out.values);
+  SAD_CUDA_LAUNCHED();
+}
+
+template <class T>
+void spgemm_numeric_cuda(const DeviceCsr<const T>& A, const DeviceCsr<const T>& B, const index_t* c_indptr,
+                         const index_t* c_indices, T* c_values) {
+  if (A.rows == 0) return;
+  numeric_kernel<T><<<blocks_for(A.rows), kBlock>>>(A.rows, A.indptr, A.indices, A.values, B.indptr, B.indices,
+                                                    B.values, c_indptr, c_indices, c_values);
+  SAD_CUDA_LAUNCHED();
+}
+
+template <class T>
+void spgemm_backward_cuda(const DeviceCsr<const T>& A, const DeviceCsr<const T>& B, const index_t* c_indptr,
+                          const index_t* c_indices, const T* v, T* dA, T* dB) {
+  if (dB && B.nnz > 0) SAD_CUDA_CHECK(cudaMemsetAsync(dB, 0, size_t(B.nnz) * sizeof(T), 0));
+  if (A.rows == 0 || A.nnz == 0 || (!dA && !dB)) return;
+  backward_kernel<T><<<blocks_for(A.nnz), kBlock>>>(A.rows, A.nnz, A.indptr, A.indices, A.values, B.indptr,
+                                                    B.indices, B.values, c_indptr, c_indices, v, dA, dB);
+  SAD_CUDA_LAUNCHED();
+}
+
+#define SAD_INSTANTIATE(T)                                                                                   \
+  template void spgemm_cuda<T>(const DeviceCsr<const T>&, const DeviceCsr<const T>&, index_t*,                \
+                               const std::function<CsrOut<T>(int64_t)>&);                                   \
+  template void spgemm_numeric_cuda<T>(const DeviceCsr<const T>&, const DeviceCsr<const T>&, const index_t*,   \
+                                       const index_t*, T*);                                                 \
+  template void spgemm_backward_cuda<T>(const DeviceCsr<const T>&, const DeviceCsr<const T>&, const index_t*, \
+                                        const index_t*, const T*, T*, T*);
+SAD_INSTANTIATE(float)
+SAD_INSTANTIATE(double)
+#undef SAD_INSTANTIATE
+
+}  // namespace sad
