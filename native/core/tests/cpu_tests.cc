@@ -11,6 +11,7 @@
 #include "spgemm.h"
 #include "spmv.h"
 #include "spsolve.h"
+#include "spsolve_hybrid.h"
 #include "sptrsv.h"
 #include "structure.h"
 
@@ -41,6 +42,15 @@ void spmv_case(ThreadPool& pool, const HostCsr<T>& A, uint64_t seed) {
                            (mode & 2) ? dx.data() : nullptr);
     if (mode & 1) check_close("spmv_backward dA " + at, dA, outer.value, outer.mag);
     if (mode & 2) check_close("spmv_backward dx " + at, dx, yt.value, yt.mag);
+  }
+  const TransposeStructure t = transpose_of(A);
+  for (int mode = 1; mode < 4; ++mode) {
+    auto dA = nan_vector<T>(A.nnz()), dx = nan_vector<T>(A.cols);
+    sad::spmv_backward_transposed_cpu(pool, A.rows, A.cols, t.ip.data(), t.ix.data(), t.perm.data(), A.val.data(),
+                                      v.data(), x.data(), (mode & 1) ? dA.data() : nullptr,
+                                      (mode & 2) ? dx.data() : nullptr);
+    if (mode & 1) check_close("spmv_backward_transposed dA " + at, dA, outer.value, outer.mag);
+    if (mode & 2) check_close("spmv_backward_transposed dx " + at, dx, yt.value, yt.mag);
   }
 }
 
@@ -175,22 +185,6 @@ void spadd_case(ThreadPool& pool, const HostCsr<T>& A, const HostCsr<T>& B) {
   check_close("spadd_backward dB " + at, ob, rb.value);
   SAD_CHECK(close(ga.dot, double(da), double(ma_), tol<T>())) << at << " dalpha " << ga.dot << " vs " << double(da);
   SAD_CHECK(close(gb.dot, double(db), double(mb_), tol<T>())) << at << " dbeta " << gb.dot << " vs " << double(db);
-}
-
-struct TransposeStructure {
-  std::vector<index_t> ip, ix, perm, inv;
-};
-
-template <class T>
-TransposeStructure transpose_of(const HostCsr<T>& A) {
-  TransposeStructure t;
-  t.ip.assign(size_t(A.cols) + 1, -1);
-  t.ix.assign(A.nnz(), -1);
-  t.perm.assign(A.nnz(), -1);
-  t.inv.assign(A.nnz(), -1);
-  sad::transpose_structure_cpu(A.rows, A.cols, A.ip.data(), A.ix.data(), t.ip.data(), t.ix.data(), t.perm.data(),
-                               t.inv.data());
-  return t;
 }
 
 template <class T>
@@ -432,4 +426,41 @@ SAD_TEST(cpu, dense_solve) {
       check_close("tri_solve", x, want, std::vector<double>(x.size(), 1.0), 1e-11);
     }
   }
+}
+
+// The host half of the GPU's hybrid spsolve: KLU's factors as triangular CSR
+// matrices, applied with the CPU triangular solves, must solve A x = b and
+// Aᵀ y = v (this checks the permutation and scaling conventions of
+// spsolve_hybrid.h; the device path applies the same sequence).
+SAD_TEST(cpu, spsolve_split_factors) {
+  if (!sad::have_klu()) skip("built without SuiteSparse KLU");
+  ThreadPool pool(2);
+  auto run = [&](const auto& A, index_t k, double tolerance) {
+    using T = typename std::decay_t<decltype(A.val)>::value_type;
+    const std::string at = A.name + " k=" + std::to_string(k);
+    sad::SplitLU f;
+    try {
+      f = sad::split_lu_factor<T>(A.view());
+    } catch (const sad::Error& e) {
+      SAD_CHECK(std::string(e.what()).find("singular") != std::string::npos) << at << ": " << e.what();
+      return;
+    }
+    const auto lt = sad::sptrsv_check_structure(f.lt_indptr.data(), f.lt_indices.data(), f.n, {false, true});
+    const auto ut = sad::sptrsv_check_structure(f.ut_indptr.data(), f.ut_indices.data(), f.n, {true, false});
+    SAD_CHECK(lt.kind == sad::TriangularCheck::ok && ut.kind == sad::TriangularCheck::ok) << at;
+    const auto b = random_vector<T>(int64_t(A.rows) * k, 3);
+    for (bool tr : {false, true}) {
+      auto x = nan_vector<T>(int64_t(A.rows) * k);
+      sad::split_lu_solve_cpu<T>(pool, f, tr, b.data(), x.data(), k);
+      check_residual(std::string(tr ? "split LU transposed " : "split LU ") + at, A, tr, x, b, k, tolerance);
+    }
+  };
+  for (const auto& A : test_matrices<double>(true, true)) {
+    if (A.nnz() == 0 || (A.name.rfind("random", 0) == 0 && A.rows > 500) || A.name.rfind("skewed", 0) == 0) continue;
+    if (A.name.rfind("bayer10", 0) != 0) run(dominant(A), 1, 1e-9);
+    run(A, 2, 1e-9);
+  }
+  run(dominant(poisson2d<float>(30)), 1, 1e-4);
+  SAD_CHECK_THROWS(sad::split_lu_factor<double>(from_coo<double>("singular", 2, 2, {{0, 0, 1}, {1, 0, 1}}).view()),
+                   "singular");
 }

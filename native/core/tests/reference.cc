@@ -1,6 +1,7 @@
 #include "reference.h"
 
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <dirent.h>
 #include <fstream>
@@ -112,7 +113,12 @@ std::vector<HostCsr<double>> real_matrices(int64_t max_nnz) {
   std::vector<HostCsr<double>> out;
   const std::string dir = data_dir() + "/matrices";
   DIR* d = opendir(dir.c_str());
-  if (!d) return out;
+  if (!d) {
+    static bool told = false;
+    if (!told) std::printf("    note: no real matrices: cannot open %s (set SAD_DATA_DIR)\n", dir.c_str());
+    told = true;
+    return out;
+  }
   std::vector<std::string> names;
   while (dirent* e = readdir(d)) {
     std::string n = e->d_name;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "reference.h"
+#include "structure.h"
 
 namespace sad_test {
 
@@ -269,6 +270,23 @@ Ref ref_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const std::vecto
       r.mag[size_t(i * n + j)] = double(g);
     }
   return r;
+}
+
+struct TransposeStructure {
+  std::vector<index_t> ip, ix, perm, inv;
+};
+
+// The transpose structure as transpose_structure_cpu gives it.
+template <class T>
+TransposeStructure transpose_of(const HostCsr<T>& A) {
+  TransposeStructure t;
+  t.ip.assign(size_t(A.cols) + 1, -1);
+  t.ix.assign(A.nnz(), -1);
+  t.perm.assign(A.nnz(), -1);
+  t.inv.assign(A.nnz(), -1);
+  sad::transpose_structure_cpu(A.rows, A.cols, A.ip.data(), A.ix.data(), t.ip.data(), t.ix.data(), t.perm.data(),
+                               t.inv.data());
+  return t;
 }
 
 // The matrices every sparse test runs on: hand-sized edge cases, random ones

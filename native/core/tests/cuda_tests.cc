@@ -1,0 +1,599 @@
+// The CUDA kernels against the CPU kernels (and the naive references) on fresh
+// random inputs larger than a block, the Poisson matrices and the real
+// matrices, in float32 and float64, with every output poisoned (NaN-filled)
+// before each run. Without a device they skip and print why; then only the
+// error paths are checked (a CPU-only build's stubs, or a CUDA build's checked
+// calls failing for want of a device).
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <numeric>
+
+#include "cuda_device.h"
+#include "dense.h"
+#include "dense_ops.h"
+#include "device.h"
+#include "refs.h"
+#include "spadd.h"
+#include "spdmm.h"
+#include "spgemm.h"
+#include "spmv.h"
+#include "spsolve.h"
+#include "spsolve_hybrid.h"
+#include "sptrsv.h"
+#include "structure.h"
+
+using namespace sad_test;
+using sad::ThreadPool;
+using sad::cuda::Buffer;
+
+namespace {
+
+void require_device() {
+  if (!sad::built_with_cuda()) skip("built without CUDA (no nvcc when configured, or SAD_WITH_CUDA=OFF)");
+  if (sad::cuda_devices().empty()) skip("no CUDA device (cudaGetDeviceCount reports none)");
+}
+
+// A matrix's arrays on the device.
+template <class T>
+struct DeviceMatrix {
+  index_t rows, cols;
+  int64_t nnz;
+  Buffer<index_t> ip, ix;
+  Buffer<T> val;
+  explicit DeviceMatrix(const HostCsr<T>& A)
+      : rows(A.rows), cols(A.cols), nnz(A.nnz()), ip(A.ip), ix(A.ix), val(A.val) {}
+  sad::DeviceCsr<const T> view() const { return {rows, cols, nnz, ip.get(), ix.get(), val.get()}; }
+};
+
+// A poisoned device output of n entries.
+template <class T>
+Buffer<T> poisoned(int64_t n) {
+  Buffer<T> b(n);
+  b.poison();
+  return b;
+}
+
+template <class T>
+std::vector<double> as_double(const std::vector<T>& v) {
+  return std::vector<double>(v.begin(), v.end());
+}
+
+// Device results against the CPU kernel's, with the reference's magnitudes.
+template <class T>
+void check_against(const std::string& what, const Buffer<T>& got, const std::vector<T>& cpu, const Ref& ref) {
+  const auto h = got.host();
+  check_no_nan(what, h);
+  check_close(what + " (vs reference)", h, ref.value, ref.mag);
+  check_close(what + " (vs CPU)", h, as_double(cpu), ref.mag);
+}
+
+template <class T>
+void spmv_case(ThreadPool& pool, const HostCsr<T>& A) {
+  const DeviceMatrix<T> dA(A);
+  const auto x = random_vector<T>(A.cols, 31), v = random_vector<T>(A.rows, 32);
+  const Buffer<T> dx(x), dv(v);
+  const Ref y = ref_spmv(A, x), yt = ref_spmv_t(A, v), outer = ref_masked_outer(A, v, x);
+  std::vector<T> cy(A.rows), cyt(A.cols), couter(A.nnz());
+  sad::spmv_cpu(pool, A.view(), x.data(), cy.data());
+  sad::spmv_transpose_cpu(pool, A.view(), v.data(), cyt.data());
+  sad::masked_outer_cpu(pool, A.rows, A.ip.data(), A.ix.data(), v.data(), x.data(), couter.data());
+  for (int lanes : {0, 1, 2, 4, 8, 16, 32}) {
+    const std::string at = A.name + " lanes=" + std::to_string(lanes);
+    auto out = poisoned<T>(A.rows);
+    sad::spmv_cuda(dA.view(), dx.get(), out.get(), lanes);
+    check_against("spmv_cuda " + at, out, cy, y);
+    auto out_t = poisoned<T>(A.cols);
+    sad::spmv_transpose_cuda(dA.view(), dv.get(), out_t.get(), lanes);
+    check_against("spmv_transpose_cuda " + at, out_t, cyt, yt);
+  }
+  // Aᵀ v through the transpose structure (made on the device).
+  Buffer<index_t> tip(int64_t(A.cols) + 1), tix(A.nnz()), perm(A.nnz()), inv(A.nnz());
+  sad::transpose_structure_cuda(A.rows, A.cols, A.nnz(), dA.ip.get(), dA.ix.get(), tip.get(), tix.get(), perm.get(),
+                                inv.get());
+  const TransposeStructure t = transpose_of(A);
+  check_equal("transpose_structure_cuda indptr " + A.name, tip.host(), t.ip);
+  check_equal("transpose_structure_cuda indices " + A.name, tix.host(), t.ix);
+  check_equal("transpose_structure_cuda perm " + A.name, perm.host(), t.perm);
+  check_equal("transpose_structure_cuda inv " + A.name, inv.host(), t.inv);
+  auto out_c = poisoned<T>(A.cols);
+  sad::spmv_transpose_cached_cuda(A.cols, A.nnz(), tip.get(), tix.get(), perm.get(), dA.val.get(), dv.get(),
+                                  out_c.get());
+  check_against("spmv_transpose_cached_cuda " + A.name, out_c, cyt, yt);
+  auto mo = poisoned<T>(A.nnz());
+  sad::masked_outer_cuda(A.rows, A.nnz(), dA.ip.get(), dA.ix.get(), dv.get(), dx.get(), mo.get());
+  check_against("masked_outer_cuda " + A.name, mo, couter, outer);
+  for (int mode = 1; mode < 4; ++mode) {
+    auto gA = poisoned<T>(A.nnz()), gx = poisoned<T>(A.cols);
+    sad::spmv_backward_cuda(dA.view(), dv.get(), dx.get(), (mode & 1) ? gA.get() : nullptr,
+                            (mode & 2) ? gx.get() : nullptr);
+    if (mode & 1) check_against("spmv_backward_cuda dA " + A.name, gA, couter, outer);
+    if (mode & 2) check_against("spmv_backward_cuda dx " + A.name, gx, cyt, yt);
+  }
+  // Gather and scatter through the transpose permutation.
+  auto g = poisoned<T>(A.nnz());
+  sad::gather_cuda(A.nnz(), perm.get(), dA.val.get(), g.get());
+  const HostCsr<T> At = transpose(A);
+  check_equal("gather_cuda " + A.name, g.host(), At.val);
+  auto s = poisoned<T>(A.nnz());
+  sad::scatter_cuda(A.nnz(), perm.get(), g.get(), s.get());
+  check_equal("scatter_cuda " + A.name, s.host(), A.val);
+}
+
+template <class T>
+void masked_sum_case(ThreadPool& pool, const HostCsr<T>& A, index_t k, bool skip_diagonal) {
+  const DeviceMatrix<T> dA(A);
+  const auto u = random_vector<T>(int64_t(A.rows) * k, 33), x = random_vector<T>(int64_t(A.cols) * k, 34);
+  const Buffer<T> du(u), dx(x);
+  std::vector<T> cpu(A.nnz());
+  sad::masked_outer_sum_cpu(pool, A.rows, A.ip.data(), A.ix.data(), u.data(), x.data(), k, T(-0.5), skip_diagonal,
+                            cpu.data());
+  auto out = poisoned<T>(A.nnz());
+  sad::masked_outer_sum_cuda(A.rows, A.nnz(), dA.ip.get(), dA.ix.get(), du.get(), dx.get(), k, T(-0.5), skip_diagonal,
+                             out.get());
+  check_against("masked_outer_sum_cuda k=" + std::to_string(k) + " " + A.name, out, cpu,
+                ref_masked_outer(A, u, x, k, -0.5, skip_diagonal));
+}
+
+template <class T>
+void spdmm_case(ThreadPool& pool, const HostCsr<T>& A, int64_t m) {
+  const std::string at = A.name + " m=" + std::to_string(m);
+  const DeviceMatrix<T> dA(A);
+  const auto D = random_vector<T>(A.cols * m, 35), V = random_vector<T>(A.rows * m, 36);
+  const Buffer<T> dD(D), dV(V);
+  std::vector<T> C(A.rows * m), gA(A.nnz()), gD(A.cols * m);
+  sad::spdmm_cpu(pool, A.view(), D.data(), m, C.data());
+  const TransposeStructure t = transpose_of(A);
+  sad::spdmm_backward_cpu(pool, A.cols, t.ip.data(), t.ix.data(), t.perm.data(), A.val.data(), V.data(), D.data(), m,
+                          gA.data(), gD.data());
+  auto out = poisoned<T>(A.rows * m);
+  sad::spdmm_cuda(dA.view(), dD.get(), m, out.get());
+  check_against("spdmm_cuda " + at, out, C, ref_spdmm(A, D, m));
+  const Buffer<index_t> tip(t.ip), tix(t.ix), perm(t.perm);
+  auto oA = poisoned<T>(A.nnz()), oD = poisoned<T>(A.cols * m);
+  sad::spdmm_backward_cuda(dA.view(), tip.get(), tix.get(), perm.get(), dV.get(), dD.get(), m, oA.get(), oD.get());
+  check_against("spdmm_backward_cuda dA " + at, oA, gA, ref_masked_outer(A, V, D, index_t(m)));
+  check_against("spdmm_backward_cuda dD " + at, oD, gD, ref_spdmm_t(A, V, m));
+}
+
+template <class T>
+void spgemm_case(ThreadPool& pool, const HostCsr<T>& A, const HostCsr<T>& B) {
+  const std::string at = A.name + " * " + B.name;
+  const DeviceMatrix<T> dA(A), dB(B);
+  std::vector<index_t> w_ip(size_t(A.rows) + 1), w_ix;
+  std::vector<T> w_val;
+  sad::spgemm_cpu<T>(pool, A.view(), B.view(), w_ip.data(), [&](int64_t n) {
+    w_ix.resize(n);
+    w_val.resize(n);
+    return sad::CsrOut<T>{w_ix.data(), w_val.data()};
+  });
+  const SparseRef R = ref_spgemm(A, B);
+  const Ref rv = R.values();
+  auto c_ip = poisoned<index_t>(int64_t(A.rows) + 1);
+  Buffer<index_t> c_ix;
+  Buffer<T> c_val;
+  int64_t got_nnz = -1;
+  sad::spgemm_cuda<T>(dA.view(), dB.view(), c_ip.get(), [&](int64_t n) {
+    got_nnz = n;
+    c_ix = poisoned<index_t>(n);
+    c_val = poisoned<T>(n);
+    return sad::CsrOut<T>{c_ix.get(), c_val.get()};
+  });
+  SAD_CHECK(got_nnz == int64_t(w_ix.size())) << at << ": nnz " << got_nnz << " vs " << w_ix.size();
+  check_equal("spgemm_cuda indptr " + at, c_ip.host(), w_ip);
+  if (got_nnz != int64_t(w_ix.size())) return;
+  check_equal("spgemm_cuda indices " + at, c_ix.host(), w_ix);
+  check_against("spgemm_cuda values " + at, c_val, w_val, rv);
+  const Buffer<index_t> k_ip(w_ip), k_ix(w_ix);
+  auto n_val = poisoned<T>(got_nnz);
+  sad::spgemm_numeric_cuda(dA.view(), dB.view(), k_ip.get(), k_ix.get(), n_val.get());
+  check_against("spgemm_numeric_cuda " + at, n_val, w_val, rv);
+  const auto V = random_vector<T>(got_nnz, 37);
+  const Buffer<T> dV(V);
+  std::vector<T> gA(A.nnz()), gB(B.nnz());
+  sad::spgemm_backward_cpu(pool, A.view(), B.view(), w_ip.data(), w_ix.data(), V.data(), gA.data(), gB.data());
+  Ref rA, rB;
+  ref_spgemm_backward(A, B, w_ip, w_ix, V, rA, rB);
+  auto oA = poisoned<T>(A.nnz()), oB = poisoned<T>(B.nnz());
+  sad::spgemm_backward_cuda(dA.view(), dB.view(), k_ip.get(), k_ix.get(), dV.get(), oA.get(), oB.get());
+  check_against("spgemm_backward_cuda dA " + at, oA, gA, rA);
+  check_against("spgemm_backward_cuda dB " + at, oB, gB, rB);
+}
+
+template <class T>
+void spadd_case(ThreadPool& pool, const HostCsr<T>& A, const HostCsr<T>& B) {
+  const std::string at = A.name + " + " + B.name;
+  const DeviceMatrix<T> dA(A), dB(B);
+  std::vector<index_t> w_ip(size_t(A.rows) + 1);
+  const int64_t nnz = sad::spadd_symbolic_cpu(pool, A.rows, A.ip.data(), A.ix.data(), B.ip.data(), B.ix.data(),
+                                              w_ip.data());
+  std::vector<index_t> w_ix(nnz), w_ma(A.nnz()), w_mb(B.nnz());
+  sad::spadd_structure_cpu(pool, A.rows, A.ip.data(), A.ix.data(), B.ip.data(), B.ix.data(), w_ip.data(),
+                           w_ix.data(), w_ma.data(), w_mb.data());
+  auto c_ip = poisoned<index_t>(int64_t(A.rows) + 1);
+  const int64_t got = sad::spadd_symbolic_cuda(A.rows, dA.ip.get(), dA.ix.get(), dB.ip.get(), dB.ix.get(), c_ip.get());
+  SAD_CHECK(got == nnz) << at;
+  check_equal("spadd_symbolic_cuda " + at, c_ip.host(), w_ip);
+  auto c_ix = poisoned<index_t>(nnz), ma = poisoned<index_t>(A.nnz()), mb = poisoned<index_t>(B.nnz());
+  sad::spadd_structure_cuda(A.rows, dA.ip.get(), dA.ix.get(), dB.ip.get(), dB.ix.get(), c_ip.get(), c_ix.get(),
+                            ma.get(), mb.get());
+  check_equal("spadd_structure_cuda indices " + at, c_ix.host(), w_ix);
+  check_equal("spadd_structure_cuda map_a " + at, ma.host(), w_ma);
+  check_equal("spadd_structure_cuda map_b " + at, mb.host(), w_mb);
+  // Values, with the identity maps left null where a pattern is C's own.
+  static const index_t no_entries = -1;
+  const bool a_is_c = A.nnz() == nnz, b_is_c = B.nnz() == nnz;
+  const T alpha = T(0.75), beta = T(-1.25);
+  std::vector<T> cpu(nnz);
+  sad::spadd_values_cpu<T>(pool, A.rows, w_ip.data(), A.ip.data(), A.val.data(),
+                           a_is_c ? nullptr : w_ma.empty() ? &no_entries : w_ma.data(), B.ip.data(), B.val.data(),
+                           b_is_c ? nullptr : w_mb.empty() ? &no_entries : w_mb.data(), alpha, beta, cpu.data());
+  Ref ref(nnz);
+  for (int64_t p = 0; p < A.nnz(); ++p) {
+    ref.value[w_ma[p]] += double(alpha) * A.val[p];
+    ref.mag[w_ma[p]] += std::fabs(double(alpha) * A.val[p]);
+  }
+  for (int64_t q = 0; q < B.nnz(); ++q) {
+    ref.value[w_mb[q]] += double(beta) * B.val[q];
+    ref.mag[w_mb[q]] += std::fabs(double(beta) * B.val[q]);
+  }
+  auto c = poisoned<T>(nnz);
+  sad::spadd_values_cuda<T>(nnz, A.nnz(), dA.val.get(), a_is_c ? nullptr : ma.get(), B.nnz(), dB.val.get(),
+                            b_is_c ? nullptr : mb.get(), alpha, beta, c.get());
+  check_against("spadd_values_cuda " + at, c, cpu, ref);
+  // VJP.
+  const auto v = random_vector<T>(nnz, 38);
+  const Buffer<T> dv(v);
+  sad::SpaddGrad<T> ga, gb, da, db;
+  std::vector<T> oa(A.nnz()), ob(B.nnz());
+  ga.n = A.nnz(), ga.map = w_ma.empty() ? &no_entries : w_ma.data(), ga.x = A.val.data(), ga.scale = alpha,
+  ga.out = oa.data();
+  gb.n = B.nnz(), gb.map = w_mb.empty() ? &no_entries : w_mb.data(), gb.x = B.val.data(), gb.scale = beta,
+  gb.out = ob.data();
+  sad::spadd_backward_cpu(pool, v.data(), ga, gb);
+  auto goa = poisoned<T>(A.nnz()), gob = poisoned<T>(B.nnz());
+  da.n = A.nnz(), da.map = ma.get(), da.x = dA.val.get(), da.scale = alpha, da.out = goa.get();
+  db.n = B.nnz(), db.map = mb.get(), db.x = dB.val.get(), db.scale = beta, db.out = gob.get();
+  sad::spadd_backward_cuda(dv.get(), da, db);
+  check_equal("spadd_backward_cuda dA " + at, goa.host(), oa);
+  check_equal("spadd_backward_cuda dB " + at, gob.host(), ob);
+  double mag_a = 0, mag_b = 0;
+  for (int64_t p = 0; p < A.nnz(); ++p) mag_a += std::fabs(double(v[w_ma[p]]) * A.val[p]);
+  for (int64_t q = 0; q < B.nnz(); ++q) mag_b += std::fabs(double(v[w_mb[q]]) * B.val[q]);
+  SAD_CHECK(close(da.dot, ga.dot, mag_a, 1e-13)) << at << " dα " << da.dot << " vs " << ga.dot;
+  SAD_CHECK(close(db.dot, gb.dot, mag_b, 1e-13)) << at << " dβ " << db.dot << " vs " << gb.dot;
+}
+
+template <class T>
+void sptrsv_case(ThreadPool& pool, const HostCsr<T>& A, bool lower, bool unit, index_t k) {
+  const HostCsr<T> L = triangle_of(A, lower, unit);
+  const std::string at = L.name + " k=" + std::to_string(k);
+  const sad::TriangularOptions opts{lower, unit};
+  const DeviceMatrix<T> dL(L);
+  const auto b = random_vector<T>(int64_t(L.rows) * k, 39), v = random_vector<T>(int64_t(L.rows) * k, 40);
+  const Buffer<T> db(b), dv(v);
+  std::vector<T> x(b.size()), w(b.size()), grad(L.nnz());
+  sad::sptrsv_cpu(pool, L.view(), opts, b.data(), x.data(), k);
+  sad::sptrsv_backward_cpu(pool, L.view(), opts, x.data(), v.data(), w.data(), grad.data(), k);
+  double scale = 1;
+  for (T e : x) scale = std::max(scale, std::fabs(double(e)));
+  for (T e : w) scale = std::max(scale, std::fabs(double(e)));
+  const double tol = std::is_same_v<T, float> ? 1e-4 : 1e-11;
+  const std::vector<double> mag(b.size(), scale);
+  auto ox = poisoned<T>(int64_t(b.size()));
+  SAD_CHECK(sad::sptrsv_cuda(dL.view(), opts, db.get(), ox.get(), k) == -1) << at;
+  const auto hx = ox.host();
+  check_no_nan("sptrsv_cuda " + at, hx);
+  check_close("sptrsv_cuda " + at, hx, as_double(x), mag, tol);
+  auto ow = poisoned<T>(int64_t(b.size()));
+  SAD_CHECK(sad::sptrsv_transpose_cuda(dL.view(), opts, dv.get(), ow.get(), k) == -1) << at;
+  check_close("sptrsv_transpose_cuda " + at, ow.host(), as_double(w), mag, tol);
+  const Buffer<T> dx(x);
+  auto ow2 = poisoned<T>(int64_t(b.size())), og = poisoned<T>(L.nnz());
+  SAD_CHECK(sad::sptrsv_backward_cuda(dL.view(), opts, dx.get(), dv.get(), ow2.get(), og.get(), k) == -1) << at;
+  check_close("sptrsv_backward_cuda w " + at, ow2.host(), as_double(w), mag, tol);
+  const Ref g = ref_masked_outer(L, w, x, k, -1.0, unit);
+  check_against("sptrsv_backward_cuda grad " + at, og, grad, g);
+}
+
+}  // namespace
+
+SAD_TEST(cuda, errors_without_device) {
+  if (sad::built_with_cuda() && !sad::cuda_devices().empty()) skip("a device is present (the other cuda tests run)");
+  const sad::DeviceCsr<const double> A{2, 2, 2, nullptr, nullptr, nullptr};
+  if (!sad::built_with_cuda()) {
+    // A CPU-only build: the stubs name the op.
+    SAD_CHECK_THROWS(sad::spmv_cuda<double>(A, nullptr, nullptr), "spmv: built without CUDA");
+    SAD_CHECK_THROWS(sad::sptrsv_cuda<float>({}, {}, nullptr, nullptr, 1), "sptrsv: built without CUDA");
+    SAD_CHECK_THROWS(sad::gemm_cuda<double>(false, false, 1, 1, 1, nullptr, nullptr, nullptr), "gemm: built without CUDA");
+    SAD_CHECK_THROWS(sad::cuda::malloc(16), "built without CUDA");
+    SAD_CHECK_THROWS(sad::CudaSplitLU<double>(sad::SplitLU{}), "spsolve: built without CUDA");
+    return;
+  }
+  // A CUDA build on a machine without a GPU: checked calls fail with the CUDA
+  // message, the call, the file and the line; nothing crashes.
+  SAD_CHECK_THROWS(sad::cuda::malloc(16), "CUDA error in ");
+  SAD_CHECK_THROWS(sad::cuda::malloc(16), "runtime_cuda.cu:");
+  SAD_CHECK_THROWS(sad::spmv_cuda<double>(A, nullptr, nullptr), "spmv_cuda.cu:");
+  SAD_CHECK_THROWS(sad::gemm_cuda<float>(false, false, 8, 8, 8, nullptr, nullptr, nullptr), "dense_cuda.cu:");
+  SAD_CHECK_THROWS(sad::cuda::synchronize(), "CUDA error in ");
+}
+
+SAD_TEST(cuda, spmv_transpose_gather) {
+  require_device();
+  ThreadPool pool(2);
+  for (const auto& A : test_matrices<double>()) spmv_case(pool, A);
+  for (const auto& A : test_matrices<float>(false)) spmv_case(pool, A);
+  spmv_case(pool, poisson1d<double>(1 << 20));
+}
+
+SAD_TEST(cuda, masked_products) {
+  require_device();
+  ThreadPool pool(2);
+  for (const auto& A : test_matrices<double>())
+    for (index_t k : {1, 3, 5, 16, 40})
+      for (bool skip : {false, true})
+        if ((!skip || A.rows == A.cols) && A.nnz() * k <= 4000000) masked_sum_case(pool, A, k, skip);
+  for (const auto& A : test_matrices<float>(false)) masked_sum_case(pool, A, 7, false);
+}
+
+SAD_TEST(cuda, spdmm) {
+  require_device();
+  ThreadPool pool(2);
+  for (const auto& A : test_matrices<double>())
+    for (int64_t m : {1, 7, 33, 100})
+      if (A.nnz() * m <= 4000000) spdmm_case(pool, A, m);
+  for (const auto& A : test_matrices<float>(false))
+    if (A.nnz() * 16 <= 4000000) spdmm_case(pool, A, 16);
+}
+
+SAD_TEST(cuda, spgemm) {
+  require_device();
+  ThreadPool pool(2);
+  for (const auto& A : test_matrices<double>()) {
+    const auto At = transpose(A);
+    if (spgemm_flops(A, At) <= 3000000) spgemm_case(pool, A, At);
+    if (A.rows == A.cols && spgemm_flops(A, A) <= 3000000) spgemm_case(pool, A, A);
+  }
+  for (const auto& A : test_matrices<float>(false))
+    if (A.rows == A.cols && spgemm_flops(A, A) <= 3000000) spgemm_case(pool, A, A);
+  spgemm_case(pool, random_csr<double>("r37x23", 37, 23, 0.2, 1), random_csr<double>("r23x41", 23, 41, 0.2, 2));
+}
+
+SAD_TEST(cuda, spadd) {
+  require_device();
+  ThreadPool pool(2);
+  for (const auto& A : test_matrices<double>()) {
+    spadd_case(pool, A, random_csr<double>("random", A.rows, A.cols, std::min(0.01, 3.0 / std::max<index_t>(A.cols, 1)), 9));
+    spadd_case(pool, A, A);
+  }
+  for (const auto& A : test_matrices<float>(false)) spadd_case(pool, A, A);
+}
+
+SAD_TEST(cuda, sptrsv) {
+  require_device();
+  ThreadPool pool(2);
+  for (const auto& A : test_matrices<double>(true, true))
+    for (bool lower : {true, false})
+      for (bool unit : {false, true}) sptrsv_case(pool, A, lower, unit, 1);
+  for (const auto& A : test_matrices<double>(false, true)) sptrsv_case(pool, A, true, false, 3);
+  for (const auto& A : test_matrices<float>(false, true)) sptrsv_case(pool, A, false, false, 1);
+  sptrsv_case(pool, poisson1d<double>(1 << 20), true, false, 1);  // a chain of 2^20 rows
+  // Zero pivots: the first in row order is reported.
+  const auto L = from_coo<double>("L", 4, 4, {{0, 0, 1}, {1, 0, 1}, {1, 1, 0}, {2, 2, 2}, {3, 1, 1}, {3, 3, 0}});
+  const DeviceMatrix<double> dL(L);
+  const Buffer<double> b(std::vector<double>{1, 1, 1, 1});
+  Buffer<double> x(4);
+  SAD_CHECK(sad::sptrsv_cuda(dL.view(), {true, false}, b.get(), x.get(), 1) == 1);
+  SAD_CHECK(sad::sptrsv_transpose_cuda(dL.view(), {true, false}, b.get(), x.get(), 1) == 1);
+  SAD_CHECK(sad::sptrsv_cuda(dL.view(), {true, true}, b.get(), x.get(), 1) == -1);
+}
+
+SAD_TEST(cuda, spsolve_hybrid) {
+  require_device();
+  if (!sad::have_klu()) skip("built without SuiteSparse KLU");
+  ThreadPool pool(2);
+  for (const auto& A0 : test_matrices<double>(true, true)) {
+    if (A0.nnz() == 0 || (A0.name.rfind("random", 0) == 0 && A0.rows > 500) || A0.name.rfind("skewed", 0) == 0 ||
+        A0.name.rfind("bayer10", 0) == 0)
+      continue;
+    const HostCsr<double> A = dominant(A0);
+    const sad::SplitLU f = sad::split_lu_factor<double>(A.view());
+    const sad::CudaSplitLU<double> lu(f);
+    for (index_t k : {1, 2}) {
+      const auto b = random_vector<double>(int64_t(A.rows) * k, 41);
+      const Buffer<double> db(b);
+      for (bool tr : {false, true}) {
+        auto x = poisoned<double>(int64_t(b.size()));
+        lu.solve(tr, db.get(), x.get(), k);
+        const auto hx = x.host();
+        check_no_nan("spsolve hybrid " + A.name, hx);
+        check_residual(std::string("spsolve hybrid ") + (tr ? "transposed " : "") + A.name, A, tr, hx, b, k, 1e-9);
+      }
+    }
+  }
+}
+
+SAD_TEST(cuda, dense) {
+  require_device();
+  using sad::BinaryOp;
+  using sad::UnaryOp;
+  const int64_t n = 100003;
+  const auto a = random_vector<double>(n, 51), b = random_vector<double>(n, 52);
+  std::vector<double> pos(a.size());
+  for (size_t i = 0; i < a.size(); ++i) pos[i] = std::fabs(a[i]) + 0.1;
+  const Buffer<double> da(a), db(b), dpos(pos);
+  // Element-wise maps and their VJPs against the bodies on the host.
+  for (UnaryOp op : {UnaryOp::neg, UnaryOp::exp, UnaryOp::log, UnaryOp::tanh, UnaryOp::sigmoid, UnaryOp::relu,
+                     UnaryOp::square, UnaryOp::sqrt, UnaryOp::abs}) {
+    const bool needs_pos = op == UnaryOp::log || op == UnaryOp::sqrt;
+    const auto& x = needs_pos ? pos : a;
+    const Buffer<double>& dx = needs_pos ? dpos : da;
+    auto y = poisoned<double>(n), g = poisoned<double>(n);
+    sad::unary_cuda(op, n, dx.get(), y.get());
+    const auto hy = y.host();
+    std::vector<double> want(n), want_g(n);
+    for (int64_t i = 0; i < n; ++i) {
+      want[i] = sad::body::apply_unary(op, x[i]);
+      want_g[i] = sad::body::unary_grad(op, x[i], want[i], b[i]);
+    }
+    check_close("unary_cuda op " + std::to_string(int(op)), hy, want, {}, 1e-14);
+    const Buffer<double> dy(hy);
+    sad::unary_backward_cuda(op, n, dx.get(), dy.get(), db.get(), g.get());
+    check_close("unary_backward_cuda op " + std::to_string(int(op)), g.host(), want_g, {}, 1e-13);
+  }
+  for (BinaryOp op : {BinaryOp::add, BinaryOp::sub, BinaryOp::mul, BinaryOp::div, BinaryOp::maximum, BinaryOp::minimum}) {
+    auto out = poisoned<double>(n);
+    sad::binary_cuda(op, n, da.get(), db.get(), out.get());
+    std::vector<double> want(n);
+    for (int64_t i = 0; i < n; ++i) want[i] = sad::body::apply_binary(op, a[i], b[i]);
+    check_close("binary_cuda op " + std::to_string(int(op)), out.host(), want, {}, 1e-15);
+  }
+  {
+    Buffer<double> y(b);
+    sad::axpby_cuda(n, 2.0, da.get(), -0.5, y.get());
+    std::vector<double> want(n);
+    for (int64_t i = 0; i < n; ++i) want[i] = 2 * a[i] - 0.5 * b[i];
+    check_close("axpby_cuda", y.host(), want, {}, 1e-15);
+    sad::fill_cuda(n, 3.25, y.get());
+    check_equal("fill_cuda", y.host(), std::vector<double>(n, 3.25));
+  }
+  // Reductions.
+  {
+    auto s = poisoned<double>(1), d = poisoned<double>(1);
+    sad::sum_cuda(n, da.get(), s.get());
+    sad::dot_cuda(n, da.get(), db.get(), d.get());
+    ld ws = 0, wd = 0, ms = 0, md = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      ws += a[i], wd += ld(a[i]) * b[i], ms += std::fabs(a[i]), md += std::fabs(ld(a[i]) * b[i]);
+    }
+    SAD_CHECK(close(s.host()[0], double(ws), double(ms), 1e-14)) << s.host()[0] << " vs " << double(ws);
+    SAD_CHECK(close(d.host()[0], double(wd), double(md), 1e-14)) << d.host()[0] << " vs " << double(wd);
+    const int64_t rows = 1001, cols = 99;
+    auto cs = poisoned<double>(cols), rs = poisoned<double>(rows);
+    sad::sum_rows_cuda(rows, cols, da.get(), cs.get());
+    sad::sum_cols_cuda(rows, cols, da.get(), rs.get());
+    std::vector<double> wc(cols, 0), wr(rows, 0);
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j) wc[j] += a[i * cols + j], wr[i] += a[i * cols + j];
+    check_close("sum_rows_cuda", cs.host(), wc, std::vector<double>(cols, double(rows)), 1e-14);
+    check_close("sum_cols_cuda", rs.host(), wr, std::vector<double>(rows, double(cols)), 1e-14);
+  }
+  // GEMM, every transpose, sizes off the 64 × 64 tile.
+  for (auto dims : {std::array<int64_t, 3>{1, 1, 1}, {37, 23, 41}, {130, 70, 90}, {300, 200, 150}})
+    for (int t = 0; t < 4; ++t) {
+      const bool ta = t & 1, tb = t & 2;
+      const int64_t m = dims[0], nn = dims[1], k = dims[2];
+      const auto A = random_vector<double>(m * k, 53), B = random_vector<double>(k * nn, 54);
+      const Buffer<double> dA(A), dB(B);
+      auto C = poisoned<double>(m * nn);
+      sad::gemm_cuda(ta, tb, m, nn, k, dA.get(), dB.get(), C.get());
+      const Ref R = ref_gemm(ta, tb, m, nn, k, A, B);
+      check_close("gemm_cuda", C.host(), R.value, R.mag);
+      const auto Af = random_vector<float>(m * k, 55), Bf = random_vector<float>(k * nn, 56);
+      const Buffer<float> dAf(Af), dBf(Bf);
+      auto Cf = poisoned<float>(m * nn);
+      sad::gemm_cuda(ta, tb, m, nn, k, dAf.get(), dBf.get(), Cf.get());
+      const Ref Rf = ref_gemm(ta, tb, m, nn, k, Af, Bf);
+      check_close("gemm_cuda float", Cf.host(), Rf.value, Rf.mag);
+    }
+}
+
+SAD_TEST(cuda, softmax_cross_entropy_dropout_adam) {
+  require_device();
+  const int64_t rows = 2000, cols = 7;
+  auto x = random_vector<double>(rows * cols, 61);
+  for (auto& v : x) v *= 10;
+  const auto g = random_vector<double>(rows * cols, 62);
+  const Buffer<double> dx(x), dg(g);
+  // log-softmax / softmax and their VJPs against long-double references.
+  std::vector<double> lsm(rows * cols), sm(rows * cols), dl(rows * cols), ds(rows * cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    ld mx = x[r * cols], se = 0, sg = 0, sgy = 0;
+    for (int64_t j = 0; j < cols; ++j) mx = std::max<ld>(mx, x[r * cols + j]);
+    for (int64_t j = 0; j < cols; ++j) se += std::exp(ld(x[r * cols + j]) - mx);
+    for (int64_t j = 0; j < cols; ++j) {
+      lsm[r * cols + j] = double(ld(x[r * cols + j]) - mx - std::log(se));
+      sm[r * cols + j] = double(std::exp(ld(lsm[r * cols + j])));
+      sg += g[r * cols + j];
+      sgy += ld(g[r * cols + j]) * sm[r * cols + j];
+    }
+    for (int64_t j = 0; j < cols; ++j) {
+      dl[r * cols + j] = double(g[r * cols + j] - std::exp(ld(lsm[r * cols + j])) * sg);
+      ds[r * cols + j] = double(sm[r * cols + j] * (g[r * cols + j] - sgy));
+    }
+  }
+  auto y = poisoned<double>(rows * cols), ye = poisoned<double>(rows * cols);
+  sad::log_softmax_cuda(rows, cols, dx.get(), y.get(), false);
+  sad::log_softmax_cuda(rows, cols, dx.get(), ye.get(), true);
+  check_close("log_softmax_cuda", y.host(), lsm, std::vector<double>(lsm.size(), 30.0), 1e-14);
+  check_close("softmax (log_softmax_cuda exp)", ye.host(), sm, std::vector<double>(sm.size(), 1.0), 1e-14);
+  auto d1 = poisoned<double>(rows * cols), d2 = poisoned<double>(rows * cols);
+  sad::log_softmax_backward_cuda(rows, cols, y.get(), dg.get(), d1.get());
+  sad::softmax_backward_cuda(rows, cols, ye.get(), dg.get(), d2.get());
+  check_close("log_softmax_backward_cuda", d1.host(), dl, std::vector<double>(dl.size(), 10.0), 1e-13);
+  check_close("softmax_backward_cuda", d2.host(), ds, std::vector<double>(ds.size(), 10.0), 1e-13);
+  // Cross-entropy over selected rows (one repeated), forward and VJP.
+  std::vector<int32_t> sel{5, 17, 5, 1999, 0}, tgt{3, 0, 3, 6, 2};
+  const Buffer<int32_t> dsel(sel), dtgt(tgt);
+  auto lse = poisoned<double>(int64_t(sel.size())), loss = poisoned<double>(1);
+  sad::cross_entropy_cuda(cols, int64_t(sel.size()), dx.get(), dsel.get(), dtgt.get(), lse.get(), loss.get());
+  ld want_loss = 0;
+  for (size_t k = 0; k < sel.size(); ++k) want_loss -= lsm[sel[k] * cols + tgt[k]];
+  want_loss /= ld(sel.size());
+  SAD_CHECK(close(loss.host()[0], double(want_loss), 30.0, 1e-14)) << loss.host()[0] << " vs " << double(want_loss);
+  const Buffer<double> gscale(std::vector<double>{2.0});
+  auto dce = poisoned<double>(rows * cols);
+  sad::cross_entropy_backward_cuda(rows, cols, int64_t(sel.size()), dx.get(), dsel.get(), dtgt.get(), lse.get(),
+                                   gscale.get(), dce.get());
+  std::vector<double> want_d(rows * cols, 0);
+  for (size_t k = 0; k < sel.size(); ++k) {
+    const double c = 2.0 / double(sel.size());
+    for (int64_t j = 0; j < cols; ++j) want_d[sel[k] * cols + j] += c * sm[sel[k] * cols + j];
+    want_d[sel[k] * cols + tgt[k]] -= c;
+  }
+  check_close("cross_entropy_backward_cuda", dce.host(), want_d, std::vector<double>(want_d.size(), 1.0), 1e-14);
+  // Dropout: the device mask is the bodies' mask.
+  const int64_t n = rows * cols;
+  auto out = poisoned<double>(n);
+  Buffer<uint8_t> keep(n);
+  sad::dropout_cuda(n, 0.3, 1234, 5, dx.get(), out.get(), keep.get());
+  const auto hk = keep.host();
+  const auto ho = out.host();
+  for (int64_t i = 0; i < n; ++i) {
+    const bool k = sad::body::dropout_keep(1234, 5, uint64_t(i), 0.3);
+    if (hk[i] != k || ho[i] != (k ? x[i] * (1 / 0.7) : 0.0)) {
+      SAD_CHECK(false) << "dropout_cuda element " << i;
+      break;
+    }
+  }
+  auto dd = poisoned<double>(n);
+  sad::dropout_backward_cuda(n, 1 / 0.7, keep.get(), dg.get(), dd.get());
+  const auto hdd = dd.host();
+  for (int64_t i = 0; i < n; ++i)
+    if (hdd[i] != (hk[i] ? g[i] * (1 / 0.7) : 0.0)) {
+      SAD_CHECK(false) << "dropout_backward_cuda element " << i;
+      break;
+    }
+  // Adam: ten steps on the device against the bodies on the host.
+  for (bool ams : {false, true}) {
+    sad::body::AdamStep s;
+    s.lr = 0.01;
+    s.weight_decay = 0.05;
+    s.amsgrad = ams;
+    std::vector<float> p(1000), m(1000, 0), v(1000, 0), vm(1000, 0);
+    for (size_t i = 0; i < p.size(); ++i) p[i] = float(x[i]);
+    Buffer<float> dp(p), dm(m), dv(v), dvm(vm);
+    for (int t = 1; t <= 10; ++t) {
+      s.step = t;
+      std::vector<float> gr(1000);
+      for (size_t i = 0; i < gr.size(); ++i) gr[i] = float(g[(i * 7 + t) % g.size()]);
+      const Buffer<float> dgr(gr);
+      sad::adam_step_cuda(s, 1000, dp.get(), dgr.get(), dm.get(), dv.get(), ams ? dvm.get() : nullptr);
+      const double ss = s.lr / (1 - std::pow(s.beta1, t)), b2 = std::sqrt(1 - std::pow(s.beta2, t));
+      for (size_t i = 0; i < p.size(); ++i)
+        sad::body::adam_element(s, ss, b2, p[i], gr[i], m[i], v[i], ams ? &vm[i] : nullptr);
+    }
+    check_close("adam_step_cuda", dp.host(), std::vector<double>(p.begin(), p.end()), {}, 1e-6);
+  }
+}

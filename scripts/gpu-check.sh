@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The C++ core's GPU check, for a machine with nvcc and CMake (Node not needed).
+# Run from the repository root:
+#   scripts/gpu-check.sh            # writes to $OUT if set, else ./gpu-check-out
+# Steps (each logged to its own file; the summary says which failed):
+#   1. machine.txt   nvidia-smi, nvcc, cmake, CPU
+#   2. build.txt     configure + build native/core standalone (tests and benchmark),
+#                    for this GPU's architecture only (CUDA_ARCHS overrides: e.g. "90")
+#   3. ctest.txt     ctest: CPU kernels, kernel bodies, every CUDA kernel vs the CPU
+#   4. bench.txt     sad_core_bench (paper's sizes, sweep to 2^24; BENCH_ARGS adds flags)
+#   5. cupy.txt      scripts/cupy_bench.py, when python3 can import cupy
+# The shared matrices are read from SAD_DATA_DIR (default ../shared/data); when
+# absent the real-matrix cases are left out and the tests say so.
+set -u
+cd "$(dirname "$0")/.."
+OUT="${OUT:-$PWD/gpu-check-out}"
+mkdir -p "$OUT"
+BUILD="${BUILD:-build-gpu-check}"
+JOBS="$(nproc 2>/dev/null || echo 4)"
+status=0
+log() { echo "== $*" | tee -a "$OUT/summary.txt"; }
+
+log "gpu-check $(date -u +%FT%TZ) in $PWD, output in $OUT"
+{
+  nvidia-smi || echo "nvidia-smi: not available"
+  nvcc --version || echo "nvcc: not found"
+  cmake --version | head -1
+  lscpu 2>/dev/null | grep -E "Model name|^CPU\(s\)" || true
+  git rev-parse HEAD 2>/dev/null || true
+} > "$OUT/machine.txt" 2>&1
+
+# This GPU's architecture (compute capability 9.0 -> 90) unless CUDA_ARCHS is given.
+ARCHS="${CUDA_ARCHS:-}"
+if [ -z "$ARCHS" ] && command -v nvidia-smi > /dev/null; then
+  ARCHS="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d ' .')"
+fi
+ARCH_FLAG=()
+[ -n "$ARCHS" ] && ARCH_FLAG=("-DCMAKE_CUDA_ARCHITECTURES=$ARCHS")
+
+start=$(date +%s)
+if cmake -S native/core -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "${ARCH_FLAG[@]}" > "$OUT/build.txt" 2>&1 &&
+   cmake --build "$BUILD" -j "$JOBS" >> "$OUT/build.txt" 2>&1; then
+  log "build: ok ($(( $(date +%s) - start )) s, CUDA architectures: ${ARCHS:-CMake default})"
+else
+  log "build: FAILED (see build.txt)"
+  tail -30 "$OUT/build.txt"
+  exit 1
+fi
+
+if ctest --test-dir "$BUILD" --output-on-failure --timeout 900 > "$OUT/ctest.txt" 2>&1; then
+  log "ctest: ok"
+else
+  log "ctest: FAILED (see ctest.txt)"
+  status=1
+fi
+grep -E "^\[ (SKIP|FAIL) \]|tests passed|tests failed" "$OUT/ctest.txt" | tee -a "$OUT/summary.txt"
+
+# shellcheck disable=SC2086
+if "$BUILD/tests/sad_core_bench" --csv "$OUT/bench.csv" ${BENCH_ARGS:-} > "$OUT/bench.txt" 2>&1; then
+  log "bench: ok"
+else
+  log "bench: FAILED (see bench.txt)"
+  status=1
+fi
+grep -E "^# GPU" "$OUT/bench.txt" | tee -a "$OUT/summary.txt"
+
+if python3 -c "import cupy, cupyx.scipy.sparse" > /dev/null 2>&1; then
+  if python3 scripts/cupy_bench.py --csv "$OUT/cupy.csv" ${CUPY_ARGS:-} > "$OUT/cupy.txt" 2>&1; then
+    log "cupy: ok"
+  else
+    log "cupy: FAILED (see cupy.txt)"
+  fi
+else
+  log "cupy: skipped (python3 cannot import cupy)"
+fi
+log "done: status $status"
+exit $status
