@@ -47,13 +47,17 @@ else
   exit 1
 fi
 
-if ctest --test-dir "$BUILD" --output-on-failure --timeout 900 > "$OUT/ctest.txt" 2>&1; then
+# The real matrices: SAD_DATA_DIR, else shared/data inside the checkout, else the build's default (../shared/data).
+if [ -z "${SAD_DATA_DIR:-}" ] && [ -d "$PWD/shared/data/matrices" ]; then export SAD_DATA_DIR="$PWD/shared/data"; fi
+
+# -V: every test's output, so the skip reasons (and the test names) are in the log.
+if ctest --test-dir "$BUILD" -V --timeout 900 > "$OUT/ctest.txt" 2>&1; then
   log "ctest: ok"
 else
   log "ctest: FAILED (see ctest.txt)"
   status=1
 fi
-grep -E "^\[ (SKIP|FAIL) \]|tests passed|tests failed" "$OUT/ctest.txt" | tee -a "$OUT/summary.txt"
+grep -E "\[ (SKIP|FAIL) \]|note: |tests passed|tests failed" "$OUT/ctest.txt" | tee -a "$OUT/summary.txt"
 
 # shellcheck disable=SC2086
 if "$BUILD/tests/sad_core_bench" --csv "$OUT/bench.csv" ${BENCH_ARGS:-} > "$OUT/bench.txt" 2>&1; then

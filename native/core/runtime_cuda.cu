@@ -20,7 +20,7 @@ void* malloc(size_t bytes) {
 }
 
 void free(void* p) noexcept {
-  if (p) cudaFree(p);
+  if (p) cudaFree(p);  // unchecked: called from destructors, where there is nobody to tell
 }
 
 void to_device(void* dst, const void* src, size_t bytes) {
@@ -66,8 +66,8 @@ std::vector<double> time_ms(const std::function<void()>& fn, int warmup, int rep
     cudaEventDestroy(stop);
     throw;
   }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
+  SAD_CUDA_CHECK(cudaEventDestroy(start));
+  SAD_CUDA_CHECK(cudaEventDestroy(stop));
   return ms;
 }
 
