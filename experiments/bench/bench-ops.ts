@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { buildInfo, CsrMatrix, getThreads, noGrad, setThreads, spmv, tensor, type DType } from '../../native/lib/index.js';
 import { addon } from '../../native/lib/addon.js';
 import { formatSeconds, measure, type MeasureOptions } from './measure.js';
-import { makeCase, OPS, type OpName, PAPER_SIZES, type Pass, poisson1d } from './ops-suite.js';
+import { makeCase, OPS, type OpName, PAPER_SIZES, type Pass } from './ops-suite.js';
 
 export interface OpRecord {
   lib: 'ours' | 'scipy';
@@ -96,9 +96,9 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function record(lib: 'ours', op: string, pass: Pass, dtype: DType, threads: number, n: number, nnz: number, kind: OpRecord['kind'], fn: () => void, timing: MeasureOptions): OpRecord {
+function record(op: string, pass: Pass, dtype: DType, threads: number, n: number, nnz: number, kind: OpRecord['kind'], fn: () => void, timing: MeasureOptions): OpRecord {
   const s = measure(fn, timing);
-  return { lib, op, pass, dtype, threads, n, nnz, median_s: s.median_s, min_s: s.min_s, max_s: s.max_s, mean_s: s.mean_s, stddev_s: s.stddev_s, samples: s.samples, kind };
+  return { lib: 'ours', op, pass, dtype, threads, n, nnz, median_s: s.median_s, min_s: s.min_s, max_s: s.max_s, mean_s: s.mean_s, stddev_s: s.stddev_s, samples: s.samples, kind };
 }
 
 /** Single-core streaming read bandwidth (bytes/s), over a 512 MiB array. */
@@ -137,7 +137,7 @@ function main(): void {
         const c = makeCase(op, n, dtype);
         for (const pass of ['forward', 'forward+backward'] as Pass[]) {
           progress(`paper sizes: ${op} ${pass} ${dtype} ${threads} thread(s) N=${n}`);
-          records.push(record('ours', op, pass, dtype, threads, n, c.nnz, 'paper', c.run(pass), args.timing));
+          records.push(record(op, pass, dtype, threads, n, c.nnz, 'paper', c.run(pass), args.timing));
         }
       }
     }
@@ -148,7 +148,7 @@ function main(): void {
   {
     const A = CsrMatrix.fromCoo([0], [0], [2], [1, 1]);
     const x = tensor([3]);
-    records.push(record('ours', 'spmv', 'forward', 'float64', 1, 1, 1, 'overhead', () => void noGrad(() => spmv(A, x)), args.timing));
+    records.push(record('spmv', 'forward', 'float64', 1, 1, 1, 'overhead', () => void noGrad(() => spmv(A, x)), args.timing));
   }
 
   // Sweep: time vs nnz.
@@ -162,7 +162,7 @@ function main(): void {
             const c = makeCase(op, n, dtype);
             for (const pass of ['forward', 'forward+backward'] as Pass[]) {
               progress(`sweep: ${op} ${pass} ${dtype} ${threads} thread(s) N=2^${e}`);
-              records.push(record('ours', op, pass, dtype, threads, n, c.nnz, 'sweep', c.run(pass), args.timing));
+              records.push(record(op, pass, dtype, threads, n, c.nnz, 'sweep', c.run(pass), args.timing));
             }
           }
         }

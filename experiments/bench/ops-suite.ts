@@ -16,17 +16,10 @@ export const PAPER_SIZES: Record<OpName, number> = {
 /** Columns of the dense operand of SpDMM. */
 export const SPDMM_COLS = 32;
 
-/** 1-D Poisson: 2 on the diagonal, −1 on the first off-diagonals (built here, independent of the generators). */
+/** 1-D Poisson (2 on the diagonal, −1 off), or its lower triangle for SpTRSV. */
 export function poisson1d(n: number, dtype: DType, part: 'full' | 'lower' = 'full'): CsrMatrix {
-  const rows: number[] = [];
-  const cols: number[] = [];
-  const vals: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (i > 0) { rows.push(i); cols.push(i - 1); vals.push(-1); }
-    rows.push(i); cols.push(i); vals.push(2);
-    if (part === 'full' && i + 1 < n) { rows.push(i); cols.push(i + 1); vals.push(-1); }
-  }
-  return CsrMatrix.fromCoo(rows, cols, vals, [n, n], { dtype });
+  const A = CsrMatrix.poisson1d(n, { dtype });
+  return part === 'lower' ? A.tril() : A;
 }
 
 export interface OpCase {

@@ -1,6 +1,5 @@
-// spmv(rows, cols, indptr, indices, values, x, y)             y = A x
-// spmvTranspose(rows, cols, indptr, indices, values, v, y)    y = Aᵀ v
-// maskedOuter(rows, indptr, indices, v, x, out)              out[p] = v[i] x[j]
+// spmv(rows, cols, indptr, indices, values, x, y)   y = A x
+// spmvBackwardTransposed(...)                        both VJPs (below)
 #include "bindings.h"
 #include "spmv.h"
 #include "util.h"
@@ -16,58 +15,6 @@ Napi::Value Spmv(const Napi::CallbackInfo& info) {
     const T* x = array_arg<T>(env, info[5], A.cols, "spmv", "x");
     T* y = array_arg<T>(env, info[6], A.rows, "spmv", "y");
     guarded(env, [&] { spmv_cpu<T>(pool_of(env), A, x, y); return 0; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value SpmvTranspose(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  by_dtype(env, info[4], "spmvTranspose", [&](auto tag) {
-    using T = decltype(tag);
-    auto A = csr_arg<T>(env, info, 0, "spmvTranspose", "A");
-    const T* v = array_arg<T>(env, info[5], A.rows, "spmvTranspose", "v");
-    T* y = array_arg<T>(env, info[6], A.cols, "spmvTranspose", "y");
-    guarded(env, [&] { spmv_transpose_cpu<T>(pool_of(env), A, v, y); return 0; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value MaskedOuter(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "maskedOuter";
-  auto rows = static_cast<index_t>(int_arg(env, info[0], op, "rows"));
-  const index_t* indptr = array_arg<int32_t>(env, info[1], rows + 1, op, "indptr");
-  int64_t nnz = indptr[rows];
-  const index_t* indices = array_arg<int32_t>(env, info[2], nnz, op, "indices");
-  by_dtype(env, info[3], op, [&](auto tag) {
-    using T = decltype(tag);
-    const T* v = array_arg<T>(env, info[3], rows, op, "v");
-    // x's length is the column count; indices were validated against it in TS,
-    // and the binding checks the largest index cheaply via the caller-provided cols.
-    int64_t cols = array_len<T>(info[4]);
-    const T* x = array_arg<T>(env, info[4], -1, op, "x");
-    T* out = array_arg<T>(env, info[5], nnz, op, "out");
-    (void)cols;
-    guarded(env, [&] { masked_outer_cpu<T>(pool_of(env), rows, indptr, indices, v, x, out); return 0; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-// spmvBackward(rows, cols, indptr, indices, values, v, x, dA | null, dx | null)
-Napi::Value SpmvBackward(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "spmvBackward";
-  by_dtype(env, info[4], op, [&](auto tag) {
-    using T = decltype(tag);
-    auto A = csr_arg<T>(env, info, 0, op, "A");
-    const T* v = array_arg<T>(env, info[5], A.rows, op, "v");
-    const T* x = array_arg<T>(env, info[6], A.cols, op, "x");
-    T* dA = info[7].IsNull() ? nullptr : array_arg<T>(env, info[7], A.nnz(), op, "dA");
-    T* dx = info[8].IsNull() ? nullptr : array_arg<T>(env, info[8], A.cols, op, "dx");
-    guarded(env, [&] { spmv_backward_cpu<T>(pool_of(env), A, v, x, dA, dx); return 0; });
     return 0;
   });
   return env.Undefined();
@@ -105,9 +52,6 @@ Napi::Value SpmvBackwardTransposed(const Napi::CallbackInfo& info) {
 
 void register_spmv(Napi::Env env, Napi::Object exports) {
   exports.Set("spmv", Napi::Function::New(env, Spmv));
-  exports.Set("spmvTranspose", Napi::Function::New(env, SpmvTranspose));
-  exports.Set("maskedOuter", Napi::Function::New(env, MaskedOuter));
-  exports.Set("spmvBackward", Napi::Function::New(env, SpmvBackward));
   exports.Set("spmvBackwardTransposed", Napi::Function::New(env, SpmvBackwardTransposed));
 }
 

@@ -33,39 +33,7 @@ void spmv_cpu(ThreadPool& pool, const Csr<const T>& A, const T* x, T* y) {
 
 template <class T>
 void spmv_transpose_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, T* y) {
-  const index_t* __restrict ip = A.indptr;
-  const index_t* __restrict ix = A.indices;
-  const T* __restrict av = A.values;
-  const int64_t cols = A.cols;
-  int64_t total = A.nnz() + A.rows;
-  int parts = pool.parts_for(total, kGrain);
-  if (parts <= 1) {
-    for (int64_t j = 0; j < cols; ++j) y[j] = 0;
-    for (index_t i = 0; i < A.rows; ++i) {
-      const T vi = v[i];
-      for (index_t p = ip[i]; p < ip[i + 1]; ++p) y[ix[p]] += av[p] * vi;
-    }
-    return;
-  }
-  // Part 0 scatters straight into y; the others into private partials kept in
-  // the pool's reusable scratch (allocated here, before the threads start).
-  std::vector<T*> partial(parts, nullptr);
-  for (int p = 1; p < parts; ++p) partial[p] = static_cast<T*>(pool.scratch(p, cols * sizeof(T)));
-  pool.parallel_rows(A.rows, ip, kGrain, [&](int part, index_t r0, index_t r1) {
-    T* out = part == 0 ? y : partial[part];
-    for (int64_t j = 0; j < cols; ++j) out[j] = 0;
-    for (index_t i = r0; i < r1; ++i) {
-      const T vi = v[i];
-      for (index_t p = ip[i]; p < ip[i + 1]; ++p) out[ix[p]] += av[p] * vi;
-    }
-  });
-  // Reduce partials in part order, split over columns.
-  pool.parallel_for(cols, 1 << 14, [&](int, int64_t c0, int64_t c1) {
-    for (int p = 1; p < parts; ++p) {
-      const T* part = partial[p];
-      for (int64_t j = c0; j < c1; ++j) y[j] += part[j];
-    }
-  });
+  spmv_backward_cpu<T>(pool, A, v, nullptr, nullptr, y);
 }
 
 template <class T>
@@ -79,43 +47,36 @@ void masked_outer_cpu(ThreadPool& pool, index_t rows, const index_t* indptr,
   });
 }
 
+// Scatter formulation: each part sweeps its rows into its own output (part 0
+// into dx, the others into the pool's reusable scratch), and the partials are
+// added in part order, so the result is deterministic per thread count.
 template <class T>
 void spmv_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, const T* x, T* dA, T* dx) {
   if (!dx) {
     if (dA) masked_outer_cpu(pool, A.rows, A.indptr, A.indices, v, x, dA);
     return;
   }
-  if (!dA) {
-    spmv_transpose_cpu(pool, A, v, dx);
-    return;
-  }
   const index_t* __restrict ip = A.indptr;
   const index_t* __restrict ix = A.indices;
   const T* __restrict av = A.values;
   const int64_t cols = A.cols;
-  int parts = pool.parts_for(A.nnz() + A.rows, kGrain);
-  std::vector<T*> partial(std::max(parts, 1), nullptr);
+  const int parts = std::max(1, pool.parts_for(A.nnz() + A.rows, kGrain));
+  std::vector<T*> partial(parts, nullptr);
   for (int p = 1; p < parts; ++p) partial[p] = static_cast<T*>(pool.scratch(p, cols * sizeof(T)));
-  auto sweep = [&](T* __restrict out, index_t r0, index_t r1) {
+  pool.parallel_rows(A.rows, ip, kGrain, [&](int part, index_t r0, index_t r1) {
+    T* __restrict out = part == 0 ? dx : partial[part];
+    for (int64_t j = 0; j < cols; ++j) out[j] = 0;
     for (index_t i = r0; i < r1; ++i) {
       const T vi = v[i];
       for (index_t p = ip[i]; p < ip[i + 1]; ++p) {
         const index_t j = ix[p];
-        dA[p] = vi * x[j];
+        if (dA) dA[p] = vi * x[j];
         out[j] += av[p] * vi;
       }
     }
-  };
-  if (parts <= 1) {
-    for (int64_t j = 0; j < cols; ++j) dx[j] = 0;
-    sweep(dx, 0, A.rows);
-    return;
-  }
-  pool.parallel_rows(A.rows, ip, kGrain, [&](int part, index_t r0, index_t r1) {
-    T* out = part == 0 ? dx : partial[part];
-    for (int64_t j = 0; j < cols; ++j) out[j] = 0;
-    sweep(out, r0, r1);
   });
+  if (A.rows == 0) for (int64_t j = 0; j < cols; ++j) dx[j] = 0;
+  if (parts <= 1) return;
   pool.parallel_for(cols, 1 << 14, [&](int, int64_t c0, int64_t c1) {
     for (int p = 1; p < parts; ++p) {
       const T* part = partial[p];

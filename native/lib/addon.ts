@@ -14,8 +14,6 @@ export interface Addon {
   buildInfo(): { cuda: boolean; blas: string; klu: boolean; hardwareThreads: number };
   cudaDevices(): { index: number; name: string; totalMemory: number; computeCapability: string }[];
   spmv(rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray, x: FloatArray, y: FloatArray): void;
-  spmvTranspose(rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray, v: FloatArray, y: FloatArray): void;
-  maskedOuter(rows: number, indptr: Int32Array, indices: Int32Array, v: FloatArray, x: FloatArray, out: FloatArray): void;
   // Further kernels are declared by the op files that use them (see ops/*.ts).
   [name: string]: unknown;
 }

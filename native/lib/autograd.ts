@@ -62,13 +62,6 @@ export function record(
   return output;
 }
 
-/** Whether an op should record a tape entry for these inputs. */
-export function needsTape(...inputs: readonly (Tensor | null | undefined)[]): boolean {
-  if (!gradEnabled) return false;
-  for (const t of inputs) if (t && t.requiresGrad) return true;
-  return false;
-}
-
 type Adder = (a: Tensor, b: Tensor) => Tensor;
 let addGrads: Adder | undefined;
 

@@ -15,11 +15,6 @@ export function isDType(x: unknown): x is DType {
   return x === 'float64' || x === 'float32';
 }
 
-/** Machine epsilon of a dtype (for tolerances). */
-export function epsOf(dtype: DType): number {
-  return dtype === 'float64' ? 2.220446049250313e-16 : 1.1920928955078125e-7;
-}
-
 /**
  * An array whose contents are NOT initialised, for kernel outputs that are
  * written in full. Zero-filling a fresh large array costs more than a fast

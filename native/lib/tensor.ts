@@ -236,7 +236,7 @@ function checkShape(op: string, shape: readonly number[]): number {
   if (!Array.isArray(shape)) expected(op, 'an array of dimensions', 'shape', shape);
   let size = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) fail(op, `shape ${describe(shape)} [${shape.join(', ')}] must hold non-negative integers`);
+    if (!Number.isInteger(d) || d < 0) fail(op, `shape [${shape.join(', ')}] must hold non-negative integers`);
     size *= d;
   }
   return size;
@@ -372,18 +372,6 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
   const out = allocate(dtypeOpt('rand', opts.dtype, 'float64'), size);
   for (let i = 0; i < size; i++) out[i] = low + (high - low) * gen.uniform();
   return finish(new Tensor(out, shape), opts);
-}
-
-/** @internal A fresh tensor of the given shape and dtype (zero-filled). */
-export function emptyTensor(shape: readonly number[], dtype: DType): Tensor {
-  let size = 1;
-  for (const d of shape) size *= d;
-  return new Tensor(allocate(dtype, size), shape);
-}
-
-/** @internal Wraps existing storage without copying. */
-export function wrap(data: FloatArray, shape: readonly number[]): Tensor {
-  return new Tensor(data, shape);
 }
 
 // Gradient accumulation (used by the tape): out = a + b, same shape and dtype.

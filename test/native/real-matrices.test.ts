@@ -119,7 +119,6 @@ for (const entry of index.matrices) {
 
     // spsolve: on the matrix itself when it is nonsingular (residual check), and
     // VJPs on the diagonally dominant version (finite differences need a modest condition number).
-    let solved = false;
     try {
       const z = noGrad(() => spsolve(A, b));
       const r = noGrad(() => spmv(A, z)).toArray();
@@ -131,12 +130,10 @@ for (const entry of index.matrices) {
       for (let i = 0; i < n; i++) { let s = 0; for (let p = ip[i]!; p < ip[i + 1]!; p++) s += Math.abs(A.values.data[p]!); an = Math.max(an, s); }
       const zn = Math.max(...z.toArray().map(Math.abs));
       assert.ok(rn <= 1e-10 * (an * zn + bn), `${entry.name} spsolve: residual ${rn} too large (‖A‖ ${an}, ‖x‖ ${zn})`);
-      solved = true;
     } catch (e) {
       assert.match((e as Error).message, /^spsolve: .*singular/, `${entry.name}: spsolve failed with an unexpected error: ${(e as Error).message}`);
       console.log(`# ${entry.name}: spsolve reports the matrix singular: ${(e as Error).message}`);
     }
-    void solved;
     if (n > 2500) {
       // Adding a dominant diagonal ruins the ordering of the large unsymmetric
       // matrices (bayer10 + σI fills to 2·10^7 entries: SuperLU needs 18 s on it too).
