@@ -9,6 +9,7 @@
 
 #include "bindings.h"
 #include "cuda_device.h"
+#include "device_array.h"
 #include "util.h"
 
 namespace sad::binding {
@@ -45,6 +46,17 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 
 Napi::Value Devices(const Napi::CallbackInfo& info) {
   auto env = info.Env();
+  if (device_mode(env) == DeviceMode::emulated) {
+    auto arr = Napi::Array::New(env, 1);
+    auto o = Napi::Object::New(env);
+    o.Set("index", 0);
+    o.Set("name", "Emulated CUDA device (host memory, SPARSE_AD_CUDA_EMULATION=1)");
+    o.Set("totalMemory", static_cast<double>(env.GetInstanceData<AddonData>()->device_stats.limit_bytes));
+    o.Set("computeCapability", "emulated");
+    o.Set("emulated", true);
+    arr.Set(uint32_t(0), o);
+    return arr;
+  }
   auto list = cuda_devices();
   auto arr = Napi::Array::New(env, list.size());
   for (size_t i = 0; i < list.size(); ++i) {
@@ -53,6 +65,7 @@ Napi::Value Devices(const Napi::CallbackInfo& info) {
     o.Set("name", list[i].name);
     o.Set("totalMemory", static_cast<double>(list[i].total_memory));
     o.Set("computeCapability", std::to_string(list[i].major) + "." + std::to_string(list[i].minor));
+    o.Set("emulated", false);
     arr.Set(i, o);
   }
   return arr;

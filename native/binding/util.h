@@ -14,9 +14,26 @@
 
 namespace sad::binding {
 
+// Where device ('cuda') arrays live for this addon instance, decided on first use
+// (device.h): a CUDA GPU, the emulated device (host memory, for tests on
+// machines without a GPU), or none.
+enum class DeviceMode { unknown, none, cuda, emulated };
+
+struct DeviceStats {
+  int64_t live_bytes = 0;   // bytes held by live (not disposed, not collected) DeviceArrays
+  int64_t peak_bytes = 0;   // the most live_bytes has been
+  int64_t live_arrays = 0;
+  int64_t allocations = 0;  // DeviceArrays ever made
+  int64_t limit_bytes = 0;  // the emulated device's capacity (0: none)
+};
+
 // Per-addon-instance state (one per JS thread that loads the addon): no statics.
 struct AddonData {
   ThreadPool pool;
+  Napi::FunctionReference device_array;  // the DeviceArray class (device.h)
+  DeviceMode device_mode = DeviceMode::unknown;
+  std::string device_reason;              // why there is no device, when mode is none
+  DeviceStats device_stats;
 };
 
 inline ThreadPool& pool_of(const Napi::Env& env) { return env.GetInstanceData<AddonData>()->pool; }

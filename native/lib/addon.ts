@@ -12,7 +12,7 @@ export interface Addon {
   setThreads(n: number): void;
   getThreads(): number;
   buildInfo(): { cuda: boolean; blas: string; klu: boolean; hardwareThreads: number };
-  cudaDevices(): { index: number; name: string; totalMemory: number; computeCapability: string }[];
+  cudaDevices(): { index: number; name: string; totalMemory: number; computeCapability: string; emulated: boolean }[];
   spmv(rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray, x: FloatArray, y: FloatArray): void;
   // Further kernels are declared by the op files that use them (see ops/*.ts).
   [name: string]: unknown;

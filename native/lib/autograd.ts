@@ -3,6 +3,7 @@
 // one gradient slot per input. `backward()` walks the graph iteratively (long
 // unrolled solvers make deep tapes) in reverse topological order and accumulates.
 import type { Tensor } from './tensor.js';
+import { untrackTensor } from './device.js';
 import { SparseAdError } from './errors.js';
 
 export type Grads = readonly (Tensor | null | undefined)[];
@@ -105,10 +106,10 @@ export function runBackward(root: Tensor, seed: Tensor): void {
         const input = fn.inputs[i];
         const g = grads[i];
         if (!input || !needs[i] || !g) continue;
-        if (!sameShape(g.shape, input.shape) || g.dtype !== input.dtype) {
+        if (!sameShape(g.shape, input.shape) || g.dtype !== input.dtype || g.device !== input.device) {
           throw new SparseAdError(
-            `backward: ${fn.name} returned a gradient of shape [${g.shape.join(', ')}] (${g.dtype}) ` +
-              `for input ${i} of shape [${input.shape.join(', ')}] (${input.dtype})`,
+            `backward: ${fn.name} returned a gradient of shape [${g.shape.join(', ')}] (${g.dtype}, ${g.device}) ` +
+              `for input ${i} of shape [${input.shape.join(', ')}] (${input.dtype}, ${input.device})`,
           );
         }
         if (input.gradFn) {
@@ -124,8 +125,15 @@ export function runBackward(root: Tensor, seed: Tensor): void {
   }
 }
 
+/**
+ * t.grad += g. The leaf owns its .grad: a tensor object of its own (a view
+ * when g is shared), outside every scope; a replaced device gradient is freed.
+ */
 function accumulateLeaf(t: Tensor, g: Tensor): void {
-  t.grad = t.grad ? addGrads!(t.grad, g) : g;
+  const old = t.grad;
+  t.grad = old ? addGrads!(old, g) : g.view(g.shape);
+  if (old && old.device !== 'cpu') old.dispose();
+  untrackTensor(t.grad);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

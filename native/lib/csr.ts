@@ -3,12 +3,14 @@
 // Tensor of length nnz. Autograd differentiates the values tensor, so the
 // gradient with respect to a sparse matrix lives on its own pattern.
 import { record } from './autograd.js';
-import { allocate, type DType, isDType } from './dtype.js';
+import { type DeviceArray, upload } from './device.js';
+import { allocate, type Device, type DType, isDType } from './dtype.js';
 import { describe, expected, fail, shapeStr } from './errors.js';
 import { Tensor, type NestedArray, tensor } from './tensor.js';
 // Op modules import this one too; they are only used inside methods, never at load time.
 import { matmul as matmulOp } from './ops/matmul.js';
 import * as structure from './ops/structure.js';
+import { toDevice } from './ops/transfer.js';
 
 export interface CsrOptions {
   dtype?: DType;
@@ -60,6 +62,33 @@ export class CsrPattern {
     return { indptr: this.#indptr, indices: this.#indices };
   }
 
+  /**
+   * @internal The structure on the device (indptr, indices as int32 device
+   * arrays), uploaded on first use and kept until releaseDevice() or until this
+   * pattern is garbage-collected. `from` adopts arrays a device kernel computed.
+   */
+  deviceArrays(from?: { indptr: DeviceArray; indices: DeviceArray }): { indptr: DeviceArray; indices: DeviceArray } {
+    let d = this.cache.get(DEVICE_KEY) as { indptr: DeviceArray; indices: DeviceArray } | undefined;
+    if (d && !d.indptr.disposed && !d.indices.disposed) return d;
+    d = from ?? { indptr: upload(this.#indptr), indices: upload(this.#indices) };
+    this.cache.set(DEVICE_KEY, d);
+    return d;
+  }
+
+  /** Whether this pattern's structure is on the device. */
+  get onDevice(): boolean {
+    return this.cache.has(DEVICE_KEY);
+  }
+
+  /** Frees the device copy of this pattern's structure (made again on next use). */
+  releaseDevice(): void {
+    const d = this.cache.get(DEVICE_KEY) as { indptr: DeviceArray; indices: DeviceArray } | undefined;
+    if (!d) return;
+    d.indptr.dispose();
+    d.indices.dispose();
+    this.cache.delete(DEVICE_KEY);
+  }
+
   /** Whether two patterns are the same object or hold identical structure. */
   equals(other: CsrPattern): boolean {
     if (this === other) return true;
@@ -99,6 +128,8 @@ export class CsrPattern {
     return new CsrPattern(rows, cols, ip, ix);
   }
 }
+
+const DEVICE_KEY = 'device';
 
 function isIntArrayLike(a: unknown): a is ArrayLike<number> {
   if (a instanceof Int32Array || a instanceof Uint32Array || a instanceof Int16Array || a instanceof Uint16Array || a instanceof Int8Array || a instanceof Uint8Array) return true;
@@ -327,9 +358,27 @@ export class CsrMatrix {
     return structure.astype(this, dtype);
   }
 
-  /** Same as astype(dtype). */
-  to(dtype: DType): CsrMatrix {
-    return structure.astype(this, dtype);
+  /**
+   * The values converted to `dtype` (as astype), or the matrix on another
+   * device ('cuda' or 'cpu': the values move, differentiably, and the pattern's
+   * structure is uploaded once and shared by every matrix with this pattern).
+   */
+  to(target: DType | Device): CsrMatrix {
+    if (target === 'cpu' || target === 'cuda') {
+      if (this.device === target) return this;
+      if (target === 'cuda') this.pattern.deviceArrays();
+      return new CsrMatrix(this.pattern, toDevice(this.values, target));
+    }
+    return structure.astype(this, target);
+  }
+
+  /** Frees the values' memory now (see Tensor.dispose); the pattern stays (see CsrPattern.releaseDevice). */
+  dispose(): void {
+    this.values.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this.values.isDisposed;
   }
 
   /** A times a dense vector/matrix (spmv/spdmm) or a sparse matrix (spgemm), through matmul(). */

@@ -11,8 +11,10 @@ import { matmul } from './ops/matmul.js';
 import { logSoftmax, softmax } from './ops/nn.js';
 import { type Axis, dot, mean, norm, sum } from './ops/reduce.js';
 import { cast, denseTranspose, reshape } from './ops/shape.js';
+import { deviceAdd } from './ops/transfer.js';
 import { abs, cos, exp, log, relu, sigmoid, sin, sqrt, tanh } from './ops/unary.js';
-import { buildInfo } from './threads.js';
+import { copyDevice, type DeviceArray, DeviceStorage, download, trackTensor } from './device.js';
+import { toDevice } from './ops/transfer.js';
 
 export type { DType, Device } from './dtype.js';
 
@@ -28,26 +30,90 @@ export type NestedArray = number | readonly NestedArray[];
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
-  readonly device: Device = 'cpu';
-  /**
-   * The storage (row-major, contiguous). Shared with views made by detach() and
-   * reshape(); writing to it behind autograd's back gives wrong gradients.
-   */
-  readonly data: FloatArray;
+  readonly device: Device;
+  #data: FloatArray | null;
+  #storage: DeviceStorage | null;
+  #size: number;
   requiresGrad = false;
   grad: Tensor | null = null;
   /** @internal Set by autograd.record(); null for leaves. */
   gradFn: GradFn | null = null;
 
-  /** @internal Use tensor(), zeros(), … — this constructor does not copy or check. */
-  constructor(data: FloatArray, shape: readonly number[]) {
-    this.data = data;
+  /**
+   * @internal Use tensor(), zeros(), … — this constructor does not copy or check.
+   * A DeviceStorage makes a 'cuda' tensor (taking one reference: pass
+   * storage.retain() to share it).
+   */
+  constructor(data: FloatArray | DeviceStorage, shape: readonly number[]) {
     this.shape = Object.freeze([...shape]);
-    this.dtype = dtypeOfArray(data);
+    if (data instanceof DeviceStorage) {
+      this.#data = null;
+      this.#storage = data;
+      this.device = 'cuda';
+      this.dtype = data.array.type as DType;
+      this.#size = data.array.length;
+    } else {
+      this.#data = data;
+      this.#storage = null;
+      this.device = 'cpu';
+      this.dtype = dtypeOfArray(data);
+      this.#size = data.length;
+    }
+    trackTensor(this);
+  }
+
+  /**
+   * The storage (row-major, contiguous) of a CPU tensor. Shared with views made
+   * by detach() and reshape(); writing to it behind autograd's back gives wrong
+   * gradients. A 'cuda' tensor has none here: read it with toArray() or .to('cpu').
+   */
+  get data(): FloatArray {
+    const d = this.#data;
+    if (d === null) this.#noHostData();
+    return d!;
+  }
+
+  #noHostData(): never {
+    if (this.isDisposed) fail('Tensor', `this ${shapeStr(this.shape)} tensor was disposed`);
+    fail('Tensor.data', `the tensor is on ${this.device}; read it with toArray() / item(), or move it with .to('cpu')`);
+  }
+
+  /** @internal The device array of a 'cuda' tensor (throws for CPU or disposed tensors). */
+  get buffer(): DeviceArray {
+    const s = this.#storage;
+    if (s === null || s.refs === 0 || this.#disposedFlag) {
+      if (this.isDisposed) fail('Tensor', `this ${shapeStr(this.shape)} tensor was disposed`);
+      fail('Tensor.buffer', 'the tensor is on cpu');
+    }
+    return s.array;
+  }
+
+  /** @internal The storage, for views sharing it (call retain() on it). */
+  get storage(): DeviceStorage | null {
+    return this.#storage;
+  }
+
+  #disposedFlag = false;
+
+  /** Whether dispose() was called (on this tensor, or on the last view sharing its device storage). */
+  get isDisposed(): boolean {
+    return this.#disposedFlag;
+  }
+
+  /**
+   * Frees this tensor's memory now (device memory, once no other view shares
+   * it) instead of when it is garbage-collected. Using it afterwards throws.
+   * Calling it twice is harmless.
+   */
+  dispose(): void {
+    if (this.#disposedFlag) return;
+    this.#disposedFlag = true;
+    this.#data = null;
+    this.#storage?.release();
   }
 
   get size(): number {
-    return this.data.length;
+    return this.#size;
   }
 
   get ndim(): number {
@@ -59,15 +125,17 @@ export class Tensor {
     return this.gradFn === null;
   }
 
-  /** A copy of the storage as a flat typed array. */
+  /** A copy of the storage as a flat typed array (downloaded from the device for 'cuda'). */
   toArray(): FloatArray {
+    if (this.#data === null && this.#storage !== null) return download(this.buffer) as FloatArray;
     return this.data.slice();
   }
 
   /** Nested plain arrays (a number for a 0-D tensor). */
   toList(): NestedArray {
+    const data = this.device === 'cpu' ? this.data : this.toArray();
     const build = (dim: number, offset: number): NestedArray => {
-      if (dim === this.shape.length) return this.data[offset]!;
+      if (dim === this.shape.length) return data[offset]!;
       const n = this.shape[dim]!;
       let stride = 1;
       for (let d = dim + 1; d < this.shape.length; d++) stride *= this.shape[d]!;
@@ -81,7 +149,7 @@ export class Tensor {
   /** The value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) fail('item', `expected a tensor with one element but it has shape ${shapeStr(this.shape)}`);
-    return this.data[0]!;
+    return this.device === 'cpu' ? this.data[0]! : this.toArray()[0]!;
   }
 
   /**
@@ -95,11 +163,13 @@ export class Tensor {
         fail('backward', `a seed gradient is needed for a non-scalar output of shape ${shapeStr(this.shape)} (call .sum() first or pass one)`);
       }
       seed = new Tensor(allocate(this.dtype, 1).fill(1), this.shape);
+      if (this.device !== 'cpu') seed = toDevice(seed, this.device);
     } else {
       if (!(grad instanceof Tensor)) expected('backward', 'a Tensor', 'grad', grad);
       if (shapeStr(grad.shape) !== shapeStr(this.shape) || grad.dtype !== this.dtype) {
         fail('backward', `grad has shape ${shapeStr(grad.shape)} (${grad.dtype}) but the output has ${shapeStr(this.shape)} (${this.dtype})`);
       }
+      if (grad.device !== this.device) fail('backward', `grad is on ${grad.device} but the output is on ${this.device}`);
       seed = grad;
     }
     runBackward(this, seed);
@@ -107,12 +177,20 @@ export class Tensor {
 
   /** The same storage, cut from the tape (requiresGrad false). */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    return this.view(this.shape);
+  }
+
+  /** @internal A tensor sharing this one's storage under `shape` (same size), off the tape. */
+  view(shape: readonly number[]): Tensor {
+    if (this.device === 'cpu') return new Tensor(this.data, shape);
+    this.buffer; // throws when disposed
+    return new Tensor(this.#storage!.retain(), shape);
   }
 
   /** A copy of the storage, cut from the tape. */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+    if (this.device === 'cpu') return new Tensor(this.data.slice(), this.shape);
+    return new Tensor(new DeviceStorage(copyDevice(this.buffer)), this.shape);
   }
 
   /** Sets requiresGrad on a leaf and returns this (for chaining). */
@@ -122,8 +200,9 @@ export class Tensor {
     return this;
   }
 
-  /** Clears the accumulated gradient. */
+  /** Clears the accumulated gradient (a device gradient's memory is freed now). */
   zeroGrad(): void {
+    if (this.grad?.device === 'cuda') this.grad.dispose();
     this.grad = null;
   }
 
@@ -214,18 +293,19 @@ export class Tensor {
   }
 
   /**
-   * A cast to another dtype (differentiable; this tensor itself when the dtype
-   * already matches), or a move to a device: 'cpu' returns this tensor; 'cuda'
-   * is not available yet.
+   * A cast to another dtype, or a copy on another device ('cuda' or 'cpu');
+   * this tensor itself when it already has that dtype or device. Both are
+   * differentiable: the gradient flows back to this tensor's dtype and device.
    */
   to(target: DType | Device): Tensor {
-    if (target === 'cpu') return this;
-    if (target === 'cuda') fail('to', buildInfo().cuda ? 'CUDA tensors are not implemented yet' : 'built without CUDA');
+    if (target === 'cpu' || target === 'cuda') return toDevice(this, target);
     return cast(this, target);
   }
 
   toString(): string {
-    return `Tensor(${JSON.stringify(this.toList())}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    if (this.isDisposed) return `Tensor(disposed, shape=${shapeStr(this.shape)}, dtype=${this.dtype}, device=${this.device})`;
+    const dev = this.device === 'cpu' ? '' : `, device=${this.device}`;
+    return `Tensor(${JSON.stringify(this.toList())}, dtype=${this.dtype}${dev}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 }
 
@@ -374,8 +454,9 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
   return finish(new Tensor(out, shape), opts);
 }
 
-// Gradient accumulation (used by the tape): out = a + b, same shape and dtype.
+// Gradient accumulation (used by the tape): out = a + b, same shape, dtype and device.
 setGradAdder((a, b) => {
+  if (a.device !== 'cpu') return deviceAdd(a, b);
   const out = allocate(a.dtype, a.size);
   const x = a.data;
   const y = b.data;

@@ -26,7 +26,10 @@ export interface CudaDeviceInfo {
   index: number;
   name: string;
   totalMemory: number;
+  /** 'major.minor', or 'emulated' for the emulated device. */
   computeCapability: string;
+  /** True for the emulated device (SPARSE_AD_CUDA_EMULATION=1: host memory, for tests without a GPU). */
+  emulated: boolean;
 }
 
 /** CUDA devices this build can use (empty without CUDA or without a GPU). */

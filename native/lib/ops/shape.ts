@@ -13,7 +13,7 @@ import { sameKind } from './check.js';
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const op = 'reshape';
-  denseArg(op, 'x', x);
+  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x); // any device: a view
   if (!Array.isArray(shape)) expected(op, 'an array of dimensions', 'shape', shape);
   let infer = -1;
   let known = 1;
@@ -30,7 +30,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   }
   if (sizeOf(out) !== x.size) fail(op, `cannot reshape a tensor of shape ${shapeStr(x.shape)} (${x.size} entries) into [${shape.join(', ')}]`);
   // dx = g viewed in x's shape
-  return record(op, new Tensor(x.data, out), [x], (g) => [new Tensor(g.data, x.shape)]);
+  return record(op, x.view(out), [x], (g) => [g.view(x.shape)]);
 }
 
 /** Copies the [m, n] entries of x into a new [n, m] tensor. */

@@ -6,6 +6,8 @@ import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, sameKind, tensorArg } from './check.js';
 import { transposeInfo } from './structure.js';
+import { deviceCsr, type DeviceCsrArgs, deviceEmpty } from './transfer.js';
+import type { DeviceArray } from '../device.js';
 import type { CsrMatrix } from '../csr.js';
 
 type SpmvBackwardFn = (
@@ -27,6 +29,8 @@ export function spmv(A: CsrMatrix, x: Tensor): Tensor {
   if (x.shape[0] !== A.cols) fail(op, `A has shape ${shapeStr(A.shape)} but x has shape ${shapeStr(x.shape)} (needs length ${A.cols})`);
   sameKind(op, ['A', A], ['x', x]);
 
+  if (A.device === 'cuda') return spmvDevice(A, x);
+
   const { indptr, indices } = A.pattern.raw;
   const y = uninit(A.dtype, A.rows);
   addon().spmv(A.rows, A.cols, indptr, indices, A.values.data, x.data, y);
@@ -41,5 +45,21 @@ export function spmv(A: CsrMatrix, x: Tensor): Tensor {
     const tRaw = t.pattern.raw;
     spmvBackwardTransposed(A.rows, A.cols, indptr, indices, A.values.data, tRaw.indptr, tRaw.indices, t.perm, v.data, x.data, dA, dx);
     return [dA && new Tensor(dA, [A.nnz]), dx && new Tensor(dx, [A.cols])];
+  });
+}
+
+type DSpmv = (...args: [...DeviceCsrArgs, x: DeviceArray, y: DeviceArray]) => void;
+type DSpmvBackward = (...args: [...DeviceCsrArgs, v: DeviceArray, x: DeviceArray, dA: DeviceArray | null, dx: DeviceArray | null]) => void;
+
+function spmvDevice(A: CsrMatrix, x: Tensor): Tensor {
+  const a = deviceCsr(A);
+  const y = deviceEmpty(A.dtype, [A.rows]);
+  kernel<DSpmv>('dSpmv')(...a, x.buffer, y.buffer);
+  return record('spmv', y, [A.values, x], (v, needs) => {
+    // dA = (v xᵀ) ⊙ mask(A);  dx = Aᵀ v  — one pass over A (dx by atomic adds on the GPU)
+    const dA = needs[0] ? deviceEmpty(A.dtype, [A.nnz]) : null;
+    const dx = needs[1] ? deviceEmpty(A.dtype, [A.cols]) : null;
+    kernel<DSpmvBackward>('dSpmvBackward')(...deviceCsr(A), v.buffer, x.buffer, dA?.buffer ?? null, dx?.buffer ?? null);
+    return [dA, dx];
   });
 }

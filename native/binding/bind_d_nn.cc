@@ -1,0 +1,9 @@
+// Device ('cuda') bindings: nn ops. See device_array.h for the conventions.
+#include "bindings.h"
+#include "device_array.h"
+
+namespace sad::binding {
+
+void register_d_nn(Napi::Env, Napi::Object) {}
+
+}  // namespace sad::binding

@@ -1,0 +1,9 @@
+// Device ('cuda') bindings: solve ops. See device_array.h for the conventions.
+#include "bindings.h"
+#include "device_array.h"
+
+namespace sad::binding {
+
+void register_d_solve(Napi::Env, Napi::Object) {}
+
+}  // namespace sad::binding

@@ -1,0 +1,60 @@
+// Moving tensors between the CPU and the device, and the small helpers every
+// device op uses: fresh device outputs and gradient accumulation.
+import { record } from '../autograd.js';
+import { kernel } from '../addon.js';
+import { deviceAlloc, type DeviceArray, deviceMode, DeviceStorage, download, upload } from '../device.js';
+import type { Device, DType } from '../dtype.js';
+import { fail, shapeStr } from '../errors.js';
+import { Tensor } from '../tensor.js';
+
+/** Throws "<op>: no CUDA device (why)" unless 'cuda' is usable (a GPU or the emulated device). */
+export function requireDevice(op: string): void {
+  const m = deviceMode();
+  if (m.mode === 'none') fail(op, `no CUDA device: ${m.reason}`);
+}
+
+/** A fresh device tensor (uninitialised: NaN on the emulated device). */
+export function deviceEmpty(dtype: DType, shape: readonly number[]): Tensor {
+  let size = 1;
+  for (const d of shape) size *= d;
+  return new Tensor(new DeviceStorage(deviceAlloc(dtype, size)), shape);
+}
+
+/** A device tensor owning `array` (which must hold the shape's size of dtype entries). */
+export function deviceTensor(array: DeviceArray, shape: readonly number[]): Tensor {
+  return new Tensor(new DeviceStorage(array), shape);
+}
+
+/**
+ * x on `device` (x itself when already there): an upload or a download,
+ * differentiable (the gradient moves back to x's device).
+ */
+export function toDevice(x: Tensor, device: Device): Tensor {
+  if (device !== 'cpu' && device !== 'cuda') fail('to', `unknown device '${String(device)}' (use 'cpu' or 'cuda')`);
+  if (x.device === device) return x;
+  if (device === 'cuda') requireDevice('to');
+  const out = device === 'cuda' ? new Tensor(new DeviceStorage(upload(x.data)), x.shape) : new Tensor(download(x.buffer) as Tensor['data'], x.shape);
+  // dx = g moved back to x's device
+  return record('to', out, [x], (g) => [toDevice(g, x.device)]);
+}
+
+type Axpby = (alpha: number, x: DeviceArray, beta: number, y: DeviceArray) => void;
+
+/** a + b for two device tensors of one shape and dtype (a fresh tensor; the tape's gradient adder). */
+export function deviceAdd(a: Tensor, b: Tensor): Tensor {
+  if (a.size !== b.size || a.dtype !== b.dtype || b.device !== a.device) {
+    fail('add', `cannot add ${shapeStr(a.shape)} ${a.dtype} on ${a.device} and ${shapeStr(b.shape)} ${b.dtype} on ${b.device}`);
+  }
+  const out = a.clone();
+  kernel<Axpby>('dAxpby')(1, b.buffer, 1, out.buffer);
+  return out;
+}
+
+/** A device CSR operand as the device bindings take it: rows, cols, nnz, indptr, indices, values. */
+export type DeviceCsrArgs = [rows: number, cols: number, nnz: number, indptr: DeviceArray, indices: DeviceArray, values: DeviceArray];
+
+/** The device arguments of a CsrMatrix on 'cuda' (its pattern's structure uploaded once). */
+export function deviceCsr(A: { rows: number; cols: number; nnz: number; pattern: { deviceArrays(): { indptr: DeviceArray; indices: DeviceArray } }; values: Tensor }): DeviceCsrArgs {
+  const d = A.pattern.deviceArrays();
+  return [A.rows, A.cols, A.nnz, d.indptr, d.indices, A.values.buffer];
+}
