@@ -7,10 +7,12 @@ import {
   Adam,
   AdamW,
   CsrMatrix,
+  type Device,
   type DType,
   diags,
   eye,
   Generator,
+  noGrad,
   poisson1d,
   poisson2d,
   SGD,
@@ -176,6 +178,28 @@ export function sparseParameter(p: SparseParameter, A: CsrMatrix, dtype: DType, 
     throw new SpecError(`${field}.pattern`, `'lower triangle of A' needs every diagonal entry of A stored, but ${n - hasDiagonal} are missing`);
   }
   return P.withValues(values, { dtype, requiresGrad: true });
+}
+
+// ---------------------------------------------------------------------------
+// Devices: data is prepared on the CPU and moved once; learnable leaves are
+// made on the CPU (seeded as always) and become leaves on the device.
+
+/** A constant on `device` (x itself on 'cpu'). */
+export function place<T extends Tensor | CsrMatrix>(x: T, device: Device): T {
+  return (device === 'cpu' ? x : noGrad(() => x.to(device))) as T;
+}
+
+/** A learnable leaf on `device`: t itself on 'cpu', else a device copy of it with requiresGrad. */
+export function leafOn(t: Tensor, device: Device): Tensor {
+  if (device === 'cpu') return t;
+  return noGrad(() => t.to(device)).requiresGrad_();
+}
+
+/** A sparse parameter (values a leaf) on `device`. */
+export function sparseLeafOn(P: CsrMatrix, device: Device): CsrMatrix {
+  if (device === 'cpu') return P;
+  const D = place(P.detach(), device);
+  return D.withValues(D.values.requiresGrad_());
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // The compiler: a spec (checked by validateSpec) becomes a training plan on the
 // engine — the matrix built or read, data prepared, and a factory of runs whose
 // every step uses the engine's sparse ops (no matrix is ever densified).
-import { buildInfo } from '../../native/lib/index.js';
+import { deviceMode } from '../../native/lib/index.js';
 import { compileGcn } from '../methods/gcn.js';
 import { compileHeavyball } from '../methods/heavyball.js';
 import { compileJacobi } from '../methods/jacobi.js';
@@ -20,8 +20,8 @@ export interface CompiledProblem {
 export async function compileSpec(input: unknown, opts: CompileOptions = {}): Promise<CompiledProblem> {
   const spec = validateSpec(input);
   if (spec.device === 'cuda') {
-    const why = buildInfo().cuda ? 'the experiments do not run on the CUDA backend yet' : 'this build has no CUDA backend';
-    throw new SpecError('spec.device', `'cuda' is not available: ${why} (use 'cpu')`);
+    const { mode, reason } = deviceMode();
+    if (mode === 'none') throw new SpecError('spec.device', `'cuda' is not available: ${reason} (use 'cpu')`);
   }
   const compile = { jacobi: compileJacobi, heavyball: compileHeavyball, pcg: compilePcg, gcn: compileGcn }[spec.method.kind];
   const plan = (await compile(spec, opts)) as CompiledMethod<unknown, unknown>;

@@ -56,6 +56,6 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number } {
 }
 
 /** A plain copy of a tensor's values. */
-export function values(t: { data: ArrayLike<number> }): number[] {
-  return Array.from(t.data);
+export function values(t: { toArray(): ArrayLike<number> }): number[] {
+  return Array.from(t.toArray());
 }

@@ -23,7 +23,7 @@ import {
   type Tensor,
   zeros,
 } from '../../native/lib/index.js';
-import { type CompileOptions, defaultDataDir, generatorFor, makeOptimizer, STREAM } from '../compile/common.js';
+import { type CompileOptions, defaultDataDir, generatorFor, leafOn, makeOptimizer, place, STREAM } from '../compile/common.js';
 import { band, type CompiledMethod, meanStd } from '../compile/method.js';
 import { type Graph, loadGraph } from '../data/graph.js';
 import type { GcnSeries, GcnSummary } from '../runner/types.js';
@@ -54,7 +54,7 @@ export function rowNormalized(X: CsrMatrix): CsrMatrix {
 
 function accuracy(logits: Tensor, labels: Int32Array, rows: Int32Array): number {
   const C = logits.shape[1]!;
-  const d = logits.data;
+  const d = logits.device === 'cpu' ? logits.data : logits.toArray();
   let hit = 0;
   for (const r of rows) {
     let best = 0;
@@ -65,7 +65,7 @@ function accuracy(logits: Tensor, labels: Int32Array, rows: Int32Array): number 
 }
 
 function frobenius(t: Tensor): number {
-  const d = t.data;
+  const d = t.device === 'cpu' ? t.data : t.toArray();
   let s = 0;
   for (let i = 0; i < d.length; i++) s += d[i]! * d[i]!;
   return Math.sqrt(s);
@@ -76,8 +76,9 @@ export async function compileGcn(spec: ProblemSpec, opts: CompileOptions): Promi
   const source = spec.matrix as GraphSource;
   const dtype = spec.dtype;
   const graph = await loadGraph(source, opts.dataDir ?? defaultDataDir());
-  const Ahat = astype(normalizedAdjacency(graph, source.selfLoops), dtype);
-  const X = astype(method.normalizeFeatures === 'row' ? rowNormalized(graph.features) : graph.features, dtype);
+  const device = spec.device;
+  const Ahat = place(astype(normalizedAdjacency(graph, source.selfLoops), dtype), device);
+  const X = place(astype(method.normalizeFeatures === 'row' ? rowNormalized(graph.features) : graph.features, dtype), device);
   const { labels, split } = graph;
   const F = X.cols;
   const H = method.hidden;
@@ -93,10 +94,10 @@ export async function compileGcn(spec: ProblemSpec, opts: CompileOptions): Promi
       for (const [name, p] of Object.entries(spec.parameters) as [string, DenseParameter][]) {
         const shape = shapes[name]!;
         if (p.init === 'zeros' || shape.length === 1) {
-          params[name] = zeros(shape, { dtype, requiresGrad: true });
+          params[name] = leafOn(zeros(shape, { dtype, requiresGrad: true }), device);
         } else {
           const r = Math.sqrt(6 / (shape[0]! + shape[1]!)); // Glorot uniform
-          params[name] = rand(shape, { low: -r, high: r, generator: init, dtype, requiresGrad: true });
+          params[name] = leafOn(rand(shape, { low: -r, high: r, generator: init, dtype, requiresGrad: true }), device);
         }
       }
       const { W1, W2, b1, b2 } = params as { W1: Tensor; W2: Tensor; b1?: Tensor; b2?: Tensor };

@@ -9,7 +9,9 @@ import {
   checkFinite,
   generatorFor,
   isZero,
+  leafOn,
   loadSystemMatrix,
+  place,
   makeOptimizer,
   rhsBlock,
   rhsValues,
@@ -25,18 +27,19 @@ export async function compileHeavyball(spec: ProblemSpec, opts: CompileOptions):
   const method = spec.method as HeavyballMethod;
   const loss = spec.loss as EnergyLoss | ResidualLoss;
   const dtype = spec.dtype;
-  const A = await loadSystemMatrix(spec, opts);
+  const device = spec.device;
+  const A = place(await loadSystemMatrix(spec, opts), device);
   const n = A.rows;
 
   return {
     createRun(_run, seed) {
-      const Xtrain = vectorBlock(method.train, n, generatorFor(seed, STREAM.vectors), dtype);
-      const Xtest = vectorBlock(method.test, n, generatorFor(seed, STREAM.testVectors), dtype);
+      const Xtrain = place(vectorBlock(method.train, n, generatorFor(seed, STREAM.vectors), dtype), device);
+      const Xtest = place(vectorBlock(method.test, n, generatorFor(seed, STREAM.testVectors), dtype), device);
       const b = rhsValues(spec, method.rhs, n, seed);
-      const Btrain = isZero(b) ? null : rhsBlock(b, method.train.count, dtype);
-      const Btest = isZero(b) ? null : rhsBlock(b, method.test.count, dtype);
-      const alpha = tensor((spec.parameters.alpha as ScalarParameter).init, { dtype, requiresGrad: true });
-      const beta = tensor((spec.parameters.beta as ScalarParameter).init, { dtype, requiresGrad: true });
+      const Btrain = isZero(b) ? null : place(rhsBlock(b, method.train.count, dtype), device);
+      const Btest = isZero(b) ? null : place(rhsBlock(b, method.test.count, dtype), device);
+      const alpha = leafOn(tensor((spec.parameters.alpha as ScalarParameter).init, { dtype, requiresGrad: true }), device);
+      const beta = leafOn(tensor((spec.parameters.beta as ScalarParameter).init, { dtype, requiresGrad: true }), device);
       const optimizer = makeOptimizer(spec.optimizer, { alpha, beta });
 
       const forward = (X0: Tensor, B: Tensor | null): Tensor => {

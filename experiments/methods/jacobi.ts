@@ -3,13 +3,15 @@
 // with Ω = diag(ω) learned. The iteration matrix is assembled with sparse ops
 // (diags, SpGEMM, Sp+Sp) every epoch, so ω's gradient flows through their VJPs,
 // and applied to all K vectors at once with SpDMM.
-import { diagonal, diags, div, eye, full, noGrad, spadd, spdmm, spgemm, add, type Tensor } from '../../native/lib/index.js';
+import { diagonal, div, eye, full, keep, noGrad, spadd, spdmm, spgemm, add, type Tensor } from '../../native/lib/index.js';
 import {
   type CompileOptions,
   checkFinite,
   generatorFor,
   isZero,
+  leafOn,
   loadSystemMatrix,
+  place,
   makeOptimizer,
   rhsBlock,
   rhsValues,
@@ -26,25 +28,28 @@ export async function compileJacobi(spec: ProblemSpec, opts: CompileOptions): Pr
   const method = spec.method as JacobiMethod;
   const loss = spec.loss as EnergyLoss | ResidualLoss;
   const dtype = spec.dtype;
-  const A = await loadSystemMatrix(spec, opts);
-  const n = A.rows;
-  const d = diagonal(A);
-  const zero = Array.from(d.data).findIndex((v) => v === 0);
+  const device = spec.device;
+  const Acpu = await loadSystemMatrix(spec, opts);
+  const n = Acpu.rows;
+  const dcpu = diagonal(Acpu);
+  const zero = Array.from(dcpu.data).findIndex((v) => v === 0);
   if (zero >= 0) throw new SpecError('spec.matrix', `weighted Jacobi divides by the diagonal, but A[${zero}, ${zero}] = 0`);
-  const I = eye(n, { dtype });
+  const A = place(Acpu, device);
+  const d = place(dcpu, device);
+  const I = place(eye(n, { dtype }), device);
 
   return {
     createRun(_run, seed) {
       const gen = generatorFor(seed, STREAM.vectors);
       const K = method.vectors.count;
-      let X = vectorBlock(method.vectors, n, gen, dtype);
+      let X = place(vectorBlock(method.vectors, n, gen, dtype), device);
       const b = rhsValues(spec, method.rhs, n, seed);
-      const B = isZero(b) ? null : rhsBlock(b, K, dtype);
-      const omega = full([n], (spec.parameters.omega as VectorParameter).init, { dtype, requiresGrad: true });
+      const B = isZero(b) ? null : place(rhsBlock(b, K, dtype), device);
+      const omega = leafOn(full([n], (spec.parameters.omega as VectorParameter).init, { dtype, requiresGrad: true }), device);
       const optimizer = makeOptimizer(spec.optimizer, { omega });
 
       const forward = (): Tensor => {
-        const S = diags([div(omega, d)], [0], [n, n]); // Ω D⁻¹
+        const S = I.withValues(div(omega, d)); // Ω D⁻¹ (the identity's pattern: a diagonal matrix)
         const E = spadd(I, spgemm(S, A), { alpha: 1, beta: -1 }); // I − Ω D⁻¹ A
         const SB = B ? spdmm(S, B) : null; // Ω D⁻¹ b
         let Y = X;
@@ -57,7 +62,11 @@ export async function compileJacobi(spec: ProblemSpec, opts: CompileOptions): Pr
 
       return {
         epoch(epoch) {
-          if (method.resample && epoch > 0) X = vectorBlock(method.vectors, n, gen, dtype);
+          if (method.resample && epoch > 0) {
+            // Outlives this epoch's scope on a device (the runner's arena frees it with the run).
+            if (device !== 'cpu') X.dispose();
+            X = keep(place(vectorBlock(method.vectors, n, gen, dtype), device));
+          }
           optimizer.zeroGrad();
           const l = forward();
           const value = l.item();

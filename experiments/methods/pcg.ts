@@ -4,7 +4,7 @@
 //   ℓ = Σ_i γ^(N−i) / Σ_j γ^(N−j) · ‖r_i‖ / ‖b‖                        (28)
 // is minimised over L's values.
 import { add, type CsrMatrix, div, dot, mul, noGrad, norm, spgemm, spmv, sub, type Tensor, tensor, transpose } from '../../native/lib/index.js';
-import { type CompileOptions, checkFinite, loadSystemMatrix, makeOptimizer, rhsValues, sparseParameter } from '../compile/common.js';
+import { type CompileOptions, checkFinite, loadSystemMatrix, makeOptimizer, place, rhsValues, sparseLeafOn, sparseParameter } from '../compile/common.js';
 import { type CompiledMethod, column, values } from '../compile/method.js';
 import type { PcgSeries, PcgSummary } from '../runner/types.js';
 import type { PcgMethod, ProblemSpec, SparseParameter, WeightedResidualLoss } from '../spec/types.js';
@@ -54,14 +54,16 @@ export async function compilePcg(spec: ProblemSpec, opts: CompileOptions): Promi
   const method = spec.method as PcgMethod;
   const loss = spec.loss as WeightedResidualLoss;
   const dtype = spec.dtype;
-  const A = await loadSystemMatrix(spec, opts);
+  const device = spec.device;
+  const Acpu = await loadSystemMatrix(spec, opts);
+  const A = place(Acpu, device);
   const n = A.rows;
   const weights = residualWeights(loss.gamma, method.iterations);
 
   return {
     createRun(_run, seed) {
-      const b = tensor(rhsValues(spec, method.rhs, n, seed), { dtype });
-      const L = sparseParameter(spec.parameters.L as SparseParameter, A, dtype, 'spec.parameters.L');
+      const b = place(tensor(rhsValues(spec, method.rhs, n, seed), { dtype }), device);
+      const L = sparseLeafOn(sparseParameter(spec.parameters.L as SparseParameter, Acpu, dtype, 'spec.parameters.L'), device);
       const optimizer = makeOptimizer(spec.optimizer, { L });
       const preconditioner = (): ((r: Tensor) => Tensor) => {
         const M = spgemm(L, transpose(L)); // M = L Lᵀ

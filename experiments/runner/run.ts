@@ -1,7 +1,7 @@
 // The headless runner: compiles a spec, runs it epoch by epoch (cancellable
 // between steps through an AbortSignal), emits progress events, and returns the
 // result with every series a figure needs.
-import { getThreads } from '../../native/lib/index.js';
+import { getThreads, scope, TensorArena } from '../../native/lib/index.js';
 import type { CompileOptions } from '../compile/common.js';
 import { runSeed } from '../compile/common.js';
 import { compileSpec } from '../compile/compile.js';
@@ -46,16 +46,25 @@ export async function runExperiment(input: unknown, opts: RunOptions = {}): Prom
     const seed = runSeed(spec, run);
     const tr = now();
     emit({ type: 'run-start', run, seed });
-    const trainer = plan.createRun(run, seed);
+    // On a device, memory is freed explicitly: each epoch's intermediates when
+    // the epoch ends (a scope), the run's parameters and state when it ends (an arena).
+    const arena = spec.device === 'cpu' ? null : new TensorArena();
+    const inRun = <T>(fn: () => T): T => (arena ? arena.run(() => scope(fn)) : fn());
     const records: EpochRecord[] = [];
-    for (let epoch = 0; epoch < spec.epochs; epoch++) {
-      await pause();
-      const rec = trainer.epoch(epoch);
-      records.push(rec);
-      step++;
-      emit({ type: 'epoch', run, epoch, step, totalSteps, elapsed: (now() - t0) / 1000, ...rec });
+    let final: FinalValues;
+    try {
+      const trainer = arena ? arena.run(() => plan.createRun(run, seed)) : plan.createRun(run, seed);
+      for (let epoch = 0; epoch < spec.epochs; epoch++) {
+        await pause();
+        const rec = inRun(() => trainer.epoch(epoch));
+        records.push(rec);
+        step++;
+        emit({ type: 'epoch', run, epoch, step, totalSteps, elapsed: (now() - t0) / 1000, ...rec });
+      }
+      final = inRun(() => trainer.finish());
+    } finally {
+      arena?.dispose();
     }
-    const final: FinalValues = trainer.finish();
     const seconds = (now() - tr) / 1000;
     epochs.push(records);
     runs.push({ run, seed, seconds, final });

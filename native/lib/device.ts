@@ -235,9 +235,51 @@ export function scope<T>(fn: () => T): T {
   return result;
 }
 
-/** Exempts x (a Tensor or CsrMatrix) from disposal by the open scopes; returns x. */
+function keepOne(t: Disposable): void {
+  for (let i = scopes.length - 1; i >= 0; i--) {
+    if (scopes[i]!.delete(t)) {
+      scopes[i - 1]?.add(t);
+      return;
+    }
+  }
+}
+
+/**
+ * Exempts x (a Tensor or CsrMatrix) from disposal by the innermost scope that
+ * holds it, as if that scope had returned it: it moves to the enclosing scope
+ * (or arena), if any. Returns x.
+ */
 export function keep<T extends Disposable | { values: Disposable }>(x: T): T {
-  if ('values' in x && typeof (x as { values: Disposable }).values?.dispose === 'function') untrackTensor((x as { values: Disposable }).values);
-  if (typeof (x as Disposable).dispose === 'function') untrackTensor(x as Disposable);
+  const values = (x as { values?: Disposable }).values;
+  if (values && typeof values.dispose === 'function') keepOne(values);
+  if (typeof (x as Disposable).dispose === 'function') keepOne(x as Disposable);
   return x;
+}
+
+/**
+ * A scope that spans several synchronous segments (e.g. the steps of an async
+ * loop): tensors made inside arena.run(fn) are held until arena.dispose().
+ * scope() inside run() passes its results (and keep()s) up to the arena.
+ */
+export class TensorArena {
+  readonly #held = new Set<Disposable>();
+
+  run<T>(fn: () => T): T {
+    scopes.push(this.#held);
+    try {
+      return fn();
+    } finally {
+      scopes.pop();
+    }
+  }
+
+  /** How many live tensors the arena holds. */
+  get size(): number {
+    return this.#held.size;
+  }
+
+  dispose(): void {
+    for (const t of this.#held) t.dispose();
+    this.#held.clear();
+  }
 }

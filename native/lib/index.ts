@@ -7,7 +7,7 @@ export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { Generator, manualSeed } from './random.js';
 export { SparseAdError } from './errors.js';
 export { setThreads, getThreads, buildInfo, devices } from './threads.js';
-export { scope, keep, deviceMemory, resetPeakDeviceMemory, synchronize, deviceMode } from './device.js';
+export { scope, keep, TensorArena, deviceMemory, resetPeakDeviceMemory, synchronize, deviceMode } from './device.js';
 export type { DeviceMemory } from './device.js';
 export type { BuildInfo, CudaDeviceInfo } from './threads.js';
 export { spmv } from './ops/spmv.js';

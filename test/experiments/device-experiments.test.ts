@@ -1,0 +1,92 @@
+// The four applications on the device ('cuda': the GPU when present, else the
+// emulated device): each trains to the same numbers as on the CPU (dropout
+// aside: the device draws its masks from its own counter-based stream), and a
+// run's device memory is all freed when it ends, with none growing per epoch.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runExperiment } from '../../experiments/runner/run.js';
+import type { ExperimentResult } from '../../experiments/runner/types.js';
+import { preset } from '../../experiments/spec/presets.js';
+import type { MethodKind, ProblemSpec } from '../../experiments/spec/types.js';
+import { deviceMemory } from '../../native/lib/index.js';
+import { testDevice } from '../device-helpers.js';
+import { assertClose, sharedData } from '../helpers.js';
+
+testDevice('device-experiments.test.ts');
+
+function spec(kind: MethodKind, over: Partial<ProblemSpec>): ProblemSpec {
+  return { ...preset(kind), runs: 1, ...over } as ProblemSpec;
+}
+
+async function both(s: ProblemSpec): Promise<{ cpu: ExperimentResult; cuda: ExperimentResult; liveByEpoch: number[] }> {
+  const cpu = await runExperiment({ ...s, device: 'cpu' }, { dataDir: sharedData() });
+  const before = deviceMemory().liveBytes;
+  const liveByEpoch: number[] = [];
+  const cuda = await runExperiment({ ...s, device: 'cuda' }, {
+    dataDir: sharedData(),
+    onEvent: (e) => {
+      if (e.type === 'epoch') liveByEpoch.push(deviceMemory().liveBytes);
+    },
+  });
+  // Everything the run allocated is freed with it, except what compiling the
+  // plan moved to the device once (matrices), which the plan holds.
+  assert.ok(deviceMemory().liveBytes - before <= (liveByEpoch[0] ?? 0) - before, 'the run released its parameters and state');
+  return { cpu, cuda, liveByEpoch };
+}
+
+function flat(live: number[]): void {
+  // The first epoch makes the optimizer state and caches; after it nothing grows.
+  const after = live.slice(2);
+  assert.ok(after.every((b) => b === after[0]), `device memory per epoch: ${live.join(', ')}`);
+}
+
+describe('the applications on the device', () => {
+  it('Jacobi weights train to the CPU numbers', async () => {
+    const { cpu, cuda, liveByEpoch } = await both(spec('jacobi', { epochs: 12, dtype: 'float64' }));
+    const c = cpu.series as { loss: number[]; weights: number[][] };
+    const d = cuda.series as { loss: number[]; weights: number[][] };
+    assertClose(d.loss, c.loss, { rtol: 1e-9 });
+    assertClose(d.weights.at(-1)!, c.weights.at(-1)!, { rtol: 1e-9 });
+    flat(liveByEpoch);
+  });
+
+  it('heavyball parameters train to the CPU numbers', async () => {
+    const { cpu, cuda, liveByEpoch } = await both(spec('heavyball', { epochs: 10, dtype: 'float64' }));
+    const c = cpu.series as { trainLoss: number[]; alpha: number[]; beta: number[] };
+    const d = cuda.series as { trainLoss: number[]; alpha: number[]; beta: number[] };
+    assertClose(d.trainLoss, c.trainLoss, { rtol: 1e-9 });
+    assertClose(d.alpha, c.alpha, { rtol: 1e-9 });
+    assertClose(d.beta, c.beta, { rtol: 1e-9 });
+    flat(liveByEpoch);
+  });
+
+  it('the learned PCG preconditioner trains to the CPU numbers', async () => {
+    const { cpu, cuda, liveByEpoch } = await both(spec('pcg', { epochs: 8, dtype: 'float64' }));
+    const c = cpu.summary as { finalLoss: number; pcgResidual: number[] };
+    const d = cuda.summary as { finalLoss: number; pcgResidual: number[] };
+    assertClose((cuda.series as { loss: number[] }).loss, (cpu.series as { loss: number[] }).loss, { rtol: 1e-8 });
+    assertClose([d.finalLoss], [c.finalLoss], { rtol: 1e-8 });
+    assertClose(d.pcgResidual, c.pcgResidual, { rtol: 1e-8 });
+    flat(liveByEpoch);
+  });
+
+  it('the GCN on CiteSeer without dropout trains to the CPU numbers', async () => {
+    const g = preset('gcn');
+    const s = spec('gcn', { epochs: 6, dtype: 'float64', method: { ...g.method, dropout: 0, inputDropout: 0 } as ProblemSpec['method'] });
+    const { cpu, cuda, liveByEpoch } = await both(s);
+    const c = cpu.series as { loss: { mean: number[] }; testAccuracy: { mean: number[] } };
+    const d = cuda.series as { loss: { mean: number[] }; testAccuracy: { mean: number[] } };
+    assertClose(d.loss.mean, c.loss.mean, { rtol: 1e-9 });
+    assertClose(d.testAccuracy.mean, c.testAccuracy.mean, { rtol: 0, atol: 1e-12 });
+    flat(liveByEpoch);
+  });
+
+  it('the GCN with dropout trains on the device (float32, its own dropout stream)', async () => {
+    const s = spec('gcn', { epochs: 30, dtype: 'float32', device: 'cuda' });
+    const r = await runExperiment(s, { dataDir: sharedData() });
+    const loss = (r.series as { loss: { mean: number[] } }).loss.mean;
+    assert.ok(loss.at(-1)! < loss[0]! * 0.8, `loss ${loss[0]} -> ${loss.at(-1)}`);
+    const acc = (r.summary as { testAccuracyMean: number }).testAccuracyMean;
+    assert.ok(acc > 0.4, `test accuracy after 30 epochs: ${acc}`);
+  });
+});
