@@ -1,7 +1,7 @@
 // The engine's ops on the 1-D Poisson matrix (2 on the diagonal, −1 off), as
 // the paper's Table 2 times them: each op's forward, and forward+backward.
 import {
-  CsrMatrix, type DType, Tensor, noGrad, randn, spadd, spdmm, spgemm, spmv, spsolve, sptrsv, tensor,
+  CsrMatrix, type Device, type DType, keep, Tensor, noGrad, randn, scope, spadd, spdmm, spgemm, spmv, spsolve, sptrsv, synchronize, tensor,
 } from '../../native/lib/index.js';
 
 export const OPS = ['spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve'] as const;
@@ -29,22 +29,44 @@ export interface OpCase {
 }
 
 function leaf(A: CsrMatrix): CsrMatrix {
-  return A.withValues(A.values.detach(), { requiresGrad: true });
+  const values = A.values.detach();
+  if (A.device !== 'cpu') keep(values);
+  return A.withValues(values, { requiresGrad: true });
 }
 
 function seedLike(t: Tensor): Tensor {
-  return tensor(new (t.dtype === 'float64' ? Float64Array : Float32Array)(t.size).fill(1), { shape: t.shape });
+  const s = tensor(new (t.dtype === 'float64' ? Float64Array : Float32Array)(t.size).fill(1), { shape: t.shape });
+  return t.device === 'cpu' ? s : keep(s.to(t.device));
 }
 
 /** Builds the inputs of one op at size n, and returns closures that run one call. */
-export function makeCase(op: OpName, n: number, dtype: DType): OpCase {
-  const A = op === 'sptrsv' ? poisson1d(n, dtype, 'lower') : poisson1d(n, dtype);
-  const x = randn([n], { dtype, seed: 1 });
+export function makeCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu'): OpCase {
+  if (device === 'cpu') return makeHostCase(op, n, dtype);
+  // On the device: inputs moved once; each call in a scope (its outputs freed
+  // at once, as a training loop would) and synchronised, so a timing covers the
+  // kernels' completion and not just their launch.
+  const c = noGrad(() => makeHostCase(op, n, dtype, device));
+  return {
+    nnz: c.nnz,
+    run: (pass) => {
+      const call = c.run(pass);
+      return () => {
+        scope(call);
+        synchronize();
+      };
+    },
+  };
+}
+
+function makeHostCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu'): OpCase {
+  const on = <T extends Tensor | CsrMatrix>(t: T): T => (device === 'cpu' ? t : keep(t.to(device) as T));
+  const A = on(op === 'sptrsv' ? poisson1d(n, dtype, 'lower') : poisson1d(n, dtype));
+  const x = on(randn([n], { dtype, seed: 1 }));
   const Ag = leaf(A);
   const xg = x.detach().requiresGrad_();
   const clear = (): void => {
-    Ag.values.grad = null;
-    xg.grad = null;
+    Ag.values.zeroGrad();
+    xg.zeroGrad();
   };
   switch (op) {
     case 'spmv': {
@@ -71,14 +93,14 @@ export function makeCase(op: OpName, n: number, dtype: DType): OpCase {
       };
     }
     case 'spdmm': {
-      const D = randn([n, SPDMM_COLS], { dtype, seed: 2 });
+      const D = on(randn([n, SPDMM_COLS], { dtype, seed: 2 }));
       const Dg = D.detach().requiresGrad_();
       const seed = seedLike(D);
       return {
         nnz: A.nnz,
         run: (pass) => (pass === 'forward'
           ? () => void noGrad(() => spdmm(A, D))
-          : () => { clear(); Dg.grad = null; spdmm(Ag, Dg).backward(seed); }),
+          : () => { clear(); Dg.zeroGrad(); spdmm(Ag, Dg).backward(seed); }),
       };
     }
     case 'spgemm': {
@@ -89,7 +111,7 @@ export function makeCase(op: OpName, n: number, dtype: DType): OpCase {
         nnz: A.nnz,
         run: (pass) => (pass === 'forward'
           ? () => void noGrad(() => spgemm(A, A))
-          : () => { clear(); Bg.values.grad = null; spgemm(Ag, Bg).values.backward(seed); }),
+          : () => { clear(); Bg.values.zeroGrad(); spgemm(Ag, Bg).values.backward(seed); }),
       };
     }
     case 'spadd': {
@@ -100,7 +122,7 @@ export function makeCase(op: OpName, n: number, dtype: DType): OpCase {
         nnz: A.nnz,
         run: (pass) => (pass === 'forward'
           ? () => void noGrad(() => spadd(A, A, { alpha: 2, beta: -0.5 }))
-          : () => { clear(); Bg.values.grad = null; spadd(Ag, Bg, { alpha: 2, beta: -0.5 }).values.backward(seed); }),
+          : () => { clear(); Bg.values.zeroGrad(); spadd(Ag, Bg, { alpha: 2, beta: -0.5 }).values.backward(seed); }),
       };
     }
   }

@@ -3,7 +3,7 @@
 // so the two benchmarks time exactly the same calls; the dense cases use the
 // engine's dense Tensor ops (native BLAS GEMM, elementwise, dense LU/DTRSV).
 import {
-  add, buildInfo, denseSolve, denseTriangularSolve, devices, type DType, matmul, mul, noGrad, randn, type Tensor, tensor,
+  add, denseSolve, denseTriangularSolve, type Device, deviceMode, type DType, matmul, mul, noGrad, randn, scope, synchronize, type Tensor, tensor,
 } from '../../native/lib/index.js';
 import { makeCase, OPS, type OpCase, type OpName, PAPER_SIZES, type Pass, SPDMM_COLS } from '../bench/ops-suite.js';
 import { formatBytes } from './stats.js';
@@ -116,37 +116,38 @@ function leafOf(t: Tensor): Tensor {
 }
 
 /** One call of a dense op: the forward under noGrad, or forward + backward with a ones seed. */
-function denseCase(n: number, inputs: Tensor[], f: (...xs: Tensor[]) => Tensor, detail: string): TimedCase {
+function denseCase(n: number, inputs: Tensor[], f: (...xs: Tensor[]) => Tensor, detail: string, device: Device = 'cpu'): TimedCase {
+  if (device !== 'cpu') inputs = inputs.map((t) => t.to(device));
   const leaves = inputs.map(leafOf);
-  const seed = ones(noGrad(() => f(...inputs)));
+  const seed = ones(noGrad(() => f(...inputs))).to(device);
   return {
     nnz: n * n,
     detail,
     run: (pass) => (pass === 'forward'
       ? () => void noGrad(() => f(...inputs))
       : () => {
-        for (const l of leaves) l.grad = null;
+        for (const l of leaves) l.zeroGrad();
         f(...leaves).backward(seed);
       }),
   };
 }
 
 /** The dense counterpart of `op` at size n (our engine's dense ops). */
-export function makeDenseCase(op: OpName, n: number, dtype: DType): TimedCase {
+export function makeDenseCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu'): TimedCase {
   const detail = OP_PAIRS[op].denseDetail;
   switch (op) {
     case 'spmv':
-      return denseCase(n, [poissonDense(n, dtype), randn([n], { dtype, seed: 1 })], (A, x) => matmul(A!, x!), detail);
+      return denseCase(n, [poissonDense(n, dtype), randn([n], { dtype, seed: 1 })], (A, x) => matmul(A!, x!), detail, device);
     case 'spgemm':
-      return denseCase(n, [poissonDense(n, dtype), poissonDense(n, dtype)], (A, B) => matmul(A!, B!), detail);
+      return denseCase(n, [poissonDense(n, dtype), poissonDense(n, dtype)], (A, B) => matmul(A!, B!), detail, device);
     case 'spdmm':
-      return denseCase(n, [poissonDense(n, dtype), randn([n, SPDMM_COLS], { dtype, seed: 2 })], (A, D) => matmul(A!, D!), detail);
+      return denseCase(n, [poissonDense(n, dtype), randn([n, SPDMM_COLS], { dtype, seed: 2 })], (A, D) => matmul(A!, D!), detail, device);
     case 'spadd':
-      return denseCase(n, [poissonDense(n, dtype), poissonDense(n, dtype)], (A, B) => add(mul(A!, 2), mul(B!, -0.5)), detail);
+      return denseCase(n, [poissonDense(n, dtype), poissonDense(n, dtype)], (A, B) => add(mul(A!, 2), mul(B!, -0.5)), detail, device);
     case 'sptrsv':
-      return denseCase(n, [poissonDense(n, dtype, 'lower'), randn([n], { dtype, seed: 1 })], (L, b) => denseTriangularSolve(L!, b!, { lower: true }), detail);
+      return denseCase(n, [poissonDense(n, dtype, 'lower'), randn([n], { dtype, seed: 1 })], (L, b) => denseTriangularSolve(L!, b!, { lower: true }), detail, device);
     case 'spsolve':
-      return denseCase(n, [poissonDense(n, dtype), randn([n], { dtype, seed: 1 })], (A, b) => denseSolve(A!, b!), detail);
+      return denseCase(n, [poissonDense(n, dtype), randn([n], { dtype, seed: 1 })], (A, b) => denseSolve(A!, b!), detail, device);
   }
 }
 
@@ -158,20 +159,37 @@ export function makeSparseCase(op: OpName, n: number, dtype: DType): TimedCase {
 
 /** Why our engine cannot time on a GPU here, or null when it has a CUDA device. */
 export function oursCudaAbsence(): string | null {
-  const list = devices();
-  if (list.length > 0) return null;
-  return buildInfo().cuda
-    ? 'no CUDA device: the addon was built with CUDA but devices() found none'
-    : 'no CUDA device: this addon was built without CUDA (buildInfo().cuda = false, devices() = [])';
+  const { mode, reason } = deviceMode();
+  if (mode === 'cuda') return null;
+  if (mode === 'emulated') return 'no CUDA device: the emulated device (SPARSE_AD_CUDA_EMULATION=1) is not timed, its numbers would be CPU numbers';
+  return `no CUDA device: ${reason}`;
 }
 
 /**
- * Our op on a CUDA device. The engine has no CUDA storage for CsrMatrix or
- * Tensor ops yet (a later issue); until it does this says so, and the report
- * shows the GPU rows as absent with that reason.
+ * Our op on the CUDA device: the same calls as on the CPU with every input
+ * moved there once; each timed call ends with a device synchronisation. The
+ * dense triangular and dense LU solves have no CUDA kernels (the engine's GPU
+ * work is the sparse side), so those rows are absent with that reason.
  */
-export function makeCudaCase(op: OpName, variant: Variant, _n: number, _dtype: DType): TimedCase {
-  throw new Error(`the engine has no CUDA ${variant === 'sparse' ? 'sparse' : 'dense'} kernels for ${testName(op, variant)} yet (CUDA backend not built)`);
+export function makeCudaCase(op: OpName, variant: Variant, n: number, dtype: DType): TimedCase {
+  const absent = oursCudaAbsence();
+  if (absent) throw new Error(absent);
+  if (variant === 'sparse') {
+    const c = makeCase(op, n, dtype, 'cuda');
+    return { nnz: c.nnz, detail: OP_PAIRS[op].sparseDetail, run: c.run };
+  }
+  if (op === 'sptrsv' || op === 'spsolve') throw new Error(`the engine has no CUDA kernel for the dense ${testName(op, variant)} (dense solves run on the CPU only)`);
+  const c = noGrad(() => makeDenseCase(op, n, dtype, 'cuda'));
+  return {
+    ...c,
+    run: (pass) => {
+      const call = c.run(pass);
+      return () => {
+        scope(call);
+        synchronize();
+      };
+    },
+  };
 }
 
 export function makeOursCase(op: OpName, variant: Variant, n: number, dtype: DType, device: DeviceKind): TimedCase {
