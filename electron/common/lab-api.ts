@@ -14,7 +14,8 @@ export interface EngineInfo {
   blas: string;
   klu: boolean;
   hardwareThreads: number;
-  cudaDevices: { index: number; name: string; totalMemory: number; computeCapability: string }[];
+  /** What device 'cuda' is (an emulated one is host memory, for tests). */
+  cudaDevices: { index: number; name: string; totalMemory: number; computeCapability: string; emulated: boolean }[];
 }
 
 export interface LabInfo {

@@ -84,7 +84,9 @@ function HostStatus() {
   const info = useLab((s) => s.info);
   const running = useLab((s) => Object.values(s.jobs).filter((j) => j.state === 'running' || j.state === 'queued').length);
   if (!info) return <span className="host">connecting…</span>;
-  const engine = 'error' in info.engine ? `engine error: ${info.engine.error}` : `${info.engine.blas}${info.engine.cudaDevices.length ? ` · ${info.engine.cudaDevices.length} GPU` : ' · no GPU'}`;
+  const gpus = 'error' in info.engine ? [] : info.engine.cudaDevices;
+  const gpu = gpus.length === 0 ? 'no GPU' : gpus[0]!.emulated ? 'emulated GPU (host memory)' : `${gpus[0]!.name} (sm ${gpus[0]!.computeCapability}, ${(gpus[0]!.totalMemory / 2 ** 30).toFixed(0)} GiB)${gpus.length > 1 ? ` +${gpus.length - 1}` : ''}`;
+  const engine = 'error' in info.engine ? `engine error: ${info.engine.error}` : `${info.engine.blas} · ${gpu}`;
   return (
     <span className="host" title={`data folder: ${info.dataDir}`}>
       {info.mode === 'electron' ? 'app' : 'browser mode'} · {info.cpu.cores} cores · {engine} · {running ? `${running} job${running > 1 ? 's' : ''} running` : 'idle'}
