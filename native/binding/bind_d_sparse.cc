@@ -7,9 +7,41 @@
 //   dSpmv(A..., x, y)                    y = A x
 //   dSpmvBackward(A..., v, x, dA|null, dx|null)
 //                                        dA = (v xᵀ) ⊙ mask(A), dx = Aᵀ v (atomics on the GPU)
+//
+//   dSpgemm(A..., B..., cIndptr) -> [cIndices, cValues]
+//                                        C = A B in full (writes cIndptr; C's arrays allocated here)
+//   dSpgemmNumeric(A..., B..., cNnz, cIndptr, cIndices, cValues)
+//                                        C's values on its known pattern
+//   dSpgemmBackward(A..., B..., cNnz, cIndptr, cIndices, v, dA|null, dB|null)
+//                                        dA = (V Bᵀ) ⊙ mask(A), dB = (Aᵀ V) ⊙ mask(B)
+//   dSpaddSymbolic(rows, aNnz, aIndptr, aIndices, bNnz, bIndptr, bIndices, cIndptr) -> nnz(C)
+//   dSpaddStructure(rows, aNnz, aIndptr, aIndices, bNnz, bIndptr, bIndices, cNnz, cIndptr, cIndices, mapA, mapB)
+//   dSpaddValues(rows, cNnz, cIndptr, aNnz, aIndptr, a, mapA|null, bNnz, bIndptr, b, mapB|null, alpha, beta, c)
+//                                        c = α a + β b through the maps (null: the identity)
+//   dSpaddBackward(v, cNnz, nA, mapA|null, a|null, alpha, dA|null, nB, mapB|null, b|null, beta, dB|null)
+//                                        -> [⟨V, A⟩, ⟨V, B⟩]; dA = α V ⊙ mask(A), dB = β V ⊙ mask(B)
+//   dSpdmm(A..., D, m, C)                C = A D (D: A.cols × m, C: A.rows × m, row-major)
+//   dSpdmmBackward(A..., tIndptr, tIndices, perm, V, D, m, dA|null, dD|null)
+//                                        dA = (V Dᵀ) ⊙ mask(A), dD = Aᵀ V (on the transpose structure)
+//   dTransposeStructure(rows, cols, nnz, indptr, indices, tIndptr, tIndices, perm, inv|null)
+//   dGatherValues(idx, src, out)         out[q] = idx[q] < 0 ? 0 : src[idx[q]]
+//   dScatterValues(idx, src, out)        out = 0, then out[idx[q]] = src[q] where idx[q] >= 0
+//
+// Index arrays that the kernels follow (C's structure, the spadd maps, perm,
+// gather/scatter indices) are made by kernels and cached in TypeScript, never
+// taken from users; their entries cannot be checked here in O(1), only their
+// lengths, and the nnz arguments are the ones of the patterns they came with.
+#include <algorithm>
+#include <vector>
+
 #include "bindings.h"
+#include "dense_ops.h"
 #include "device_array.h"
+#include "spadd.h"
+#include "spdmm.h"
+#include "spgemm.h"
 #include "spmv.h"
+#include "structure.h"
 
 namespace sad::binding {
 namespace {
@@ -45,11 +77,359 @@ Napi::Value DSpmvBackward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------------------
+// SpGEMM
+
+// A fresh DeviceArray of n T's, made through the JS class so it is owned and
+// counted like every other (its pointer valid while the returned handle lives).
+template <class T>
+Napi::Object new_device_array(const Napi::Env& env, int64_t n, T** ptr) {
+  Napi::Object o = env.GetInstanceData<AddonData>()->device_array.Value().New(
+      {Napi::String::New(env, ElemOf<T>::name), Napi::Number::New(env, double(n))});
+  *ptr = static_cast<T*>(DeviceArray::Unwrap(o)->ptr());
+  return o;
+}
+
+// A and B of a product from info[0..11].
+template <class T>
+struct Factors {
+  DeviceCsr<const T> A, B;
+};
+
+template <class T>
+Factors<T> factors_arg(const Napi::Env& env, const Napi::CallbackInfo& info, const char* op) {
+  Factors<T> f{dcsr_arg<T>(env, info, 0, op), dcsr_arg<T>(env, info, 6, op)};
+  if (f.A.cols != f.B.rows)
+    throw_js(env, std::string(op) + ": A has " + std::to_string(f.A.cols) + " columns but B has " +
+                      std::to_string(f.B.rows) + " rows");
+  return f;
+}
+
+Napi::Value DSpgemm(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spgemm";
+  return by_device_dtype(env, info[5], op, [&](auto tag) -> Napi::Value {
+    using T = decltype(tag);
+    const Factors<T> f = factors_arg<T>(env, info, op);
+    const auto& A = f.A;
+    const auto& B = f.B;
+    index_t* c_indptr = dev_arg<int32_t>(env, info[12], int64_t(A.rows) + 1, op, "cIndptr");
+    Napi::Object indices, values;
+    // Called once, on this (JS) thread, when nnz(C) is known.
+    auto allocate = [&](int64_t nnz) {
+      CsrOut<T> out;
+      indices = new_device_array<index_t>(env, nnz, &out.indices);
+      values = new_device_array<T>(env, nnz, &out.values);
+      return out;
+    };
+    on_device(env, op, [&] { spgemm_cuda<T>(A, B, c_indptr, allocate); },
+              [&] { spgemm_cpu<T>(pool_of(env), host_view(A), host_view(B), c_indptr, allocate); });
+    auto result = Napi::Array::New(env, 2);
+    result.Set(uint32_t{0}, indices);
+    result.Set(uint32_t{1}, values);
+    return result;
+  });
+}
+
+// C's structure (rows + 1 row pointers, nnz column indices) from info[at..at+2]: cNnz, cIndptr, cIndices.
+struct DeviceStructure {
+  int64_t nnz;
+  const index_t* indptr;
+  const index_t* indices;
+};
+
+DeviceStructure c_structure_arg(const Napi::Env& env, const Napi::CallbackInfo& info, size_t at, index_t rows,
+                                const char* op) {
+  DeviceStructure c;
+  c.nnz = int_arg(env, info[at], op, "cNnz");
+  c.indptr = dev_arg<int32_t>(env, info[at + 1], int64_t(rows) + 1, op, "cIndptr");
+  c.indices = dev_arg<int32_t>(env, info[at + 2], c.nnz, op, "cIndices");
+  return c;
+}
+
+Napi::Value DSpgemmNumeric(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spgemm";
+  by_device_dtype(env, info[5], op, [&](auto tag) {
+    using T = decltype(tag);
+    const Factors<T> f = factors_arg<T>(env, info, op);
+    const auto& A = f.A;
+    const auto& B = f.B;
+    const DeviceStructure c = c_structure_arg(env, info, 12, A.rows, op);
+    T* c_values = dev_arg<T>(env, info[15], c.nnz, op, "cValues");
+    on_device(env, op, [&] { spgemm_numeric_cuda<T>(A, B, c.indptr, c.indices, c_values); },
+              [&] { spgemm_numeric_cpu<T>(pool_of(env), host_view(A), host_view(B), c.indptr, c.indices, c_values); });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+Napi::Value DSpgemmBackward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spgemm";
+  by_device_dtype(env, info[5], op, [&](auto tag) {
+    using T = decltype(tag);
+    const Factors<T> f = factors_arg<T>(env, info, op);
+    const auto& A = f.A;
+    const auto& B = f.B;
+    const DeviceStructure c = c_structure_arg(env, info, 12, A.rows, op);
+    const T* v = dev_arg<T>(env, info[15], c.nnz, op, "v");
+    T* dA = dev_arg_or_null<T>(env, info[16], A.nnz, op, "dA");
+    T* dB = dev_arg_or_null<T>(env, info[17], B.nnz, op, "dB");
+    on_device(env, op, [&] { spgemm_backward_cuda<T>(A, B, c.indptr, c.indices, v, dA, dB); },
+              [&] {
+                // spgemm_backward_cpu returns before zeroing dB when A has no rows.
+                if (dB && A.rows == 0) std::fill(dB, dB + B.nnz, T(0));
+                spgemm_backward_cpu<T>(pool_of(env), host_view(A), host_view(B), c.indptr, c.indices, v, dA, dB);
+              });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------
+// Sparse + sparse
+
+// A pattern on the device from info[at..at+2]: nnz, indptr (rows + 1), indices (nnz).
+DeviceStructure pattern_arg(const Napi::Env& env, const Napi::CallbackInfo& info, size_t at, index_t rows,
+                            const char* op, const char* nnz_name, const char* indptr_name, const char* indices_name) {
+  DeviceStructure p;
+  p.nnz = int_arg(env, info[at], op, nnz_name);
+  p.indptr = dev_arg<int32_t>(env, info[at + 1], int64_t(rows) + 1, op, indptr_name);
+  p.indices = dev_arg<int32_t>(env, info[at + 2], p.nnz, op, indices_name);
+  return p;
+}
+
+// A map argument: null is the identity (the operand's entries are C's, one for
+// one, so it needs C's nnz). An empty map's device pointer is null, so it gets a
+// stand-in that is never read, to stay distinct from the identity.
+const index_t* map_arg(const Napi::Env& env, const Napi::Value& v, int64_t n, int64_t c_nnz, const char* op,
+                       const char* name) {
+  static const index_t kNoEntries = 0;
+  if (v.IsNull() || v.IsUndefined()) {
+    if (n != c_nnz) throw_js(env, std::string(op) + ": an identity " + name + " needs the operand to have C's nnz");
+    return nullptr;
+  }
+  const index_t* map = dev_arg<int32_t>(env, v, n, op, name);
+  return map ? map : &kNoEntries;
+}
+
+Napi::Value DSpaddSymbolic(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spadd";
+  const auto rows = static_cast<index_t>(int_arg(env, info[0], op, "rows"));
+  const DeviceStructure a = pattern_arg(env, info, 1, rows, op, "aNnz", "aIndptr", "aIndices");
+  const DeviceStructure b = pattern_arg(env, info, 4, rows, op, "bNnz", "bIndptr", "bIndices");
+  index_t* c_indptr = dev_arg<int32_t>(env, info[7], int64_t(rows) + 1, op, "cIndptr");
+  int64_t nnz = 0;
+  on_device(env, op, [&] { nnz = spadd_symbolic_cuda(rows, a.indptr, a.indices, b.indptr, b.indices, c_indptr); },
+            [&] { nnz = spadd_symbolic_cpu(pool_of(env), rows, a.indptr, a.indices, b.indptr, b.indices, c_indptr); });
+  return Napi::Number::New(env, double(nnz));
+}
+
+Napi::Value DSpaddStructure(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spadd";
+  const auto rows = static_cast<index_t>(int_arg(env, info[0], op, "rows"));
+  const DeviceStructure a = pattern_arg(env, info, 1, rows, op, "aNnz", "aIndptr", "aIndices");
+  const DeviceStructure b = pattern_arg(env, info, 4, rows, op, "bNnz", "bIndptr", "bIndices");
+  const int64_t c_nnz = int_arg(env, info[7], op, "cNnz");
+  const index_t* c_indptr = dev_arg<int32_t>(env, info[8], int64_t(rows) + 1, op, "cIndptr");
+  index_t* c_indices = dev_arg<int32_t>(env, info[9], c_nnz, op, "cIndices");
+  index_t* map_a = dev_arg<int32_t>(env, info[10], a.nnz, op, "mapA");
+  index_t* map_b = dev_arg<int32_t>(env, info[11], b.nnz, op, "mapB");
+  on_device(env, op,
+            [&] { spadd_structure_cuda(rows, a.indptr, a.indices, b.indptr, b.indices, c_indptr, c_indices, map_a, map_b); },
+            [&] {
+              spadd_structure_cpu(pool_of(env), rows, a.indptr, a.indices, b.indptr, b.indices, c_indptr, c_indices,
+                                  map_a, map_b);
+            });
+  return env.Undefined();
+}
+
+Napi::Value DSpaddValues(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spadd";
+  const auto rows = static_cast<index_t>(int_arg(env, info[0], op, "rows"));
+  const int64_t c_nnz = int_arg(env, info[1], op, "cNnz");
+  const index_t* c_indptr = dev_arg<int32_t>(env, info[2], int64_t(rows) + 1, op, "cIndptr");
+  const int64_t a_nnz = int_arg(env, info[3], op, "aNnz");
+  const index_t* a_indptr = dev_arg<int32_t>(env, info[4], int64_t(rows) + 1, op, "aIndptr");
+  const int64_t b_nnz = int_arg(env, info[7], op, "bNnz");
+  const index_t* b_indptr = dev_arg<int32_t>(env, info[8], int64_t(rows) + 1, op, "bIndptr");
+  by_device_dtype(env, info[13], op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = dev_arg<T>(env, info[5], a_nnz, op, "a");
+    const index_t* map_a = map_arg(env, info[6], a_nnz, c_nnz, op, "mapA");
+    const T* b = dev_arg<T>(env, info[9], b_nnz, op, "b");
+    const index_t* map_b = map_arg(env, info[10], b_nnz, c_nnz, op, "mapB");
+    const T alpha = static_cast<T>(num_arg(env, info[11], op, "alpha"));
+    const T beta = static_cast<T>(num_arg(env, info[12], op, "beta"));
+    T* c = dev_arg<T>(env, info[13], c_nnz, op, "c");
+    on_device(env, op, [&] { spadd_values_cuda<T>(c_nnz, a_nnz, a, map_a, b_nnz, b, map_b, alpha, beta, c); },
+              [&] {
+                spadd_values_cpu<T>(pool_of(env), rows, c_indptr, a_indptr, a, map_a, b_indptr, b, map_b, alpha, beta, c);
+              });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+Napi::Value DSpaddBackward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spadd";
+  return by_device_dtype(env, info[0], op, [&](auto tag) -> Napi::Value {
+    using T = decltype(tag);
+    const int64_t c_nnz = int_arg(env, info[1], op, "cNnz");
+    const T* v = dev_arg<T>(env, info[0], c_nnz, op, "v");
+    // One side from info[at..at+5]: n, map|null, x|null, scale, out|null.
+    auto side = [&](size_t at, const char* n_name, const char* map_name) {
+      SpaddGrad<T> g;
+      g.n = int_arg(env, info[at], op, n_name);
+      g.map = map_arg(env, info[at + 1], g.n, c_nnz, op, map_name);
+      g.x = dev_arg_or_null<T>(env, info[at + 2], g.n, op, "x");
+      g.scale = static_cast<T>(num_arg(env, info[at + 3], op, "scale"));
+      g.out = dev_arg_or_null<T>(env, info[at + 4], g.n, op, "out");
+      return g;
+    };
+    SpaddGrad<T> a = side(2, "nA", "mapA");
+    SpaddGrad<T> b = side(7, "nB", "mapB");
+    on_device(env, op, [&] { spadd_backward_cuda<T>(v, a, b); }, [&] { spadd_backward_cpu<T>(pool_of(env), v, a, b); });
+    auto dots = Napi::Array::New(env, 2);
+    dots.Set(uint32_t{0}, Napi::Number::New(env, a.dot));
+    dots.Set(uint32_t{1}, Napi::Number::New(env, b.dot));
+    return dots;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// SpDMM
+
+int64_t width_arg(const Napi::Env& env, const Napi::Value& v, const char* op) { return int_arg(env, v, op, "m"); }
+
+Napi::Value DSpdmm(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spdmm";
+  by_device_dtype(env, info[5], op, [&](auto tag) {
+    using T = decltype(tag);
+    const auto A = dcsr_arg<T>(env, info, 0, op);
+    const int64_t m = width_arg(env, info[7], op);
+    const T* D = dev_arg<T>(env, info[6], int64_t(A.cols) * m, op, "D");
+    T* C = dev_arg<T>(env, info[8], int64_t(A.rows) * m, op, "C");
+    on_device(env, op, [&] { spdmm_cuda<T>(A, D, m, C); }, [&] { spdmm_cpu<T>(pool_of(env), host_view(A), D, m, C); });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+Napi::Value DSpdmmBackward(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "spdmm";
+  by_device_dtype(env, info[5], op, [&](auto tag) {
+    using T = decltype(tag);
+    const auto A = dcsr_arg<T>(env, info, 0, op);
+    const index_t* t_indptr = dev_arg<int32_t>(env, info[6], int64_t(A.cols) + 1, op, "tIndptr");
+    const index_t* t_indices = dev_arg<int32_t>(env, info[7], A.nnz, op, "tIndices");
+    const index_t* perm = dev_arg<int32_t>(env, info[8], A.nnz, op, "perm");
+    const int64_t m = width_arg(env, info[11], op);
+    const T* V = dev_arg<T>(env, info[9], int64_t(A.rows) * m, op, "V");
+    const T* D = dev_arg<T>(env, info[10], int64_t(A.cols) * m, op, "D");
+    T* dA = dev_arg_or_null<T>(env, info[12], A.nnz, op, "dA");
+    T* dD = dev_arg_or_null<T>(env, info[13], int64_t(A.cols) * m, op, "dD");
+    on_device(env, op, [&] { spdmm_backward_cuda<T>(A, t_indptr, t_indices, perm, V, D, m, dA, dD); },
+              [&] { spdmm_backward_cpu<T>(pool_of(env), A.cols, t_indptr, t_indices, perm, A.values, V, D, m, dA, dD); });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------
+// Structure: transpose, and the gathers/scatters of the structural ops
+
+Napi::Value DTransposeStructure(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "transpose";
+  const auto rows = static_cast<index_t>(int_arg(env, info[0], op, "rows"));
+  const auto cols = static_cast<index_t>(int_arg(env, info[1], op, "cols"));
+  const int64_t nnz = int_arg(env, info[2], op, "nnz");
+  const index_t* indptr = dev_arg<int32_t>(env, info[3], int64_t(rows) + 1, op, "indptr");
+  const index_t* indices = dev_arg<int32_t>(env, info[4], nnz, op, "indices");
+  index_t* t_indptr = dev_arg<int32_t>(env, info[5], int64_t(cols) + 1, op, "tIndptr");
+  index_t* t_indices = dev_arg<int32_t>(env, info[6], nnz, op, "tIndices");
+  index_t* perm = dev_arg<int32_t>(env, info[7], nnz, op, "perm");
+  index_t* inv = dev_arg_or_null<int32_t>(env, info[8], nnz, op, "inv");
+  on_device(env, op, [&] { transpose_structure_cuda(rows, cols, nnz, indptr, indices, t_indptr, t_indices, perm, inv); },
+            [&] {
+              // The CPU kernel always writes inv.
+              std::vector<index_t> scratch(inv ? 0 : size_t(nnz));
+              transpose_structure_cpu(rows, cols, indptr, indices, t_indptr, t_indices, perm, inv ? inv : scratch.data());
+            });
+  return env.Undefined();
+}
+
+// The length of an int32 device array of indices.
+int64_t index_len(const Napi::Env& env, const Napi::Value& v, const char* op) {
+  DeviceArray* a = device_array_arg(env, v, op, "idx");
+  if (a->type() != ElemType::i32) throw_js(env, std::string(op) + ": idx must be an int32 device array");
+  return a->length();
+}
+
+Napi::Value DGatherValues(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "gather";
+  const int64_t n = index_len(env, info[0], op);
+  const index_t* idx = dev_arg<int32_t>(env, info[0], n, op, "idx");
+  by_device_dtype(env, info[1], op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* src = dev_arg<T>(env, info[1], -1, op, "src");
+    T* out = dev_arg<T>(env, info[2], n, op, "out");
+    on_device(env, op, [&] { gather_cuda<T>(n, idx, src, out); }, [&] { gather_cpu<T>(pool_of(env), n, idx, src, out); });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+Napi::Value DScatterValues(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "scatter";
+  const int64_t n = index_len(env, info[0], op);
+  const index_t* idx = dev_arg<int32_t>(env, info[0], n, op, "idx");
+  by_device_dtype(env, info[1], op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* src = dev_arg<T>(env, info[1], n, op, "src");
+    T* out = dev_arg<T>(env, info[2], -1, op, "out");
+    const int64_t len = device_array_arg(env, info[2], op, "out")->length();
+    on_device(env, op,
+              [&] {
+                fill_cuda<T>(len, T(0), out);
+                scatter_cuda<T>(n, idx, src, out);
+              },
+              [&] {
+                std::fill(out, out + len, T(0));
+                scatter_cpu<T>(pool_of(env), n, idx, src, out);
+              });
+    return 0;
+  });
+  return env.Undefined();
+}
+
 }  // namespace
 
 void register_d_sparse(Napi::Env env, Napi::Object exports) {
   exports.Set("dSpmv", Napi::Function::New(env, DSpmv));
   exports.Set("dSpmvBackward", Napi::Function::New(env, DSpmvBackward));
+  exports.Set("dSpgemm", Napi::Function::New(env, DSpgemm));
+  exports.Set("dSpgemmNumeric", Napi::Function::New(env, DSpgemmNumeric));
+  exports.Set("dSpgemmBackward", Napi::Function::New(env, DSpgemmBackward));
+  exports.Set("dSpaddSymbolic", Napi::Function::New(env, DSpaddSymbolic));
+  exports.Set("dSpaddStructure", Napi::Function::New(env, DSpaddStructure));
+  exports.Set("dSpaddValues", Napi::Function::New(env, DSpaddValues));
+  exports.Set("dSpaddBackward", Napi::Function::New(env, DSpaddBackward));
+  exports.Set("dSpdmm", Napi::Function::New(env, DSpdmm));
+  exports.Set("dSpdmmBackward", Napi::Function::New(env, DSpdmmBackward));
+  exports.Set("dTransposeStructure", Napi::Function::New(env, DTransposeStructure));
+  exports.Set("dGatherValues", Napi::Function::New(env, DGatherValues));
+  exports.Set("dScatterValues", Napi::Function::New(env, DScatterValues));
 }
 
 }  // namespace sad::binding
