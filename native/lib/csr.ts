@@ -312,6 +312,7 @@ export class CsrMatrix {
 
   /** A dense copy (differentiable: the gradient is the dense gradient read on the pattern). */
   toDense(): Tensor {
+    if (this.device === 'cuda') return structure.toDenseDevice(this);
     const [rows, cols] = this.shape;
     const { indptr, indices } = this.pattern.raw;
     const out = allocate(this.dtype, rows * cols);

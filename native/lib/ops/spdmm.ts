@@ -6,8 +6,10 @@ import type { CsrMatrix } from '../csr.js';
 import { uninit } from '../dtype.js';
 import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
+import type { DeviceArray } from '../device.js';
 import { csrArg, sameKind } from './check.js';
-import { transposeInfo } from './structure.js';
+import { deviceTransposeInfo, transposeInfo } from './structure.js';
+import { deviceCsr, type DeviceCsrArgs, deviceEmpty } from './transfer.js';
 
 type Pattern = [rows: number, cols: number, indptr: Int32Array, indices: Int32Array];
 type Spdmm = (...a: [...Pattern, values: FloatArray, D: FloatArray, m: number, C: FloatArray]) => void;
@@ -24,6 +26,7 @@ export function spdmm(A: CsrMatrix, D: Tensor): Tensor {
   const [k, m] = D.shape as [number, number];
   if (k !== A.cols) fail(op, `A has shape ${shapeStr(A.shape)} but D has shape ${shapeStr(D.shape)} (D needs ${A.cols} rows)`);
   sameKind(op, ['A', A], ['D', D]);
+  if (A.device === 'cuda') return spdmmDevice(A, D, m);
 
   const { rows, cols } = A;
   const { indptr, indices } = A.pattern.raw;
@@ -41,5 +44,25 @@ export function spdmm(A: CsrMatrix, D: Tensor): Tensor {
     const tr = t.pattern.raw;
     kernel<SpdmmBackward>('spdmmBackward')(cols, rows, tr.indptr, tr.indices, t.perm, A.values.data, V.data, D.data, m, dA, dD);
     return [dA && new Tensor(dA, [A.nnz]), dD && new Tensor(dD, [cols, m])];
+  });
+}
+
+type DSpdmm = (...a: [...DeviceCsrArgs, D: DeviceArray, m: number, C: DeviceArray]) => void;
+type DSpdmmBackward = (
+  ...a: [...DeviceCsrArgs, tIndptr: DeviceArray, tIndices: DeviceArray, perm: DeviceArray, V: DeviceArray, D: DeviceArray, m: number, dA: DeviceArray | null, dD: DeviceArray | null]
+) => void;
+
+function spdmmDevice(A: CsrMatrix, D: Tensor, m: number): Tensor {
+  const C = deviceEmpty(A.dtype, [A.rows, m]);
+  kernel<DSpdmm>('dSpdmm')(...deviceCsr(A), D.buffer, m, C.buffer);
+  return record('spdmm', C, [A.values, D], (V, needs) => {
+    // dA = (V Dᵀ) ⊙ mask(A)
+    const dA = needs[0] ? deviceEmpty(A.dtype, [A.nnz]) : null;
+    // dD = Aᵀ V, over the rows of Aᵀ (its structure cached on A's pattern, on the device): no atomics
+    const dD = needs[1] ? deviceEmpty(A.dtype, [A.cols, m]) : null;
+    const t = deviceTransposeInfo(A.pattern);
+    const td = t.pattern.deviceArrays();
+    kernel<DSpdmmBackward>('dSpdmmBackward')(...deviceCsr(A), td.indptr, td.indices, t.perm, V.buffer, D.buffer, m, dA?.buffer ?? null, dD?.buffer ?? null);
+    return [dA, dD];
   });
 }

@@ -6,6 +6,13 @@
 // kernel and cached on CsrPattern.cache, so applying the op again to any matrix
 // with that pattern is an O(nnz) gather. The forward gathers values through the
 // map and the VJP scatters the gradient back (or gathers through the inverse).
+//
+// On the device ('cuda') the same maps live in device memory, cached per pattern
+// under 'device:' keys, and values move by device gathers and scatters. The
+// transpose structure is computed by the device kernel (and downloaded once, so
+// that Aᵀ's pattern is the same object on both devices); band and diagonal
+// selections have no device kernel, so their maps (from the pattern's host
+// arrays, which every pattern keeps) are uploaded once per pattern.
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
@@ -14,6 +21,8 @@ import { allocate, type DType, isDType, uninit } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, optionsArg, sameKind } from './check.js';
+import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
+import { deviceEmpty } from './transfer.js';
 
 const INDEX_MAX = 2147483647;
 
@@ -85,22 +94,111 @@ export interface TransposeInfo {
   inv: Int32Array;
 }
 
+type TransposeArrays = { indptr: Int32Array; indices: Int32Array; perm: Int32Array; inv: Int32Array };
+
+/** Caches the transpose of p made from `r` (and, on Aᵀ's pattern, the way back to p). */
+function setTranspose(p: CsrPattern, r: TransposeArrays): TransposeInfo {
+  const t = new CsrPattern(p.cols, p.rows, r.indptr, r.indices);
+  // Transposing back gives p itself, through the inverse maps.
+  t.cache.set('transpose', { pattern: p, perm: r.inv, inv: r.perm } satisfies TransposeInfo);
+  const info = { pattern: t, perm: r.perm, inv: r.inv };
+  p.cache.set('transpose', info);
+  return info;
+}
+
 /** @internal */
 export function transposeInfo(p: CsrPattern): TransposeInfo {
-  return cached(p, 'transpose', () => {
-    type Result = { indptr: Int32Array; indices: Int32Array; perm: Int32Array; inv: Int32Array };
-    const r = kernel<(...a: PatternArgs) => Result>('transposeStructure')(...patternArgs(p));
-    const t = new CsrPattern(p.cols, p.rows, r.indptr, r.indices);
-    // Transposing back gives p itself, through the inverse maps.
-    t.cache.set('transpose', { pattern: p, perm: r.inv, inv: r.perm } satisfies TransposeInfo);
-    return { pattern: t, perm: r.perm, inv: r.inv };
-  });
+  const have = p.cache.get('transpose') as TransposeInfo | undefined;
+  return have ?? setTranspose(p, kernel<(...a: PatternArgs) => TransposeArrays>('transposeStructure')(...patternArgs(p)));
+}
+
+/** @internal The transpose maps on the device; the pattern of Aᵀ is transposeInfo's. */
+export interface DeviceTransposeInfo {
+  pattern: CsrPattern;
+  perm: DeviceArray;
+  inv: DeviceArray;
+}
+
+type DTransposeStructure = (
+  rows: number, cols: number, nnz: number, indptr: DeviceArray, indices: DeviceArray,
+  tIndptr: DeviceArray, tIndices: DeviceArray, perm: DeviceArray, inv: DeviceArray | null,
+) => void;
+
+/**
+ * @internal transposeInfo on the device, cached on p. Made by the device kernel
+ * unless the host maps exist already (then uploaded); the kernel's result is
+ * downloaded once to give Aᵀ's pattern its host arrays, and its structure stays
+ * on the device as that pattern's device arrays.
+ */
+export function deviceTransposeInfo(p: CsrPattern): DeviceTransposeInfo {
+  const have = p.cache.get('device:transpose') as DeviceTransposeInfo | undefined;
+  if (have && !have.perm.disposed && !have.inv.disposed) return have;
+  let info: DeviceTransposeInfo;
+  const host = p.cache.get('transpose') as TransposeInfo | undefined;
+  if (host) {
+    info = { pattern: host.pattern, perm: upload(host.perm), inv: upload(host.inv) };
+  } else {
+    const d = p.deviceArrays();
+    const tIndptr = deviceAlloc('int32', p.cols + 1);
+    const tIndices = deviceAlloc('int32', p.nnz);
+    const perm = deviceAlloc('int32', p.nnz);
+    const inv = deviceAlloc('int32', p.nnz);
+    try {
+      kernel<DTransposeStructure>('dTransposeStructure')(p.rows, p.cols, p.nnz, d.indptr, d.indices, tIndptr, tIndices, perm, inv);
+    } catch (e) {
+      for (const a of [tIndptr, tIndices, perm, inv]) a.dispose();
+      throw e;
+    }
+    const t = setTranspose(p, {
+      indptr: download(tIndptr) as Int32Array,
+      indices: download(tIndices) as Int32Array,
+      perm: download(perm) as Int32Array,
+      inv: download(inv) as Int32Array,
+    });
+    t.pattern.deviceArrays({ indptr: tIndptr, indices: tIndices });
+    info = { pattern: t.pattern, perm, inv };
+  }
+  p.cache.set('device:transpose', info);
+  info.pattern.cache.set('device:transpose', { pattern: p, perm: info.inv, inv: info.perm } satisfies DeviceTransposeInfo);
+  return info;
+}
+
+/** @internal An index map of p's kept on the device (uploaded from `make()` once). */
+function deviceMap(p: CsrPattern, key: string, make: () => Int32Array): DeviceArray {
+  const have = p.cache.get(`device:${key}`) as DeviceArray | undefined;
+  if (have && !have.disposed) return have;
+  const d = upload(make());
+  p.cache.set(`device:${key}`, d);
+  return d;
+}
+
+type DMove = (idx: DeviceArray, src: DeviceArray, out: DeviceArray) => void;
+
+/** out[q] = idx[q] < 0 ? 0 : src[idx[q]], a device tensor of idx's length. */
+function gatherDevice(idx: DeviceArray, src: Tensor): Tensor {
+  const out = deviceEmpty(src.dtype, [idx.length]);
+  kernel<DMove>('dGatherValues')(idx, src.buffer, out.buffer);
+  return out;
+}
+
+/** A zero device tensor of `shape` with out[idx[q]] = src[q] (idx[q] ≥ 0; the binding zeroes it first). */
+function scatterDevice(idx: DeviceArray, src: Tensor, shape: readonly number[]): Tensor {
+  const out = deviceEmpty(src.dtype, shape);
+  kernel<DMove>('dScatterValues')(idx, src.buffer, out.buffer);
+  return out;
 }
 
 /** Aᵀ (differentiable w.r.t. A's values). Transposing twice returns A's own pattern. */
 export function transpose(A: CsrMatrix): CsrMatrix {
   const op = 'transpose';
   csrArg(op, 'A', A);
+  if (A.device === 'cuda') {
+    const t = deviceTransposeInfo(A.pattern);
+    const values = gatherDevice(t.perm, A.values);
+    // dA[p] = G[inv[p]]
+    record(op, values, [A.values], (g) => [gatherDevice(t.inv, g)]);
+    return new CsrMatrix(t.pattern, values);
+  }
   const t = transposeInfo(A.pattern);
   const values = new Tensor(gather(t.perm, A.values.data, A.dtype), [A.nnz]);
   // dA[p] = G[inv[p]]  (the gradient scattered back through the permutation)
@@ -126,9 +224,15 @@ export function diagonal(A: CsrMatrix, k = 0): Tensor {
   csrArg(op, 'A', A);
   intArg(op, 'k', k);
   const len = diagonalLength(A.rows, A.cols, k);
-  const pos = cached(A.pattern, `diagonal:${k}`, () =>
+  const positions = (): Int32Array => cached(A.pattern, `diagonal:${k}`, () =>
     kernel<(...a: [...PatternArgs, number, number]) => Int32Array>('diagonalPositions')(...patternArgs(A.pattern), k, len),
   );
+  if (A.device === 'cuda') {
+    const dpos = deviceMap(A.pattern, `diagonal:${k}`, positions);
+    // dA[p] = g[t] for the stored entry p at position t of the diagonal, 0 elsewhere
+    return record(op, gatherDevice(dpos, A.values), [A.values], (g) => [scatterDevice(dpos, g, [A.nnz])]);
+  }
+  const pos = positions();
   const out = new Tensor(gather(pos, A.values.data, A.dtype), [len]);
   // dA[p] = g[t] for the stored entry p at position t of the diagonal, 0 elsewhere
   return record(op, out, [A.values], (g) => [new Tensor(scatter(pos, g.data, A.nnz, g.dtype), [A.nnz])]);
@@ -145,6 +249,13 @@ function band(op: 'tril' | 'triu', A: CsrMatrix, k: number): CsrMatrix {
     const r = kernel<(...a: [...PatternArgs, number, boolean]) => Result>('bandStructure')(...patternArgs(A.pattern), k, op === 'tril');
     return { pattern: new CsrPattern(A.rows, A.cols, r.indptr, r.indices), keep: r.keep };
   });
+  if (A.device === 'cuda') {
+    const keep = deviceMap(A.pattern, `${op}:${k}`, () => info.keep);
+    const values = gatherDevice(keep, A.values);
+    // dA[keep[q]] = G[q], 0 on the entries dropped
+    record(op, values, [A.values], (g) => [scatterDevice(keep, g, [A.nnz])]);
+    return new CsrMatrix(info.pattern, values);
+  }
   const nnz = info.keep.length;
   const values = new Tensor(gather(info.keep, A.values.data, A.dtype), [nnz]);
   // dA[keep[q]] = G[q], 0 on the entries dropped
@@ -175,6 +286,7 @@ export function kron(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
   csrArg(op, 'A', A);
   csrArg(op, 'B', B);
   sameKind(op, ['A', A], ['B', B]);
+  if (A.device === 'cuda') fail(op, "runs on the CPU only; build the product there and move it with .to('cuda')");
   const rows = A.rows * B.rows;
   const cols = A.cols * B.cols;
   const nnz = A.nnz * B.nnz;
@@ -254,6 +366,7 @@ export function diags(
   for (const [d, v] of diagonals.entries()) {
     if (v instanceof Tensor) {
       if (v.ndim > 1) fail(op, `diagonal ${d} must be a 1-D tensor but has shape ${shapeStr(v.shape)}`);
+      if (v.device === 'cuda') fail(op, `diagonal ${d} is on cuda, but the generators run on the CPU; build the matrix there and move it with .to('cuda')`);
       tensors.push(v);
       slots.push(d);
     } else if (typeof v !== 'number' && !((ArrayBuffer.isView(v) && !(v instanceof DataView)) || Array.isArray(v))) {
@@ -422,6 +535,9 @@ export function astype(A: CsrMatrix, dtype: DType): CsrMatrix {
   csrArg(op, 'A', A);
   if (!isDType(dtype)) expected(op, "'float64' or 'float32'", 'dtype', dtype);
   if (A.dtype === dtype) return A;
+  // Not yet on the device: it needs the device Tensor cast (ops/shape.ts), which is being
+  // written; then this becomes `return new CsrMatrix(A.pattern, cast(A.values, dtype))`.
+  if (A.device === 'cuda') fail(op, `not yet available on the device (it needs the device Tensor cast); convert on the CPU: A.to('cpu').astype('${dtype}').to('cuda')`);
   const vals = allocate(dtype, A.nnz);
   vals.set(A.values.data);
   const values = new Tensor(vals, [A.nnz]);
@@ -432,4 +548,25 @@ export function astype(A: CsrMatrix, dtype: DType): CsrMatrix {
     return [new Tensor(d, [A.nnz])];
   });
   return new CsrMatrix(A.pattern, values);
+}
+
+// ---------------------------------------------------------------------------
+// dense copy on the device (CsrMatrix.toDense)
+
+/**
+ * @internal A dense copy of a 'cuda' matrix: a zeroed rows × cols device tensor
+ * with the values scattered to i·cols + j (positions uploaded once per pattern).
+ * Differentiable: dA[p] = G[i, j] for p = (i, j).
+ */
+export function toDenseDevice(A: CsrMatrix): Tensor {
+  const op = 'toDense';
+  const size = A.rows * A.cols;
+  if (size > INDEX_MAX) fail(op, `a ${shapeStr(A.shape)} matrix has ${size} entries, more than the device scatter's 32-bit positions reach`);
+  const pos = deviceMap(A.pattern, 'dense', () => {
+    const { indptr, indices } = A.pattern.raw;
+    const out = new Int32Array(A.nnz);
+    for (let i = 0; i < A.rows; i++) for (let p = indptr[i]!; p < indptr[i + 1]!; p++) out[p] = i * A.cols + indices[p]!;
+    return out;
+  });
+  return record(op, scatterDevice(pos, A.values, [A.rows, A.cols]), [A.values], (g) => [gatherDevice(pos, g)]);
 }
