@@ -2,9 +2,13 @@
 // gradient, as torch.optim.Adam) and AdamW (decoupled weight decay, as
 // torch.optim.AdamW). Each updates its parameters' storage in place; a
 // CsrMatrix parameter is its values tensor, so its update stays on its pattern.
+// A 'cuda' parameter is stepped on the device, its state (momentum buffer,
+// moments) allocated there on the first step: plain device arrays owned by the
+// optimizer, which no scope() disposes, freed when the optimizer is collected.
 import { noGrad } from './autograd.js';
 import { CsrMatrix } from './csr.js';
-import type { FloatArray } from './addon.js';
+import { type FloatArray, kernel } from './addon.js';
+import { copyDevice, deviceAlloc, type DeviceArray, fillDevice } from './device.js';
 import { allocate } from './dtype.js';
 import { expected, fail, shapeStr } from './errors.js';
 import { Tensor } from './tensor.js';
@@ -21,13 +25,26 @@ function numberOpt(op: string, name: string, v: unknown, fallback: number, check
 const nonNegative = (x: number): boolean => Number.isFinite(x) && x >= 0;
 const unitInterval = (x: number): boolean => Number.isFinite(x) && x >= 0 && x < 1;
 
-/** The shared part: parameter list, learning rate, zeroGrad, per-parameter state. */
-export abstract class Optimizer<S> {
+type Axpby = (alpha: number, x: DeviceArray, beta: number, y: DeviceArray) => void;
+
+/** A zero-filled device array of p's type and length (optimizer state). */
+function deviceZerosLike(p: DeviceArray): DeviceArray {
+  const a = deviceAlloc(p.type, p.length);
+  fillDevice(a, 0);
+  return a;
+}
+
+/**
+ * The shared part: parameter list, learning rate, zeroGrad, per-parameter
+ * state (S for cpu parameters, D for 'cuda' ones).
+ */
+export abstract class Optimizer<S, D = S> {
   /** The tensors updated in place (a CsrMatrix contributes its values). */
   readonly params: readonly Tensor[];
   #lr: number;
   protected readonly op: string;
   protected readonly state: (S | undefined)[];
+  protected readonly deviceState: (D | undefined)[];
 
   protected constructor(op: string, params: readonly Param[], lr: number) {
     this.op = op;
@@ -38,13 +55,13 @@ export abstract class Optimizer<S> {
       const t = p instanceof CsrMatrix ? p.values : p;
       if (!(t instanceof Tensor)) expected(op, 'a Tensor or CsrMatrix', `params[${i}]`, p);
       if (!t.isLeaf) fail(op, `params[${i}] is not a leaf (it was computed by ${t.gradFn!.name}); optimize the leaves it was computed from`);
-      if (t.device !== 'cpu') fail(op, `params[${i}] is on ${t.device}; optimizers run on cpu tensors only`);
       if (seen.has(t)) fail(op, `params[${i}] appears more than once in the parameter list`);
       seen.add(t);
       return t;
     });
     this.#lr = lr;
     this.state = new Array<S | undefined>(this.params.length);
+    this.deviceState = new Array<D | undefined>(this.params.length);
   }
 
   /** The learning rate; assign to it for a schedule. */
@@ -56,9 +73,9 @@ export abstract class Optimizer<S> {
     this.#lr = v;
   }
 
-  /** Clears every parameter's gradient (sets it to null, as PyTorch's default). */
+  /** Clears every parameter's gradient (sets it to null, as PyTorch's default; a device gradient is freed now). */
   zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+    for (const p of this.params) p.zeroGrad();
   }
 
   /** One update of every parameter that has a gradient (the others are skipped). */
@@ -70,12 +87,15 @@ export abstract class Optimizer<S> {
         if (g.size !== p.size || g.dtype !== p.dtype) {
           fail(this.op, `params[${i}] has shape ${shapeStr(p.shape)} (${p.dtype}) but its grad has shape ${shapeStr(g.shape)} (${g.dtype})`);
         }
-        this.update(p.data, g.data, i);
+        if (g.device !== p.device) fail(this.op, `params[${i}] is on ${p.device} but its grad is on ${g.device}`);
+        if (p.device === 'cuda') this.updateDevice(p.buffer, g.buffer, i);
+        else this.update(p.data, g.data, i);
       });
     });
   }
 
   protected abstract update(p: FloatArray, g: FloatArray, index: number): void;
+  protected abstract updateDevice(p: DeviceArray, g: DeviceArray, index: number): void;
 }
 
 export interface SGDOptions {
@@ -91,7 +111,7 @@ export interface SGDOptions {
  *   d = g + λ p;  b = μ b + (1 − τ) d (b = d at the first step);
  *   d = d + μ b (Nesterov) or d = b;  p = p − lr d.
  */
-export class SGD extends Optimizer<FloatArray> {
+export class SGD extends Optimizer<FloatArray, DeviceArray> {
   readonly momentum: number;
   readonly dampening: number;
   readonly nesterov: boolean;
@@ -127,6 +147,33 @@ export class SGD extends Optimizer<FloatArray> {
       p[j] = p[j]! - lr * d;
     }
   }
+
+  // The same update as a few y = αx + βy passes (dAxpby), each operation in the
+  // order update() does it; d is a temporary only when it differs from g.
+  protected updateDevice(p: DeviceArray, g: DeviceArray, i: number): void {
+    const { momentum: mu, dampening: tau, nesterov, weightDecay: wd } = this;
+    const axpby = kernel<Axpby>('dAxpby');
+    let temp: DeviceArray | null = null;
+    let d = g;
+    try {
+      if (wd !== 0) {
+        d = temp = copyDevice(g);
+        axpby(wd, p, 1, d); // d = g + λ p
+      }
+      if (mu !== 0) {
+        let buf = this.deviceState[i];
+        if (buf === undefined) buf = this.deviceState[i] = copyDevice(d); // b = d at the first step
+        else axpby(1 - tau, d, mu, buf); // b = μ b + (1 − τ) d
+        if (nesterov) {
+          d = temp ??= copyDevice(g); // d is g or already the temporary
+          axpby(mu, buf, 1, d); // d = d + μ b
+        } else d = buf;
+      }
+      axpby(-this.lr, d, 1, p); // p = p − lr d
+    } finally {
+      temp?.dispose();
+    }
+  }
 }
 
 export interface AdamOptions {
@@ -137,15 +184,20 @@ export interface AdamOptions {
   amsgrad?: boolean;
 }
 
-interface AdamState {
+interface AdamState<A> {
   step: number;
-  m: FloatArray;
-  v: FloatArray;
-  vMax: FloatArray | null;
+  m: A;
+  v: A;
+  vMax: A | null;
 }
 
+type DAdamStep = (
+  p: DeviceArray, g: DeviceArray, m: DeviceArray, v: DeviceArray, vMax: DeviceArray | null,
+  lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, amsgrad: boolean, step: number,
+) => void;
+
 /** Adam and AdamW share everything but where the weight decay enters. */
-abstract class AdamBase extends Optimizer<AdamState> {
+abstract class AdamBase extends Optimizer<AdamState<FloatArray>, AdamState<DeviceArray>> {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -199,6 +251,17 @@ abstract class AdamBase extends Optimizer<AdamState> {
       // p = p − (lr / (1 − β₁ᵗ)) m / (√v / √(1 − β₂ᵗ) + ε)
       p[j] = pj - (stepSize * m[j]!) / (Math.sqrt(vj) / bc2Sqrt + eps);
     }
+  }
+
+  // The same element update on the device (body::adam_element in dense_bodies.h).
+  protected updateDevice(p: DeviceArray, g: DeviceArray, i: number): void {
+    let s = this.deviceState[i];
+    if (s === undefined) {
+      s = this.deviceState[i] = { step: 0, m: deviceZerosLike(p), v: deviceZerosLike(p), vMax: this.amsgrad ? deviceZerosLike(p) : null };
+    }
+    const step = s.step + 1;
+    kernel<DAdamStep>('dAdamStep')(p, g, s.m, s.v, s.vMax, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, this.decoupled, this.amsgrad, step);
+    s.step = step;
   }
 }
 

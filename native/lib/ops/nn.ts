@@ -1,12 +1,15 @@
 // Neural-network pieces: softmax and log-softmax over the last axis (stable),
-// cross-entropy and NLL loss over selected rows, and seeded dropout.
-import type { FloatArray } from '../addon.js';
-import { record } from '../autograd.js';
+// cross-entropy and NLL loss over selected rows, and seeded dropout. Each runs
+// on the device ('cuda') too, except nllLoss; the device versions are at the end.
+import { type FloatArray, kernel } from '../addon.js';
+import { isGradEnabled, record } from '../autograd.js';
+import { deviceAlloc, type DeviceArray, DeviceStorage, trackTensor, upload } from '../device.js';
 import { allocate } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { type Generator, resolveGenerator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { denseArg, indexArg, isIntegerArray } from './broadcast.js';
+import { deviceEmpty } from './transfer.js';
 
 /** Rows × columns of a tensor seen as a stack of vectors along its last axis. */
 function lastAxis(op: string, x: Tensor): { rows: number; cols: number } {
@@ -47,6 +50,7 @@ function rowLogSoftmax(op: string, x: Tensor, thenExp: boolean): { rows: number;
 /** log softmax over the last axis: y = x − log Σ exp x, row by row. */
 export function logSoftmax(x: Tensor): Tensor {
   const op = 'logSoftmax';
+  if (x instanceof Tensor && x.device === 'cuda') return rowSoftmaxDevice(op, x, false);
   const { rows, cols, o } = rowLogSoftmax(op, x, false);
   return record(op, new Tensor(o, x.shape), [x], (g) => {
     // dx = g − softmax(x) Σⱼ g  (row by row)
@@ -64,6 +68,7 @@ export function logSoftmax(x: Tensor): Tensor {
 /** softmax over the last axis (stable). */
 export function softmax(x: Tensor): Tensor {
   const op = 'softmax';
+  if (x instanceof Tensor && x.device === 'cuda') return rowSoftmaxDevice(op, x, true);
   const { rows, cols, o } = rowLogSoftmax(op, x, true);
   return record(op, new Tensor(o, x.shape), [x], (g) => {
     // dx = y ⊙ (g − Σⱼ g y)  (row by row)
@@ -84,8 +89,10 @@ export function softmax(x: Tensor): Tensor {
  * any order, repeats counting repeatedly. Only the targets of counted rows are
  * checked, so rows left out may hold any integer (e.g. −1 for "unlabelled").
  */
-function lossArgs(op: string, x: Tensor, targets: unknown, rows: unknown): { sel: Int32Array; tgt: Int32Array; C: number } {
-  denseArg(op, 'input', x);
+function lossArgs(op: string, x: Tensor, targets: unknown, rows: unknown, allowDevice = false): { sel: Int32Array; tgt: Int32Array; C: number } {
+  if (allowDevice) {
+    if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'input', x);
+  } else denseArg(op, 'input', x);
   if (x.ndim !== 2) fail(op, `expected a 2-D input [rows, classes] but it has shape ${shapeStr(x.shape)}`);
   const [N, C] = x.shape as [number, number];
   const t = targetArray(op, targets);
@@ -121,7 +128,8 @@ function targetArray(op: string, targets: unknown): ArrayLike<number> {
  */
 export function crossEntropy(logits: Tensor, targets: Int32Array | readonly number[], rows?: Int32Array | readonly number[]): Tensor {
   const op = 'crossEntropy';
-  const { sel, tgt, C } = lossArgs(op, logits, targets, rows);
+  const { sel, tgt, C } = lossArgs(op, logits, targets, rows, true);
+  if (logits.device === 'cuda') return crossEntropyDevice(logits, sel, tgt, deviceIndex(targets, rows, sel, tgt));
   const xd = logits.data;
   const R = sel.length;
   const lse = new Float64Array(R);
@@ -181,16 +189,24 @@ export interface DropoutOptions {
  * Zeroes each entry with probability p and scales the rest by 1/(1−p)
  * (inverted dropout), so the expectation is unchanged. The identity (x itself)
  * when not training or p = 0; all zeros when p = 1.
+ *
+ * On the device the mask comes from a counter-based Philox stream keyed by four
+ * 32-bit draws of the generator: the same seed gives the same mask on every run
+ * (and the same mask on a GPU as on the emulated device), but a different mask
+ * from the CPU's for that seed, and the generator advances by 4 draws rather
+ * than by x.size.
  */
 export function dropout(x: Tensor, p: number, opts: DropoutOptions = {}): Tensor {
   const op = 'dropout';
-  denseArg(op, 'x', x);
+  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
+  if (x.device !== 'cuda') denseArg(op, 'x', x);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) expected(op, 'a probability in [0, 1]', 'p', p);
   if (opts === null || typeof opts !== 'object') expected(op, 'an options object', 'options', opts);
   if (opts.training !== undefined && typeof opts.training !== 'boolean') expected(op, 'a boolean', 'training', opts.training);
   if (opts.seed !== undefined && (typeof opts.seed !== 'number' || !Number.isFinite(opts.seed))) expected(op, 'a finite number', 'seed', opts.seed);
   if (opts.training === false || p === 0) return x;
   const gen = resolveGenerator(opts);
+  if (x.device === 'cuda') return dropoutDevice(x, p, gen);
   const n = x.size;
   const scale = p === 1 ? 0 : 1 / (1 - p);
   const keep = new Uint8Array(n);
@@ -210,5 +226,134 @@ export function dropout(x: Tensor, p: number, opts: DropoutOptions = {}): Tensor
     const d = allocate(x.dtype, n);
     for (let i = 0; i < n; i++) if (keep[i]) d[i] = g.data[i]! * scale;
     return [new Tensor(d, x.shape)];
+  });
+}
+
+// ---------------------------------------------------------------------------
+// On the device (bind_d_nn.cc): the same ops on 'cuda' tensors, VJPs on the device.
+
+type DLogSoftmax = (rows: number, cols: number, x: DeviceArray, y: DeviceArray, expOut: boolean) => void;
+type DLogSoftmaxBackward = (rows: number, cols: number, y: DeviceArray, g: DeviceArray, dx: DeviceArray, softmax: boolean) => void;
+type DCrossEntropy = (N: number, C: number, R: number, x: DeviceArray, idx: DeviceArray, lse: DeviceArray, loss: DeviceArray) => void;
+type DCrossEntropyBackward = (N: number, C: number, R: number, x: DeviceArray, idx: DeviceArray, lse: DeviceArray, g: DeviceArray, dx: DeviceArray) => void;
+type DDropout = (p: number, seedLo: number, seedHi: number, offsetLo: number, offsetHi: number, x: DeviceArray, out: DeviceArray, keep: DeviceArray) => void;
+type DDropoutBackward = (p: number, keep: DeviceArray, g: DeviceArray, dx: DeviceArray) => void;
+
+/**
+ * Hands `release` to the open scope, as if it were a tensor made there: device
+ * memory a VJP needs that is not a float tensor (a dropout mask, a reference to
+ * crossEntropy's cached indices) is then freed with the scope's intermediates.
+ */
+function releaseWithScope(release: () => void): void {
+  let done = false;
+  trackTensor({
+    dispose(): void {
+      if (done) return;
+      done = true;
+      release();
+    },
+    get isDisposed(): boolean {
+      return done;
+    },
+  });
+}
+
+/** log softmax (softmax when `exp`) over the last axis of a device tensor. */
+function rowSoftmaxDevice(op: string, x: Tensor, exp: boolean): Tensor {
+  const { rows, cols } = lastAxis(op, x);
+  const y = deviceEmpty(x.dtype, x.shape);
+  kernel<DLogSoftmax>('dLogSoftmax')(rows, cols, x.buffer, y.buffer, exp);
+  return record(op, y, [x], (g) => {
+    // log-softmax: dx = g − exp(y) Σⱼ g;  softmax: dx = y ⊙ (g − Σⱼ g y)  (row by row)
+    const dx = deviceEmpty(x.dtype, x.shape);
+    kernel<DLogSoftmaxBackward>('dLogSoftmaxBackward')(rows, cols, y.buffer, g.buffer, dx.buffer, exp);
+    return [dx];
+  });
+}
+
+/** A device copy of crossEntropy's selected rows and their class ids, [sel | tgt], and the host arrays it was made from. */
+interface DeviceIndex {
+  sel: Int32Array;
+  tgt: Int32Array;
+  storage: DeviceStorage;
+}
+
+/**
+ * Device copies of [sel | tgt] per (targets, rows) pair of objects, so a
+ * training loop uploads its labels and row lists once. The host arrays are
+ * validated on every call anyway; they are also compared with the cached copy,
+ * so a targets or rows array changed in place is uploaded again.
+ */
+const deviceIndexCache = new WeakMap<object, WeakMap<object, DeviceIndex>>();
+
+function sameInts(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The device [sel | tgt] for this call (the cache holds one reference to its storage). */
+function deviceIndex(targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32Array): DeviceStorage {
+  const key1 = targets as object; // lossArgs checked: an array or typed array
+  const key2 = (rows ?? targets) as object;
+  let byRows = deviceIndexCache.get(key1);
+  if (byRows === undefined) deviceIndexCache.set(key1, (byRows = new WeakMap()));
+  const hit = byRows.get(key2);
+  if (hit !== undefined && sameInts(hit.sel, sel) && sameInts(hit.tgt, tgt)) return hit.storage;
+  // Pending VJPs that use the old copy hold references of their own.
+  hit?.storage.release();
+  const both = new Int32Array(2 * sel.length);
+  both.set(sel);
+  both.set(tgt, sel.length);
+  const storage = new DeviceStorage(upload(both));
+  byRows.set(key2, { sel, tgt, storage });
+  return storage;
+}
+
+function crossEntropyDevice(logits: Tensor, sel: Int32Array, tgt: Int32Array, idx: DeviceStorage): Tensor {
+  const op = 'crossEntropy';
+  const [N, C] = logits.shape as [number, number];
+  const R = sel.length;
+  const lse = deviceEmpty(logits.dtype, [R]);
+  const loss = deviceEmpty(logits.dtype, []);
+  kernel<DCrossEntropy>('dCrossEntropy')(N, C, R, logits.buffer, idx.array, lse.buffer, loss.buffer);
+  if (!isGradEnabled() || !logits.requiresGrad) {
+    lse.dispose();
+    return loss;
+  }
+  // The VJP keeps the indices it was computed with, even if the cache moves on.
+  idx.retain();
+  releaseWithScope(() => idx.release());
+  return record(op, loss, [logits], (g) => {
+    // dlogits[r] = (g / R) (softmax(logits[r]) − onehot(targets[r])) for each selected r
+    const dx = deviceEmpty(logits.dtype, logits.shape);
+    kernel<DCrossEntropyBackward>('dCrossEntropyBackward')(N, C, R, logits.buffer, idx.array, lse.buffer, g.buffer, dx.buffer);
+    return [dx];
+  });
+}
+
+function dropoutDevice(x: Tensor, p: number, gen: Generator): Tensor {
+  const seedLo = gen.nextUint32();
+  const seedHi = gen.nextUint32();
+  const offsetLo = gen.nextUint32();
+  const offsetHi = gen.nextUint32();
+  const out = deviceEmpty(x.dtype, x.shape);
+  const keep = deviceAlloc('uint8', x.size);
+  try {
+    kernel<DDropout>('dDropout')(p, seedLo, seedHi, offsetLo, offsetHi, x.buffer, out.buffer, keep);
+  } catch (e) {
+    keep.dispose();
+    throw e;
+  }
+  if (!isGradEnabled() || !x.requiresGrad) {
+    keep.dispose();
+    return out;
+  }
+  releaseWithScope(() => keep.dispose());
+  return record('dropout', out, [x], (g) => {
+    // dx = g ⊙ mask / (1 − p)
+    const dx = deviceEmpty(x.dtype, x.shape);
+    kernel<DDropoutBackward>('dDropoutBackward')(p, keep, g.buffer, dx.buffer);
+    return [dx];
   });
 }
