@@ -306,6 +306,10 @@ void spgemm_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const Csr<cons
     }
   });
   if (!dB) return;
+  if (!partial[0]) {  // no part ran (A has no rows): dB = Aᵀ V is all zero
+    std::fill(dB, dB + nnz_b, T{0});
+    return;
+  }
   int parts = 0;  // every part ran (possibly on no rows) and set its partial
   while (parts < static_cast<int>(partial.size()) && partial[parts]) ++parts;
   if (parts <= 1) return;

@@ -231,3 +231,18 @@ test('spgemm: bad input gets a clear error', () => {
   assert.throws(() => spgemm(A, null as unknown as CsrMatrix), { message: 'spgemm: expected a CsrMatrix for B but received null' });
   assert.throws(() => spgemm(A, [[1]] as unknown as CsrMatrix), { message: 'spgemm: expected a CsrMatrix for B but received array of length 1' });
 });
+
+test('spgemm: an A with no rows gives an all-zero dB, also for a large B (outputs are not zero-filled)', () => {
+  for (let trial = 0; trial < 5; trial++) {
+    const A = CsrMatrix.fromCoo([], [], [], [0, 100], { requiresGrad: true });
+    const B = randomCsr(100, 100, { density: 0.5, seed: 40 + trial });
+    const Bg = B.withValues(B.values.detach(), { requiresGrad: true });
+    // Fill the allocator with nonzero garbage first, as a long session would.
+    for (let k = 0; k < 4; k++) spgemm(B, B);
+    const C = spgemm(A, Bg);
+    assert.equal(C.nnz, 0);
+    C.values.backward(tensor([]));
+    assert.equal(Bg.grad!.size, B.nnz);
+    assert.ok(Bg.grad!.data.every((g) => g === 0), 'dB = Aᵀ V = 0 when A has no rows');
+  }
+});
