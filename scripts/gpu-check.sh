@@ -9,6 +9,12 @@
 #   3. ctest.txt     ctest: CPU kernels, kernel bodies, every CUDA kernel vs the CPU
 #   4. bench.txt     sad_core_bench (paper's sizes, sweep to 2^24; BENCH_ARGS adds flags)
 #   5. cupy.txt      scripts/cupy_bench.py, when python3 can import cupy
+#   6. node.txt      the addon built with CUDA and the TypeScript device tests run on this
+#                    GPU, when a node binary is at hand (on PATH, or .gpu/node.xz) and the
+#                    bundled tests are in .gpu/tests: on the dev machine run
+#                    `node scripts/bundle-device-tests.mjs --node` and carry .gpu and
+#                    node_modules/node-addon-api, node_modules/node-api-headers
+#                    (SKIP_CORE=1 skips steps 2-5)
 # The shared matrices are read from SAD_DATA_DIR (default ../shared/data); when
 # absent the real-matrix cases are left out and the tests say so.
 set -u
@@ -37,6 +43,7 @@ fi
 ARCH_FLAG=()
 [ -n "$ARCHS" ] && ARCH_FLAG=("-DCMAKE_CUDA_ARCHITECTURES=$ARCHS")
 
+if [ "${SKIP_CORE:-0}" != 1 ]; then
 start=$(date +%s)
 if cmake -S native/core -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "${ARCH_FLAG[@]}" > "$OUT/build.txt" 2>&1 &&
    cmake --build "$BUILD" -j "$JOBS" >> "$OUT/build.txt" 2>&1; then
@@ -76,6 +83,38 @@ if python3 -c "import cupy, cupyx.scipy.sparse" > /dev/null 2>&1; then
   fi
 else
   log "cupy: skipped (python3 cannot import cupy)"
+fi
+fi  # SKIP_CORE
+
+# 6. The TypeScript device tests (bundled: no npm packages or TypeScript needed here).
+if [ -d .gpu/tests ] && { command -v node > /dev/null || [ -f .gpu/node.xz ]; }; then
+  if ! command -v node > /dev/null; then
+    mkdir -p /tmp/sad-node && xz -dc .gpu/node.xz > /tmp/sad-node/node && chmod +x /tmp/sad-node/node
+    export PATH="/tmp/sad-node:$PATH"
+  fi
+  start=$(date +%s)
+  if cmake -S . -B "$BUILD-addon" -DCMAKE_BUILD_TYPE=Release "${ARCH_FLAG[@]}" \
+       "-DCMAKE_JS_INC=$PWD/node_modules/node-api-headers/include;$PWD/node_modules/node-addon-api" \
+       -DCMAKE_CXX_FLAGS=-DBUILDING_NODE_EXTENSION > "$OUT/node-build.txt" 2>&1 &&
+     cmake --build "$BUILD-addon" -j "$JOBS" >> "$OUT/node-build.txt" 2>&1; then
+    log "addon build: ok ($(( $(date +%s) - start )) s, node $(node --version))"
+    export SPARSE_AD_ADDON="$PWD/$BUILD-addon/Release/sparse_ad_lab.node"
+    [ -f "$SPARSE_AD_ADDON" ] || export SPARSE_AD_ADDON="$(find "$BUILD-addon" -name sparse_ad_lab.node | head -1)"
+    [ -n "${SAD_DATA_DIR:-}" ] && export SPARSE_AD_SHARED_DATA="$SAD_DATA_DIR"
+    if node --test --test-reporter=spec .gpu/tests/*.mjs > "$OUT/node.txt" 2>&1; then
+      log "node device tests: ok"
+    else
+      log "node device tests: FAILED (see node.txt)"
+      status=1
+    fi
+    grep -E "^ℹ (tests|pass|fail|skipped)|✖|running on|skipped" "$OUT/node.txt" | head -40 | tee -a "$OUT/summary.txt"
+  else
+    log "addon build: FAILED (see node-build.txt)"
+    tail -30 "$OUT/node-build.txt"
+    status=1
+  fi
+else
+  log "node device tests: skipped (no .gpu/tests bundle or no node binary)"
 fi
 log "done: status $status"
 exit $status

@@ -80,13 +80,18 @@ export class CsrPattern {
     return this.cache.has(DEVICE_KEY);
   }
 
-  /** Frees the device copy of this pattern's structure (made again on next use). */
+  /**
+   * Frees the device copy of this pattern's structure now (it is made again on
+   * next use), and drops the device structure derived from it (transpose maps,
+   * product patterns' maps…), which is freed once no other pattern refers to it.
+   */
   releaseDevice(): void {
     const d = this.cache.get(DEVICE_KEY) as { indptr: DeviceArray; indices: DeviceArray } | undefined;
-    if (!d) return;
-    d.indptr.dispose();
-    d.indices.dispose();
-    this.cache.delete(DEVICE_KEY);
+    if (d) {
+      d.indptr.dispose();
+      d.indices.dispose();
+    }
+    for (const key of [...this.cache.keys()]) if (key === DEVICE_KEY || key.startsWith(`${DEVICE_KEY}:`)) this.cache.delete(key);
   }
 
   /** Whether two patterns are the same object or hold identical structure. */

@@ -165,6 +165,25 @@ test('a training loop in scope() does not grow device memory, and gradients accu
   assert.equal(deviceMemory().liveBytes, live);
 });
 
+test("a pattern's structure is uploaded once, shared by its matrices, and freed by releaseDevice()", () => {
+  const A = randomCsr(50, 40, { density: 0.2, seed: 3 });
+  const before = deviceMemory().liveBytes;
+  const A1 = A.to('cuda');
+  const A2 = A.withValues(A.values.clone()).to('cuda'); // same pattern object
+  const structure = (A.rows + 1 + A.nnz) * 4;
+  assert.equal(deviceMemory().liveBytes - before, structure + 2 * A.nnz * 8);
+  A.pattern.releaseDevice();
+  assert.equal(deviceMemory().liveBytes - before, 2 * A.nnz * 8);
+  scope(() => {
+    const x = tensor(Array.from({ length: 40 }, (_, j) => j)).to('cuda');
+    assertClose(spmv(A2, x).toArray(), spmv(A, x.to('cpu')).data, { rtol: 1e-12 }); // uploaded again on use
+  });
+  assert.equal(deviceMemory().liveBytes - before, structure + 2 * A.nnz * 8);
+  for (const t of [A1, A2]) t.dispose();
+  A.pattern.releaseDevice();
+  assert.equal(deviceMemory().liveBytes, before);
+});
+
 test('without a device, .to("cuda") says why (fresh process, no emulation)', () => {
   if (mode === 'cuda') {
     console.log('# skipped: this machine has a CUDA device, so the no-device error cannot occur');

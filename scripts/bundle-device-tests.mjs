@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Bundles the device ('cuda') test files into plain .mjs files under .gpu/tests,
+// so they run with a bare `node --test` on a GPU machine that has no npm
+// packages and no TypeScript (scripts/gpu-check.sh, step 6). The addon is
+// found through SPARSE_AD_ADDON and the shared data through SPARSE_AD_SHARED_DATA.
+//   node scripts/bundle-device-tests.mjs [--node]   (--node: also pack this node binary as .gpu/node.xz)
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { build } from 'esbuild';
+
+const out = '.gpu/tests';
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const files = [
+  ...readdirSync('test/native').filter((f) => /^device.*\.test\.ts$/.test(f)).map((f) => join('test/native', f)),
+  'test/experiments/device-experiments.test.ts',
+];
+for (const file of files) {
+  await build({
+    entryPoints: [file],
+    outfile: join(out, basename(file).replace(/\.ts$/, '.mjs')),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    // Bundled ESM has no require(); the addon loader uses createRequire, others may not.
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+}
+writeFileSync(join(out, 'FILES'), files.join('\n') + '\n');
+console.log(`bundled ${files.length} test files into ${out}`);
+if (process.argv.includes('--node')) {
+  execFileSync('sh', ['-c', `xz -T2 -3 -c "${process.execPath}" > .gpu/node.xz`]);
+  console.log('packed node into .gpu/node.xz');
+}
