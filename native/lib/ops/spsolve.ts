@@ -18,6 +18,12 @@
 // reaches every entry of x coupled to it. NaN or Inf values in A are factored
 // without complaint, and x comes out NaN in the entries they reach (KLU accepts
 // a NaN pivot: a row of A holding only NaN is not reported as singular).
+//
+// On the device ('cuda'), a documented hybrid (native/core/spsolve_hybrid.h):
+// KLU factors A on the CPU, the factors move to the device, and every solve
+// (forward, and the VJP's transposed one) runs there as two synchronisation-free
+// triangular solves between a permuting gather and scatter. Singular matrices
+// give the same errors as on the CPU.
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
@@ -26,12 +32,29 @@ import { uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, sameKind, tensorArg } from './check.js';
-import { maskedOuterSum } from './sptrsv.js';
+import { maskedOuterSum, maskedOuterSumDevice } from './sptrsv.js';
+import { deviceEmpty } from './transfer.js';
+import type { DeviceArray } from '../device.js';
 
 type AnalyzeFn = (n: number, indptr: Int32Array, indices: Int32Array) => object;
 type FactorFn = (rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray, analysis?: object) => object;
 type SolveFn = (handle: object, transpose: boolean, b: FloatArray, x: FloatArray, k: number) => void;
 type DisposeFn = (handle: object) => void;
+
+/**
+ * The factors of one A on the device (bind_d_solve.cc): KLU's L and U, pivots
+ * and scaling in A's value type, made on the CPU from host arrays and held on
+ * the device (or by the emulated device). Freed by dispose() or the collector.
+ */
+interface DeviceLU {
+  readonly disposed: boolean;
+  /** Device bytes held (counted in deviceMemory().liveBytes). */
+  readonly bytes: number;
+  /** x = A⁻¹ b (or A⁻ᵀ b), device arrays n × k row-major. */
+  solve(transpose: boolean, b: DeviceArray, x: DeviceArray, k: number): void;
+  dispose(): void;
+}
+type DeviceLUClass = new (op: string, rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray) => DeviceLU;
 
 /**
  * The sparse LU factors of a square matrix A (made by splu(A)). solve() and
@@ -43,6 +66,7 @@ type DisposeFn = (handle: object) => void;
 export class SparseLU {
   /** The factored matrix (its values tensor receives the gradients of the solves). */
   readonly matrix: CsrMatrix;
+  /** KLU's factors (an addon handle) for a CPU matrix, a DeviceLU for a 'cuda' one. */
   #handle: object | null;
 
   /** @internal Use splu(A). */
@@ -75,14 +99,26 @@ export class SparseLU {
 
   /** Frees the factors now. Later solves (and backward passes that need them) throw. */
   dispose(): void {
-    if (this.#handle) kernel<DisposeFn>('spluDispose')(this.#handle);
+    if (this.#handle) {
+      if (this.matrix.device === 'cuda') (this.#handle as DeviceLU).dispose();
+      else kernel<DisposeFn>('spluDispose')(this.#handle);
+    }
     this.#handle = null;
+  }
+
+  #live(op: string): object {
+    if (!this.#handle) fail(op, 'the SparseLU was disposed (call dispose() only after the last solve and backward())');
+    return this.#handle;
   }
 
   /** @internal Raw solve into out (n × k row-major), no tape. */
   solveInto(op: string, transpose: boolean, b: FloatArray, out: FloatArray, k: number): void {
-    if (!this.#handle) fail(op, 'the SparseLU was disposed (call dispose() only after the last solve and backward())');
-    kernel<SolveFn>('spluSolve')(this.#handle, transpose, b, out, k);
+    kernel<SolveFn>('spluSolve')(this.#live(op), transpose, b, out, k);
+  }
+
+  /** @internal The factors of a 'cuda' matrix (throws once disposed). */
+  deviceFactors(op: string): DeviceLU {
+    return this.#live(op) as DeviceLU;
   }
 }
 
@@ -97,12 +133,23 @@ function rhsArg(op: string, A: CsrMatrix, b: Tensor): void {
   sameKind(op, ['A', A], ['b', b]);
 }
 
-/** Factors a square A (P Aᵀ Q = L U by KLU, in double precision) for repeated solves. */
+/**
+ * Factors a square A (P Aᵀ Q = L U by KLU, in double precision) for repeated
+ * solves. For A on 'cuda' the factors live on the device (the factorization
+ * itself runs on the CPU) and solve() takes device right-hand sides.
+ */
 export function splu(A: CsrMatrix): SparseLU {
   const op = 'splu';
   squareArg(op, A);
-  if (A.device !== 'cpu') fail(op, `A is on ${A.device}; the sparse LU runs on the CPU`);
+  // KLU factors on the CPU: A's values come to the host once (nnz values).
+  if (A.device === 'cuda') return new SparseLU(A, deviceLU(op, A, A.values.toArray()));
   return factor(op, A);
+}
+
+// The core names the op 'spsolve'; report its errors under the caller's name.
+function rethrowAs(op: string, e: unknown): never {
+  const msg = e instanceof Error ? e.message : String(e);
+  return fail(op, msg.replace(/^spsolve: /, ''));
 }
 
 // The symbolic analysis (BTF + AMD orderings) depends on the pattern only, so
@@ -121,9 +168,7 @@ function factor(op: string, A: CsrMatrix): SparseLU {
     }
     handle = kernel<FactorFn>('spluFactor')(A.rows, A.cols, indptr, indices, A.values.data, analysis);
   } catch (e) {
-    // The core names the op 'spsolve'; report it under the caller's name.
-    const msg = e instanceof Error ? e.message : String(e);
-    fail(op, msg.replace(/^spsolve: /, ''));
+    rethrowAs(op, e);
   }
   return new SparseLU(A, handle);
 }
@@ -133,6 +178,7 @@ function factor(op: string, A: CsrMatrix): SparseLU {
 function luSolve(op: string, lu: SparseLU, b: Tensor, transpose: boolean): Tensor {
   const A = lu.matrix;
   rhsArg(op, A, b);
+  if (A.device === 'cuda') return solveDevice(op, A, b, transpose, () => lu.deviceFactors(op));
   const n = A.rows;
   const k = b.ndim === 1 ? 1 : b.shape[1]!;
   const x = uninit(A.dtype, n * k);
@@ -157,7 +203,7 @@ export function spsolve(A: CsrMatrix, b: Tensor): Tensor {
   // Validate arguments (all before the factorization)
   squareArg(op, A);
   rhsArg(op, A, b);
-  if (A.device !== 'cpu') fail(op, `A is on ${A.device}; the sparse LU runs on the CPU`);
+  if (A.device === 'cuda') return spsolveDevice(op, A, b);
 
   const lu = factor(op, A);
   const x = luSolve(op, lu, b, false);
@@ -166,4 +212,93 @@ export function spsolve(A: CsrMatrix, b: Tensor): Tensor {
   // closure holds lu (and the collector frees it with the tape).
   if (!x.gradFn) lu.dispose();
   return x;
+}
+
+// ---------------------------------------------------------------------------
+// On the device
+
+function deviceLU(op: string, A: CsrMatrix, values: FloatArray): DeviceLU {
+  const { indptr, indices } = A.pattern.raw;
+  try {
+    return new (kernel<DeviceLUClass>('DeviceLU'))('spsolve', A.rows, A.cols, indptr, indices, values);
+  } catch (e) {
+    return rethrowAs(op, e);
+  }
+}
+
+// x = A⁻¹ b (or A⁻ᵀ b) with the device factors `factors()` returns (asked for
+// again by the VJP), recorded on the tape with inputs [A.values, b].
+function solveDevice(op: string, A: CsrMatrix, b: Tensor, transpose: boolean, factors: () => DeviceLU): Tensor {
+  const k = b.ndim === 1 ? 1 : b.shape[1]!;
+  const x = deviceEmpty(A.dtype, b.shape);
+  try {
+    factors().solve(transpose, b.buffer, x.buffer, k);
+  } catch (e) {
+    x.dispose();
+    throw e;
+  }
+  return record(op, x, [A.values, b], (v, needs) => {
+    const w = deviceEmpty(A.dtype, b.shape);
+    factors().solve(!transpose, v.buffer, w.buffer, k);
+    let dA: Tensor | null = null;
+    if (needs[0]) {
+      // A x = b:  dA = −(A⁻ᵀ v) xᵀ ⊙ mask(A);   Aᵀ x = b:  dA = −x (A⁻¹ v)ᵀ ⊙ mask(A)
+      dA = transpose ? maskedOuterSumDevice(A, x, w, k, -1) : maskedOuterSumDevice(A, w, x, k, -1);
+    }
+    if (!needs[1]) w.dispose();
+    // A x = b:  db = A⁻ᵀ v;   Aᵀ x = b:  db = A⁻¹ v
+    return [dA, needs[1] ? w : null];
+  });
+}
+
+/** The factors spsolve made for one set of A's values (`host`, as factored). */
+interface CachedFactors {
+  readonly host: FloatArray;
+  lu: DeviceLU;
+}
+
+// spsolve on the device keeps its factors for reuse: the VJP's transposed solve
+// and later solves with the same values skip the factorization and the upload
+// of the factors. The cache holds one entry per pattern and dtype, so a loop
+// that changes A's values every step holds one set of factors, not one per
+// step; a replaced entry is freed at once. (On the CPU, spsolve keeps its
+// factors for the VJP only; splu() is the explicit way to reuse them.)
+function cacheKey(A: CsrMatrix): string {
+  return `splu:device:${A.dtype}`;
+}
+
+function cacheFactors(A: CsrMatrix, f: CachedFactors): void {
+  const old = A.pattern.cache.get(cacheKey(A)) as CachedFactors | undefined;
+  if (old && old !== f) old.lu.dispose();
+  A.pattern.cache.set(cacheKey(A), f);
+}
+
+function sameValues(a: FloatArray, b: FloatArray): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function spsolveDevice(op: string, A: CsrMatrix, b: Tensor): Tensor {
+  // KLU factors on the CPU, so A's values come to the host: one download of nnz
+  // values per call (the only transfer; b and x stay on the device). It is also
+  // what tells whether the cached factors are still A's: the values tensor's
+  // identity cannot, since optimizers update values in place.
+  const host = A.values.toArray();
+  let f = A.pattern.cache.get(cacheKey(A)) as CachedFactors | undefined;
+  if (!f || f.lu.disposed || !sameValues(f.host, host)) {
+    f = { host, lu: deviceLU(op, A, host) };
+    cacheFactors(A, f);
+  }
+  const mine = f;
+  // The VJP uses the factors of the forward's values: the cached ones, or when
+  // another spsolve on this pattern has replaced them since, new ones made
+  // from the values kept on the host (no download, and A may have changed).
+  return solveDevice(op, A, b, false, () => {
+    if (mine.lu.disposed) {
+      mine.lu = deviceLU(op, A, mine.host);
+      cacheFactors(A, mine);
+    }
+    return mine.lu;
+  });
 }

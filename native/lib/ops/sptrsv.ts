@@ -13,6 +13,8 @@ import { uninit } from '../dtype.js';
 import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, optionsArg, sameKind, tensorArg } from './check.js';
+import { deviceCsr, type DeviceCsrArgs, deviceEmpty } from './transfer.js';
+import type { DeviceArray } from '../device.js';
 
 export interface SptrsvOptions {
   /** Solve with the lower triangle (default true); false for an upper triangular L. */
@@ -35,12 +37,29 @@ type MaskedOuterSumFn = (
   u: FloatArray, x: FloatArray, k: number, alpha: number, skipDiagonal: boolean, out: FloatArray,
 ) => void;
 
+type DSptrsv = (...args: [...DeviceCsrArgs, b: DeviceArray, x: DeviceArray, k: number, lower: boolean, unit: boolean]) => number;
+type DSptrsvBackward = (
+  ...args: [...DeviceCsrArgs, x: DeviceArray, v: DeviceArray, w: DeviceArray, grad: DeviceArray | null, k: number, lower: boolean, unit: boolean]
+) => number;
+type DMaskedOuterSum = (
+  rows: number, cols: number, nnz: number, indptr: DeviceArray, indices: DeviceArray,
+  u: DeviceArray, x: DeviceArray, k: number, alpha: number, skipDiagonal: boolean, out: DeviceArray,
+) => void;
+
 /** @internal out[p] = alpha Σ_c u[i, c] x[j, c] on A's pattern (for the dA of the solves). */
 export function maskedOuterSum(A: CsrMatrix, u: FloatArray, x: FloatArray, k: number, alpha: number, skipDiagonal = false): Tensor {
   const { indptr, indices } = A.pattern.raw;
   const out = uninit(A.dtype, A.nnz);
   kernel<MaskedOuterSumFn>('maskedOuterSum')(A.rows, A.cols, indptr, indices, u, x, k, alpha, skipDiagonal, out);
   return new Tensor(out, [A.nnz]);
+}
+
+/** @internal maskedOuterSum for a 'cuda' A and device tensors u (rows × k) and x (cols × k). */
+export function maskedOuterSumDevice(A: CsrMatrix, u: Tensor, x: Tensor, k: number, alpha: number, skipDiagonal = false): Tensor {
+  const { indptr, indices } = A.pattern.deviceArrays();
+  const out = deviceEmpty(A.dtype, [A.nnz]);
+  kernel<DMaskedOuterSum>('dMaskedOuterSum')(A.rows, A.cols, A.nnz, indptr, indices, u.buffer, x.buffer, k, alpha, skipDiagonal, out.buffer);
+  return out;
 }
 
 // The structure check is O(rows) and the pattern immutable: run it once per
@@ -78,6 +97,7 @@ export function sptrsv(L: CsrMatrix, b: Tensor, opts: SptrsvOptions = {}): Tenso
   if (b.shape[0] !== n) fail(op, `L has shape ${shapeStr(L.shape)} but b has shape ${shapeStr(b.shape)} (needs ${n} rows)`);
   sameKind(op, ['L', L], ['b', b]);
   checkTriangle(op, L, lower, unit);
+  if (L.device === 'cuda') return sptrsvDevice(L, b, lower, unit);
 
   // Forward: substitution row by row on the CSR.
   const k = b.ndim === 1 ? 1 : b.shape[1]!;
@@ -97,5 +117,30 @@ export function sptrsv(L: CsrMatrix, b: Tensor, opts: SptrsvOptions = {}): Tenso
     const bad = kernel<BackwardFn>('sptrsvBackward')(n, n, indptr, indices, L.values.data, x, v.data, w, k, lower, unit, dL);
     if (bad >= 0) zeroDiagonal(op, bad);
     return [dL && new Tensor(dL, [L.nnz]), needs[1] ? new Tensor(w, b.shape) : null];
+  });
+}
+
+// On the device: the synchronisation-free solves (sptrsv_cuda; the pivot check
+// is read back, so each solve synchronises), the VJP as on the CPU.
+function sptrsvDevice(L: CsrMatrix, b: Tensor, lower: boolean, unit: boolean): Tensor {
+  const op = 'sptrsv';
+  const k = b.ndim === 1 ? 1 : b.shape[1]!;
+  const x = deviceEmpty(L.dtype, b.shape);
+  const bad = kernel<DSptrsv>('dSptrsv')(...deviceCsr(L), b.buffer, x.buffer, k, lower, unit);
+  if (bad >= 0) {
+    x.dispose();
+    zeroDiagonal(op, bad);
+  }
+  return record(op, x, [L.values, b], (v, needs) => {
+    // db = L⁻ᵀ v;  dL = −(L⁻ᵀ v) xᵀ ⊙ mask(L)  (summed over the k right-hand sides; 0 on an ignored unit diagonal)
+    const w = deviceEmpty(L.dtype, b.shape);
+    const dL = needs[0] ? deviceEmpty(L.dtype, [L.nnz]) : null;
+    const bad = kernel<DSptrsvBackward>('dSptrsvBackward')(...deviceCsr(L), x.buffer, v.buffer, w.buffer, dL?.buffer ?? null, k, lower, unit);
+    if (bad >= 0 || !needs[1]) w.dispose();
+    if (bad >= 0) {
+      dL?.dispose();
+      zeroDiagonal(op, bad);
+    }
+    return [dL, needs[1] ? w : null];
   });
 }
