@@ -3,7 +3,10 @@
 // so they run with a bare `node --test` on a GPU machine that has no npm
 // packages and no TypeScript (scripts/gpu-check.sh, step 6). The addon is
 // found through SPARSE_AD_ADDON and the shared data through SPARSE_AD_SHARED_DATA.
-//   node scripts/bundle-device-tests.mjs [--node]   (--node: also pack this node binary as .gpu/node.xz)
+//   node scripts/bundle-device-tests.mjs [--node] [--prefix]
+//     --node    also pack this node binary as .gpu/node.xz
+//     --prefix  also copy SuiteSparse KLU's headers and libraries into .gpu/prefix
+//               (for a GPU machine without libsuitesparse-dev)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -31,6 +34,15 @@ for (const file of files) {
 }
 writeFileSync(join(out, 'FILES'), files.join('\n') + '\n');
 console.log(`bundled ${files.length} test files into ${out}`);
+if (process.argv.includes('--prefix')) {
+  const script = [
+    'set -e; P=.gpu/prefix; mkdir -p $P/include/suitesparse $P/lib',
+    'for h in klu.h amd.h colamd.h btf.h SuiteSparse_config.h; do cp /usr/include/suitesparse/$h $P/include/suitesparse/; done',
+    'for l in klu amd colamd btf suitesparseconfig; do f=$(readlink -f /usr/lib/x86_64-linux-gnu/lib$l.so); cp $f $P/lib/lib$l.so; for s in /usr/lib/x86_64-linux-gnu/lib$l.so.[0-9]; do cp $f $P/lib/$(basename $s); done; done',
+  ].join('\n');
+  execFileSync('sh', ['-c', script]);
+  console.log('copied SuiteSparse KLU into .gpu/prefix');
+}
 if (process.argv.includes('--node')) {
   execFileSync('sh', ['-c', `xz -T2 -3 -c "${process.execPath}" > .gpu/node.xz`]);
   console.log('packed node into .gpu/node.xz');

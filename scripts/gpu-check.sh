@@ -15,6 +15,8 @@
 #                    `node scripts/bundle-device-tests.mjs --node` and carry .gpu and
 #                    node_modules/node-addon-api, node_modules/node-api-headers
 #                    (SKIP_CORE=1 skips steps 2-5)
+# Libraries the GPU machine may lack (SuiteSparse KLU) can be carried in
+# .gpu/prefix (include/suitesparse, lib): `node scripts/bundle-device-tests.mjs --prefix`.
 # The shared matrices are read from SAD_DATA_DIR (default ../shared/data); when
 # absent the real-matrix cases are left out and the tests say so.
 set -u
@@ -27,6 +29,10 @@ status=0
 log() { echo "== $*" | tee -a "$OUT/summary.txt"; }
 
 log "gpu-check $(date -u +%FT%TZ) in $PWD, output in $OUT"
+if [ -d .gpu/prefix ]; then
+  export CMAKE_PREFIX_PATH="$PWD/.gpu/prefix${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+  export LD_LIBRARY_PATH="$PWD/.gpu/prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 {
   nvidia-smi || echo "nvidia-smi: not available"
   nvcc --version || echo "nvcc: not found"
@@ -89,7 +95,10 @@ fi  # SKIP_CORE
 # 6. The TypeScript device tests (bundled: no npm packages or TypeScript needed here).
 if [ -d .gpu/tests ] && { command -v node > /dev/null || [ -f .gpu/node.xz ]; }; then
   if ! command -v node > /dev/null; then
-    mkdir -p /tmp/sad-node && xz -dc .gpu/node.xz > /tmp/sad-node/node && chmod +x /tmp/sad-node/node
+    mkdir -p /tmp/sad-node
+    python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.gpu/node.xz'), open('/tmp/sad-node/node', 'wb'))" ||
+      xz -dc .gpu/node.xz > /tmp/sad-node/node
+    chmod +x /tmp/sad-node/node
     export PATH="/tmp/sad-node:$PATH"
   fi
   start=$(date +%s)
