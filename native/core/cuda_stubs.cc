@@ -202,9 +202,50 @@ template class CudaSplitLU<double>;
   template <>                                                                                                        \
   void adam_step_cuda<T>(const body::AdamStep&, int64_t, T*, const T*, T*, T*, T*) {                                 \
     no_cuda("Adam");                                                                                                 \
+  }                                                                                                                  \
+  template <>                                                                                                        \
+  void binary_broadcast_cuda<T>(BinaryOp, const Broadcast&, Operand<T>, Operand<T>, T*) {                            \
+    no_cuda("binary");                                                                                               \
+  }                                                                                                                  \
+  template <>                                                                                                        \
+  void binary_backward_cuda<T>(BinaryOp, const Broadcast&, const T*, Operand<T>, Operand<T>, const T*, T*, T*) {     \
+    no_cuda("binary");                                                                                               \
+  }                                                                                                                  \
+  template <>                                                                                                        \
+  void sum_to_cuda<T>(const Reduction&, const T*, double, T*) {                                                      \
+    no_cuda("sum");                                                                                                  \
+  }                                                                                                                  \
+  template <>                                                                                                        \
+  void clamp_cuda<T>(int64_t, double, double, const T*, T*) {                                                        \
+    no_cuda("clamp");                                                                                                \
+  }                                                                                                                  \
+  template <>                                                                                                        \
+  void clamp_backward_cuda<T>(int64_t, double, double, const T*, const T*, T*) {                                     \
+    no_cuda("clamp");                                                                                                \
+  }                                                                                                                  \
+  template <>                                                                                                        \
+  void transpose_cuda<T>(int64_t, int64_t, const T*, T*) {                                                           \
+    no_cuda("transpose");                                                                                            \
+  }                                                                                                                  \
+  template <>                                                                                                        \
+  void norm_cuda<T>(int64_t, const T*, T*) {                                                                         \
+    no_cuda("norm");                                                                                                 \
+  }                                                                                                                  \
+  template <>                                                                                                        \
+  void norm_backward_cuda<T>(int64_t, const T*, const T*, const T*, T*) {                                            \
+    no_cuda("norm");                                                                                                 \
   }
 SAD_STUBS(float)
 SAD_STUBS(double)
 #undef SAD_STUBS
+
+template <>
+void cast_cuda<float, double>(int64_t, const float*, double*) {
+  no_cuda("to");
+}
+template <>
+void cast_cuda<double, float>(int64_t, const double*, float*) {
+  no_cuda("to");
+}
 
 }  // namespace sad

@@ -1,6 +1,9 @@
 // Dense operations on the GPU (dense_ops.h, and gemm_cuda of dense.h): grid-
-// stride element-wise kernels, deterministic two-stage reductions in double, a
-// warp per row for the softmax family, a tiled GEMM. Bodies in dense_bodies.h.
+// stride element-wise kernels (broadcasting through strides), deterministic
+// reductions in double (two-stage over everything, chunked columns, a warp per
+// row, or a thread per output for other patterns of axes), a warp per row for
+// the softmax family, a tiled transpose and GEMM. Bodies in dense_bodies.h.
+#include <algorithm>
 #include <cmath>
 
 #include "cuda_common.cuh"
@@ -90,11 +93,12 @@ __global__ void column_partial_kernel(int64_t rows, int64_t cols, int64_t per, c
 }
 
 template <class T>
-__global__ void column_final_kernel(int64_t cols, int chunks, const double* __restrict__ partial, T* __restrict__ out) {
+__global__ void column_final_kernel(int64_t cols, int chunks, const double* __restrict__ partial, double scale,
+                                    T* __restrict__ out) {
   SAD_GRID_STRIDE(j, cols) {
     double acc = 0;
     for (int c = 0; c < chunks; ++c) acc += partial[int64_t(c) * cols + j];
-    out[j] = T(acc);
+    out[j] = T(acc * scale);
   }
 }
 
@@ -105,10 +109,11 @@ __global__ void column_final_kernel(int64_t cols, int chunks, const double* __re
   for (int64_t r = int64_t(blockIdx.x) * (blockDim.x >> 5) + (threadIdx.x >> 5); r < (rows); r += warps)
 
 template <class T>
-__global__ void row_sum_kernel(int64_t rows, int64_t cols, const T* __restrict__ x, T* __restrict__ out) {
+__global__ void row_sum_kernel(int64_t rows, int64_t cols, const T* __restrict__ x, double scale,
+                               T* __restrict__ out) {
   SAD_WARP_ROWS(r, rows) {
     const double s = warp_sum(body::row_sum_partial(x + r * cols, cols, lane, 32));
-    if (lane == 0) out[r] = T(s);
+    if (lane == 0) out[r] = T(s * scale);
   }
 }
 
@@ -202,6 +207,119 @@ __global__ void adam_kernel(body::AdamStep s, double step_size, double bc2_sqrt,
   SAD_GRID_STRIDE(i, n) body::adam_element(s, step_size, bc2_sqrt, p[i], g[i], m[i], v[i], vmax ? vmax + i : nullptr);
 }
 
+template <class T>
+__global__ void broadcast_binary_kernel(BinaryOp op, Broadcast s, Operand<T> a, Operand<T> b, T* out) {
+  SAD_GRID_STRIDE(i, s.size) out[i] = body::broadcast_binary_at(op, s, a, b, i);
+}
+
+template <class T>
+__global__ void binary_grad_kernel(BinaryOp op, int which, Broadcast s, const T* __restrict__ g, Operand<T> a,
+                                   Operand<T> b, const T* __restrict__ y, T* __restrict__ out) {
+  SAD_GRID_STRIDE(i, s.size) out[i] = body::binary_grad_at(op, which, s, g, a, b, y, i);
+}
+
+// A thread per output entry, summing its terms in x's order (any pattern of axes).
+template <class T>
+__global__ void reduce_sum_kernel(Reduction r, const T* __restrict__ x, double scale, T* __restrict__ out) {
+  SAD_GRID_STRIDE(j, r.out_size) out[j] = T(body::reduce_sum_at(r, x, j) * scale);
+}
+
+template <class T>
+__global__ void clamp_kernel(int64_t n, double lo, double hi, const T* __restrict__ x, T* __restrict__ out) {
+  SAD_GRID_STRIDE(i, n) out[i] = body::clamp_value(x[i], lo, hi);
+}
+
+template <class T>
+__global__ void clamp_backward_kernel(int64_t n, double lo, double hi, const T* __restrict__ x,
+                                      const T* __restrict__ g, T* __restrict__ dx) {
+  SAD_GRID_STRIDE(i, n) dx[i] = body::clamp_grad(x[i], lo, hi, g[i]);
+}
+
+template <class S, class D>
+__global__ void cast_kernel(int64_t n, const S* __restrict__ x, D* __restrict__ out) {
+  SAD_GRID_STRIDE(i, n) out[i] = D(x[i]);
+}
+
+// 32 × 32 tiles through shared memory (padded against bank conflicts), so that
+// both the reads of x and the writes of xᵀ are coalesced; tile rows grid-stride
+// in y (gridDim.y ≤ 65535).
+constexpr int kTransposeTile = 32, kTransposeRows = 8;
+
+template <class T>
+__global__ void transpose_kernel(int64_t rows, int64_t cols, const T* __restrict__ x, T* __restrict__ out) {
+  __shared__ T tile[kTransposeTile][kTransposeTile + 1];
+  const int64_t tiles_y = (rows + kTransposeTile - 1) / kTransposeTile;
+  const int64_t j0 = int64_t(blockIdx.x) * kTransposeTile;
+  for (int64_t by = blockIdx.y; by < tiles_y; by += gridDim.y) {
+    const int64_t i0 = by * kTransposeTile;
+    for (int r = threadIdx.y; r < kTransposeTile; r += kTransposeRows) {
+      const int64_t i = i0 + r, j = j0 + threadIdx.x;
+      if (i < rows && j < cols) tile[r][threadIdx.x] = x[i * cols + j];
+    }
+    __syncthreads();
+    for (int r = threadIdx.y; r < kTransposeTile; r += kTransposeRows) {
+      const int64_t j = j0 + r, i = i0 + threadIdx.x;  // out[j, i] = x[i, j]
+      if (j < cols && i < rows) out[j * rows + i] = tile[threadIdx.x][r];
+    }
+    __syncthreads();
+  }
+}
+
+// The largest |x| over the block (NaN wins); thread 0 gets it.
+__device__ double block_max(double v) {
+  __shared__ double partial[32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  v = warp_max(v);
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  const int warps = blockDim.x >> 5;
+  v = threadIdx.x < warps ? partial[threadIdx.x] : 0.0;
+  if (warp == 0) v = warp_max(v);
+  __syncthreads();
+  return v;
+}
+
+// The norm in two deterministic passes: amax, then Σ (x / amax)², each per
+// block and then over the blocks in a fixed order.
+template <class T>
+__global__ void partial_max_abs_kernel(int64_t n, const T* __restrict__ x, double* __restrict__ partial) {
+  const int64_t lane = int64_t(blockIdx.x) * blockDim.x + threadIdx.x, lanes = int64_t(gridDim.x) * blockDim.x;
+  const double m = block_max(body::max_abs_partial(x, n, lane, lanes));
+  if (threadIdx.x == 0) partial[blockIdx.x] = m;
+}
+
+__global__ void final_max_kernel(int n, const double* __restrict__ partial, double* __restrict__ amax) {
+  double m = 0;
+  for (int b = threadIdx.x; b < n; b += blockDim.x) m = body::max_nan(m, partial[b]);
+  m = block_max(m);
+  if (threadIdx.x == 0) *amax = m;
+}
+
+template <class T>
+__global__ void partial_scaled_sumsq_kernel(int64_t n, const T* __restrict__ x, const double* __restrict__ amax,
+                                            double* __restrict__ partial) {
+  const int64_t lane = int64_t(blockIdx.x) * blockDim.x + threadIdx.x, lanes = int64_t(gridDim.x) * blockDim.x;
+  const double a = *amax;
+  const double s = block_sum(body::norm_is_amax(a) ? 0.0 : body::scaled_sumsq_partial(x, n, a, lane, lanes));
+  if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+
+template <class T>
+__global__ void final_norm_kernel(int n, const double* __restrict__ partial, const double* __restrict__ amax,
+                                  T* __restrict__ out) {
+  double acc = 0;
+  for (int b = threadIdx.x; b < n; b += blockDim.x) acc += partial[b];
+  acc = block_sum(acc);
+  if (threadIdx.x == 0) *out = T(body::norm_finish(*amax, acc));
+}
+
+template <class T>
+__global__ void norm_backward_kernel(int64_t n, const T* __restrict__ x, const T* __restrict__ nrm,
+                                     const T* __restrict__ g, T* __restrict__ dx) {
+  const T gv = *g, nv = *nrm;
+  SAD_GRID_STRIDE(i, n) dx[i] = body::norm_grad(x[i], gv, nv);
+}
+
 // GEMM: 64 × 64 tiles of C, 16-deep slices of op(A) and op(B) staged in shared
 // memory, 256 threads each computing a 4 × 4 block of results (rows ty + 16a,
 // columns tx + 16b: conflict-free shared reads).
@@ -254,6 +372,32 @@ __global__ void __launch_bounds__(256)
 
 unsigned warp_row_blocks(int64_t rows) { return blocks_for(rows * 32, kBlock, int64_t(1) << 20); }
 
+// out[j] = scale Σ_i x[i, j]: chunks of rows summed per column, then the chunks in order.
+template <class T>
+void column_sums(int64_t rows, int64_t cols, const T* x, double scale, T* out) {
+  if (cols <= 0) return;
+  if (rows <= 0) {
+    SAD_CUDA_CHECK(cudaMemsetAsync(out, 0, size_t(cols) * sizeof(T), 0));
+    return;
+  }
+  const int64_t per = std::max<int64_t>(256, (rows + 65534) / 65535);  // gridDim.y ≤ 65535
+  const int chunks = int((rows + per - 1) / per);
+  Scratch<double> partial(int64_t(chunks) * cols);
+  const dim3 grid(unsigned((cols + kBlock - 1) / kBlock), unsigned(chunks));
+  column_partial_kernel<T><<<grid, kBlock>>>(rows, cols, per, x, partial.get());
+  SAD_CUDA_LAUNCHED();
+  column_final_kernel<T><<<blocks_for(cols), kBlock>>>(cols, chunks, partial.get(), scale, out);
+  SAD_CUDA_LAUNCHED();
+}
+
+// out[i] = scale Σ_j x[i, j], a warp per row.
+template <class T>
+void row_sums(int64_t rows, int64_t cols, const T* x, double scale, T* out) {
+  if (rows <= 0) return;
+  row_sum_kernel<T><<<warp_row_blocks(rows), kBlock>>>(rows, cols, x, scale, out);
+  SAD_CUDA_LAUNCHED();
+}
+
 }  // namespace
 
 template <class T>
@@ -303,26 +447,134 @@ void dot_cuda(int64_t n, const T* x, const T* y, T* out) {
 
 template <class T>
 void sum_rows_cuda(int64_t rows, int64_t cols, const T* x, T* out) {
-  if (cols <= 0) return;
-  if (rows <= 0) {
-    SAD_CUDA_CHECK(cudaMemsetAsync(out, 0, size_t(cols) * sizeof(T), 0));
-    return;
-  }
-  const int64_t per = 256;
-  const int chunks = int((rows + per - 1) / per);
-  if (chunks > 65535) fail("sum_rows: more than 65535 · 256 rows");
-  Scratch<double> partial(int64_t(chunks) * cols);
-  const dim3 grid(unsigned((cols + kBlock - 1) / kBlock), unsigned(chunks));
-  column_partial_kernel<T><<<grid, kBlock>>>(rows, cols, per, x, partial.get());
-  SAD_CUDA_LAUNCHED();
-  column_final_kernel<T><<<blocks_for(cols), kBlock>>>(cols, chunks, partial.get(), out);
-  SAD_CUDA_LAUNCHED();
+  column_sums(rows, cols, x, 1.0, out);
 }
 
 template <class T>
 void sum_cols_cuda(int64_t rows, int64_t cols, const T* x, T* out) {
-  if (rows <= 0) return;
-  row_sum_kernel<T><<<warp_row_blocks(rows), kBlock>>>(rows, cols, x, out);
+  row_sums(rows, cols, x, 1.0, out);
+}
+
+template <class T>
+void binary_broadcast_cuda(BinaryOp op, const Broadcast& s, Operand<T> a, Operand<T> b, T* out) {
+  if (s.size <= 0) return;
+  if (s.ndim == 1 && a.data && b.data && s.stride[0][0] == 1 && s.stride[1][0] == 1) {
+    binary_cuda(op, s.size, a.data, b.data, out);  // same shapes
+    return;
+  }
+  broadcast_binary_kernel<T><<<blocks_for(s.size), kBlock>>>(op, s, a, b, out);
+  SAD_CUDA_LAUNCHED();
+}
+
+template <class T>
+void sum_to_cuda(const Reduction& r, const T* x, double scale, T* out) {
+  if (r.out_size <= 0) return;
+  if (r.count == 0) {  // a sum of nothing (times scale: NaN for the mean of nothing)
+    fill_cuda(r.out_size, T(0.0 * scale), out);
+    return;
+  }
+  if (r.nkeep == 0) {  // everything: x is r.count contiguous entries
+    reduce<T>(r.count, x, nullptr, scale, out);
+    return;
+  }
+  if (r.nkeep == 1 && r.nred == 1) {
+    if (r.keep_stride[0] == 1 && r.red_stride[0] == r.keep_shape[0]) {  // [summed, kept]: column sums
+      column_sums(r.red_shape[0], r.keep_shape[0], x, scale, out);
+      return;
+    }
+    if (r.red_stride[0] == 1 && r.red_shape[0] >= 32) {  // [kept, summed], rows long enough for a warp each
+      row_sums(r.keep_shape[0], r.red_shape[0], x, scale, out);
+      return;
+    }
+  }
+  reduce_sum_kernel<T><<<blocks_for(r.out_size), kBlock>>>(r, x, scale, out);
+  SAD_CUDA_LAUNCHED();
+}
+
+template <class T>
+void binary_backward_cuda(BinaryOp op, const Broadcast& s, const T* g, Operand<T> a, Operand<T> b, const T* y, T* da,
+                          T* db) {
+  for (int which = 0; which < 2; ++which) {
+    T* out = which == 0 ? da : db;
+    if (!out) continue;
+    const Reduction r = reduction_of("binary", s, which);
+    const int sign = body::binary_grad_sign(op, which);
+    if (r.nred == 0) {  // not broadcast: one gradient entry per output entry
+      if (s.size <= 0) continue;
+      if (sign > 0) {
+        SAD_CUDA_CHECK(cudaMemcpyAsync(out, g, size_t(s.size) * sizeof(T), cudaMemcpyDeviceToDevice, 0));
+      } else if (sign < 0) {
+        unary_cuda(UnaryOp::neg, s.size, g, out);
+      } else {
+        binary_grad_kernel<T><<<blocks_for(s.size), kBlock>>>(op, which, s, g, a, b, y, out);
+        SAD_CUDA_LAUNCHED();
+      }
+    } else if (sign != 0) {
+      sum_to_cuda(r, g, double(sign), out);
+    } else {
+      Scratch<T> local(s.size);
+      if (s.size > 0) {
+        binary_grad_kernel<T><<<blocks_for(s.size), kBlock>>>(op, which, s, g, a, b, y, local.get());
+        SAD_CUDA_LAUNCHED();
+      }
+      sum_to_cuda(r, local.get(), 1.0, out);
+    }
+  }
+}
+
+template <class T>
+void clamp_cuda(int64_t n, double lo, double hi, const T* x, T* out) {
+  if (n <= 0) return;
+  clamp_kernel<T><<<blocks_for(n), kBlock>>>(n, lo, hi, x, out);
+  SAD_CUDA_LAUNCHED();
+}
+
+template <class T>
+void clamp_backward_cuda(int64_t n, double lo, double hi, const T* x, const T* g, T* dx) {
+  if (n <= 0) return;
+  clamp_backward_kernel<T><<<blocks_for(n), kBlock>>>(n, lo, hi, x, g, dx);
+  SAD_CUDA_LAUNCHED();
+}
+
+template <class S, class D>
+void cast_cuda(int64_t n, const S* x, D* out) {
+  if (n <= 0) return;
+  cast_kernel<S, D><<<blocks_for(n), kBlock>>>(n, x, out);
+  SAD_CUDA_LAUNCHED();
+}
+
+template <class T>
+void transpose_cuda(int64_t rows, int64_t cols, const T* x, T* out) {
+  if (rows <= 0 || cols <= 0) return;
+  const int64_t gx = (cols + kTransposeTile - 1) / kTransposeTile, gy = (rows + kTransposeTile - 1) / kTransposeTile;
+  if (gx > kMaxGrid) fail("transpose: more than 2^31 · 32 columns");
+  const dim3 grid(unsigned(gx), unsigned(std::min<int64_t>(gy, 65535)));
+  transpose_kernel<T><<<grid, dim3(kTransposeTile, kTransposeRows)>>>(rows, cols, x, out);
+  SAD_CUDA_LAUNCHED();
+}
+
+template <class T>
+void norm_cuda(int64_t n, const T* x, T* out) {
+  if (n <= 0) {
+    SAD_CUDA_CHECK(cudaMemsetAsync(out, 0, sizeof(T), 0));
+    return;
+  }
+  const unsigned grid = blocks_for(n, kBlock, kReduceBlocks);
+  Scratch<double> partial(grid), amax(1);
+  partial_max_abs_kernel<T><<<grid, kBlock>>>(n, x, partial.get());
+  SAD_CUDA_LAUNCHED();
+  final_max_kernel<<<1, 1024>>>(int(grid), partial.get(), amax.get());
+  SAD_CUDA_LAUNCHED();
+  partial_scaled_sumsq_kernel<T><<<grid, kBlock>>>(n, x, amax.get(), partial.get());
+  SAD_CUDA_LAUNCHED();
+  final_norm_kernel<T><<<1, 1024>>>(int(grid), partial.get(), amax.get(), out);
+  SAD_CUDA_LAUNCHED();
+}
+
+template <class T>
+void norm_backward_cuda(int64_t n, const T* x, const T* nrm, const T* g, T* dx) {
+  if (n <= 0) return;
+  norm_backward_kernel<T><<<blocks_for(n), kBlock>>>(n, x, nrm, g, dx);
   SAD_CUDA_LAUNCHED();
 }
 
@@ -426,9 +678,20 @@ void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, cons
   template void dropout_cuda<T>(int64_t, double, uint64_t, uint64_t, const T*, T*, uint8_t*);                    \
   template void dropout_backward_cuda<T>(int64_t, T, const uint8_t*, const T*, T*);                              \
   template void adam_step_cuda<T>(const body::AdamStep&, int64_t, T*, const T*, T*, T*, T*);                     \
-  template void gemm_cuda<T>(bool, bool, int64_t, int64_t, int64_t, const T*, const T*, T*);
+  template void gemm_cuda<T>(bool, bool, int64_t, int64_t, int64_t, const T*, const T*, T*);                     \
+  template void binary_broadcast_cuda<T>(BinaryOp, const Broadcast&, Operand<T>, Operand<T>, T*);                \
+  template void binary_backward_cuda<T>(BinaryOp, const Broadcast&, const T*, Operand<T>, Operand<T>, const T*,  \
+                                        T*, T*);                                                                 \
+  template void sum_to_cuda<T>(const Reduction&, const T*, double, T*);                                          \
+  template void clamp_cuda<T>(int64_t, double, double, const T*, T*);                                            \
+  template void clamp_backward_cuda<T>(int64_t, double, double, const T*, const T*, T*);                         \
+  template void transpose_cuda<T>(int64_t, int64_t, const T*, T*);                                               \
+  template void norm_cuda<T>(int64_t, const T*, T*);                                                             \
+  template void norm_backward_cuda<T>(int64_t, const T*, const T*, const T*, T*);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)
 #undef SAD_INSTANTIATE
+template void cast_cuda<float, double>(int64_t, const float*, double*);
+template void cast_cuda<double, float>(int64_t, const double*, float*);
 
 }  // namespace sad

@@ -25,6 +25,40 @@ void unary_backward_cuda(UnaryOp op, int64_t n, const T* x, const T* y, const T*
 // out[i] = a[i] ∘ b[i] (same shapes; out may alias either).
 template <class T>
 void binary_cuda(BinaryOp op, int64_t n, const T* a, const T* b, T* out);
+// out = a ∘ b read along the broadcast s (make_broadcast, dense_bodies.h); an
+// operand with null data is its constant value. out may alias an operand of
+// the output's shape.
+template <class T>
+void binary_broadcast_cuda(BinaryOp op, const Broadcast& s, Operand<T> a, Operand<T> b, T* out);
+// The VJP of binary_broadcast_cuda: da and db (either may be null; never for a
+// constant) at the operands' own shapes, each summed over the axes it was
+// broadcast along (deterministically, in double). y: the forward output, read
+// by pow only (null otherwise).
+template <class T>
+void binary_backward_cuda(BinaryOp op, const Broadcast& s, const T* g, Operand<T> a, Operand<T> b, const T* y, T* da,
+                          T* db);
+// out[j] = scale · Σ x over the summed axes of r (make_reduction / reduction_of),
+// in double, deterministic: a sum over everything, over leading or trailing
+// axes, or any other pattern of axes.
+template <class T>
+void sum_to_cuda(const Reduction& r, const T* x, double scale, T* out);
+// out = clamp(x, lo, hi) (±∞ for an absent bound); dx = g [lo ≤ x ≤ hi].
+template <class T>
+void clamp_cuda(int64_t n, double lo, double hi, const T* x, T* out);
+template <class T>
+void clamp_backward_cuda(int64_t n, double lo, double hi, const T* x, const T* g, T* dx);
+// out = x converted (float ↔ double, rounding to nearest).
+template <class S, class D>
+void cast_cuda(int64_t n, const S* x, D* out);
+// out [cols, rows] = xᵀ for a row-major x [rows, cols].
+template <class T>
+void transpose_cuda(int64_t rows, int64_t cols, const T* x, T* out);
+// out (a device scalar) = ‖x‖₂ as amax · √(Σ (x / amax)²), in double, deterministic;
+// dx = g x / ‖x‖ (0 where ‖x‖ = 0) for device scalars nrm and g.
+template <class T>
+void norm_cuda(int64_t n, const T* x, T* out);
+template <class T>
+void norm_backward_cuda(int64_t n, const T* x, const T* nrm, const T* g, T* dx);
 // y = α x + β y.
 template <class T>
 void axpby_cuda(int64_t n, T alpha, const T* x, T beta, T* y);

@@ -460,12 +460,12 @@ SAD_TEST(bodies, dropout_draws) {
 SAD_TEST(bodies, unary_binary) {
   using sad::BinaryOp;
   using sad::UnaryOp;
-  const UnaryOp ops[] = {UnaryOp::neg, UnaryOp::exp, UnaryOp::log,    UnaryOp::tanh, UnaryOp::sigmoid,
-                         UnaryOp::relu, UnaryOp::square, UnaryOp::sqrt, UnaryOp::abs};
+  const UnaryOp ops[] = {UnaryOp::neg,    UnaryOp::exp,  UnaryOp::log, UnaryOp::tanh, UnaryOp::sigmoid, UnaryOp::relu,
+                         UnaryOp::square, UnaryOp::sqrt, UnaryOp::abs, UnaryOp::sin,  UnaryOp::cos};
   for (double x : {-2.5, -0.3, 0.7, 3.0}) {
-    const double want[] = {-x, std::exp(x), std::log(x), std::tanh(x), 1 / (1 + std::exp(-x)), x > 0 ? x : 0, x * x,
-                           std::sqrt(x), std::fabs(x)};
-    for (int o = 0; o < 9; ++o) {
+    const double want[] = {-x,           std::exp(x),  std::log(x),  std::tanh(x), 1 / (1 + std::exp(-x)), x > 0 ? x : 0,
+                           x * x,        std::sqrt(x), std::fabs(x), std::sin(x),  std::cos(x)};
+    for (int o = 0; o < 11; ++o) {
       const double y = body::apply_unary(ops[o], x);
       if (std::isnan(want[o])) {
         SAD_CHECK(std::isnan(y)) << "op " << o << " at " << x;
@@ -483,6 +483,291 @@ SAD_TEST(bodies, unary_binary) {
   SAD_CHECK(body::apply_binary(BinaryOp::sub, 5.0, 3.0) == 2.0 && body::apply_binary(BinaryOp::div, 3.0, 4.0) == 0.75);
   SAD_CHECK(body::apply_binary(BinaryOp::maximum, 1.0, 2.0) == 2.0 && body::apply_binary(BinaryOp::minimum, 1.0, 2.0) == 1.0);
   SAD_CHECK(std::isnan(body::apply_binary(BinaryOp::maximum, std::nan(""), 2.0)));
+  SAD_CHECK(std::isnan(body::unary_grad(UnaryOp::abs, std::nan(""), std::nan(""), 1.0)));  // as the CPU's abs
+  SAD_CHECK(body::unary_grad(UnaryOp::abs, 0.0, 0.0, 1.0) == 0.0);
+  // pow as JavaScript's Math.pow (which the CPU ops use) where it differs from C's.
+  SAD_CHECK(body::apply_binary(BinaryOp::pow, 2.0, 10.0) == 1024.0 && body::apply_binary(BinaryOp::pow, 9.0, 0.5) == 3.0);
+  SAD_CHECK(std::isnan(body::apply_binary(BinaryOp::pow, 1.0, std::nan(""))));
+  SAD_CHECK(std::isnan(body::apply_binary(BinaryOp::pow, 1.0, double(INFINITY))));
+  SAD_CHECK(std::isnan(body::apply_binary(BinaryOp::pow, -1.0, -double(INFINITY))));
+  SAD_CHECK(body::apply_binary(BinaryOp::pow, std::nan(""), 0.0) == 1.0);
+  // Each binary VJP against central differences, at points where the op is smooth.
+  const BinaryOp bops[] = {BinaryOp::add, BinaryOp::sub, BinaryOp::mul, BinaryOp::div,
+                           BinaryOp::maximum, BinaryOp::minimum, BinaryOp::pow};
+  for (BinaryOp op : bops)
+    for (auto [a, b] : {std::pair{0.7, -1.3}, std::pair{1.5, 2.25}, std::pair{2.0, 0.5}}) {
+      const double y = body::apply_binary(op, a, b), h = 1e-6;
+      const double fa = (body::apply_binary(op, a + h, b) - body::apply_binary(op, a - h, b)) / (2 * h);
+      const double fb = (body::apply_binary(op, a, b + h) - body::apply_binary(op, a, b - h)) / (2 * h);
+      SAD_CHECK(close(body::binary_grad(op, 0, 1.5, a, b, y), 1.5 * fa, 1, 1e-6)) << "da of op " << int(op) << " at " << a << ", " << b;
+      SAD_CHECK(close(body::binary_grad(op, 1, 1.5, a, b, y), 1.5 * fb, 1, 1e-6)) << "db of op " << int(op) << " at " << a << ", " << b;
+      const int sign = body::binary_grad_sign(op, 1);
+      if (sign != 0) SAD_CHECK(body::binary_grad(op, 1, 1.5, a, b, y) == sign * 1.5);
+    }
+  // Ties of maximum / minimum split the gradient; pow's conventions at b = 0 and a = 0.
+  SAD_CHECK(body::binary_grad(BinaryOp::maximum, 0, 2.0, 1.0, 1.0, 1.0) == 1.0);
+  SAD_CHECK(body::binary_grad(BinaryOp::minimum, 1, 2.0, 1.0, 1.0, 1.0) == 1.0);
+  SAD_CHECK(body::binary_grad(BinaryOp::pow, 0, 2.0, 0.0, 0.0, 1.0) == 0.0);
+  SAD_CHECK(body::binary_grad(BinaryOp::pow, 1, 2.0, 0.0, 3.0, 0.0) == 0.0);
+}
+
+// ---------------------------------------------------------------------------
+// Broadcasting and the sums that undo it, clamp, cast, transpose, dot and the
+// 2-norm: the on_host loops (what the emulated device runs) against loops over
+// multi-indices that do not merge axes.
+
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+int64_t size_of(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+Shape aligned(const Shape& s, size_t ndim) {
+  Shape r(ndim - s.size(), 1);
+  r.insert(r.end(), s.begin(), s.end());
+  return r;
+}
+
+// The entry of an operand of shape `in` (aligned to out) read at output position i.
+int64_t naive_index(const Shape& out, const Shape& in, int64_t i) {
+  int64_t idx = 0, stride = 1;
+  for (int d = int(out.size()) - 1; d >= 0; --d) {
+    const int64_t k = i % out[d];
+    i /= out[d];
+    if (in[d] != 1) idx += k * stride;
+    stride *= in[d];
+  }
+  return idx;
+}
+
+double plain_binary(sad::BinaryOp op, double a, double b) {
+  switch (op) {
+    case sad::BinaryOp::add: return a + b;
+    case sad::BinaryOp::sub: return a - b;
+    case sad::BinaryOp::mul: return a * b;
+    case sad::BinaryOp::div: return a / b;
+    case sad::BinaryOp::maximum: return std::max(a, b);
+    case sad::BinaryOp::minimum: return std::min(a, b);
+    case sad::BinaryOp::pow: return std::pow(a, b);
+  }
+  return 0;
+}
+
+// d(a ∘ b)/da and d(a ∘ b)/db, written out (no ties in random data).
+std::pair<double, double> plain_partials(sad::BinaryOp op, double a, double b) {
+  switch (op) {
+    case sad::BinaryOp::add: return {1, 1};
+    case sad::BinaryOp::sub: return {1, -1};
+    case sad::BinaryOp::mul: return {b, a};
+    case sad::BinaryOp::div: return {1 / b, -a / (b * b)};
+    case sad::BinaryOp::maximum: return {a > b ? 1 : 0, a > b ? 0 : 1};
+    case sad::BinaryOp::minimum: return {a < b ? 1 : 0, a < b ? 0 : 1};
+    case sad::BinaryOp::pow: return {b * std::pow(a, b - 1), std::pow(a, b) * std::log(a)};
+  }
+  return {0, 0};
+}
+
+const std::pair<Shape, Shape> kBroadcastCases[] = {
+    {{4, 3}, {3}},          {{5, 1}, {1, 6}},       {{}, {7}},           {{7}, {}},
+    {{}, {}},               {{2, 3, 4}, {3, 1}},    {{5, 1, 3}, {1, 4, 1}}, {{0, 3}, {3}},
+    {{3}, {0, 3}},          {{6, 5}, {6, 5}},       {{1, 1, 6}, {6}},    {{37, 1}, {37, 64}},
+    {{2, 1, 3, 1, 2}, {1, 4, 1, 5, 1}}, {{3, 1, 1}, {1, 1, 1}}, {{4, 1}, {4, 0}}};
+
+const sad::BinaryOp kBinaryOps[] = {sad::BinaryOp::add,     sad::BinaryOp::sub,     sad::BinaryOp::mul, sad::BinaryOp::div,
+                                    sad::BinaryOp::maximum, sad::BinaryOp::minimum, sad::BinaryOp::pow};
+
+}  // namespace
+
+SAD_TEST(bodies, broadcast_binary) {
+  uint64_t seed = 70;
+  for (const auto& [sa, sb] : kBroadcastCases) {
+    const size_t nd = std::max(sa.size(), sb.size());
+    const Shape a_al = aligned(sa, nd), b_al = aligned(sb, nd);
+    Shape out(nd);
+    for (size_t d = 0; d < nd; ++d) out[d] = a_al[d] == 1 ? b_al[d] : a_al[d];
+    const int64_t n = size_of(out);
+    const sad::Broadcast s = sad::make_broadcast("test", int(nd), out.data(), a_al.data(), b_al.data());
+    SAD_CHECK(s.size == n) << s.size << " vs " << n;
+    auto a = random_vector<double>(size_of(sa), ++seed), b = random_vector<double>(size_of(sb), ++seed);
+    for (auto& v : a) v = 0.5 + std::fabs(v);  // a positive base for pow
+    const std::string at = sad::detail::shape_str(int(sa.size()), sa.data()) + " with " +
+                           sad::detail::shape_str(int(sb.size()), sb.data());
+    for (sad::BinaryOp op : kBinaryOps) {
+      std::vector<double> got = nan_vector<double>(n), want(n);
+      sad::on_host::binary_broadcast<double>(op, s, {a.data()}, {b.data()}, got.data());
+      for (int64_t i = 0; i < n; ++i)
+        want[i] = plain_binary(op, a[naive_index(out, a_al, i)], b[naive_index(out, b_al, i)]);
+      check_close("binary_broadcast op " + std::to_string(int(op)) + " " + at, got, want, {}, 1e-15);
+      // A constant in place of b: the same as b broadcast from a single entry.
+      if (sb.empty()) {
+        std::vector<double> got_c = nan_vector<double>(n);
+        sad::on_host::binary_broadcast<double>(op, s, {a.data()}, {nullptr, b[0]}, got_c.data());
+        check_equal("binary_broadcast constant op " + std::to_string(int(op)) + " " + at, got_c, got);
+      }
+      // The VJP, summed over broadcast axes, against sums over the multi-indices.
+      const auto g = random_vector<double>(n, ++seed);
+      std::vector<double> da = nan_vector<double>(size_of(sa)), db = nan_vector<double>(size_of(sb));
+      sad::on_host::binary_backward<double>(op, s, g.data(), {a.data()}, {b.data()}, got.data(), da.data(), db.data());
+      Ref ra(a.size()), rb(b.size());
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t ia = naive_index(out, a_al, i), ib = naive_index(out, b_al, i);
+        const auto [pa, pb] = plain_partials(op, a[ia], b[ib]);
+        ra.value[ia] += g[i] * pa, ra.mag[ia] += std::fabs(g[i] * pa);
+        rb.value[ib] += g[i] * pb, rb.mag[ib] += std::fabs(g[i] * pb);
+      }
+      check_close("binary_backward da op " + std::to_string(int(op)) + " " + at, da, ra.value, ra.mag, 1e-13);
+      check_close("binary_backward db op " + std::to_string(int(op)) + " " + at, db, rb.value, rb.mag, 1e-13);
+    }
+  }
+  // Axes merge: [N, H] + [H] reads along two axes, equal shapes along one.
+  const int64_t nh[] = {10, 4}, h[] = {1, 4}, eq[] = {2, 3, 4}, one[] = {1, 1, 1};
+  SAD_CHECK(sad::make_broadcast("t", 2, nh, nh, h).ndim == 2);
+  SAD_CHECK(sad::make_broadcast("t", 3, eq, eq, eq).ndim == 1);
+  const sad::Broadcast sc = sad::make_broadcast("t", 3, eq, eq, one);
+  SAD_CHECK(sc.ndim == 1 && sc.stride[0][0] == 1 && sc.stride[1][0] == 0);
+  const sad::Broadcast s0 = sad::make_broadcast("t", 0, nullptr, nullptr, nullptr);
+  SAD_CHECK(s0.ndim == 1 && s0.size == 1 && s0.stride[0][0] == 0);
+  // Errors name the op and the shapes.
+  const int64_t out34[] = {3, 4}, in24[] = {2, 4};
+  SAD_CHECK_THROWS(sad::make_broadcast("add", 2, out34, in24, h), "add: an operand of shape [2, 4] does not broadcast to [3, 4]");
+  const int64_t many[] = {2, 2, 2, 2, 2, 2, 2, 2, 2, 2}, odd[] = {2, 1, 2, 1, 2, 1, 2, 1, 2, 1},
+                even[] = {1, 2, 1, 2, 1, 2, 1, 2, 1, 2};
+  SAD_CHECK_THROWS(sad::make_broadcast("mul", 10, many, odd, even), "mul: the broadcast has 10 axes after merging; at most 8");
+  SAD_CHECK_THROWS(sad::make_reduction("sum", 2, out34, in24), "sum: cannot sum a tensor of shape [3, 4] to [2, 4]");
+}
+
+SAD_TEST(bodies, sum_to) {
+  // Every pattern of summed axes over shapes of up to 4 axes (sizes 0 to 4),
+  // against a double accumulation in x's order: the same bits, as the CPU's
+  // sums (native/lib/ops/reduce.ts, broadcast.ts reduceTo) add in that order.
+  Rng r(80);
+  for (int trial = 0; trial < 300; ++trial) {
+    const int nd = int(r.below(5));
+    Shape shape(nd), to(nd);
+    for (int d = 0; d < nd; ++d) {
+      shape[d] = r.below(8) == 0 ? 0 : 1 + r.below(4);
+      to[d] = r.below(2) ? 1 : shape[d];
+    }
+    const int64_t n = size_of(shape), m = size_of(to);
+    const auto x = random_vector<double>(n, 81 + trial);
+    const auto xf = random_vector<float>(n, 81 + trial);
+    const sad::Reduction red = sad::make_reduction("test", nd, shape.data(), to.data());
+    SAD_CHECK(red.out_size == m && red.out_size * red.count == n) << red.out_size << " " << red.count;
+    for (double scale : {1.0, 0.25}) {
+      std::vector<double> want(m, 0.0), wantf(m, 0.0);
+      for (int64_t i = 0; i < n; ++i) {
+        want[naive_index(shape, to, i)] += x[i];
+        wantf[naive_index(shape, to, i)] += double(xf[i]);
+      }
+      std::vector<double> got = nan_vector<double>(m);
+      std::vector<float> gotf = nan_vector<float>(m);
+      sad::on_host::sum_to(red, x.data(), scale, got.data());
+      sad::on_host::sum_to(red, xf.data(), scale, gotf.data());
+      for (int64_t j = 0; j < m; ++j) {
+        SAD_CHECK(got[j] == want[j] * scale) << "trial " << trial << " entry " << j << ": " << got[j] << " vs " << want[j] * scale;
+        SAD_CHECK(gotf[j] == float(wantf[j] * scale)) << "trial " << trial << " (float) entry " << j;
+      }
+    }
+  }
+  // The mean over no entries is NaN (scale 1/0), as the CPU's mean.
+  const int64_t shape[] = {3, 0}, to[] = {3, 1};
+  const sad::Reduction red = sad::make_reduction("mean", 2, shape, to);
+  std::vector<double> out(3, 7.0);
+  sad::on_host::sum_to(red, static_cast<const double*>(nullptr), 1.0 / 0.0, out.data());
+  SAD_CHECK(std::isnan(out[0]) && std::isnan(out[2]));
+  sad::on_host::sum_to(red, static_cast<const double*>(nullptr), 1.0, out.data());
+  SAD_CHECK(out[0] == 0.0 && out[2] == 0.0);
+}
+
+SAD_TEST(bodies, clamp_cast_transpose) {
+  const double nan = std::nan("");
+  const std::vector<double> x{-3.0, -0.5, 0.0, 0.1, 0.25, 2.0, double(INFINITY), -double(INFINITY), nan};
+  const std::vector<double> g(x.size(), 1.5);
+  for (auto [lo, hi] : {std::pair{-1.0, 0.5}, std::pair{0.1, double(INFINITY)}, std::pair{-double(INFINITY), 0.0}}) {
+    std::vector<double> y(x.size()), d(x.size());
+    sad::on_host::clamp(int64_t(x.size()), lo, hi, x.data(), y.data());
+    sad::on_host::clamp_backward(int64_t(x.size()), lo, hi, x.data(), g.data(), d.data());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double want = std::isnan(x[i]) ? nan : std::min(std::max(x[i], lo), hi);
+      SAD_CHECK(close(y[i], want, 0, 0)) << "clamp " << x[i] << " to [" << lo << ", " << hi << "]: " << y[i];
+      SAD_CHECK(d[i] == (x[i] >= lo && x[i] <= hi ? 1.5 : 0.0)) << "clamp grad at " << x[i];
+    }
+  }
+  // float values compare with double bounds as the CPU does (0.1f > 0.1).
+  const float xf[] = {0.1f, 0.099999994f};
+  float yf[2];
+  sad::on_host::clamp(2, 0.1, 1.0, xf, yf);
+  SAD_CHECK(yf[0] == 0.1f && yf[1] == float(0.1));
+  // Casts round to nearest; float → double is exact.
+  const auto xd = random_vector<double>(1000, 90);
+  std::vector<float> down(xd.size());
+  std::vector<double> up(xd.size());
+  sad::on_host::cast(int64_t(xd.size()), xd.data(), down.data());
+  sad::on_host::cast(int64_t(xd.size()), down.data(), up.data());
+  for (size_t i = 0; i < xd.size(); ++i) {
+    SAD_CHECK(down[i] == static_cast<float>(xd[i]) && up[i] == double(down[i])) << i;
+    SAD_CHECK(std::fabs(double(down[i]) - xd[i]) <= std::ldexp(std::fabs(xd[i]), -24)) << i;
+  }
+  // Transpose: entry (i, j) moves to (j, i).
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {3, 5}, {33, 65}, {0, 4}, {4, 0}}) {
+    const auto a = random_vector<double>(rows * cols, 91);
+    std::vector<double> t = nan_vector<double>(rows * cols), back = nan_vector<double>(rows * cols);
+    sad::on_host::transpose(rows, cols, a.data(), t.data());
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j) SAD_CHECK(t[j * rows + i] == a[i * cols + j]) << rows << "x" << cols;
+    sad::on_host::transpose(cols, rows, t.data(), back.data());
+    check_equal("transpose twice", back, a);
+  }
+}
+
+SAD_TEST(bodies, dot_norm) {
+  const double nan = std::nan("");
+  for (int64_t n : {0, 1, 7, 1000}) {
+    const auto x = random_vector<double>(n, 92), y = random_vector<double>(n, 93);
+    ld dot = 0, mag = 0;
+    for (int64_t i = 0; i < n; ++i) dot += ld(x[i]) * y[i], mag += std::fabs(ld(x[i]) * y[i]);
+    double got = nan;
+    sad::on_host::dot(n, x.data(), y.data(), &got);
+    SAD_CHECK(close(got, double(dot), double(mag), 1e-15)) << n << ": " << got;
+    // Norms of x scaled far past where Σ x² would overflow or underflow in double.
+    for (double scale : {1.0, 1e200, 1e-200}) {
+      std::vector<double> xs(x);
+      for (auto& v : xs) v *= scale;
+      ld ss = 0;
+      for (double v : xs) ss += ld(v) * ld(v);
+      const double want = double(std::sqrt(ss));
+      double nrm = nan;
+      sad::on_host::norm(n, xs.data(), &nrm);
+      SAD_CHECK(close(nrm, want, 0, 1e-15)) << "norm n=" << n << " scale " << scale << ": " << nrm << " vs " << want;
+      std::vector<double> dx = nan_vector<double>(n);
+      const double gs = 2.5;
+      sad::on_host::norm_backward(n, xs.data(), &nrm, &gs, dx.data());
+      for (int64_t i = 0; i < n; ++i) SAD_CHECK(close(dx[i], 2.5 * xs[i] / want, 0, 1e-14)) << i;
+    }
+    std::vector<float> xf(x.begin(), x.end());
+    ld ssf = 0;
+    for (float v : xf) ssf += ld(v) * ld(v);
+    float nf = 0;
+    sad::on_host::norm(n, xf.data(), &nf);
+    SAD_CHECK(close(nf, double(std::sqrt(ssf)), 0, 1e-7)) << n;
+  }
+  // 0, ∞ and NaN pass through; the gradient at 0 is 0.
+  const double zeros[] = {0, 0, 0}, with_inf[] = {1, -double(INFINITY), 2}, with_nan[] = {1, nan, double(INFINITY)};
+  double out = 1;
+  sad::on_host::norm(3, zeros, &out);
+  SAD_CHECK(out == 0);
+  double dz[3] = {nan, nan, nan};
+  const double one = 1;
+  sad::on_host::norm_backward(3, zeros, &out, &one, dz);
+  SAD_CHECK(dz[0] == 0 && dz[1] == 0 && dz[2] == 0);
+  sad::on_host::norm(3, with_inf, &out);
+  SAD_CHECK(out == double(INFINITY));
+  sad::on_host::norm(3, with_nan, &out);
+  SAD_CHECK(std::isnan(out));
 }
 
 SAD_TEST(bodies, softmax_rows) {

@@ -296,6 +296,97 @@ void sptrsv_case(ThreadPool& pool, const HostCsr<T>& A, bool lower, bool unit, i
   check_against("sptrsv_backward_cuda grad " + at, og, grad, g);
 }
 
+using Shape = std::vector<int64_t>;
+
+int64_t size_of(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+Shape aligned(const Shape& s, size_t ndim) {
+  Shape r(ndim - s.size(), 1);
+  r.insert(r.end(), s.begin(), s.end());
+  return r;
+}
+
+// Device results against the bodies in host loops (on_host::, what the
+// emulated device runs), with magnitudes for sums taken in another order.
+template <class T>
+void check_host(const std::string& what, const Buffer<T>& got, const std::vector<T>& want,
+                const std::vector<double>& mag = {}, double tolerance = tol<T>()) {
+  const auto h = got.host();
+  for (size_t k = 0; k < want.size(); ++k)
+    if (!std::isnan(double(want[k])) && std::isnan(double(h[k]))) {
+      SAD_CHECK(false) << what << ": entry " << k << " is NaN (not written?)";
+      return;
+    }
+  check_close(what, h, as_double(want), mag, tolerance);
+}
+
+// a ∘ b for every op, broadcast, and its VJP (both operands, or a alone
+// against a constant b), against on_host.
+template <class T>
+void broadcast_case(const Shape& sa, const Shape& sb, bool b_constant, uint64_t seed) {
+  const size_t nd = std::max(sa.size(), sb.size());
+  const Shape a_al = aligned(sa, nd), b_al = aligned(sb, nd);
+  Shape out(nd);
+  for (size_t d = 0; d < nd; ++d) out[d] = a_al[d] == 1 ? b_al[d] : a_al[d];
+  const int64_t n = size_of(out);
+  const sad::Broadcast s = sad::make_broadcast("test", int(nd), out.data(), a_al.data(), b_al.data());
+  auto a = random_vector<T>(size_of(sa), seed), b = random_vector<T>(size_of(sb), seed + 1);
+  for (auto& v : a) v = T(0.5) + std::fabs(v);  // a positive base for pow
+  const auto g = random_vector<T>(n, seed + 2);
+  const Buffer<T> da_in(a), db_in(b), dg(g);
+  const sad::Operand<T> ha{a.data()}, hb{b_constant ? nullptr : b.data(), b.empty() ? T(0) : b[0]};
+  const sad::Operand<T> ga{da_in.get()}, gb{b_constant ? nullptr : db_in.get(), hb.value};
+  const std::string at = sad::detail::shape_str(int(sa.size()), sa.data()) + (b_constant ? " with constant " : " with ") +
+                         sad::detail::shape_str(int(sb.size()), sb.data()) + (std::is_same_v<T, float> ? " float" : "");
+  for (sad::BinaryOp op : {sad::BinaryOp::add, sad::BinaryOp::sub, sad::BinaryOp::mul, sad::BinaryOp::div,
+                           sad::BinaryOp::maximum, sad::BinaryOp::minimum, sad::BinaryOp::pow}) {
+    const std::string name = " op " + std::to_string(int(op)) + " " + at;
+    std::vector<T> y(n);
+    sad::on_host::binary_broadcast(op, s, ha, hb, y.data());
+    auto dy = poisoned<T>(n);
+    sad::binary_broadcast_cuda(op, s, ga, gb, dy.get());
+    check_host("binary_broadcast_cuda" + name, dy, y, {}, std::is_same_v<T, float> ? 1e-6 : 1e-15);
+    // The VJP: the host's local gradients and their magnitudes, summed as the device sums them.
+    std::vector<T> wa(a.size()), wb(b.size());
+    sad::on_host::binary_backward(op, s, g.data(), ha, hb, y.data(), wa.data(), b_constant ? nullptr : wb.data());
+    std::vector<double> ma(a.size()), mb(b.size()), local(n);
+    for (int which = 0; which < (b_constant ? 1 : 2); ++which) {
+      for (int64_t i = 0; i < n; ++i)
+        local[i] = std::fabs(double(sad::body::binary_grad_at(op, which, s, g.data(), ha, hb, y.data(), i)));
+      sad::on_host::sum_to(sad::reduction_of("test", s, which), local.data(), 1.0, which == 0 ? ma.data() : mb.data());
+    }
+    const Buffer<T> ddy(y);
+    auto ga_out = poisoned<T>(int64_t(a.size())), gb_out = poisoned<T>(int64_t(b.size()));
+    sad::binary_backward_cuda(op, s, dg.get(), ga, gb, op == sad::BinaryOp::pow ? ddy.get() : nullptr, ga_out.get(),
+                              b_constant ? nullptr : gb_out.get());
+    check_host("binary_backward_cuda da" + name, ga_out, wa, ma);
+    if (!b_constant) check_host("binary_backward_cuda db" + name, gb_out, wb, mb);
+  }
+}
+
+// sum_to_cuda against on_host::sum_to for summing x of `shape` to `to`.
+template <class T>
+void sum_to_case(const Shape& shape, const Shape& to, double scale, uint64_t seed) {
+  const sad::Reduction r = sad::make_reduction("test", int(shape.size()), shape.data(), to.data());
+  const auto x = random_vector<T>(size_of(shape), seed);
+  std::vector<double> ax(x.size());
+  for (size_t i = 0; i < x.size(); ++i) ax[i] = std::fabs(double(x[i])) * std::fabs(scale);
+  std::vector<T> want(r.out_size);
+  std::vector<double> mag(r.out_size);
+  sad::on_host::sum_to(r, x.data(), scale, want.data());
+  sad::on_host::sum_to(r, ax.data(), 1.0, mag.data());
+  const Buffer<T> dx(x);
+  auto out = poisoned<T>(r.out_size);
+  sad::sum_to_cuda(r, dx.get(), scale, out.get());
+  check_host("sum_to_cuda " + sad::detail::shape_str(int(shape.size()), shape.data()) + " to " +
+                 sad::detail::shape_str(int(to.size()), to.data()) + " scale " + std::to_string(scale),
+             out, want, mag);
+}
+
 }  // namespace
 
 SAD_TEST(cuda, errors_without_device) {
@@ -306,6 +397,8 @@ SAD_TEST(cuda, errors_without_device) {
     SAD_CHECK_THROWS(sad::spmv_cuda<double>(A, nullptr, nullptr), "spmv: built without CUDA");
     SAD_CHECK_THROWS(sad::sptrsv_cuda<float>({}, {}, nullptr, nullptr, 1), "sptrsv: built without CUDA");
     SAD_CHECK_THROWS(sad::gemm_cuda<double>(false, false, 1, 1, 1, nullptr, nullptr, nullptr), "gemm: built without CUDA");
+    SAD_CHECK_THROWS(sad::sum_to_cuda<float>(sad::Reduction{}, nullptr, 1.0, nullptr), "sum: built without CUDA");
+    SAD_CHECK_THROWS((sad::cast_cuda<double, float>(1, nullptr, nullptr)), "to: built without CUDA");
     SAD_CHECK_THROWS(sad::cuda::malloc(16), "built without CUDA");
     SAD_CHECK_THROWS(sad::CudaSplitLU<double>(sad::SplitLU{}), "spsolve: built without CUDA");
     return;
@@ -425,7 +518,7 @@ SAD_TEST(cuda, dense) {
   const Buffer<double> da(a), db(b), dpos(pos);
   // Element-wise maps and their VJPs against the bodies on the host.
   for (UnaryOp op : {UnaryOp::neg, UnaryOp::exp, UnaryOp::log, UnaryOp::tanh, UnaryOp::sigmoid, UnaryOp::relu,
-                     UnaryOp::square, UnaryOp::sqrt, UnaryOp::abs}) {
+                     UnaryOp::square, UnaryOp::sqrt, UnaryOp::abs, UnaryOp::sin, UnaryOp::cos}) {
     const bool needs_pos = op == UnaryOp::log || op == UnaryOp::sqrt;
     const auto& x = needs_pos ? pos : a;
     const Buffer<double>& dx = needs_pos ? dpos : da;
@@ -497,6 +590,127 @@ SAD_TEST(cuda, dense) {
       const Ref Rf = ref_gemm(ta, tb, m, nn, k, Af, Bf);
       check_close("gemm_cuda float", Cf.host(), Rf.value, Rf.mag);
     }
+}
+
+SAD_TEST(cuda, dense_broadcast_reduce) {
+  require_device();
+  // Broadcasts whose VJPs take every path of sum_to_cuda: [summed, kept] (column
+  // sums), [kept, summed] with long rows (a warp per row) and short ones, all
+  // (two-stage), other patterns (a thread per output), none (same shapes).
+  const std::pair<Shape, Shape> cases[] = {
+      {{1000, 37}, {37}},   {{513, 1}, {1, 300}},       {{}, {100003}},     {{100003}, {100003}},
+      {{50, 2000}, {50, 1}}, {{3000, 5}, {3000, 1}},    {{64, 1, 50}, {1, 33, 1}}, {{0, 300}, {300}},
+      {{2, 70000}, {2, 1}}, {{1}, {1}}};
+  uint64_t seed = 100;
+  for (const auto& [sa, sb] : cases) {
+    broadcast_case<double>(sa, sb, false, seed += 3);
+    broadcast_case<float>(sa, sb, false, seed += 3);
+  }
+  broadcast_case<double>({1000, 37}, {}, true, seed += 3);  // a number operand
+  broadcast_case<float>({100003}, {}, true, seed += 3);
+  // Sums over axes, and the mean's scale (NaN over nothing).
+  for (double scale : {1.0, 1.0 / 7}) {
+    sum_to_case<double>({100003}, {1}, scale, 120);
+    sum_to_case<double>({2000, 300}, {1, 300}, scale, 121);
+    sum_to_case<double>({300, 2000}, {300, 1}, scale, 122);
+    sum_to_case<double>({20000, 3}, {20000, 1}, scale, 123);
+    sum_to_case<double>({30, 40, 50}, {30, 1, 50}, scale, 124);
+    sum_to_case<double>({30, 40, 50}, {1, 40, 1}, scale, 125);
+    sum_to_case<double>({5, 6, 7, 8}, {5, 6, 7, 8}, scale, 126);
+    sum_to_case<float>({2000, 300}, {1, 300}, scale, 127);
+    sum_to_case<float>({300, 2000}, {300, 1}, scale, 128);
+    sum_to_case<float>({100003}, {1}, scale, 129);
+  }
+  sum_to_case<double>({17000000, 1}, {1, 1}, 1.0, 130);  // more rows than 65535 chunks of 256
+  sum_to_case<double>({300, 0}, {300, 1}, 1.0 / 0.0, 131);
+  sum_to_case<double>({0, 300}, {1, 300}, 1.0, 132);
+  // Clamp, casts, transpose, the 2-norm.
+  const int64_t n = 100003;
+  auto x = random_vector<double>(n, 133);
+  x[5] = std::nan("");
+  x[6] = INFINITY;
+  const Buffer<double> dx(x);
+  const auto g = random_vector<double>(n, 134);
+  const Buffer<double> dg(g);
+  for (auto [lo, hi] : {std::pair{-0.5, 0.25}, std::pair{-double(INFINITY), 0.0}}) {
+    std::vector<double> y(n), d(n);
+    sad::on_host::clamp(n, lo, hi, x.data(), y.data());
+    sad::on_host::clamp_backward(n, lo, hi, x.data(), g.data(), d.data());
+    auto oy = poisoned<double>(n), od = poisoned<double>(n);
+    sad::clamp_cuda(n, lo, hi, dx.get(), oy.get());
+    sad::clamp_backward_cuda(n, lo, hi, dx.get(), dg.get(), od.get());
+    SAD_CHECK(std::equal(y.begin(), y.end(), oy.host().begin(), [](double p, double q) { return p == q || (p != p && q != q); }))
+        << "clamp_cuda";
+    check_equal("clamp_backward_cuda", od.host(), d);
+  }
+  {
+    std::vector<float> down(n);
+    std::vector<double> up(n);
+    sad::on_host::cast(n, x.data(), down.data());
+    sad::on_host::cast(n, down.data(), up.data());
+    auto od = poisoned<float>(n);
+    auto ou = poisoned<double>(n);
+    sad::cast_cuda(n, dx.get(), od.get());
+    sad::cast_cuda(n, od.get(), ou.get());
+    const auto hd = od.host();
+    const auto hu = ou.host();
+    for (int64_t i = 0; i < n; ++i)
+      if (!(hd[i] == down[i] || (i == 5 && std::isnan(hd[i]))) || !(hu[i] == up[i] || (i == 5 && std::isnan(hu[i])))) {
+        SAD_CHECK(false) << "cast_cuda entry " << i;
+        break;
+      }
+  }
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {37, 1000}, {1000, 37}, {2100000, 3}, {3, 0}}) {
+    const auto a = random_vector<double>(rows * cols, 135);
+    const auto af = random_vector<float>(rows * cols, 136);
+    std::vector<double> t(a.size());
+    std::vector<float> tf(af.size());
+    sad::on_host::transpose(rows, cols, a.data(), t.data());
+    sad::on_host::transpose(rows, cols, af.data(), tf.data());
+    const Buffer<double> da(a);
+    const Buffer<float> daf(af);
+    auto ot = poisoned<double>(rows * cols);
+    auto otf = poisoned<float>(rows * cols);
+    sad::transpose_cuda(rows, cols, da.get(), ot.get());
+    sad::transpose_cuda(rows, cols, daf.get(), otf.get());
+    check_equal("transpose_cuda " + std::to_string(rows) + "x" + std::to_string(cols), ot.host(), t);
+    check_equal("transpose_cuda float " + std::to_string(rows) + "x" + std::to_string(cols), otf.host(), tf);
+  }
+  for (double scale : {1.0, 1e200, 1e-200}) {
+    std::vector<double> xs = random_vector<double>(n, 137);
+    for (auto& v : xs) v *= scale;
+    double want = 0, dot = 0;
+    sad::on_host::norm(n, xs.data(), &want);
+    sad::on_host::dot(n, xs.data(), g.data(), &dot);
+    const Buffer<double> dxs(xs);
+    auto nrm = poisoned<double>(1), gd = poisoned<double>(1);
+    sad::norm_cuda(n, dxs.get(), nrm.get());
+    SAD_CHECK(close(nrm.host()[0], want, 0, 1e-13)) << "norm_cuda scale " << scale << ": " << nrm.host()[0] << " vs " << want;
+    const Buffer<double> gs(std::vector<double>{2.5});
+    std::vector<double> dn(n);
+    sad::on_host::norm_backward(n, xs.data(), &want, gs.host().data(), dn.data());
+    auto odn = poisoned<double>(n);
+    sad::norm_backward_cuda(n, dxs.get(), nrm.get(), gs.get(), odn.get());
+    check_host("norm_backward_cuda scale " + std::to_string(scale), odn, dn, {}, 1e-13);
+    sad::dot_cuda(n, dxs.get(), dg.get(), gd.get());
+    std::vector<double> mags(1, 0);
+    for (int64_t i = 0; i < n; ++i) mags[0] += std::fabs(xs[i] * g[i]);
+    check_host("dot_cuda scale " + std::to_string(scale), gd, std::vector<double>{dot}, mags);
+  }
+  {
+    const auto xf = random_vector<float>(n, 138);
+    float want = 0;
+    sad::on_host::norm(n, xf.data(), &want);
+    const Buffer<float> dxf(xf);
+    auto nrm = poisoned<float>(1);
+    sad::norm_cuda(n, dxf.get(), nrm.get());
+    check_host("norm_cuda float", nrm, std::vector<float>{want}, {}, 1e-6);
+    auto z = poisoned<double>(1);
+    sad::norm_cuda<double>(0, nullptr, z.get());
+    SAD_CHECK(z.host()[0] == 0.0);
+    sad::norm_cuda(n, dx.get(), z.get());  // holds a NaN
+    SAD_CHECK(std::isnan(z.host()[0]));
+  }
 }
 
 SAD_TEST(cuda, softmax_cross_entropy_dropout_adam) {
