@@ -1,11 +1,16 @@
 // NumPy-style broadcasting for the dense ops, and the plumbing shared by them:
 // operand checks, index maps from an output to a broadcast input, and the
-// reduction of a gradient back to an input's shape (the VJP of broadcasting).
+// reduction of a gradient back to an input's shape (the VJP of broadcasting),
+// on the CPU and on the device (where strides do what the index maps do:
+// bind_d_dense.cc, dense_bodies.h).
 import type { FloatArray } from '../addon.js';
-import { allocate, type DType } from '../dtype.js';
+import { kernel } from '../addon.js';
+import type { DeviceArray } from '../device.js';
+import { allocate, type Device, type DType } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { sameKind } from './check.js';
+import { deviceEmpty } from './transfer.js';
 
 /** A Tensor operand, or a plain number standing for a constant of the other operand's dtype. */
 export type Operand = Tensor | number;
@@ -128,21 +133,93 @@ export function denseArg(op: string, name: string, x: unknown): Tensor {
   return x;
 }
 
+/** A dense tensor argument of an op that has no device version yet ("<op>: not available on cuda yet"). */
+export function hostOnlyArg(op: string, name: string, x: unknown): Tensor {
+  if (x instanceof Tensor && x.device !== 'cpu') fail(op, `not available on ${x.device} yet`);
+  return denseArg(op, name, x);
+}
+
 /**
- * Two operands of a binary op: Tensors of one dtype and device, or one Tensor
- * and a number (a constant of the Tensor's dtype). Returns both as Tensors and
- * the number-ness of each (numbers get no gradient).
+ * Checks the operands of a binary op: Tensors of one dtype and device, or one
+ * Tensor and a number (a constant of the Tensor's dtype). Returns their device.
  */
-export function binaryOperands(op: string, a: unknown, b: unknown): { x: Tensor; y: Tensor; xConst: boolean; yConst: boolean } {
+export function operandsDevice(op: string, a: unknown, b: unknown): Device {
   const aNum = typeof a === 'number';
   const bNum = typeof b === 'number';
   if (!aNum && !(a instanceof Tensor)) expected(op, 'a Tensor or a number', 'a', a);
   if (!bNum && !(b instanceof Tensor)) expected(op, 'a Tensor or a number', 'b', b);
   if (aNum && bNum) fail(op, `at least one operand must be a Tensor (received ${describe(a)} and ${describe(b)})`);
   if (!aNum && !bNum) sameKind(op, ['a', a as Tensor], ['b', b as Tensor]);
+  return (aNum ? (b as Tensor) : (a as Tensor)).device;
+}
+
+/**
+ * Two operands of a binary op on the CPU, checked as operandsDevice does.
+ * Returns both as Tensors and the number-ness of each (numbers get no gradient).
+ */
+export function binaryOperands(op: string, a: unknown, b: unknown): { x: Tensor; y: Tensor; xConst: boolean; yConst: boolean } {
+  operandsDevice(op, a, b);
+  const aNum = typeof a === 'number';
+  const bNum = typeof b === 'number';
   const x = aNum ? scalarTensor(a, (b as Tensor).dtype) : denseArg(op, 'a', a);
   const y = bNum ? scalarTensor(b, (a as Tensor).dtype) : denseArg(op, 'b', b);
   return { x, y, xConst: aNum, yConst: bNum };
+}
+
+// ---------------------------------------------------------------------------
+// On the device: the output and the gradients are fresh device tensors.
+
+/** A device operand as the bindings take it: an array, or a number (a constant). */
+export type DeviceOperand = DeviceArray | number;
+type DBinary = (op: string, shape: readonly number[], a: DeviceOperand, aShape: readonly number[], b: DeviceOperand, bShape: readonly number[], out: DeviceArray) => void;
+type DSumTo = (x: DeviceArray, xShape: readonly number[], toShape: readonly number[], scale: number, out: DeviceArray) => void;
+
+/** The device argument of an operand: its array, or the number itself. */
+export function deviceOperand(x: Tensor | number): DeviceOperand {
+  return typeof x === 'number' ? x : x.buffer;
+}
+
+/** a ∘ b on the device, broadcast to `shape` (op: add, sub, mul, div, pow, maximum, minimum). */
+export function deviceBinary(op: string, a: Tensor | number, b: Tensor | number, shape: readonly number[], dtype: DType): Tensor {
+  const out = deviceEmpty(dtype, shape);
+  const aShape = typeof a === 'number' ? [] : a.shape;
+  const bShape = typeof b === 'number' ? [] : b.shape;
+  kernel<DBinary>('dBinary')(op, shape, deviceOperand(a), aShape, deviceOperand(b), bShape, out.buffer);
+  return out;
+}
+
+/** `shape` right-aligned to ndim axes, 1 where absent. */
+function alignedTo(shape: readonly number[], ndim: number): number[] {
+  return [...new Array<number>(ndim - shape.length).fill(1), ...shape];
+}
+
+/**
+ * The VJP of broadcasting on the device: scale · g (the gradient of an output
+ * that `shape` was broadcast to) summed over the broadcast axes, in double, in
+ * the CPU's order; g itself (a view) when nothing was broadcast and scale is 1.
+ */
+export function reduceToDevice(g: Tensor, shape: readonly number[], scale = 1): Tensor {
+  if (sizeOf(shape) === g.size && scale === 1) return g.view(shape);
+  const out = deviceEmpty(g.dtype, shape);
+  kernel<DSumTo>('dSumTo')(g.buffer, g.shape, alignedTo(shape, g.ndim), scale, out.buffer);
+  return out;
+}
+
+/**
+ * scale · x summed over the axes where `keepShape` (x's shape with 1 on the
+ * summed axes) has 1, on the device; the result has keepShape's entries.
+ */
+export function sumAxesDevice(x: Tensor, keepShape: readonly number[], outShape: readonly number[], scale: number): Tensor {
+  const out = deviceEmpty(x.dtype, outShape);
+  kernel<DSumTo>('dSumTo')(x.buffer, x.shape, keepShape, scale, out.buffer);
+  return out;
+}
+
+/** scale · x (of shape `from`) read at every position of `shape` on the device: the VJP of a sum. */
+export function expandDevice(x: Tensor, from: readonly number[], shape: readonly number[], scale: number): Tensor {
+  const out = deviceEmpty(x.dtype, shape);
+  kernel<DBinary>('dBinary')('mul', shape, x.buffer, from, scale, [], out.buffer);
+  return out;
 }
 
 export function scalarTensor(v: number, dtype: DType): Tensor {

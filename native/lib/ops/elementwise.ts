@@ -1,13 +1,21 @@
 // Elementwise binary ops with NumPy-style broadcasting: add, sub, mul, div, pow,
 // maximum, minimum; and neg, where, clamp. Numbers stand for constants of the
 // other operand's dtype. The VJP of each input is summed over the axes it was
-// broadcast along (reduceTo).
+// broadcast along (reduceTo). All but where also run on 'cuda' tensors
+// (binaryDevice below), with the same formulas in dense_bodies.h.
 import type { FloatArray } from '../addon.js';
+import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
+import type { DeviceArray } from '../device.js';
 import { allocate, uninit } from '../dtype.js';
 import { describe, expected, fail } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { binaryOperands, broadcastShapes, denseArg, type IndexMap, indexMap, type Operand, reduceTo, sizeOf } from './broadcast.js';
+import {
+  binaryOperands, broadcastShapes, denseArg, deviceBinary, type DeviceOperand, deviceOperand, hostOnlyArg, type IndexMap, indexMap,
+  type Operand, operandsDevice, reduceTo, reduceToDevice, sizeOf,
+} from './broadcast.js';
+import { deviceEmpty } from './transfer.js';
+import { unaryDevice } from './unary.js';
 
 type Fn2 = (x: number, y: number) => number;
 /** The gradient at one position from the output's gradient g, the operands x, y and the output o. */
@@ -93,32 +101,66 @@ function recordBinary(op: string, r: Binary, gx: LocalVjp | null, gy: LocalVjp |
   });
 }
 
+type DBinaryBackward = (
+  op: string, shape: readonly number[], a: DeviceOperand, aShape: readonly number[], b: DeviceOperand, bShape: readonly number[],
+  y: DeviceArray | null, g: DeviceArray, da: DeviceArray | null, db: DeviceArray | null,
+) => void;
+
+/**
+ * A binary op on 'cuda' operands (checked by operandsDevice): the forward and
+ * the VJP on the device, each gradient summed over its broadcast axes there.
+ * The per-position VJPs are those of the CPU ops below (body::binary_grad).
+ */
+function binaryDevice(op: string, a: Operand, b: Operand): Tensor {
+  const x = a instanceof Tensor ? a : null;
+  const y = b instanceof Tensor ? b : null;
+  const aShape = x?.shape ?? [];
+  const bShape = y?.shape ?? [];
+  const shape = broadcastShapes(op, [aShape, bShape], ['a', 'b']);
+  const out = deviceBinary(op, a, b, shape, (x ?? y)!.dtype);
+  return record(op, out, [x, y], (g, needs) => {
+    if (op === 'add' || op === 'sub') {
+      // da = g, db = ±g, summed to each operand's shape
+      return [needs[0] ? reduceToDevice(g, aShape) : null, needs[1] ? reduceToDevice(g, bShape, op === 'sub' ? -1 : 1) : null];
+    }
+    const da = needs[0] ? deviceEmpty(x!.dtype, aShape) : null;
+    const db = needs[1] ? deviceEmpty(y!.dtype, bShape) : null;
+    kernel<DBinaryBackward>('dBinaryBackward')(
+      op, shape, deviceOperand(a), aShape, deviceOperand(b), bShape,
+      op === 'pow' && db ? out.buffer : null, g.buffer, da?.buffer ?? null, db?.buffer ?? null,
+    );
+    return [da, db];
+  });
+}
+
+/** A binary op: on the device for 'cuda' operands, else forward(f) and the per-position VJPs gx, gy. */
+function binary(op: string, a: Operand, b: Operand, f: Fn2, gx: LocalVjp | null, gy: LocalVjp | null): Tensor {
+  if (operandsDevice(op, a, b) === 'cuda') return binaryDevice(op, a, b);
+  return recordBinary(op, forward(op, a, b, f), gx, gy);
+}
+
 /** a + b (broadcasting; either may be a number). */
 export function add(a: Operand, b: Operand): Tensor {
-  const r = forward('add', a, b, (x, y) => x + y);
   // da = g, db = g (each summed over its broadcast axes)
-  return recordBinary('add', r, null, null);
+  return binary('add', a, b, (x, y) => x + y, null, null);
 }
 
 /** a − b (broadcasting; either may be a number). */
 export function sub(a: Operand, b: Operand): Tensor {
-  const r = forward('sub', a, b, (x, y) => x - y);
   // da = g, db = −g
-  return recordBinary('sub', r, null, (g) => -g);
+  return binary('sub', a, b, (x, y) => x - y, null, (g) => -g);
 }
 
 /** a ⊙ b (broadcasting; either may be a number). */
 export function mul(a: Operand, b: Operand): Tensor {
-  const r = forward('mul', a, b, (x, y) => x * y);
   // da = g ⊙ b, db = g ⊙ a
-  return recordBinary('mul', r, (g, _x, y) => g * y, (g, x) => g * x);
+  return binary('mul', a, b, (x, y) => x * y, (g, _x, y) => g * y, (g, x) => g * x);
 }
 
 /** a / b (broadcasting; either may be a number). */
 export function div(a: Operand, b: Operand): Tensor {
-  const r = forward('div', a, b, (x, y) => x / y);
   // da = g / b, db = −g a / b²
-  return recordBinary('div', r, (g, _x, y) => g / y, (g, x, y) => (-g * x) / (y * y));
+  return binary('div', a, b, (x, y) => x / y, (g, _x, y) => g / y, (g, x, y) => (-g * x) / (y * y));
 }
 
 /**
@@ -127,10 +169,11 @@ export function div(a: Operand, b: Operand): Tensor {
  * exponent is g·aᵇ·log a, taken as 0 where a = 0 and b ≥ 0.
  */
 export function pow(a: Operand, b: Operand): Tensor {
-  const r = forward('pow', a, b, (x, y) => Math.pow(x, y));
-  return recordBinary(
+  return binary(
     'pow',
-    r,
+    a,
+    b,
+    (x, y) => Math.pow(x, y),
     // da = g b a^(b−1)
     (g, x, y) => (y === 0 ? 0 : g * y * Math.pow(x, y - 1)),
     // db = g a^b log a
@@ -140,20 +183,25 @@ export function pow(a: Operand, b: Operand): Tensor {
 
 /** The elementwise larger of a and b; at ties the gradient is split evenly (as PyTorch). */
 export function maximum(a: Operand, b: Operand): Tensor {
-  const r = forward('maximum', a, b, (x, y) => (x !== x || y !== y ? NaN : x > y ? x : y));
   // da = g [a > b] + g/2 [a = b], db = g [b > a] + g/2 [a = b]
-  return recordBinary('maximum', r, (g, x, y) => (x > y ? g : x === y ? g / 2 : 0), (g, x, y) => (y > x ? g : x === y ? g / 2 : 0));
+  return binary(
+    'maximum', a, b, (x, y) => (x !== x || y !== y ? NaN : x > y ? x : y),
+    (g, x, y) => (x > y ? g : x === y ? g / 2 : 0), (g, x, y) => (y > x ? g : x === y ? g / 2 : 0),
+  );
 }
 
 /** The elementwise smaller of a and b; at ties the gradient is split evenly (as PyTorch). */
 export function minimum(a: Operand, b: Operand): Tensor {
-  const r = forward('minimum', a, b, (x, y) => (x !== x || y !== y ? NaN : x < y ? x : y));
   // da = g [a < b] + g/2 [a = b], db = g [b < a] + g/2 [a = b]
-  return recordBinary('minimum', r, (g, x, y) => (x < y ? g : x === y ? g / 2 : 0), (g, x, y) => (y < x ? g : x === y ? g / 2 : 0));
+  return binary(
+    'minimum', a, b, (x, y) => (x !== x || y !== y ? NaN : x < y ? x : y),
+    (g, x, y) => (x < y ? g : x === y ? g / 2 : 0), (g, x, y) => (y < x ? g : x === y ? g / 2 : 0),
+  );
 }
 
 /** −x. */
 export function neg(x: Tensor): Tensor {
+  if (x instanceof Tensor && x.device === 'cuda') return unaryDevice('neg', x);
   denseArg('neg', 'x', x);
   const o = allocate(x.dtype, x.size);
   const xd = x.data;
@@ -172,12 +220,13 @@ export function neg(x: Tensor): Tensor {
  */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   const op = 'clamp';
-  denseArg(op, 'x', x);
+  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
   if (min !== undefined && min !== null && typeof min !== 'number') expected(op, 'a number or undefined', 'min', min);
   if (max !== undefined && max !== null && typeof max !== 'number') expected(op, 'a number or undefined', 'max', max);
   const lo = typeof min === 'number' ? min : -Infinity;
   const hi = typeof max === 'number' ? max : Infinity;
   if (Number.isNaN(lo) || Number.isNaN(hi)) fail(op, `bounds must not be NaN (min ${String(min)}, max ${String(max)})`);
+  if (x.device === 'cuda') return clampDevice(x, lo, hi);
   const xd = x.data;
   const o = allocate(x.dtype, x.size);
   for (let i = 0; i < o.length; i++) {
@@ -195,6 +244,20 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   });
 }
 
+type DClamp = (lo: number, hi: number, x: DeviceArray, out: DeviceArray) => void;
+type DClampBackward = (lo: number, hi: number, x: DeviceArray, g: DeviceArray, dx: DeviceArray) => void;
+
+function clampDevice(x: Tensor, lo: number, hi: number): Tensor {
+  const out = deviceEmpty(x.dtype, x.shape);
+  kernel<DClamp>('dClamp')(lo, hi, x.buffer, out.buffer);
+  return record('clamp', out, [x], (g) => {
+    // dx = g [min ≤ x ≤ max]
+    const dx = deviceEmpty(x.dtype, x.shape);
+    kernel<DClampBackward>('dClampBackward')(lo, hi, x.buffer, g.buffer, dx.buffer);
+    return [dx];
+  });
+}
+
 /**
  * where(cond, a, b): a where cond holds, b elsewhere, broadcasting cond, a and b
  * together. cond is a Tensor (nonzero = true, broadcast by its shape), or a
@@ -203,11 +266,11 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
  */
 export function where(cond: Tensor | readonly boolean[] | Uint8Array, a: Operand, b: Operand): Tensor {
   const op = 'where';
+  for (const [name, t] of [['a', a], ['b', b], ['cond', cond]] as const) if (t instanceof Tensor) hostOnlyArg(op, name, t);
   const { x, y, xConst, yConst } = binaryOperands(op, a, b);
   let c: Uint8Array;
   let cShape: readonly number[];
   if (cond instanceof Tensor) {
-    if (cond.device !== 'cpu') fail(op, `cond is on ${cond.device}; this op runs on cpu tensors only`);
     c = new Uint8Array(cond.size);
     for (let i = 0; i < c.length; i++) c[i] = cond.data[i] !== 0 ? 1 : 0;
     cShape = cond.shape;

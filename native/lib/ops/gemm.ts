@@ -1,22 +1,25 @@
-// Dense matmul through the native GEMM (OpenBLAS when built in): 2-D × 2-D,
-// 2-D × 1-D, 1-D × 2-D and 1-D × 1-D (a dot product), as torch.matmul.
+// Dense matmul through the native GEMM (OpenBLAS when built in; gemm_cuda for
+// 'cuda' tensors): 2-D × 2-D, 2-D × 1-D, 1-D × 2-D and 1-D × 1-D (a dot
+// product), as torch.matmul.
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
+import type { DeviceArray } from '../device.js';
 import { uninit } from '../dtype.js';
-import { fail, shapeStr } from '../errors.js';
+import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { denseArg } from './broadcast.js';
 import { sameKind } from './check.js';
 import { dot } from './reduce.js';
+import { deviceEmpty } from './transfer.js';
 
 /** C[m, n] = op(A) op(B), row-major; A is [m, k] (or [k, m] when transA), B is [k, n] (or [n, k]). */
 type Gemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, A: FloatArray, B: FloatArray, C: FloatArray) => void;
+type DGemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, A: DeviceArray, B: DeviceArray, C: DeviceArray) => void;
 
 export function denseMatmul(a: Tensor, b: Tensor): Tensor {
   const op = 'matmul';
-  denseArg(op, 'a', a);
-  denseArg(op, 'b', b);
+  if (!(a instanceof Tensor)) expected(op, 'a Tensor', 'a', a);
+  if (!(b instanceof Tensor)) expected(op, 'a Tensor', 'b', b);
   if (a.ndim < 1 || a.ndim > 2 || b.ndim < 1 || b.ndim > 2) {
     fail(op, `expected 1-D or 2-D tensors but a has shape ${shapeStr(a.shape)} and b has shape ${shapeStr(b.shape)}`);
   }
@@ -28,10 +31,11 @@ export function denseMatmul(a: Tensor, b: Tensor): Tensor {
     fail(op, `a has shape ${shapeStr(a.shape)} but b has shape ${shapeStr(b.shape)}: the inner dimensions (${k} and ${kb}) differ`);
   }
   if (a.ndim === 1 && b.ndim === 1) return dot(a, b);
+  const outShape = a.ndim === 1 ? [n] : b.ndim === 1 ? [m] : [m, n];
+  if (a.device === 'cuda') return gemmDevice(a, b, m, n, k, outShape);
   const gemm = kernel<Gemm>('gemm');
   const c = uninit(a.dtype, m * n);
   gemm(false, false, m, n, k, a.data, b.data, c);
-  const outShape = a.ndim === 1 ? [n] : b.ndim === 1 ? [m] : [m, n];
   return record(op, new Tensor(c, outShape), [a, b], (v, needs) => {
     let da: Tensor | null = null;
     let db: Tensor | null = null;
@@ -46,6 +50,28 @@ export function denseMatmul(a: Tensor, b: Tensor): Tensor {
       const d = uninit(b.dtype, k * n);
       gemm(true, false, k, n, m, a.data, v.data, d);
       db = new Tensor(d, b.shape);
+    }
+    return [da, db];
+  });
+}
+
+/** C = A B on the device (A read as [m, k], B as [k, n]), and its VJP by two more GEMMs there. */
+function gemmDevice(a: Tensor, b: Tensor, m: number, n: number, k: number, outShape: readonly number[]): Tensor {
+  const gemm = kernel<DGemm>('dGemm');
+  const c = deviceEmpty(a.dtype, outShape);
+  gemm(false, false, m, n, k, a.buffer, b.buffer, c.buffer);
+  return record('matmul', c, [a, b], (v, needs) => {
+    let da: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (needs[0]) {
+      // dA = V Bᵀ
+      da = deviceEmpty(a.dtype, a.shape);
+      gemm(false, true, m, k, n, v.buffer, b.buffer, da.buffer);
+    }
+    if (needs[1]) {
+      // dB = Aᵀ V
+      db = deviceEmpty(b.dtype, b.shape);
+      gemm(true, false, k, n, m, a.buffer, v.buffer, db.buffer);
     }
     return [da, db];
   });

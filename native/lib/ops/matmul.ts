@@ -4,6 +4,9 @@
 //   CsrMatrix × CsrMatrix    → spgemm (a CsrMatrix)
 //   Tensor × Tensor          → dense GEMM (denseMatmul)
 //   Tensor × CsrMatrix       → D A, below: O(rows(D) · nnz(A)), never densifying A
+// Each runs where its operands are (mixed devices are refused by name): the
+// sparse ops and denseMatmul branch to their device versions for 'cuda'
+// operands, and D A on the device is (Aᵀ Dᵀ)ᵀ through those.
 import { record } from '../autograd.js';
 import { CsrMatrix } from '../csr.js';
 import { allocate } from '../dtype.js';
@@ -11,6 +14,7 @@ import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { sameKind } from './check.js';
 import { denseMatmul } from './gemm.js';
+import { denseTranspose } from './shape.js';
 import { spdmm } from './spdmm.js';
 import { spgemm } from './spgemm.js';
 import { spmv } from './spmv.js';
@@ -43,6 +47,12 @@ function denseTimesCsr(D: Tensor, A: CsrMatrix): Tensor {
   const k = D.shape[D.ndim - 1]!;
   if (k !== A.rows) fail(op, `a has shape ${shapeStr(D.shape)} but b has shape ${shapeStr(A.shape)}: the inner dimensions (${k} and ${A.rows}) differ`);
   sameKind(op, ['a', D], ['b', A]);
+  if (D.device === 'cuda') {
+    // D A = (Aᵀ Dᵀ)ᵀ with Aᵀ on the transpose of A's pattern (cached): SpMV / SpDMM
+    // on the device, differentiable through the transpose's value gather.
+    const At = A.transpose();
+    return D.ndim === 1 ? spmv(At, D) : denseTranspose(spdmm(At, denseTranspose(D)));
+  }
   const m = D.ndim === 2 ? D.shape[0]! : 1;
   const n = A.cols;
   const { indptr, indices } = A.pattern.raw;

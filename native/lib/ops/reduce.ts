@@ -1,11 +1,20 @@
 // Reductions: sum and mean (over everything or over axes, keepdims), dot of two
-// vectors, and the 2-norm. Sums accumulate in float64 for either dtype.
+// vectors, and the 2-norm. Sums accumulate in float64 for either dtype. On
+// 'cuda' tensors each runs on the device (deterministic sums in double; the
+// result is a device tensor, 0-D for a full reduction, so loops stay there).
+import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
+import type { DeviceArray } from '../device.js';
 import { allocate } from '../dtype.js';
 import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { denseArg, expandTo, indexMap, normAxis, sizeOf } from './broadcast.js';
+import { denseArg, deviceBinary, expandDevice, expandTo, indexMap, normAxis, sizeOf, sumAxesDevice } from './broadcast.js';
 import { sameKind } from './check.js';
+import { deviceEmpty } from './transfer.js';
+
+type DDot = (a: DeviceArray, b: DeviceArray, out: DeviceArray) => void;
+type DNorm = (x: DeviceArray, out: DeviceArray) => void;
+type DNormBackward = (x: DeviceArray, nrm: DeviceArray, g: DeviceArray, dx: DeviceArray) => void;
 
 export type Axis = number | readonly number[];
 
@@ -23,14 +32,21 @@ function reduceAxes(op: string, axis: unknown, shape: readonly number[]): number
 }
 
 function reduceSum(op: string, x: Tensor, axis: unknown, keepdims: unknown, scaleByCount: boolean): Tensor {
-  denseArg(op, 'x', x);
+  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
   if (keepdims !== undefined && typeof keepdims !== 'boolean') expected(op, 'a boolean', 'keepdims', keepdims);
   const axes = reduceAxes(op, axis, x.shape);
   const keepShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const outShape = keepdims ? keepShape : x.shape.filter((_, i) => !axes.includes(i));
-  const outSize = sizeOf(keepShape);
-  const count = outSize === 0 ? 0 : x.size / outSize;
+  // The number of terms per output entry (the product of the summed axes).
+  const count = axes.reduce((c, a) => c * x.shape[a]!, 1);
   const scale = scaleByCount ? 1 / count : 1; // mean over no entries is NaN, as PyTorch
+  if (x.device === 'cuda') {
+    const out = sumAxesDevice(x, keepShape, outShape, scale);
+    // dx = broadcast of g back over the reduced axes (times 1/count for mean)
+    return record(op, out, [x], (g) => [expandDevice(g, keepShape, x.shape, scale)]);
+  }
+  denseArg(op, 'x', x);
+  const outSize = sizeOf(keepShape);
   const map = indexMap(keepShape, x.shape);
   const acc = new Float64Array(outSize);
   const xd = x.data;
@@ -65,12 +81,13 @@ export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
 /** aᵀ b for two 1-D tensors of one length (a 0-D result). */
 export function dot(a: Tensor, b: Tensor): Tensor {
   const op = 'dot';
-  denseArg(op, 'a', a);
-  denseArg(op, 'b', b);
+  if (!(a instanceof Tensor)) expected(op, 'a Tensor', 'a', a);
+  if (!(b instanceof Tensor)) expected(op, 'a Tensor', 'b', b);
   if (a.ndim !== 1 || b.ndim !== 1 || a.size !== b.size) {
     fail(op, `expected two 1-D tensors of one length but a has shape ${shapeStr(a.shape)} and b has shape ${shapeStr(b.shape)}`);
   }
   sameKind(op, ['a', a], ['b', b]);
+  if (a.device === 'cuda') return dotDevice(a, b);
   const ad = a.data;
   const bd = b.data;
   let s = 0;
@@ -96,7 +113,8 @@ export function dot(a: Tensor, b: Tensor): Tensor {
  */
 export function norm(x: Tensor): Tensor {
   const op = 'norm';
-  denseArg(op, 'x', x);
+  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
+  if (x.device === 'cuda') return normDevice(x);
   const xd = x.data;
   let amax = 0;
   for (let i = 0; i < xd.length; i++) {
@@ -124,5 +142,26 @@ export function norm(x: Tensor): Tensor {
       for (let i = 0; i < d.length; i++) d[i] = c * xd[i]!;
     }
     return [new Tensor(d, x.shape)];
+  });
+}
+
+function dotDevice(a: Tensor, b: Tensor): Tensor {
+  const out = deviceEmpty(a.dtype, []);
+  kernel<DDot>('dDot')(a.buffer, b.buffer, out.buffer);
+  // da = g b, db = g a (g a device scalar)
+  return record('dot', out, [a, b], (g, needs) => [
+    needs[0] ? deviceBinary('mul', g, b, b.shape, b.dtype) : null,
+    needs[1] ? deviceBinary('mul', g, a, a.shape, a.dtype) : null,
+  ]);
+}
+
+function normDevice(x: Tensor): Tensor {
+  const out = deviceEmpty(x.dtype, []);
+  kernel<DNorm>('dNorm')(x.buffer, out.buffer);
+  return record('norm', out, [x], (g) => {
+    // dx = g x / ‖x‖ (0 when ‖x‖ = 0)
+    const dx = deviceEmpty(x.dtype, x.shape);
+    kernel<DNormBackward>('dNormBackward')(x.buffer, out.buffer, g.buffer, dx.buffer);
+    return [dx];
   });
 }

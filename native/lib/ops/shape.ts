@@ -1,11 +1,18 @@
 // Shape and layout ops: reshape (a view), 2-D transpose (a copy), row gather,
-// concatenation, and the float32 ↔ float64 cast.
+// concatenation, and the float32 ↔ float64 cast. reshape, transpose and cast
+// also run on 'cuda' tensors (on the device); gatherRows and concat do not yet.
+import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
+import type { DeviceArray } from '../device.js';
 import { allocate, type DType, isDType } from '../dtype.js';
 import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { denseArg, indexArg, normAxis, sizeOf } from './broadcast.js';
+import { denseArg, hostOnlyArg, indexArg, normAxis, sizeOf } from './broadcast.js';
 import { sameKind } from './check.js';
+import { deviceEmpty } from './transfer.js';
+
+type DTranspose = (rows: number, cols: number, x: DeviceArray, out: DeviceArray) => void;
+type DCast = (x: DeviceArray, out: DeviceArray) => void;
 
 /**
  * The same entries under another shape (one dimension may be −1: inferred).
@@ -52,11 +59,23 @@ function transposeData(x: Tensor, m: number, n: number): Tensor['data'] {
 /** The transpose of a 2-D tensor, as a new contiguous tensor (also `x.T`, `x.transpose()`). */
 export function denseTranspose(x: Tensor): Tensor {
   const op = 'transpose';
-  denseArg(op, 'x', x);
+  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
   if (x.ndim !== 2) fail(op, `expected a 2-D tensor but x has shape ${shapeStr(x.shape)}`);
   const [m, n] = x.shape as [number, number];
+  if (x.device === 'cuda') {
+    // dx = gᵀ
+    return record(op, transposeDevice(x, m, n), [x], (g) => [transposeDevice(g, n, m)]);
+  }
+  denseArg(op, 'x', x);
   // dx = gᵀ
   return record(op, new Tensor(transposeData(x, m, n), [n, m]), [x], (g) => [new Tensor(transposeData(g, n, m), [m, n])]);
+}
+
+/** The [n, m] transpose of a device tensor read as [m, n]. */
+function transposeDevice(x: Tensor, m: number, n: number): Tensor {
+  const out = deviceEmpty(x.dtype, [n, m]);
+  kernel<DTranspose>('dTranspose')(m, n, x.buffer, out.buffer);
+  return out;
 }
 
 /**
@@ -65,7 +84,7 @@ export function denseTranspose(x: Tensor): Tensor {
  */
 export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): Tensor {
   const op = 'gatherRows';
-  denseArg(op, 'x', x);
+  hostOnlyArg(op, 'x', x);
   if (x.ndim === 0) fail(op, `expected a tensor with at least one axis but x has shape ${shapeStr(x.shape)}`);
   const rows = x.shape[0]!;
   const idx = indexArg(op, 'indices', indices, rows, `rows of x (shape ${shapeStr(x.shape)})`);
@@ -93,7 +112,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const op = 'concat';
   if (!Array.isArray(tensors as unknown)) expected(op, 'an array of Tensors', 'tensors', tensors);
   if (tensors.length === 0) fail(op, 'expected at least one tensor');
-  tensors.forEach((t, i) => denseArg(op, `tensors[${i}]`, t));
+  tensors.forEach((t, i) => hostOnlyArg(op, `tensors[${i}]`, t));
   const first = tensors[0]!;
   if (first.ndim === 0) fail(op, `cannot concatenate 0-D tensors (tensors[0] has shape ${shapeStr(first.shape)})`);
   const ax = normAxis(op, axis, first.shape);
@@ -133,9 +152,14 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 /** x converted to `dtype` (differentiable: the gradient is converted back). x itself when it already has that dtype. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   const op = 'to';
-  denseArg(op, 'x', x);
+  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
   if (!isDType(dtype)) expected(op, "'float64', 'float32', 'cpu' or 'cuda'", 'target', dtype);
   if (x.dtype === dtype) return x;
+  if (x.device === 'cuda') {
+    // dx = g converted back to x's dtype
+    return record(op, castDevice(x, dtype), [x], (g) => [castDevice(g, x.dtype)]);
+  }
+  denseArg(op, 'x', x);
   const o = allocate(dtype, x.size);
   o.set(x.data);
   // dx = g converted back to x's dtype
@@ -144,4 +168,11 @@ export function cast(x: Tensor, dtype: DType): Tensor {
     d.set(g.data);
     return [new Tensor(d, x.shape)];
   });
+}
+
+/** x converted to dtype on the device (rounding to nearest, as Float32Array.set). */
+function castDevice(x: Tensor, dtype: DType): Tensor {
+  const out = deviceEmpty(dtype, x.shape);
+  kernel<DCast>('dCast')(x.buffer, out.buffer);
+  return out;
 }

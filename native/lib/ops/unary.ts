@@ -1,14 +1,43 @@
 // Elementwise unary ops: exp, log, sqrt, abs, sin, cos, tanh, relu, sigmoid.
 // Each VJP is g ⊙ f'(x), written with the saved input x and output y.
-// NaN in gives NaN out (and a NaN gradient) except where noted.
+// NaN in gives NaN out (and a NaN gradient) except where noted. On 'cuda'
+// tensors the same maps and VJPs run on the device (body::apply_unary and
+// body::unary_grad in dense_bodies.h).
+import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
+import type { DeviceArray } from '../device.js';
 import { uninit } from '../dtype.js';
+import { expected } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { denseArg } from './broadcast.js';
+import { deviceEmpty } from './transfer.js';
 
 type Deriv = (x: number, y: number) => number;
 
+type DUnary = (op: string, x: DeviceArray, out: DeviceArray) => void;
+type DUnaryBackward = (op: string, x: DeviceArray | null, y: DeviceArray | null, g: DeviceArray, dx: DeviceArray) => void;
+
+/** The ops whose derivative reads the output y (the others read the input x, or nothing for neg). */
+const READS_Y = new Set(['exp', 'tanh', 'sigmoid', 'sqrt']);
+
+/**
+ * A unary op on a 'cuda' tensor, forward and VJP on the device. The VJP keeps
+ * only what the derivative reads (x or y), so disposing the other is harmless.
+ */
+export function unaryDevice(op: string, x: Tensor): Tensor {
+  const out = deviceEmpty(x.dtype, x.shape);
+  kernel<DUnary>('dUnary')(op, x.buffer, out.buffer);
+  return record(op, out, [x], (g) => {
+    const dx = deviceEmpty(x.dtype, x.shape);
+    const readsY = READS_Y.has(op);
+    kernel<DUnaryBackward>('dUnaryBackward')(op, readsY || op === 'neg' ? null : x.buffer, readsY ? out.buffer : null, g.buffer, dx.buffer);
+    return [dx];
+  });
+}
+
 function unary(op: string, x: Tensor, f: (v: number) => number, df: Deriv): Tensor {
+  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
+  if (x.device === 'cuda') return unaryDevice(op, x);
   denseArg(op, 'x', x);
   const xd = x.data;
   const o = uninit(x.dtype, x.size);
