@@ -49,22 +49,46 @@ fi
 ARCH_FLAG=()
 [ -n "$ARCHS" ] && ARCH_FLAG=("-DCMAKE_CUDA_ARCHITECTURES=$ARCHS")
 
-if [ "${SKIP_CORE:-0}" != 1 ]; then
+# With node at hand (step 6), one build of the addon with the core's tests in it;
+# otherwise the core alone.
+NODE_OK=0
+if [ -d .gpu/tests ] && { command -v node > /dev/null || [ -f .gpu/node.xz ]; }; then
+  NODE_OK=1
+  if ! command -v node > /dev/null; then
+    mkdir -p /tmp/sad-node
+    python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.gpu/node.xz'), open('/tmp/sad-node/node', 'wb'))" ||
+      xz -dc .gpu/node.xz > /tmp/sad-node/node
+    chmod +x /tmp/sad-node/node
+    export PATH="/tmp/sad-node:$PATH"
+  fi
+fi
+if [ "$NODE_OK" = 1 ]; then
+  CORE="$BUILD/native/core"
+  CONFIGURE=(cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "${ARCH_FLAG[@]}" -DSAD_BUILD_CORE_TESTS=ON
+             "-DCMAKE_JS_INC=$PWD/node_modules/node-api-headers/include;$PWD/node_modules/node-addon-api"
+             -DCMAKE_CXX_FLAGS=-DBUILDING_NODE_EXTENSION)
+else
+  CORE="$BUILD"
+  CONFIGURE=(cmake -S native/core -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "${ARCH_FLAG[@]}")
+fi
+
 start=$(date +%s)
-if cmake -S native/core -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "${ARCH_FLAG[@]}" > "$OUT/build.txt" 2>&1 &&
-   cmake --build "$BUILD" -j "$JOBS" >> "$OUT/build.txt" 2>&1; then
-  log "build: ok ($(( $(date +%s) - start )) s, CUDA architectures: ${ARCHS:-CMake default})"
+if "${CONFIGURE[@]}" > "$OUT/build.txt" 2>&1 && cmake --build "$BUILD" -j "$JOBS" >> "$OUT/build.txt" 2>&1; then
+  log "build: ok ($(( $(date +%s) - start )) s, CUDA architectures: ${ARCHS:-CMake default}$([ "$NODE_OK" = 1 ] && echo ", with the addon"))"
+  grep -E "sparse-ad core" "$OUT/build.txt" | sort -u | tee -a "$OUT/summary.txt"
 else
   log "build: FAILED (see build.txt)"
+  grep -E "error" "$OUT/build.txt" | head -20
   tail -30 "$OUT/build.txt"
   exit 1
 fi
 
+if [ "${SKIP_CORE:-0}" != 1 ]; then
 # The real matrices: SAD_DATA_DIR, else shared/data inside the checkout, else the build's default (../shared/data).
 if [ -z "${SAD_DATA_DIR:-}" ] && [ -d "$PWD/shared/data/matrices" ]; then export SAD_DATA_DIR="$PWD/shared/data"; fi
 
 # -V: every test's output, so the skip reasons (and the test names) are in the log.
-if ctest --test-dir "$BUILD" -V --timeout 900 > "$OUT/ctest.txt" 2>&1; then
+if ctest --test-dir "$CORE" -V --timeout 900 > "$OUT/ctest.txt" 2>&1; then
   log "ctest: ok"
 else
   log "ctest: FAILED (see ctest.txt)"
@@ -73,7 +97,7 @@ fi
 grep -E "\[ (SKIP|FAIL) \]|note: |tests passed|tests failed" "$OUT/ctest.txt" | tee -a "$OUT/summary.txt"
 
 # shellcheck disable=SC2086
-if "$BUILD/tests/sad_core_bench" --csv "$OUT/bench.csv" ${BENCH_ARGS:-} > "$OUT/bench.txt" 2>&1; then
+if "$CORE/tests/sad_core_bench" --csv "$OUT/bench.csv" ${BENCH_ARGS:-} > "$OUT/bench.txt" 2>&1; then
   log "bench: ok"
 else
   log "bench: FAILED (see bench.txt)"
@@ -93,35 +117,18 @@ fi
 fi  # SKIP_CORE
 
 # 6. The TypeScript device tests (bundled: no npm packages or TypeScript needed here).
-if [ -d .gpu/tests ] && { command -v node > /dev/null || [ -f .gpu/node.xz ]; }; then
-  if ! command -v node > /dev/null; then
-    mkdir -p /tmp/sad-node
-    python3 -c "import lzma, shutil; shutil.copyfileobj(lzma.open('.gpu/node.xz'), open('/tmp/sad-node/node', 'wb'))" ||
-      xz -dc .gpu/node.xz > /tmp/sad-node/node
-    chmod +x /tmp/sad-node/node
-    export PATH="/tmp/sad-node:$PATH"
-  fi
-  start=$(date +%s)
-  if cmake -S . -B "$BUILD-addon" -DCMAKE_BUILD_TYPE=Release "${ARCH_FLAG[@]}" \
-       "-DCMAKE_JS_INC=$PWD/node_modules/node-api-headers/include;$PWD/node_modules/node-addon-api" \
-       -DCMAKE_CXX_FLAGS=-DBUILDING_NODE_EXTENSION > "$OUT/node-build.txt" 2>&1 &&
-     cmake --build "$BUILD-addon" -j "$JOBS" >> "$OUT/node-build.txt" 2>&1; then
-    log "addon build: ok ($(( $(date +%s) - start )) s, node $(node --version))"
-    export SPARSE_AD_ADDON="$PWD/$BUILD-addon/Release/sparse_ad_lab.node"
-    [ -f "$SPARSE_AD_ADDON" ] || export SPARSE_AD_ADDON="$(find "$BUILD-addon" -name sparse_ad_lab.node | head -1)"
-    [ -n "${SAD_DATA_DIR:-}" ] && export SPARSE_AD_SHARED_DATA="$SAD_DATA_DIR"
-    if node --test --test-reporter=spec .gpu/tests/*.mjs > "$OUT/node.txt" 2>&1; then
-      log "node device tests: ok"
-    else
-      log "node device tests: FAILED (see node.txt)"
-      status=1
-    fi
-    grep -E "^ℹ (tests|pass|fail|skipped)|✖|running on|skipped" "$OUT/node.txt" | head -40 | tee -a "$OUT/summary.txt"
+if [ "$NODE_OK" = 1 ]; then
+  export SPARSE_AD_ADDON="$PWD/$BUILD/Release/sparse_ad_lab.node"
+  [ -f "$SPARSE_AD_ADDON" ] || export SPARSE_AD_ADDON="$(find "$PWD/$BUILD" -name sparse_ad_lab.node | head -1)"
+  [ -n "${SAD_DATA_DIR:-}" ] && export SPARSE_AD_SHARED_DATA="$SAD_DATA_DIR"
+  log "node $(node --version), addon $SPARSE_AD_ADDON"
+  if node --test --test-reporter=spec .gpu/tests/*.mjs > "$OUT/node.txt" 2>&1; then
+    log "node device tests: ok"
   else
-    log "addon build: FAILED (see node-build.txt)"
-    tail -30 "$OUT/node-build.txt"
+    log "node device tests: FAILED (see node.txt)"
     status=1
   fi
+  grep -E "^ℹ (tests|pass|fail|skipped)|✖|running on|skipped" "$OUT/node.txt" | head -40 | tee -a "$OUT/summary.txt"
 else
   log "node device tests: skipped (no .gpu/tests bundle or no node binary)"
 fi

@@ -35,9 +35,10 @@ async function both(s: ProblemSpec): Promise<{ cpu: ExperimentResult; cuda: Expe
 }
 
 function flat(live: number[]): void {
-  // The first epoch makes the optimizer state and caches; after it nothing grows.
+  // The first epochs make the optimizer state and caches; after them nothing
+  // grows (it may shrink when the garbage collector frees an earlier leftover).
   const after = live.slice(2);
-  assert.ok(after.every((b) => b === after[0]), `device memory per epoch: ${live.join(', ')}`);
+  assert.ok(after.every((b) => b <= after[0]!), `device memory per epoch: ${live.join(', ')}`);
 }
 
 describe('the applications on the device', () => {
@@ -81,12 +82,16 @@ describe('the applications on the device', () => {
     flat(liveByEpoch);
   });
 
-  it('the GCN with dropout trains on the device (float32, its own dropout stream)', async () => {
-    const s = spec('gcn', { epochs: 30, dtype: 'float32', device: 'cuda' });
-    const r = await runExperiment(s, { dataDir: sharedData() });
-    const loss = (r.series as { loss: { mean: number[] } }).loss.mean;
-    assert.ok(loss.at(-1)! < loss[0]! * 0.8, `loss ${loss[0]} -> ${loss.at(-1)}`);
-    const acc = (r.summary as { testAccuracyMean: number }).testAccuracyMean;
-    assert.ok(acc > 0.4, `test accuracy after 30 epochs: ${acc}`);
+  it('the GCN with dropout trains on the device as far as on the CPU (float32, its own dropout stream)', async () => {
+    const s = spec('gcn', { epochs: 40, dtype: 'float32' });
+    const cpu = await runExperiment(s, { dataDir: sharedData() });
+    const cuda = await runExperiment({ ...s, device: 'cuda' }, { dataDir: sharedData() });
+    const lossOf = (r: ExperimentResult): number[] => (r.series as { loss: { mean: number[] } }).loss.mean;
+    const accOf = (r: ExperimentResult): number => (r.summary as { testAccuracyMean: number }).testAccuracyMean;
+    const [c, d] = [lossOf(cpu), lossOf(cuda)];
+    assertClose([d[0]!], [c[0]!], { rtol: 0.05 }); // the first loss: only the dropout masks differ
+    assert.ok(d.at(-1)! < d[0]! * 0.9, `device loss ${d[0]} -> ${d.at(-1)}`);
+    assert.ok(Math.abs(d.at(-1)! - c.at(-1)!) < 0.1 * c.at(-1)!, `final loss: device ${d.at(-1)}, cpu ${c.at(-1)}`);
+    assert.ok(Math.abs(accOf(cuda) - accOf(cpu)) < 0.05, `test accuracy: device ${accOf(cuda)}, cpu ${accOf(cpu)}`);
   });
 });

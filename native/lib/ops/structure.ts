@@ -23,6 +23,7 @@ import { Tensor } from '../tensor.js';
 import { csrArg, optionsArg, sameKind } from './check.js';
 import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
 import { deviceEmpty } from './transfer.js';
+import { cast } from './shape.js';
 
 const INDEX_MAX = 2147483647;
 
@@ -535,9 +536,8 @@ export function astype(A: CsrMatrix, dtype: DType): CsrMatrix {
   csrArg(op, 'A', A);
   if (!isDType(dtype)) expected(op, "'float64' or 'float32'", 'dtype', dtype);
   if (A.dtype === dtype) return A;
-  // Not yet on the device: it needs the device Tensor cast (ops/shape.ts), which is being
-  // written; then this becomes `return new CsrMatrix(A.pattern, cast(A.values, dtype))`.
-  if (A.device === 'cuda') fail(op, `not yet available on the device (it needs the device Tensor cast); convert on the CPU: A.to('cpu').astype('${dtype}').to('cuda')`);
+  // On the device: the Tensor cast (differentiable: dA = G cast back).
+  if (A.device === 'cuda') return new CsrMatrix(A.pattern, cast(A.values, dtype));
   const vals = allocate(dtype, A.nnz);
   vals.set(A.values.data);
   const values = new Tensor(vals, [A.nnz]);
