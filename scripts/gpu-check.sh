@@ -96,24 +96,6 @@ else
 fi
 grep -E "\[ (SKIP|FAIL) \]|note: |tests passed|tests failed" "$OUT/ctest.txt" | tee -a "$OUT/summary.txt"
 
-# shellcheck disable=SC2086
-if "$CORE/tests/sad_core_bench" --csv "$OUT/bench.csv" ${BENCH_ARGS:-} > "$OUT/bench.txt" 2>&1; then
-  log "bench: ok"
-else
-  log "bench: FAILED (see bench.txt)"
-  status=1
-fi
-grep -E "^# GPU" "$OUT/bench.txt" | tee -a "$OUT/summary.txt"
-
-if python3 -c "import cupy, cupyx.scipy.sparse" > /dev/null 2>&1; then
-  if python3 scripts/cupy_bench.py --csv "$OUT/cupy.csv" ${CUPY_ARGS:-} > "$OUT/cupy.txt" 2>&1; then
-    log "cupy: ok"
-  else
-    log "cupy: FAILED (see cupy.txt)"
-  fi
-else
-  log "cupy: skipped (python3 cannot import cupy)"
-fi
 fi  # SKIP_CORE
 
 # 6. The TypeScript device tests (bundled: no npm packages or TypeScript needed here).
@@ -131,6 +113,27 @@ if [ "$NODE_OK" = 1 ]; then
   grep -E "^ℹ (tests|pass|fail|skipped)|✖|running on|skipped" "$OUT/node.txt" | head -40 | tee -a "$OUT/summary.txt"
 else
   log "node device tests: skipped (no .gpu/tests bundle or no node binary)"
+fi
+# 4-5. The benchmarks last (the longest step).
+if [ "${SKIP_CORE:-0}" != 1 ]; then
+# shellcheck disable=SC2086
+if timeout "${BENCH_TIMEOUT:-3600}" stdbuf -oL "$CORE/tests/sad_core_bench" --csv "$OUT/bench.csv" ${BENCH_ARGS:-} > "$OUT/bench.txt" 2>&1; then
+  log "bench: ok"
+else
+  log "bench: FAILED (see bench.txt)"
+  status=1
+fi
+grep -E "^# GPU" "$OUT/bench.txt" | tee -a "$OUT/summary.txt"
+
+if python3 -c "import cupy, cupyx.scipy.sparse" > /dev/null 2>&1; then
+  if python3 scripts/cupy_bench.py --csv "$OUT/cupy.csv" ${CUPY_ARGS:-} > "$OUT/cupy.txt" 2>&1; then
+    log "cupy: ok"
+  else
+    log "cupy: FAILED (see cupy.txt)"
+  fi
+else
+  log "cupy: skipped (python3 cannot import cupy)"
+fi
 fi
 log "done: status $status"
 exit $status
