@@ -208,6 +208,8 @@ export function sparseLeafOn(P: CsrMatrix, device: Device): CsrMatrix {
 export interface Stepper {
   zeroGrad(): void;
   step(): void;
+  /** Frees the optimizers' device state. */
+  dispose(): void;
 }
 
 /**
@@ -235,6 +237,7 @@ export function makeOptimizer(opt: OptimizerSpec, params: Record<string, Tensor 
   return {
     zeroGrad: () => steppers.forEach((s) => s.zeroGrad()),
     step: () => steppers.forEach((s) => s.step()),
+    dispose: () => steppers.forEach((s) => s.dispose()),
   };
 }
 

@@ -16,6 +16,8 @@ export interface RunTrainer {
   epoch(epoch: number): EpochRecord;
   /** Measurements after the last step. */
   finish(): FinalValues;
+  /** Frees what the run holds outside tensors (the optimizer's device state). */
+  dispose?(): void;
 }
 
 export interface CompiledMethod<Series, Summary> {

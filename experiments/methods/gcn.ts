@@ -131,6 +131,9 @@ export async function compileGcn(spec: ProblemSpec, opts: CompileOptions): Promi
           };
           return { losses: { train: value }, metrics: { ...last }, parameters };
         },
+        dispose() {
+          optimizer.dispose();
+        },
         finish() {
           return { ...last };
         },

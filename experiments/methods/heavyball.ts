@@ -66,6 +66,9 @@ export async function compileHeavyball(spec: ProblemSpec, opts: CompileOptions):
           optimizer.step();
           return { losses: { train, test }, metrics: {}, parameters };
         },
+        dispose() {
+          optimizer.dispose();
+        },
         finish() {
           return noGrad(() => ({
             loss: forward(Xtrain, Btrain).item(),

@@ -76,6 +76,9 @@ export async function compileJacobi(spec: ProblemSpec, opts: CompileOptions): Pr
           optimizer.step();
           return { losses: { train: value }, metrics: {}, parameters };
         },
+        dispose() {
+          optimizer.dispose();
+        },
         finish() {
           return { loss: noGrad(forward).item(), weights: values(omega) };
         },

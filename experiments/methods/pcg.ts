@@ -88,6 +88,9 @@ export async function compilePcg(spec: ProblemSpec, opts: CompileOptions): Promi
           optimizer.step();
           return { losses: { train: value }, metrics: { relativeResidual }, parameters };
         },
+        dispose() {
+          optimizer.dispose();
+        },
         finish() {
           return noGrad(() => {
             const { loss: l, residuals } = forward();

@@ -5,7 +5,7 @@ import { getThreads, scope, TensorArena } from '../../native/lib/index.js';
 import type { CompileOptions } from '../compile/common.js';
 import { runSeed } from '../compile/common.js';
 import { compileSpec } from '../compile/compile.js';
-import type { EpochRecord, FinalValues } from '../compile/method.js';
+import type { EpochRecord, FinalValues, RunTrainer } from '../compile/method.js';
 import type { ExperimentEvent, ExperimentResult, RunRecord, Summary } from './types.js';
 
 export interface RunOptions extends CompileOptions {
@@ -52,17 +52,20 @@ export async function runExperiment(input: unknown, opts: RunOptions = {}): Prom
     const inRun = <T>(fn: () => T): T => (arena ? arena.run(() => scope(fn)) : fn());
     const records: EpochRecord[] = [];
     let final: FinalValues;
+    let trainer: RunTrainer | undefined;
     try {
-      const trainer = arena ? arena.run(() => plan.createRun(run, seed)) : plan.createRun(run, seed);
+      trainer = arena ? arena.run(() => plan.createRun(run, seed)) : plan.createRun(run, seed);
+      const t = trainer;
       for (let epoch = 0; epoch < spec.epochs; epoch++) {
         await pause();
-        const rec = inRun(() => trainer.epoch(epoch));
+        const rec = inRun(() => t.epoch(epoch));
         records.push(rec);
         step++;
         emit({ type: 'epoch', run, epoch, step, totalSteps, elapsed: (now() - t0) / 1000, ...rec });
       }
-      final = inRun(() => trainer.finish());
+      final = inRun(() => t.finish());
     } finally {
+      trainer?.dispose?.();
       arena?.dispose();
     }
     const seconds = (now() - tr) / 1000;

@@ -27,6 +27,10 @@ const unitInterval = (x: number): boolean => Number.isFinite(x) && x >= 0 && x <
 
 type Axpby = (alpha: number, x: DeviceArray, beta: number, y: DeviceArray) => void;
 
+function isDeviceArray(x: unknown): x is DeviceArray {
+  return typeof x === 'object' && x !== null && typeof (x as DeviceArray).dispose === 'function' && 'bytes' in x;
+}
+
 /** A zero-filled device array of p's type and length (optimizer state). */
 function deviceZerosLike(p: DeviceArray): DeviceArray {
   const a = deviceAlloc(p.type, p.length);
@@ -76,6 +80,19 @@ export abstract class Optimizer<S, D = S> {
   /** Clears every parameter's gradient (sets it to null, as PyTorch's default; a device gradient is freed now). */
   zeroGrad(): void {
     for (const p of this.params) p.zeroGrad();
+  }
+
+  /**
+   * Frees the device state (moments, momentum buffers) now rather than when the
+   * optimizer is collected. A later step() starts that state afresh.
+   */
+  dispose(): void {
+    for (let i = 0; i < this.deviceState.length; i++) {
+      const s = this.deviceState[i];
+      if (s === undefined) continue;
+      for (const a of isDeviceArray(s) ? [s] : Object.values(s as object)) if (isDeviceArray(a)) a.dispose();
+      this.deviceState[i] = undefined;
+    }
   }
 
   /** One update of every parameter that has a gradient (the others are skipped). */

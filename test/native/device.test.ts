@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { CsrMatrix, devices, scope, keep, spmv, tensor, zeros, deviceMemory } from '../../native/lib/index.js';
+import { Adam, CsrMatrix, devices, scope, keep, spmv, tensor, zeros, deviceMemory } from '../../native/lib/index.js';
 import { testDevice } from '../device-helpers.js';
 import { assertClose, denseOf, randomCsr } from '../helpers.js';
 
@@ -182,6 +182,26 @@ test("a pattern's structure is uploaded once, shared by its matrices, and freed 
   for (const t of [A1, A2]) t.dispose();
   A.pattern.releaseDevice();
   assert.equal(deviceMemory().liveBytes, before);
+});
+
+test('an optimizer keeps its device state across scopes and frees it on dispose()', () => {
+  const w = tensor(Array.from({ length: 100 }, (_, i) => i / 100)).to('cuda').requiresGrad_();
+  const opt = new Adam([w], { lr: 0.1, amsgrad: true });
+  const before = deviceMemory().liveBytes;
+  const step = (): void => scope(() => {
+    opt.zeroGrad();
+    w.mul(w).sum().backward();
+    opt.step();
+  });
+  step();
+  opt.zeroGrad();
+  assert.equal(deviceMemory().liveBytes - before, 3 * 800, 'm, v and vMax');
+  step();
+  opt.zeroGrad();
+  assert.equal(deviceMemory().liveBytes - before, 3 * 800);
+  opt.dispose();
+  assert.equal(deviceMemory().liveBytes, before);
+  w.dispose();
 });
 
 test('without a device, .to("cuda") says why (fresh process, no emulation)', () => {
