@@ -149,6 +149,7 @@ DeviceArray::DeviceArray(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Devi
   } else {
     ptr_ = guarded(env, [&] { return cuda::malloc(n); });  // checked: "cudaMalloc ... out of memory" with file and line
   }
+  disposed_ = false;  // counted from here on: release() takes it off again
   stats.live_bytes += int64_t(n);
   stats.peak_bytes = std::max(stats.peak_bytes, stats.live_bytes);
   stats.live_arrays += 1;

@@ -68,7 +68,7 @@ class DeviceArray : public Napi::ObjectWrap<DeviceArray> {
   int64_t length_ = 0;
   ElemType type_ = ElemType::f64;
   bool emulated_ = false;
-  bool disposed_ = false;
+  bool disposed_ = true;  // until the allocation has succeeded and been counted
   AddonData* owner_ = nullptr;
 };
 

@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Adam, CsrMatrix, devices, scope, keep, spmv, tensor, zeros, deviceMemory } from '../../native/lib/index.js';
+import { deviceAlloc } from '../../native/lib/device.js';
 import { testDevice } from '../device-helpers.js';
 import { assertClose, denseOf, randomCsr } from '../helpers.js';
 
@@ -202,6 +205,32 @@ test('an optimizer keeps its device state across scopes and frees it on dispose(
   opt.dispose();
   assert.equal(deviceMemory().liveBytes, before);
   w.dispose();
+});
+
+test('an allocation the device cannot hold fails with the reason (on a GPU: the CUDA call, file, line and message)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const settle = async (): Promise<void> => {
+    gc();
+    await new Promise((r) => setImmediate(r));
+    gc();
+  };
+  await settle(); // collect the other tests' undisposed arrays first (freed by the GC safety net)
+  const before = deviceMemory();
+  // 2^37 float64 entries: 1 TiB, more than any GPU (and than the emulated device's capacity).
+  assert.throws(() => deviceAlloc('float64', 2 ** 37), (e: Error) => {
+    if (mode === 'cuda') assert.match(e.message, /^CUDA error in malloc: out of memory \(cudaErrorMemoryAllocation\) from cudaMalloc\(&p, bytes\) at .*runtime_cuda\.cu:\d+$/);
+    else assert.match(e.message, /^DeviceArray: out of memory on the emulated device: 1099511627776 bytes requested, \d+ of \d+ free$/);
+    return true;
+  });
+  assert.equal(deviceMemory().liveBytes, before.liveBytes);
+  assert.equal(deviceMemory().liveArrays, before.liveArrays);
+  // Collecting the half-made array must not take its bytes off the count.
+  await settle();
+  assert.equal(deviceMemory().liveBytes, before.liveBytes);
+  assert.equal(deviceMemory().liveArrays, before.liveArrays);
+  // The device still works afterwards (the error was cleared).
+  assert.deepEqual(Array.from(tensor([1, 2]).to('cuda').mul(2).toArray()), [2, 4]);
 });
 
 test('without a device, .to("cuda") says why (fresh process, no emulation)', () => {
