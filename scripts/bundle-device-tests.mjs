@@ -17,7 +17,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const files = [
   ...readdirSync('test/native').filter((f) => /^device.*\.test\.ts$/.test(f)).map((f) => join('test/native', f)),
-  'test/experiments/device-experiments.test.ts',
+  ...readdirSync('test/experiments').filter((f) => /^device.*\.test\.ts$/.test(f)).map((f) => join('test/experiments', f)),
 ];
 for (const file of files) {
   await build({
