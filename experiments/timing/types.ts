@@ -108,7 +108,7 @@ export interface Environment {
   loadAverage: { atStart: number[]; atEnd: number[] };
   versions: { node: string; v8: string; electron: string | null; chromium: string | null };
   addon: { cuda: boolean; blas: string; klu: boolean; hardwareThreads: number; gemmBackend: string | null; env: Record<string, string | null> };
-  cuda: { available: boolean; devices: { index: number; name: string; totalMemory: number; computeCapability: string }[]; reason?: string };
+  cuda: { available: boolean; devices: { index: number; name: string; totalMemory: number; computeCapability: string; emulated: boolean }[]; reason?: string };
   python: { path: string; version: string | null; reason?: string };
 }
 

@@ -52,6 +52,8 @@ describe('ComputeHost', () => {
   };
 
   before(() => {
+    // 'cuda' runs go to the emulated device where there is no GPU (read by the workers' addon on first device use).
+    process.env.SPARSE_AD_CUDA_EMULATION = '1';
     dataDir = mkdtempSync(join(tmpdir(), 'lab-host-'));
     host = new ComputeHost({ dataDir, workerFile, threads: 2, testHooks: true, graceMs: 500 }, emit);
   });
@@ -126,6 +128,21 @@ describe('ComputeHost', () => {
     const v = (await host.call('validateSpec', { spec: { version: 1, method: { kind: 'jacobi' }, optimizer: { lr: -1 } } })) as { ok: boolean; errors: { path: string; message: string }[] };
     assert.equal(v.ok, false);
     assert.equal(v.errors[0]!.path, 'optimizer.lr');
+  });
+
+  it("runs a problem on device 'cuda' in the pool's workers, to the CPU run's numbers", async () => {
+    const presets = (await host.call('presets', {})) as { name: string; spec: Record<string, unknown> }[];
+    const spec = { ...presets.find((p) => p.name === 'pcg')!.spec, epochs: 6, dtype: 'float64' };
+    const results: Record<string, { finalLoss: number; pcgResidual: number[] }> = {};
+    for (const device of ['cpu', 'cuda']) {
+      const { runId } = (await host.call('runProblem', { spec: { ...spec, device }, name: `pcg on ${device}` })) as { runId: string };
+      const { run } = await waitFor(events, listeners, runEnded(runId));
+      assert.equal(run.state, 'finished', run.error);
+      results[device] = run.summary as { finalLoss: number; pcgResidual: number[] };
+    }
+    const [c, d] = [results.cpu!, results.cuda!];
+    assert.ok(Math.abs(d.finalLoss - c.finalLoss) <= 1e-8 * Math.abs(c.finalLoss), `final loss ${d.finalLoss} vs ${c.finalLoss}`);
+    d.pcgResidual.forEach((r, i) => assert.ok(Math.abs(r - c.pcgResidual[i]!) <= 1e-8 * Math.abs(c.pcgResidual[i]!), `residual ${i}`));
   });
 
   it('runs a problem: progress streams, the run is saved as it goes and listed again after a restart', async () => {

@@ -104,7 +104,7 @@ export const REPORT_SCHEMA: JsonSchema = {
       }),
       cuda: obj({
         available: { type: 'boolean' },
-        devices: { type: 'array', items: obj({ index: int0, name: str, totalMemory: nonNeg, computeCapability: str }) },
+        devices: { type: 'array', items: obj({ index: int0, name: str, totalMemory: nonNeg, computeCapability: str, emulated: { type: 'boolean' } }) },
         reason: str,
       }, ['available', 'devices']),
       python: obj({ path: str, version: strOrNull, reason: str }, ['path', 'version']),
