@@ -1,4 +1,4 @@
-// npm run experiment -- <preset|spec.json> [--runs N] [--epochs E] [--seed S] [--data DIR] [--out DIR] [--threads T]
+// npm run experiment -- <preset|spec.json> [--runs N] [--epochs E] [--seed S] [--device cpu|cuda] [--data DIR] [--out DIR] [--threads T]
 //
 // Runs one of the paper's applications (a preset: jacobi, heavyball, pcg, gcn)
 // or a spec file headless: a progress bar with ETA on stderr, the summary on
@@ -22,6 +22,7 @@ options:
   --runs N        number of runs (default: the spec's)
   --epochs E      epochs per run (default: the spec's)
   --seed S        base seed (default: the spec's)
+  --device D      cpu or cuda: where the training loop runs (default: the spec's)
   --data DIR      folder that relative data paths resolve against (default: ${defaultDataDir()})
   --out DIR       where result.json and the figures go (default: out/experiments/<name>)
   --threads T     CPU kernel threads (default: all cores)
@@ -33,6 +34,7 @@ interface Args {
   runs?: number;
   epochs?: number;
   seed?: number;
+  device?: 'cpu' | 'cuda';
   data?: string;
   out?: string;
   threads?: number;
@@ -67,6 +69,12 @@ function parseArgs(argv: string[]): Args | null {
       case '--threads':
         args.threads = intFlag(flag, value(), 0);
         break;
+      case '--device': {
+        const v = value();
+        if (v !== 'cpu' && v !== 'cuda') throw new UsageError(`--device: expected cpu or cuda but received ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+        args.device = v;
+        break;
+      }
       case '--data':
       case '--out': {
         const v = value();
@@ -115,6 +123,7 @@ function loadSpec(args: Args): { spec: Record<string, unknown>; specDir?: string
   if (args.runs !== undefined) spec.runs = args.runs;
   if (args.epochs !== undefined) spec.epochs = args.epochs;
   if (args.seed !== undefined) spec.seed = args.seed;
+  if (args.device !== undefined) spec.device = args.device;
   return { spec, ...(specDir ? { specDir } : {}) };
 }
 

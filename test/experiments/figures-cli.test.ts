@@ -101,6 +101,23 @@ describe('npm run experiment', () => {
     for (const f of ['fig3-jacobi-loss-weights.svg', 'fig4-jacobi-final-weights.svg']) assert.ok(existsSync(join(out, f)), f);
   });
 
+  it('runs a preset on the device with --device cuda (the emulated device here when there is no GPU)', () => {
+    const out = join(scratch, 'pcg-cuda');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'experiments', 'cli', 'experiment.ts'), 'pcg', '--device', 'cuda', '--epochs', '3', '--out', out, '--quiet'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, SPARSE_AD_CUDA_EMULATION: '1' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ExperimentResult;
+    assert.equal(result.spec.device, 'cuda');
+    const cpu = cli('pcg', '--epochs', '3', '--out', join(scratch, 'pcg-cpu'), '--quiet');
+    assert.equal(cpu.status, 0, cpu.stderr);
+    const c = JSON.parse(readFileSync(join(scratch, 'pcg-cpu', 'result.json'), 'utf8')) as ExperimentResult;
+    const [dl, cl] = [(result.summary as { finalLoss: number }).finalLoss, (c.summary as { finalLoss: number }).finalLoss];
+    assert.ok(Math.abs(dl - cl) <= 1e-8 * Math.abs(cl), `final loss on the device ${dl}, on the CPU ${cl}`);
+  });
+
   it('runs a spec file, and reports a bad one by field', () => {
     const good = join(scratch, 'pcg.json');
     writeFileSync(good, JSON.stringify({ version: 1, name: 'my-pcg', method: { kind: 'pcg', iterations: 3 }, epochs: 3 }));
@@ -122,6 +139,9 @@ describe('npm run experiment', () => {
     const u = cli('jacobi', '--epochz', '3');
     assert.equal(u.status, 2);
     assert.match(u.stderr, /^experiment: unknown option --epochz\n\nusage: npm run experiment/);
+    const d = cli('jacobi', '--device', 'gpu');
+    assert.equal(d.status, 2);
+    assert.match(d.stderr, /^experiment: --device: expected cpu or cuda but received "gpu"\n/);
     const m = cli('no-such-preset');
     assert.equal(m.status, 2);
     assert.equal(m.stderr.trim(), 'experiment: no-such-preset: no such preset or file (presets: jacobi, heavyball, pcg, gcn)');
