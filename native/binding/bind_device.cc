@@ -147,7 +147,7 @@ DeviceArray::DeviceArray(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Devi
       std::memset(ptr_, 0xFF, n);  // NaN for floats, -1 for ints: a kernel that skips an output shows
     }
   } else {
-    ptr_ = guarded(env, [&] { return cuda::malloc(n); });  // checked: "cudaMalloc ... out of memory" with file and line
+    ptr_ = guarded(env, [&] { return cuda::malloc_async(n); });  // checked: "... out of memory ..." with file and line
   }
   disposed_ = false;  // counted from here on: release() takes it off again
   stats.live_bytes += int64_t(n);
@@ -161,7 +161,7 @@ void DeviceArray::release() {
   if (disposed_) return;
   disposed_ = true;
   if (emulated_) std::free(ptr_);
-  else cuda::free(ptr_);
+  else cuda::free_async(ptr_);
   ptr_ = nullptr;
   DeviceStats& stats = owner_->device_stats;
   stats.live_bytes -= int64_t(bytes());

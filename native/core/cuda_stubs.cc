@@ -20,6 +20,11 @@ void* malloc(size_t bytes) {
   no_cuda("cuda.malloc");
 }
 void free(void*) noexcept {}
+void* malloc_async(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  no_cuda("cuda.malloc_async");
+}
+void free_async(void*) noexcept {}
 void to_device(void*, const void*, size_t) { no_cuda("cuda.to_device"); }
 void to_host(void*, const void*, size_t) { no_cuda("cuda.to_host"); }
 void copy(void*, const void*, size_t) { no_cuda("cuda.copy"); }

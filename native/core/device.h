@@ -39,6 +39,12 @@ namespace cuda {
 
 void* malloc(size_t bytes);          // cudaMalloc; 0 bytes gives nullptr
 void free(void* p) noexcept;         // cudaFree; errors ignored (used in destructors)
+// Stream-ordered allocation on the default stream from the device's default
+// memory pool, which keeps freed memory for reuse (its release threshold is
+// raised on first use): what tensors use, since every op makes outputs and
+// cudaFree would wait for the whole device each time.
+void* malloc_async(size_t bytes);    // cudaMallocAsync; 0 bytes gives nullptr
+void free_async(void* p) noexcept;   // cudaFreeAsync; errors ignored
 void to_device(void* dst, const void* src, size_t bytes);
 void to_host(void* dst, const void* src, size_t bytes);
 void copy(void* dst, const void* src, size_t bytes);  // device to device

@@ -23,6 +23,36 @@ void free(void* p) noexcept {
   if (p) cudaFree(p);  // unchecked: called from destructors, where there is nobody to tell
 }
 
+namespace {
+// Keep freed pool memory instead of returning it to the driver at every
+// synchronisation (the default threshold is 0), as a caching allocator does.
+void keep_pool_memory() {
+  static const bool done = [] {
+    int device = 0;
+    cudaMemPool_t pool;
+    if (cudaGetDevice(&device) == cudaSuccess && cudaDeviceGetDefaultMemPool(&pool, device) == cudaSuccess) {
+      uint64_t keep = UINT64_MAX;
+      cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+    }
+    cudaGetLastError();  // a device without pools reports at the allocation itself
+    return true;
+  }();
+  (void)done;
+}
+}  // namespace
+
+void* malloc_async(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  keep_pool_memory();
+  void* p = nullptr;
+  SAD_CUDA_CHECK(cudaMallocAsync(&p, bytes, 0));
+  return p;
+}
+
+void free_async(void* p) noexcept {
+  if (p) cudaFreeAsync(p, 0);  // unchecked, as free()
+}
+
 void to_device(void* dst, const void* src, size_t bytes) {
   if (bytes) SAD_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
 }

@@ -219,7 +219,7 @@ test('an allocation the device cannot hold fails with the reason (on a GPU: the 
   const before = deviceMemory();
   // 2^37 float64 entries: 1 TiB, more than any GPU (and than the emulated device's capacity).
   assert.throws(() => deviceAlloc('float64', 2 ** 37), (e: Error) => {
-    if (mode === 'cuda') assert.match(e.message, /^CUDA error in malloc: out of memory \(cudaErrorMemoryAllocation\) from cudaMalloc\(&p, bytes\) at .*runtime_cuda\.cu:\d+$/);
+    if (mode === 'cuda') assert.match(e.message, /^CUDA error in malloc_async: out of memory \(cudaErrorMemoryAllocation\) from cudaMallocAsync\(&p, bytes, 0\) at .*runtime_cuda\.cu:\d+$/);
     else assert.match(e.message, /^DeviceArray: out of memory on the emulated device: 1099511627776 bytes requested, \d+ of \d+ free$/);
     return true;
   });

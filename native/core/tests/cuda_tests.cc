@@ -414,6 +414,7 @@ SAD_TEST(cuda, errors_without_device) {
     SAD_CHECK_THROWS(sad::sum_to_cuda<float>(sad::Reduction{}, nullptr, 1.0, nullptr), "sum: built without CUDA");
     SAD_CHECK_THROWS((sad::cast_cuda<double, float>(1, nullptr, nullptr)), "to: built without CUDA");
     SAD_CHECK_THROWS(sad::cuda::malloc(16), "built without CUDA");
+    SAD_CHECK_THROWS(sad::cuda::malloc_async(16), "cuda.malloc_async: built without CUDA");
     SAD_CHECK_THROWS(sad::CudaSplitLU<double>(sad::SplitLU{}), "spsolve: built without CUDA");
     return;
   }
@@ -421,6 +422,7 @@ SAD_TEST(cuda, errors_without_device) {
   // message, the call, the file and the line; nothing crashes.
   SAD_CHECK_THROWS(sad::cuda::malloc(16), "CUDA error in ");
   SAD_CHECK_THROWS(sad::cuda::malloc(16), "runtime_cuda.cu:");
+  SAD_CHECK_THROWS(sad::cuda::malloc_async(16), "from cudaMallocAsync(&p, bytes, 0) at ");
   SAD_CHECK_THROWS(sad::spmv_cuda<double>(A, nullptr, nullptr), "spmv_cuda.cu:");
   SAD_CHECK_THROWS(sad::gemm_cuda<float>(false, false, 8, 8, 8, nullptr, nullptr, nullptr), "dense_cuda.cu:");
   SAD_CHECK_THROWS(sad::cuda::synchronize(), "CUDA error in ");
@@ -519,6 +521,32 @@ SAD_TEST(cuda, spsolve_hybrid) {
       }
     }
   }
+}
+
+// Tensors' stream-ordered pool allocations: usable at once, by copies and kernels
+// on the default stream, and reused after stream-ordered frees.
+SAD_TEST(cuda, pool_allocation) {
+  require_device();
+  SAD_CHECK(sad::cuda::malloc_async(0) == nullptr);
+  const size_t bytes = size_t(1) << 20;
+  std::vector<unsigned char> host(bytes);
+  for (int round = 0; round < 50; ++round) {
+    void* p = sad::cuda::malloc_async(bytes);
+    SAD_CHECK(p != nullptr);
+    sad::cuda::fill_bytes(p, round, bytes);
+    sad::cuda::to_host(host.data(), p, bytes);
+    SAD_CHECK(host[0] == round && host[bytes - 1] == round) << "round " << round;
+    sad::cuda::free_async(p);
+  }
+  const std::vector<double> x{1.5, -2, 3};
+  auto* d = static_cast<double*>(sad::cuda::malloc_async(x.size() * sizeof(double)));
+  sad::cuda::to_device(d, x.data(), x.size() * sizeof(double));
+  sad::axpby_cuda<double>(int64_t(x.size()), 2.0, d, 0.0, d);  // d = 2 d
+  std::vector<double> y(x.size());
+  sad::cuda::to_host(y.data(), d, y.size() * sizeof(double));
+  sad::cuda::free_async(d);
+  sad::cuda::synchronize();
+  SAD_CHECK(y[0] == 3 && y[1] == -4 && y[2] == 6);
 }
 
 SAD_TEST(cuda, dense) {
