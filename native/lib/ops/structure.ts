@@ -12,18 +12,24 @@
 // transpose structure is computed by the device kernel (and downloaded once, so
 // that Aᵀ's pattern is the same object on both devices); band and diagonal
 // selections have no device kernel, so their maps (from the pattern's host
-// arrays, which every pattern keeps) are uploaded once per pattern.
+// arrays, which every pattern keeps) are uploaded once per pattern. kron and
+// diags have no device kernel either: their patterns are made on the host, as
+// on the CPU, and their values are device SpMVs through cached 0/1 matrices
+// (ops/select.ts) combined by elementwise device ops, whose VJPs give theirs.
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
-import { record } from '../autograd.js';
+import { noGrad, record } from '../autograd.js';
 import { CsrMatrix, CsrPattern, type CsrOptions, checkMatrixShape } from '../csr.js';
 import { allocate, type DType, isDType, uninit } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, optionsArg, sameKind } from './check.js';
-import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
-import { deviceEmpty } from './transfer.js';
-import { cast } from './shape.js';
+import { deviceAlloc, type DeviceArray, download, untrackTensor, upload } from '../device.js';
+import { deviceEmpty, toDevice } from './transfer.js';
+import { cast, reshape } from './shape.js';
+import { add, mul } from './elementwise.js';
+import { selectionMatrix } from './select.js';
+import { spmv } from './spmv.js';
 
 const INDEX_MAX = 2147483647;
 
@@ -277,27 +283,81 @@ export function triu(A: CsrMatrix, k = 0): CsrMatrix {
 // ---------------------------------------------------------------------------
 // kron
 
+/** @internal kron(A, B)'s pattern, cached on A's pattern by B's pattern (it depends on the two patterns only). */
+interface KronStructure {
+  pattern: CsrPattern;
+  /** For the device: pa[t], pb[t] are the entries of A and of B whose product is entry t (made on first use). */
+  maps?: { pa: Int32Array; pb: Int32Array };
+}
+
+function kronStructure(A: CsrPattern, B: CsrPattern): KronStructure {
+  let byB = A.cache.get('kron') as WeakMap<CsrPattern, KronStructure> | undefined;
+  if (!byB) {
+    byB = new WeakMap();
+    A.cache.set('kron', byB);
+  }
+  let s = byB.get(B);
+  if (!s) {
+    type Result = { indptr: Int32Array; indices: Int32Array };
+    const r = kernel<(...a: [...PatternArgs, ...PatternArgs]) => Result>('kronStructure')(...patternArgs(A), ...patternArgs(B));
+    s = { pattern: new CsrPattern(A.rows * B.rows, A.cols * B.cols, r.indptr, r.indices) };
+    byB.set(B, s);
+  }
+  return s;
+}
+
+/** The index maps of kron(A, B), in kron_structure_cpu's order: block row (ia, ib), then p in row ia of A, then q in row ib of B. */
+function kronMaps(A: CsrPattern, B: CsrPattern, s: KronStructure): { pa: Int32Array; pb: Int32Array } {
+  if (s.maps) return s.maps;
+  const a = A.raw;
+  const b = B.raw;
+  const pa = new Int32Array(s.pattern.nnz);
+  const pb = new Int32Array(s.pattern.nnz);
+  let t = 0;
+  for (let ia = 0; ia < A.rows; ia++) {
+    for (let ib = 0; ib < B.rows; ib++) {
+      for (let p = a.indptr[ia]!; p < a.indptr[ia + 1]!; p++) {
+        for (let q = b.indptr[ib]!; q < b.indptr[ib + 1]!; q++) {
+          pa[t] = p;
+          pb[t] = q;
+          t++;
+        }
+      }
+    }
+  }
+  s.maps = { pa, pb };
+  return s.maps;
+}
+
 /**
  * The Kronecker product A ⊗ B: the block (i, j) is A[i, j] B. Its values are
  * a_p b_q, differentiable w.r.t. both:
  *   dA[p] = Σ_q G[(p, q)] b_q,   dB[q] = Σ_p G[(p, q)] a_p.
+ * The pattern is cached per pair of patterns (on A's, by B's), so a second
+ * product of the same patterns shares it, on either device.
  */
 export function kron(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
   const op = 'kron';
   csrArg(op, 'A', A);
   csrArg(op, 'B', B);
   sameKind(op, ['A', A], ['B', B]);
-  if (A.device === 'cuda') fail(op, "runs on the CPU only; build the product there and move it with .to('cuda')");
   const rows = A.rows * B.rows;
   const cols = A.cols * B.cols;
   const nnz = A.nnz * B.nnz;
   if (rows > INDEX_MAX || cols > INDEX_MAX || nnz > INDEX_MAX) {
     fail(op, `A ${shapeStr(A.shape)} (nnz ${A.nnz}) ⊗ B ${shapeStr(B.shape)} (nnz ${B.nnz}) would have shape [${rows}, ${cols}] and ${nnz} nonzeros, beyond 32-bit indices`);
   }
+  const s = kronStructure(A.pattern, B.pattern);
+  if (A.device === 'cuda') {
+    // Two gathers through 0/1 selection matrices (cached per map) and a product, all device ops:
+    // values[t] = a[pa[t]] b[pb[t]];  their VJPs give dA = S_aᵀ (G ⊙ b[pb]), dB = S_bᵀ (G ⊙ a[pa]).
+    const { pa, pb } = kronMaps(A.pattern, B.pattern, s);
+    const a = spmv(selectionMatrix(op, pa, A.nnz, A.dtype, 'cuda'), A.values);
+    const b = spmv(selectionMatrix(op, pb, B.nnz, B.dtype, 'cuda'), B.values);
+    return new CsrMatrix(s.pattern, mul(a, b));
+  }
   const pa = patternArgs(A.pattern);
   const pb = patternArgs(B.pattern);
-  type Result = { indptr: Int32Array; indices: Int32Array };
-  const s = kernel<(...a: [...PatternArgs, ...PatternArgs]) => Result>('kronStructure')(...pa, ...pb);
   const vals = uninit(A.dtype, nnz);
   type Values = (...a: [...PatternArgs, FloatArray, ...PatternArgs, FloatArray, FloatArray]) => void;
   kernel<Values>('kronValues')(...pa, A.values.data, ...pb, B.values.data, vals);
@@ -310,7 +370,7 @@ export function kron(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
     kernel<Backward>('kronBackward')(...pa, A.values.data, ...pb, B.values.data, g.data, dA, dB);
     return [dA && new Tensor(dA, [A.nnz]), dB && new Tensor(dB, [B.nnz])];
   });
-  return new CsrMatrix(new CsrPattern(rows, cols, s.indptr, s.indices), values);
+  return new CsrMatrix(s.pattern, values);
 }
 
 // ---------------------------------------------------------------------------
@@ -343,6 +403,12 @@ export type DiagonalValues = number | ArrayLike<number> | Tensor;
  * diagonals the result is differentiable w.r.t. them.
  *
  * shape defaults (as SciPy) to the square matrix that fits the first diagonal.
+ *
+ * The result is on the device ('cuda') when the Tensor diagonals are (all of
+ * them: "mixed devices" otherwise); numbers and arrays join them there. There
+ * is no device option: with no Tensor diagonal the result is on the CPU (move
+ * it with .to('cuda')). Device results of one shape and offsets share one
+ * pattern, with the CPU's entries in the CPU's order.
  */
 export function diags(
   diagonals: readonly DiagonalValues[],
@@ -367,7 +433,6 @@ export function diags(
   for (const [d, v] of diagonals.entries()) {
     if (v instanceof Tensor) {
       if (v.ndim > 1) fail(op, `diagonal ${d} must be a 1-D tensor but has shape ${shapeStr(v.shape)}`);
-      if (v.device === 'cuda') fail(op, `diagonal ${d} is on cuda, but the generators run on the CPU; build the matrix there and move it with .to('cuda')`);
       tensors.push(v);
       slots.push(d);
     } else if (typeof v !== 'number' && !((ArrayBuffer.isView(v) && !(v instanceof DataView)) || Array.isArray(v))) {
@@ -412,41 +477,15 @@ export function diags(
   const nnz = lengths.reduce((a, b) => a + b, 0);
   if (nnz > INDEX_MAX) fail(op, `the result would have ${nnz} nonzeros, beyond 32-bit indices`);
 
-  // Structure: rows are filled offset by offset in increasing order, so columns come out sorted.
-  const order = [...offsets.keys()].sort((a, b) => offsets[a]! - offsets[b]!);
-  const indptr = new Int32Array(rows + 1);
-  for (const [d, k] of offsets.entries()) {
-    if (lengths[d] === 0) continue;
-    const first = Math.max(0, -k);
-    indptr[first + 1] += 1;
-    if (first + lengths[d]! + 1 <= rows) indptr[first + lengths[d]! + 1] -= 1;
+  if (tensors.some((t) => t.device === 'cuda')) {
+    // Every Tensor diagonal on one device (their dtypes agree by now).
+    sameKind(op, ...tensors.map((t, n): [string, Tensor] => [`diagonal ${slots[n]}`, t]));
+    return diagsDevice(diagonals, offsets, rows, cols, lengths, dtype, opts);
   }
-  // indptr now holds differences of per-row counts: two prefix sums give the row pointers.
-  for (let i = 0; i < rows; i++) indptr[i + 1] += indptr[i]!;
-  for (let i = 0; i < rows; i++) indptr[i + 1] += indptr[i]!;
-  const indices = new Int32Array(nnz);
-  const cursor = indptr.slice(0, rows);
-  // pos[d][t]: where the t-th value of diagonal d is stored.
-  const pos: Int32Array[] = offsets.map((_, d) => new Int32Array(lengths[d]!));
-  for (const d of order) {
-    const k = offsets[d]!;
-    const first = Math.max(0, -k);
-    const p = pos[d]!;
-    for (let t = 0; t < p.length; t++) {
-      const i = first + t;
-      const q = cursor[i]!++;
-      indices[q] = i + k;
-      p[t] = q;
-    }
-  }
+
+  const { indptr, indices, pos } = diagsStructure(rows, cols, offsets, lengths);
   const vals = allocate(dtype, nnz);
-  diagonals.forEach((v, d) => {
-    const p = pos[d]!;
-    const src: ArrayLike<number> | number = typeof v === 'number' ? v : v instanceof Tensor ? v.data : v;
-    const broadcast = typeof src === 'number' || src.length === 1;
-    const c = typeof src === 'number' ? src : src[0]!;
-    for (let t = 0; t < p.length; t++) vals[p[t]!] = broadcast ? c : (src as ArrayLike<number>)[t]!;
-  });
+  diagonals.forEach((v, d) => placeDiagonal(vals, pos[d]!, typeof v === 'number' ? v : v instanceof Tensor ? v.data : v));
   const values = new Tensor(vals, [nnz]);
   // d diagonal[t] = G[pos[t]]  (summed over the diagonal when it was broadcast)
   record('diags', values, tensors, (g, needs) =>
@@ -465,6 +504,127 @@ export function diags(
     }),
   );
   return generated(new CsrPattern(rows, cols, indptr, indices), values, opts);
+}
+
+/**
+ * The structure of diags(·, offsets, [rows, cols]) given each diagonal's
+ * length, and pos[d][t]: where the t-th value of diagonal d is stored.
+ */
+function diagsStructure(
+  rows: number, cols: number, offsets: readonly number[], lengths: readonly number[],
+): { indptr: Int32Array; indices: Int32Array; pos: Int32Array[] } {
+  // Rows are filled offset by offset in increasing order, so columns come out sorted.
+  const order = [...offsets.keys()].sort((a, b) => offsets[a]! - offsets[b]!);
+  const indptr = new Int32Array(rows + 1);
+  for (const [d, k] of offsets.entries()) {
+    if (lengths[d] === 0) continue;
+    const first = Math.max(0, -k);
+    indptr[first + 1] += 1;
+    if (first + lengths[d]! + 1 <= rows) indptr[first + lengths[d]! + 1] -= 1;
+  }
+  // indptr now holds differences of per-row counts: two prefix sums give the row pointers.
+  for (let i = 0; i < rows; i++) indptr[i + 1] += indptr[i]!;
+  for (let i = 0; i < rows; i++) indptr[i + 1] += indptr[i]!;
+  const indices = new Int32Array(indptr[rows]!);
+  const cursor = indptr.slice(0, rows);
+  const pos: Int32Array[] = offsets.map((_, d) => new Int32Array(lengths[d]!));
+  for (const d of order) {
+    const k = offsets[d]!;
+    const first = Math.max(0, -k);
+    const p = pos[d]!;
+    for (let t = 0; t < p.length; t++) {
+      const i = first + t;
+      const q = cursor[i]!++;
+      indices[q] = i + k;
+      p[t] = q;
+    }
+  }
+  return { indptr, indices, pos };
+}
+
+/** vals[p[t]] = src[t], or src (or its one value) broadcast along the diagonal. */
+function placeDiagonal(vals: FloatArray, p: Int32Array, src: ArrayLike<number> | number): void {
+  const broadcast = typeof src === 'number' || src.length === 1;
+  const c = typeof src === 'number' ? src : src[0]!;
+  for (let t = 0; t < p.length; t++) vals[p[t]!] = broadcast ? c : (src as ArrayLike<number>)[t]!;
+}
+
+// diags on the device. The pattern depends on the shape and offsets only, so
+// it is made on the host once per (shape, offsets) and shared by every device
+// diags with them while some matrix still holds it (a weak cache: a training
+// loop that rebuilds its matrix each step reuses the pattern, its device
+// structure and the placement matrices below).
+const diagsPatterns = new Map<string, WeakRef<CsrPattern>>();
+const forgetDiagsPattern = new FinalizationRegistry<string>((key) => {
+  if (diagsPatterns.get(key)?.deref() === undefined) diagsPatterns.delete(key);
+});
+
+/** The pattern of diags(·, offsets, [rows, cols]) and its pos maps (see diagsStructure), cached weakly. */
+function diagsPattern(rows: number, cols: number, offsets: readonly number[], lengths: readonly number[]): { pattern: CsrPattern; pos: Int32Array[] } {
+  const key = `${rows},${cols}:${offsets.join(',')}`;
+  const have = diagsPatterns.get(key)?.deref();
+  if (have) return { pattern: have, pos: have.cache.get('diags:pos') as Int32Array[] };
+  const s = diagsStructure(rows, cols, offsets, lengths);
+  const pattern = new CsrPattern(rows, cols, s.indptr, s.indices);
+  pattern.cache.set('diags:pos', s.pos);
+  diagsPatterns.set(key, new WeakRef(pattern));
+  forgetDiagsPattern.register(pattern, key);
+  return { pattern, pos: s.pos };
+}
+
+/**
+ * The [nnz, n] 0/1 device matrix P that puts a diagonal's values at its
+ * positions p: P[p[t], t] = 1 (n = p.length), or P[p[t], 0] = 1 (n = 1) when one
+ * value is broadcast along it; other rows are empty. So spmv(P, x) holds x on
+ * the diagonal and exact zeros elsewhere (nothing else is read), and its VJP
+ * Pᵀ G gathers the gradient along the diagonal (sums it, when broadcast).
+ * The transpose of a selection matrix (ops/select.ts), with the empty rows a
+ * selection cannot have; cached on the result's pattern per diagonal and dtype.
+ */
+function placementMatrix(pattern: CsrPattern, d: number, p: Int32Array, broadcast: boolean, dtype: DType): CsrMatrix {
+  const key = `device:diags:${d}:${broadcast ? 'broadcast' : 'values'}:${dtype}`;
+  const have = pattern.cache.get(key) as CsrMatrix | undefined;
+  if (have && !have.isDisposed) return have;
+  const nnz = pattern.nnz;
+  const indptr = new Int32Array(nnz + 1);
+  for (const q of p) indptr[q + 1] = 1;
+  for (let q = 0; q < nnz; q++) indptr[q + 1] += indptr[q]!;
+  const indices = broadcast ? new Int32Array(p.length) : Int32Array.from(p.keys());
+  const ones = new Tensor(allocate(dtype, p.length).fill(1), [p.length]);
+  untrackTensor(ones); // a cache: no scope owns it
+  const P = noGrad(() => new CsrMatrix(new CsrPattern(nnz, broadcast ? 1 : p.length, indptr, indices), ones).to('cuda'));
+  untrackTensor(P.values);
+  pattern.cache.set(key, P);
+  return P;
+}
+
+/**
+ * diags with some diagonals device Tensors (checked by diags): the values are
+ * Σ_d P_d x_d over the Tensor diagonals (device SpMVs through placementMatrix,
+ * summed by device adds; the supports are disjoint, so each value is x_d's
+ * exactly), plus the number and array diagonals placed in one host array and
+ * moved once. Differentiable w.r.t. each Tensor diagonal: d x_d = P_dᵀ G.
+ */
+function diagsDevice(
+  diagonals: readonly DiagonalValues[], offsets: readonly number[], rows: number, cols: number,
+  lengths: readonly number[], dtype: DType, opts: CsrOptions,
+): CsrMatrix {
+  const { pattern, pos } = diagsPattern(rows, cols, offsets, lengths);
+  const parts: Tensor[] = [];
+  let constants: FloatArray | null = null;
+  diagonals.forEach((v, d) => {
+    const p = pos[d]!;
+    if (v instanceof Tensor) {
+      const x = v.ndim === 1 ? v : reshape(v, [1]);
+      parts.push(spmv(placementMatrix(pattern, d, p, v.size === 1 && p.length !== 1, dtype), x));
+    } else {
+      constants ??= allocate(dtype, pattern.nnz);
+      placeDiagonal(constants, p, v);
+    }
+  });
+  if (constants) parts.push(toDevice(new Tensor(constants, [pattern.nnz]), 'cuda'));
+  const values = parts.reduce((sum, x) => add(sum, x));
+  return generated(pattern, values, opts);
 }
 
 /** The 1-D Poisson matrix (n × n): 2 on the diagonal, −1 on the first off-diagonals. */
