@@ -1,19 +1,23 @@
 // Elementwise binary ops with NumPy-style broadcasting: add, sub, mul, div, pow,
 // maximum, minimum; and neg, where, clamp. Numbers stand for constants of the
 // other operand's dtype. The VJP of each input is summed over the axes it was
-// broadcast along (reduceTo). All but where also run on 'cuda' tensors
-// (binaryDevice below), with the same formulas in dense_bodies.h.
+// broadcast along (reduceTo). All also run on 'cuda' tensors: the arithmetic
+// in binaryDevice below (the same formulas in dense_bodies.h), where as two
+// selections (whereDevice).
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
-import type { DeviceArray } from '../device.js';
-import { allocate, uninit } from '../dtype.js';
+import { type DeviceArray, fillDevice } from '../device.js';
+import { allocate, type DType, uninit } from '../dtype.js';
 import { describe, expected, fail } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import {
-  binaryOperands, broadcastShapes, denseArg, deviceBinary, type DeviceOperand, deviceOperand, hostOnlyArg, type IndexMap, indexMap,
+  binaryOperands, broadcastShapes, denseArg, deviceBinary, type DeviceOperand, deviceOperand, type IndexMap, indexMap,
   type Operand, operandsDevice, reduceTo, reduceToDevice, sizeOf,
 } from './broadcast.js';
+import { int32Indexable, partialSelectionMatrix } from './select.js';
+import { reshape } from './shape.js';
+import { spdmm } from './spdmm.js';
 import { deviceEmpty } from './transfer.js';
 import { unaryDevice } from './unary.js';
 
@@ -258,36 +262,48 @@ function clampDevice(x: Tensor, lo: number, hi: number): Tensor {
   });
 }
 
-/**
- * where(cond, a, b): a where cond holds, b elsewhere, broadcasting cond, a and b
- * together. cond is a Tensor (nonzero = true, broadcast by its shape), or a
- * boolean[] / Uint8Array: with as many entries as the result, read in the
- * result's order; otherwise as a 1-D mask broadcast along the last axis.
- */
-export function where(cond: Tensor | readonly boolean[] | Uint8Array, a: Operand, b: Operand): Tensor {
-  const op = 'where';
-  for (const [name, t] of [['a', a], ['b', b], ['cond', cond]] as const) if (t instanceof Tensor) hostOnlyArg(op, name, t);
-  const { x, y, xConst, yConst } = binaryOperands(op, a, b);
-  let c: Uint8Array;
-  let cShape: readonly number[];
+/** cond as 0/1 per entry and the shape it broadcasts by (see where). */
+function condArg(op: string, cond: unknown, aShape: readonly number[], bShape: readonly number[]): { c: Uint8Array; cShape: readonly number[] } {
   if (cond instanceof Tensor) {
-    c = new Uint8Array(cond.size);
-    for (let i = 0; i < c.length; i++) c[i] = cond.data[i] !== 0 ? 1 : 0;
-    cShape = cond.shape;
-  } else if (cond instanceof Uint8Array || Array.isArray(cond)) {
+    // A device cond is downloaded once: where's index maps are made on the host.
+    const d = cond.device === 'cuda' ? cond.toArray() : cond.data;
+    const c = new Uint8Array(cond.size);
+    for (let i = 0; i < c.length; i++) c[i] = d[i] !== 0 ? 1 : 0;
+    return { c, cShape: cond.shape };
+  }
+  if (cond instanceof Uint8Array || Array.isArray(cond)) {
     const src = cond as ArrayLike<unknown>;
-    c = new Uint8Array(src.length);
+    const c = new Uint8Array(src.length);
     for (let i = 0; i < src.length; i++) {
       const v = src[i];
       if (typeof v !== 'boolean' && typeof v !== 'number') fail(op, `cond[${i}] is ${describe(v)}; expected booleans`);
       c[i] = v ? 1 : 0;
     }
-    const abShape = broadcastShapes(op, [x.shape, y.shape], ['a', 'b']);
-    cShape = c.length === sizeOf(abShape) ? abShape : [c.length];
-  } else {
-    expected(op, 'a Tensor, boolean[] or Uint8Array', 'cond', cond);
+    const abShape = broadcastShapes(op, [aShape, bShape], ['a', 'b']);
+    return { c, cShape: c.length === sizeOf(abShape) ? abShape : [c.length] };
   }
-  const shape = broadcastShapes(op, [cShape, x.shape, y.shape], ['cond', 'a', 'b']);
+  expected(op, 'a Tensor, boolean[] or Uint8Array', 'cond', cond);
+}
+
+/**
+ * where(cond, a, b): a where cond holds, b elsewhere, broadcasting cond, a and b
+ * together. cond is a Tensor (nonzero = true, broadcast by its shape; on the
+ * operands' device), or a boolean[] / Uint8Array: with as many entries as the
+ * result, read in the result's order; otherwise as a 1-D mask broadcast along
+ * the last axis. The entry not picked is never read: a NaN there does not leak.
+ */
+export function where(cond: Tensor | readonly boolean[] | Uint8Array, a: Operand, b: Operand): Tensor {
+  const op = 'where';
+  const device = operandsDevice(op, a, b);
+  if (cond instanceof Tensor && cond.device !== device) {
+    fail(op, `mixed devices: cond is on ${cond.device} but ${a instanceof Tensor ? 'a' : 'b'} is on ${device}`);
+  }
+  const aShape = a instanceof Tensor ? a.shape : [];
+  const bShape = b instanceof Tensor ? b.shape : [];
+  const { c, cShape } = condArg(op, cond, aShape, bShape);
+  const shape = broadcastShapes(op, [cShape, aShape, bShape], ['cond', 'a', 'b']);
+  if (device === 'cuda') return whereDevice(cond, c, cShape, a, b, shape);
+  const { x, y, xConst, yConst } = binaryOperands(op, a, b);
   const n = sizeOf(shape);
   const ic = at(indexMap(cShape, shape));
   const mx = indexMap(x.shape, shape);
@@ -311,4 +327,87 @@ export function where(cond: Tensor | readonly boolean[] | Uint8Array, a: Operand
     // da = g [cond], db = g [¬cond] (each summed over its broadcast axes)
     return [needs[0] ? reduceTo(pick(1), mx, x.shape, x.dtype) : null, needs[1] ? reduceTo(pick(0), my, y.shape, y.dtype) : null];
   });
+}
+
+/** where's index maps for one host cond array, reused while its contents and the shapes stay the same. */
+interface WhereMaps {
+  shapes: string;
+  c: Uint8Array;
+  pickA: Int32Array;
+  pickB: Int32Array;
+}
+const whereCache = new WeakMap<object, WhereMaps>();
+
+function sameBytes(p: Uint8Array, q: Uint8Array): boolean {
+  if (p.length !== q.length) return false;
+  for (let i = 0; i < p.length; i++) if (p[i] !== q[i]) return false;
+  return true;
+}
+
+/**
+ * Output position i reads a[pickA[i]] where cond holds (−1 elsewhere) and
+ * b[pickB[i]] where it does not (−1 elsewhere), broadcasting as on the CPU.
+ */
+function whereMaps(
+  c: Uint8Array, cShape: readonly number[], aShape: readonly number[], bShape: readonly number[], shape: readonly number[],
+): { pickA: Int32Array; pickB: Int32Array } {
+  const n = sizeOf(shape);
+  int32Indexable('where', 'the size of the result', n);
+  const ic = at(indexMap(cShape, shape));
+  const ia = at(indexMap(aShape, shape));
+  const ib = at(indexMap(bShape, shape));
+  const pickA = new Int32Array(n);
+  const pickB = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = c[ic(i)]!;
+    pickA[i] = t ? ia(i) : -1;
+    pickB[i] = t ? -1 : ib(i);
+  }
+  return { pickA, pickB };
+}
+
+/** A [1] device tensor holding v (a number operand of where). */
+function deviceScalar(v: number, dtype: DType): Tensor {
+  const t = deviceEmpty(dtype, [1]);
+  fillDevice(t.buffer, v);
+  return t;
+}
+
+/**
+ * where on the device: out = Sₐ a + S_b b with 0/1 selections (select.ts) that
+ * pick a's entry where cond holds and b's elsewhere, each leaving the other
+ * positions as empty rows (exact zeros that read nothing), so a NaN or Inf in
+ * the branch not taken does not leak. The VJPs Sₐᵀ g and S_bᵀ g are
+ * g [cond] and g [¬cond] summed over each operand's broadcast axes. A −0
+ * entry comes out as +0 (each sum starts at 0).
+ * The maps of a host cond array are cached on the array; those of a device
+ * cond (made anew each step, as a rule) are built per call and freed with the
+ * open scope.
+ */
+function whereDevice(cond: unknown, c: Uint8Array, cShape: readonly number[], a: Operand, b: Operand, shape: readonly number[]): Tensor {
+  const dtype = (a instanceof Tensor ? a : (b as Tensor)).dtype;
+  const aT = a instanceof Tensor ? a : deviceScalar(a, dtype);
+  const bT = b instanceof Tensor ? b : deviceScalar(b, dtype);
+  let maps: { pickA: Int32Array; pickB: Int32Array };
+  const owner = cond instanceof Tensor ? 'scope' : 'cache';
+  if (owner === 'scope') {
+    maps = whereMaps(c, cShape, aT.shape, bT.shape, shape);
+  } else {
+    const shapes = [cShape, aT.shape, bT.shape, shape].map((s) => s.join(',')).join('|');
+    let hit = whereCache.get(cond as object);
+    if (!hit || hit.shapes !== shapes || !sameBytes(hit.c, c)) {
+      hit = { shapes, c, ...whereMaps(c, cShape, aT.shape, bT.shape, shape) };
+      whereCache.set(cond as object, hit);
+    }
+    maps = hit;
+  }
+  const pick = (map: Int32Array, x: Tensor): Tensor =>
+    spdmm(partialSelectionMatrix(map, x.size, dtype, 'cuda', owner), reshape(x, [x.size, 1]));
+  const ya = pick(maps.pickA, aT);
+  const yb = pick(maps.pickB, bT);
+  const out = add(ya, yb);
+  // Neither add's VJP nor spdmm's reads these outputs.
+  ya.dispose();
+  yb.dispose();
+  return reshape(out, shape);
 }

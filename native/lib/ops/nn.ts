@@ -1,6 +1,6 @@
 // Neural-network pieces: softmax and log-softmax over the last axis (stable),
 // cross-entropy and NLL loss over selected rows, and seeded dropout. Each runs
-// on the device ('cuda') too, except nllLoss; the device versions are at the end.
+// on the device ('cuda') too; the device versions are at the end.
 import { type FloatArray, kernel } from '../addon.js';
 import { isGradEnabled, record } from '../autograd.js';
 import { deviceAlloc, type DeviceArray, DeviceStorage, trackTensor, upload } from '../device.js';
@@ -9,6 +9,10 @@ import { describe, expected, fail, shapeStr } from '../errors.js';
 import { type Generator, resolveGenerator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { denseArg, indexArg, isIntegerArray } from './broadcast.js';
+import { mean } from './reduce.js';
+import { int32Indexable, selectionMatrix } from './select.js';
+import { reshape } from './shape.js';
+import { spdmm } from './spdmm.js';
 import { deviceEmpty } from './transfer.js';
 
 /** Rows × columns of a tensor seen as a stack of vectors along its last axis. */
@@ -160,7 +164,8 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | readonly numb
  */
 export function nllLoss(logProbs: Tensor, targets: Int32Array | readonly number[], rows?: Int32Array | readonly number[]): Tensor {
   const op = 'nllLoss';
-  const { sel, tgt, C } = lossArgs(op, logProbs, targets, rows);
+  const { sel, tgt, C } = lossArgs(op, logProbs, targets, rows, true);
+  if (logProbs.device === 'cuda') return nllLossDevice(logProbs, targets, rows, sel, tgt);
   const xd = logProbs.data;
   const R = sel.length;
   let loss = 0;
@@ -330,6 +335,38 @@ function crossEntropyDevice(logits: Tensor, sel: Int32Array, tgt: Int32Array, id
     kernel<DCrossEntropyBackward>('dCrossEntropyBackward')(N, C, R, logits.buffer, idx.array, lse.buffer, g.buffer, dx.buffer);
     return [dx];
   });
+}
+
+/** nllLoss's flat indices sel[k]·C + tgt[k] per (targets, rows) pair of objects, kept while their contents stay the same. */
+const flatIndexCache = new WeakMap<object, WeakMap<object, { flat: Int32Array; minusOnes: Float64Array }>>();
+
+/** The flat indices into [N·C] for this call: the cached array when unchanged, so the selection is built once. */
+function flatIndex(targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32Array, C: number): { flat: Int32Array; minusOnes: Float64Array } {
+  const flat = new Int32Array(sel.length);
+  for (let k = 0; k < sel.length; k++) flat[k] = sel[k]! * C + tgt[k]!;
+  const key1 = targets as object; // lossArgs checked: an array or typed array
+  const key2 = (rows ?? targets) as object;
+  let byRows = flatIndexCache.get(key1);
+  if (byRows === undefined) flatIndexCache.set(key1, (byRows = new WeakMap()));
+  const hit = byRows.get(key2);
+  if (hit !== undefined && sameInts(hit.flat, flat)) return hit;
+  const entry = { flat, minusOnes: new Float64Array(flat.length).fill(-1) };
+  byRows.set(key2, entry);
+  return entry;
+}
+
+/**
+ * nllLoss on the device: the mean of S x over the flattened input, with the
+ * selection S[k, sel[k]·C + tgt[k]] = −1; dx = Sᵀ (g / R) adds up repeated
+ * rows (SpDMM's VJP over Sᵀ's rows: no atomics).
+ */
+function nllLossDevice(logProbs: Tensor, targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32Array): Tensor {
+  const op = 'nllLoss';
+  const [N, C] = logProbs.shape as [number, number];
+  int32Indexable(op, 'the size of the input', N * C);
+  const index = flatIndex(targets, rows, sel, tgt, C);
+  const S = selectionMatrix(op, index.flat, N * C, logProbs.dtype, 'cuda', { key: '-1', values: index.minusOnes });
+  return mean(spdmm(S, reshape(logProbs, [N * C, 1])));
 }
 
 function dropoutDevice(x: Tensor, p: number, gen: Generator): Tensor {

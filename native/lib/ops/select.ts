@@ -14,7 +14,9 @@ import { CsrMatrix, CsrPattern } from '../csr.js';
 import { Tensor } from '../tensor.js';
 import { allocate } from '../dtype.js';
 import { noGrad } from '../autograd.js';
-import { untrackTensor } from '../device.js';
+import { fillDevice, trackTensor, untrackTensor } from '../device.js';
+import type { DeviceTransposeInfo } from './structure.js';
+import { deviceEmpty } from './transfer.js';
 
 interface Entry {
   idx: Int32Array; // the contents the matrices were built from
@@ -70,4 +72,81 @@ export function selectionMatrix(
     e.matrices.set(key, S);
   }
   return S;
+}
+
+const partialCache = new WeakMap<Int32Array, { pattern: CsrPattern; matrices: Map<string, CsrMatrix> }>();
+
+/**
+ * The [idx.length, cols] 0/1 matrix with S[k, idx[k]] = 1 where idx[k] ≥ 0 and
+ * an empty row where idx[k] = −1: a product is exactly 0 in that row and reads
+ * nothing. For index maps an op computes itself (in range by construction, not
+ * re-checked). owner 'cache': cached per idx array, which the caller owns and
+ * never changes; 'scope': a fresh matrix whose device memory (values and
+ * structure) the open scope frees with its other intermediates, for maps made
+ * from data that changes every call (where's device cond).
+ */
+export function partialSelectionMatrix(idx: Int32Array, cols: number, dtype: DType, device: Device, owner: 'cache' | 'scope' = 'cache'): CsrMatrix {
+  let e = owner === 'cache' ? partialCache.get(idx) : undefined;
+  if (!e) {
+    const indptr = new Int32Array(idx.length + 1);
+    let nnz = 0;
+    for (let k = 0; k < idx.length; k++) {
+      if (idx[k]! >= 0) nnz++;
+      indptr[k + 1] = nnz;
+    }
+    const indices = new Int32Array(nnz);
+    for (let k = 0, p = 0; k < idx.length; k++) if (idx[k]! >= 0) indices[p++] = idx[k]!;
+    e = { pattern: new CsrPattern(idx.length, cols, indptr, indices), matrices: new Map() };
+    if (owner === 'cache') partialCache.set(idx, e);
+  }
+  const key = `${dtype}/${device}`;
+  let S = e.matrices.get(key);
+  if (S && !S.isDisposed) return S;
+  const { pattern } = e;
+  let values: Tensor;
+  if (device === 'cuda') {
+    values = deviceEmpty(dtype, [pattern.nnz]);
+    fillDevice(values.buffer, 1);
+  } else {
+    values = new Tensor(allocate(dtype, pattern.nnz).fill(1), [pattern.nnz]);
+  }
+  S = new CsrMatrix(pattern, values);
+  if (device === 'cuda') pattern.deviceArrays();
+  if (owner === 'scope') {
+    let done = false;
+    trackTensor({
+      dispose(): void {
+        done = true;
+        releasePrivatePattern(pattern);
+      },
+      get isDisposed(): boolean {
+        return done;
+      },
+    });
+  } else {
+    untrackTensor(values); // a cache: no scope owns it
+    e.matrices.set(key, S);
+  }
+  return S;
+}
+
+/**
+ * Frees the device structure of a pattern no other matrix shares, now, with
+ * what SpDMM's VJP derived from it (the transpose maps and Aᵀ's structure,
+ * cached under 'device:transpose' by structure.ts): releaseDevice() alone
+ * leaves those to the garbage collector, as other patterns might share them.
+ */
+function releasePrivatePattern(p: CsrPattern): void {
+  const t = p.cache.get('device:transpose') as DeviceTransposeInfo | undefined;
+  if (t) {
+    t.perm.dispose();
+    t.inv.dispose();
+    t.pattern.releaseDevice();
+  }
+  p.releaseDevice();
+}
+
+/** Fails unless n (what it counts) fits the int32 indices of the selections above. */
+export function int32Indexable(op: string, what: string, n: number): void {
+  if (n > 2147483647) fail(op, `${what} (${n}) exceeds 2^31 − 1, the most that int32 indices reach on cuda`);
 }
