@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Adam, CsrMatrix, devices, scope, keep, spmv, tensor, zeros, deviceMemory } from '../../native/lib/index.js';
+import { Adam, CsrMatrix, denseSolve, denseTriangularSolve, devices, scope, keep, spmv, tensor, zeros, deviceMemory } from '../../native/lib/index.js';
 import { deviceAlloc } from '../../native/lib/device.js';
 import { testDevice } from '../device-helpers.js';
 import { assertClose, denseOf, randomCsr } from '../helpers.js';
@@ -231,6 +231,13 @@ test('an allocation the device cannot hold fails with the reason (on a GPU: the 
   assert.equal(deviceMemory().liveArrays, before.liveArrays);
   // The device still works afterwards (the error was cleared).
   assert.deepEqual(Array.from(tensor([1, 2]).to('cuda').mul(2).toArray()), [2, 4]);
+});
+
+test('the dense solves (the dense baseline) say they run on the CPU', () => {
+  const A = tensor([[2, 1], [1, 3]]).to('cuda');
+  const b = tensor([1, 2]).to('cuda');
+  assert.throws(() => denseSolve(A, b), { message: "denseSolve: A is on cuda; the dense solves run on cpu tensors only (move them with .to('cpu'))" });
+  assert.throws(() => denseTriangularSolve(A, b), { message: "denseTriangularSolve: L is on cuda; the dense solves run on cpu tensors only (move them with .to('cpu'))" });
 });
 
 test('without a device, .to("cuda") says why (fresh process, no emulation)', () => {

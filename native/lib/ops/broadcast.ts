@@ -133,12 +133,6 @@ export function denseArg(op: string, name: string, x: unknown): Tensor {
   return x;
 }
 
-/** A dense tensor argument of an op that has no device version yet ("<op>: not available on cuda yet"). */
-export function hostOnlyArg(op: string, name: string, x: unknown): Tensor {
-  if (x instanceof Tensor && x.device !== 'cpu') fail(op, `not available on ${x.device} yet`);
-  return denseArg(op, name, x);
-}
-
 /**
  * Checks the operands of a binary op: Tensors of one dtype and device, or one
  * Tensor and a number (a constant of the Tensor's dtype). Returns their device.

@@ -35,6 +35,8 @@ function checkSystem(op: string, name: string, Ain: unknown, bin: unknown): { n:
   if (rows !== cols) fail(op, `${name} must be square but has shape ${shapeStr(A.shape)}`);
   if (b.shape[0] !== rows) fail(op, `${name} has shape ${shapeStr(A.shape)} but b has shape ${shapeStr(b.shape)} (needs ${rows} rows)`);
   sameKind(op, [name, A], ['b', b]);
+  // The dense solves are the timing study's dense baseline: CPU only.
+  if (A.device !== 'cpu') fail(op, `${name} is on ${A.device}; the dense solves run on cpu tensors only (move them with .to('cpu'))`);
   return { n: rows, k: b.ndim === 1 ? 1 : b.shape[1]! };
 }
 
