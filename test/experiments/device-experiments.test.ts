@@ -20,7 +20,6 @@ function spec(kind: MethodKind, over: Partial<ProblemSpec>): ProblemSpec {
 
 async function both(s: ProblemSpec): Promise<{ cpu: ExperimentResult; cuda: ExperimentResult; liveByEpoch: number[] }> {
   const cpu = await runExperiment({ ...s, device: 'cpu' }, { dataDir: sharedData() });
-  const before = deviceMemory().liveBytes;
   const liveByEpoch: number[] = [];
   const cuda = await runExperiment({ ...s, device: 'cuda' }, {
     dataDir: sharedData(),

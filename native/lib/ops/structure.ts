@@ -18,17 +18,17 @@
 // (ops/select.ts) combined by elementwise device ops, whose VJPs give theirs.
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
-import { noGrad, record } from '../autograd.js';
+import { record } from '../autograd.js';
 import { CsrMatrix, CsrPattern, type CsrOptions, checkMatrixShape } from '../csr.js';
 import { allocate, type DType, isDType, uninit } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, optionsArg, sameKind } from './check.js';
-import { deviceAlloc, type DeviceArray, download, untrackTensor, upload } from '../device.js';
+import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
 import { deviceEmpty, toDevice } from './transfer.js';
 import { cast, reshape } from './shape.js';
 import { add, mul } from './elementwise.js';
-import { selectionMatrix } from './select.js';
+import { partialSelectionMatrix, selectionMatrix } from './select.js';
 import { spmv } from './spmv.js';
 
 const INDEX_MAX = 2147483647;
@@ -578,24 +578,18 @@ function diagsPattern(rows: number, cols: number, offsets: readonly number[], le
  * value is broadcast along it; other rows are empty. So spmv(P, x) holds x on
  * the diagonal and exact zeros elsewhere (nothing else is read), and its VJP
  * Pᵀ G gathers the gradient along the diagonal (sums it, when broadcast).
- * The transpose of a selection matrix (ops/select.ts), with the empty rows a
- * selection cannot have; cached on the result's pattern per diagonal and dtype.
+ * A partial selection (ops/select.ts) whose index map is kept on the result's
+ * pattern per diagonal.
  */
 function placementMatrix(pattern: CsrPattern, d: number, p: Int32Array, broadcast: boolean, dtype: DType): CsrMatrix {
-  const key = `device:diags:${d}:${broadcast ? 'broadcast' : 'values'}:${dtype}`;
-  const have = pattern.cache.get(key) as CsrMatrix | undefined;
-  if (have && !have.isDisposed) return have;
-  const nnz = pattern.nnz;
-  const indptr = new Int32Array(nnz + 1);
-  for (const q of p) indptr[q + 1] = 1;
-  for (let q = 0; q < nnz; q++) indptr[q + 1] += indptr[q]!;
-  const indices = broadcast ? new Int32Array(p.length) : Int32Array.from(p.keys());
-  const ones = new Tensor(allocate(dtype, p.length).fill(1), [p.length]);
-  untrackTensor(ones); // a cache: no scope owns it
-  const P = noGrad(() => new CsrMatrix(new CsrPattern(nnz, broadcast ? 1 : p.length, indptr, indices), ones).to('cuda'));
-  untrackTensor(P.values);
-  pattern.cache.set(key, P);
-  return P;
+  const key = `device:diags:${d}:${broadcast ? 'broadcast' : 'values'}`;
+  let idx = pattern.cache.get(key) as Int32Array | undefined;
+  if (!idx) {
+    idx = new Int32Array(pattern.nnz).fill(-1);
+    for (let t = 0; t < p.length; t++) idx[p[t]!] = broadcast ? 0 : t;
+    pattern.cache.set(key, idx);
+  }
+  return partialSelectionMatrix(idx, broadcast ? 1 : p.length, dtype, 'cuda');
 }
 
 /**
