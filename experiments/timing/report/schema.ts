@@ -1,7 +1,7 @@
 // The JSON Schema of report.json (schemaVersion 1). The same schema is kept as
 // experiments/timing/report.schema.json for other tools (a test checks that the
 // two agree) and is written beside every report.
-import { REPORT_KIND, SCHEMA_VERSION, type TimingReport } from '../types.js';
+import { IMPLS, PEERS, REPORT_KIND, SCHEMA_VERSION, type TimingReport } from '../types.js';
 import { type JsonSchema, validate, type ValidationError } from './validate.js';
 
 const num = { type: 'number' };
@@ -11,8 +11,8 @@ const str = { type: 'string' };
 const strOrNull = { type: ['string', 'null'] };
 const dtype = { enum: ['float32', 'float64'] };
 const op = { enum: ['spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve'] };
-const impl = { enum: ['ours', 'scipy', 'torch', 'cupy'] };
-const peer = { enum: ['scipy', 'torch', 'cupy'] };
+const impl = { enum: [...IMPLS] };
+const peer = { enum: [...PEERS] };
 const pass = { enum: ['forward', 'forward+backward'] };
 const device = { enum: ['cpu', 'cuda'] };
 const obj = (properties: Record<string, unknown>, required = Object.keys(properties)): JsonSchema => ({
