@@ -11,8 +11,6 @@ export interface Figure {
   svg: string;
 }
 
-const epochsOf = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-
 function bandSeries(label: string, b: Band, color: string, sigmas = 2) {
   return {
     label: `${label} (mean ± ${sigmas}σ)`,
@@ -121,13 +119,12 @@ export function paperFigures(result: ExperimentResult): Figure[] {
     case 'gcn': {
       const s = result.series;
       const runs = result.summary.runs;
-      const x = epochsOf(s.loss.mean.length);
       const fig9 = renderChart({
         title: `Fig. 9 — GCN training loss on ${graphName(result)} (${runs} run${runs === 1 ? '' : 's'})`,
         subtitle: 'line: mean over runs; shaded: ± 2 standard deviations',
         xLabel: 'training epoch',
         yLabel: 'cross-entropy loss',
-        series: [{ ...bandSeries('loss', s.loss, COLORS.blue), x }],
+        series: [bandSeries('loss', s.loss, COLORS.blue)],
       });
       const fig10 = renderChart({
         title: `Fig. 10 — GCN classification accuracy on ${graphName(result)} (${runs} run${runs === 1 ? '' : 's'})`,
@@ -136,9 +133,9 @@ export function paperFigures(result: ExperimentResult): Figure[] {
         yLabel: 'accuracy',
         yRange: [0, 1],
         series: [
-          { ...bandSeries('train', s.trainAccuracy, COLORS.green), x },
-          { ...bandSeries('validation', s.valAccuracy, COLORS.orange), x },
-          { ...bandSeries('test', s.testAccuracy, COLORS.blue), x },
+          bandSeries('train', s.trainAccuracy, COLORS.green),
+          bandSeries('validation', s.valAccuracy, COLORS.orange),
+          bandSeries('test', s.testAccuracy, COLORS.blue),
         ],
       });
       return [
