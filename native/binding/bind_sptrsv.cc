@@ -4,8 +4,6 @@
 //     kind 0 = ok, 1 = entry on the wrong side at (row, col), 2 = no diagonal in row
 // sptrsv(rows, cols, indptr, indices, values, b, x, k, lower, unit) -> -1 | row with a zero diagonal
 //     x = L⁻¹ b, b and x row-major rows × k
-// sptrsvTranspose(rows, cols, indptr, indices, values, v, w, k, lower, unit) -> -1 | row
-//     w = L⁻ᵀ v
 // sptrsvBackward(rows, cols, indptr, indices, values, x, v, w, k, lower, unit, grad | null) -> -1 | row
 //     w = L⁻ᵀ v and grad = −w xᵀ ⊙ mask(L) (summed over the k columns) in one call
 // maskedOuterSum(rows, cols, indptr, indices, u, x, k, alpha, skipDiagonal, out)
@@ -33,10 +31,9 @@ Napi::Value SptrsvCheck(const Napi::CallbackInfo& info) {
   return out;
 }
 
-template <bool Transpose>
-Napi::Value Solve(const Napi::CallbackInfo& info) {
+Napi::Value Sptrsv(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  const char* op = Transpose ? "sptrsvTranspose" : "sptrsv";
+  const char* op = "sptrsv";
   index_t bad = -1;
   by_dtype(env, info[4], op, [&](auto tag) {
     using T = decltype(tag);
@@ -47,10 +44,7 @@ Napi::Value Solve(const Napi::CallbackInfo& info) {
     const T* b = array_arg<T>(env, info[5], len, op, "b");
     T* x = array_arg<T>(env, info[6], len, op, "x");
     TriangularOptions opts{bool_arg(info[8]), bool_arg(info[9])};
-    bad = guarded(env, [&] {
-      return Transpose ? sptrsv_transpose_cpu<T>(pool_of(env), L, opts, b, x, k)
-                       : sptrsv_cpu<T>(pool_of(env), L, opts, b, x, k);
-    });
+    bad = guarded(env, [&] { return sptrsv_cpu<T>(pool_of(env), L, opts, b, x, k); });
     return 0;
   });
   return Napi::Number::New(env, bad);
@@ -106,8 +100,7 @@ Napi::Value MaskedOuterSum(const Napi::CallbackInfo& info) {
 
 void register_sptrsv(Napi::Env env, Napi::Object exports) {
   exports.Set("sptrsvCheck", Napi::Function::New(env, SptrsvCheck));
-  exports.Set("sptrsv", Napi::Function::New(env, Solve<false>));
-  exports.Set("sptrsvTranspose", Napi::Function::New(env, Solve<true>));
+  exports.Set("sptrsv", Napi::Function::New(env, Sptrsv));
   exports.Set("sptrsvBackward", Napi::Function::New(env, SptrsvBackward));
   exports.Set("maskedOuterSum", Napi::Function::New(env, MaskedOuterSum));
 }
