@@ -177,11 +177,7 @@ Napi::Value DSpgemmBackward(const Napi::CallbackInfo& info) {
     T* dA = dev_arg_or_null<T>(env, info[16], A.nnz, op, "dA");
     T* dB = dev_arg_or_null<T>(env, info[17], B.nnz, op, "dB");
     on_device(env, op, [&] { spgemm_backward_cuda<T>(A, B, c.indptr, c.indices, v, dA, dB); },
-              [&] {
-                // spgemm_backward_cpu returns before zeroing dB when A has no rows.
-                if (dB && A.rows == 0) std::fill(dB, dB + B.nnz, T(0));
-                spgemm_backward_cpu<T>(pool_of(env), host_view(A), host_view(B), c.indptr, c.indices, v, dA, dB);
-              });
+              [&] { spgemm_backward_cpu<T>(pool_of(env), host_view(A), host_view(B), c.indptr, c.indices, v, dA, dB); });
     return 0;
   });
   return env.Undefined();
