@@ -131,20 +131,20 @@ Napi::Value DSpgemm(const Napi::CallbackInfo& info) {
   });
 }
 
-// C's structure (rows + 1 row pointers, nnz column indices) from info[at..at+2]: cNnz, cIndptr, cIndices.
+// A pattern on the device from info[at..at+2]: nnz, indptr (rows + 1), indices (nnz).
 struct DeviceStructure {
   int64_t nnz;
   const index_t* indptr;
   const index_t* indices;
 };
 
-DeviceStructure c_structure_arg(const Napi::Env& env, const Napi::CallbackInfo& info, size_t at, index_t rows,
-                                const char* op) {
-  DeviceStructure c;
-  c.nnz = int_arg(env, info[at], op, "cNnz");
-  c.indptr = dev_arg<int32_t>(env, info[at + 1], int64_t(rows) + 1, op, "cIndptr");
-  c.indices = dev_arg<int32_t>(env, info[at + 2], c.nnz, op, "cIndices");
-  return c;
+DeviceStructure pattern_arg(const Napi::Env& env, const Napi::CallbackInfo& info, size_t at, index_t rows,
+                            const char* op, const char* nnz_name, const char* indptr_name, const char* indices_name) {
+  DeviceStructure p;
+  p.nnz = int_arg(env, info[at], op, nnz_name);
+  p.indptr = dev_arg<int32_t>(env, info[at + 1], int64_t(rows) + 1, op, indptr_name);
+  p.indices = dev_arg<int32_t>(env, info[at + 2], p.nnz, op, indices_name);
+  return p;
 }
 
 Napi::Value DSpgemmNumeric(const Napi::CallbackInfo& info) {
@@ -155,7 +155,7 @@ Napi::Value DSpgemmNumeric(const Napi::CallbackInfo& info) {
     const Factors<T> f = factors_arg<T>(env, info, op);
     const auto& A = f.A;
     const auto& B = f.B;
-    const DeviceStructure c = c_structure_arg(env, info, 12, A.rows, op);
+    const DeviceStructure c = pattern_arg(env, info, 12, A.rows, op, "cNnz", "cIndptr", "cIndices");
     T* c_values = dev_arg<T>(env, info[15], c.nnz, op, "cValues");
     on_device(env, op, [&] { spgemm_numeric_cuda<T>(A, B, c.indptr, c.indices, c_values); },
               [&] { spgemm_numeric_cpu<T>(pool_of(env), host_view(A), host_view(B), c.indptr, c.indices, c_values); });
@@ -172,7 +172,7 @@ Napi::Value DSpgemmBackward(const Napi::CallbackInfo& info) {
     const Factors<T> f = factors_arg<T>(env, info, op);
     const auto& A = f.A;
     const auto& B = f.B;
-    const DeviceStructure c = c_structure_arg(env, info, 12, A.rows, op);
+    const DeviceStructure c = pattern_arg(env, info, 12, A.rows, op, "cNnz", "cIndptr", "cIndices");
     const T* v = dev_arg<T>(env, info[15], c.nnz, op, "v");
     T* dA = dev_arg_or_null<T>(env, info[16], A.nnz, op, "dA");
     T* dB = dev_arg_or_null<T>(env, info[17], B.nnz, op, "dB");
@@ -185,16 +185,6 @@ Napi::Value DSpgemmBackward(const Napi::CallbackInfo& info) {
 
 // ---------------------------------------------------------------------------
 // Sparse + sparse
-
-// A pattern on the device from info[at..at+2]: nnz, indptr (rows + 1), indices (nnz).
-DeviceStructure pattern_arg(const Napi::Env& env, const Napi::CallbackInfo& info, size_t at, index_t rows,
-                            const char* op, const char* nnz_name, const char* indptr_name, const char* indices_name) {
-  DeviceStructure p;
-  p.nnz = int_arg(env, info[at], op, nnz_name);
-  p.indptr = dev_arg<int32_t>(env, info[at + 1], int64_t(rows) + 1, op, indptr_name);
-  p.indices = dev_arg<int32_t>(env, info[at + 2], p.nnz, op, indices_name);
-  return p;
-}
 
 // A map argument: null is the identity (the operand's entries are C's, one for
 // one, so it needs C's nnz). An empty map's device pointer is null, so it gets a
@@ -301,15 +291,13 @@ Napi::Value DSpaddBackward(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------------------
 // SpDMM
 
-int64_t width_arg(const Napi::Env& env, const Napi::Value& v, const char* op) { return int_arg(env, v, op, "m"); }
-
 Napi::Value DSpdmm(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "spdmm";
   by_device_dtype(env, info[5], op, [&](auto tag) {
     using T = decltype(tag);
     const auto A = dcsr_arg<T>(env, info, 0, op);
-    const int64_t m = width_arg(env, info[7], op);
+    const int64_t m = int_arg(env, info[7], op, "m");
     const T* D = dev_arg<T>(env, info[6], int64_t(A.cols) * m, op, "D");
     T* C = dev_arg<T>(env, info[8], int64_t(A.rows) * m, op, "C");
     on_device(env, op, [&] { spdmm_cuda<T>(A, D, m, C); }, [&] { spdmm_cpu<T>(pool_of(env), host_view(A), D, m, C); });
@@ -327,7 +315,7 @@ Napi::Value DSpdmmBackward(const Napi::CallbackInfo& info) {
     const index_t* t_indptr = dev_arg<int32_t>(env, info[6], int64_t(A.cols) + 1, op, "tIndptr");
     const index_t* t_indices = dev_arg<int32_t>(env, info[7], A.nnz, op, "tIndices");
     const index_t* perm = dev_arg<int32_t>(env, info[8], A.nnz, op, "perm");
-    const int64_t m = width_arg(env, info[11], op);
+    const int64_t m = int_arg(env, info[11], op, "m");
     const T* V = dev_arg<T>(env, info[9], int64_t(A.rows) * m, op, "V");
     const T* D = dev_arg<T>(env, info[10], int64_t(A.cols) * m, op, "D");
     T* dA = dev_arg_or_null<T>(env, info[12], A.nnz, op, "dA");
