@@ -20,6 +20,17 @@ function cancelSignal(flag: Int32Array): { signal: AbortSignal; check(): void; d
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Progress that crosses to the host at most every `ms` (a run steps far more often); the last report (p ≥ 1) always does. */
+function throttledProgress(post: (m: WorkerProgress) => void, ms: number): (progress: number, message: string, etaSeconds?: number | null) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  return (progress, message, etaSeconds) => {
+    const now = performance.now();
+    if (now - last < ms && progress < 1) return;
+    last = now;
+    post({ kind: 'progress', progress, message, ...(etaSeconds !== undefined ? { etaSeconds } : {}) });
+  };
+}
+
 export default async function runTask({ task, port, cancelFlag }: WorkerEnvelope): Promise<unknown> {
   const post = (m: WorkerProgress): void => port.postMessage(m);
   try {
@@ -75,18 +86,17 @@ async function runProblem(task: Extract<WorkerTask, { kind: 'run-problem' }>, po
   const cancel = cancelSignal(flag);
   let points: RunPoint[] = [];
   let params: ParamSnapshot[] = [];
-  let seriesChanged: SeriesInfo[] | null = null;
   let lastFlush = 0;
   let started: { method: string; epochs: number; runs: number } | null = null;
   const flush = (): void => {
-    if (!points.length && !params.length && !seriesChanged) return;
+    if (!points.length && !params.length) return;
     post({ kind: 'run-points', points, params });
     points = [];
     params = [];
-    seriesChanged = null;
     lastFlush = performance.now();
   };
   let series: SeriesInfo[] = [];
+  const progress = throttledProgress(post, 100);
   try {
     const out = await lab.runProblem(
       task.spec,
@@ -98,7 +108,6 @@ async function runProblem(task: Extract<WorkerTask, { kind: 'run-problem' }>, po
         points(p, s, newSeries) {
           if (newSeries) {
             series = newSeries;
-            seriesChanged = newSeries;
             if (started) post({ kind: 'run-start', ...started, series });
           }
           points.push(...p);
@@ -106,9 +115,7 @@ async function runProblem(task: Extract<WorkerTask, { kind: 'run-problem' }>, po
           if (performance.now() - lastFlush > 100) flush();
           cancel.check();
         },
-        progress(progress, message, etaSeconds) {
-          post({ kind: 'progress', progress, message, etaSeconds });
-        },
+        progress,
       },
       cancel.signal,
     );
@@ -139,13 +146,10 @@ async function runProblem(task: Extract<WorkerTask, { kind: 'run-problem' }>, po
 
 async function runTiming(task: Extract<WorkerTask, { kind: 'run-timing' }>, post: (m: WorkerProgress) => void, flag: Int32Array): Promise<RunTimingResult> {
   const cancel = cancelSignal(flag);
-  let last = 0;
+  const report = throttledProgress(post, 100);
   const progress = (p: number, label: string): void => {
     cancel.check();
-    const now = performance.now();
-    if (now - last < 100 && p < 1) return;
-    last = now;
-    post({ kind: 'progress', progress: p, message: label });
+    report(p, label);
   };
   try {
     const r =
