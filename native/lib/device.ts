@@ -109,7 +109,7 @@ export function upload(src: HostArray): DeviceArray {
   return d;
 }
 
-export function allocHost(type: ElemType, length: number): HostArray {
+function allocHost(type: ElemType, length: number): HostArray {
   switch (type) {
     case 'float64': return new Float64Array(length);
     case 'float32': return new Float32Array(length);
@@ -123,10 +123,6 @@ export function download(src: DeviceArray): HostArray {
   const out = allocHost(src.type, src.length);
   dev().deviceDownload(src, out);
   return out;
-}
-
-export function downloadInto(src: DeviceArray, dst: HostArray): void {
-  dev().deviceDownload(src, dst);
 }
 
 export function copyDevice(src: DeviceArray): DeviceArray {
@@ -216,11 +212,11 @@ export function scope<T>(fn: () => T): T {
   try {
     result = fn();
   } catch (e) {
-    scopes.pop();
     for (const t of mine) t.dispose();
     throw e;
+  } finally {
+    scopes.pop();
   }
-  scopes.pop();
   if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
     for (const t of mine) t.dispose();
     throw new SparseAdError('scope: fn returned a Promise; scopes are synchronous (await outside, or use one scope per step)');
@@ -271,11 +267,6 @@ export class TensorArena {
     } finally {
       scopes.pop();
     }
-  }
-
-  /** How many live tensors the arena holds. */
-  get size(): number {
-    return this.#held.size;
   }
 
   dispose(): void {

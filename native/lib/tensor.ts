@@ -11,10 +11,9 @@ import { matmul } from './ops/matmul.js';
 import { logSoftmax, softmax } from './ops/nn.js';
 import { type Axis, dot, mean, norm, sum } from './ops/reduce.js';
 import { cast, denseTranspose, reshape } from './ops/shape.js';
-import { deviceAdd } from './ops/transfer.js';
+import { deviceAdd, toDevice } from './ops/transfer.js';
 import { abs, cos, exp, log, relu, sigmoid, sin, sqrt, tanh } from './ops/unary.js';
 import { copyDevice, type DeviceArray, DeviceStorage, download, trackTensor } from './device.js';
-import { toDevice } from './ops/transfer.js';
 
 export type { DType, Device } from './dtype.js';
 
@@ -80,22 +79,18 @@ export class Tensor {
 
   /** @internal The device array of a 'cuda' tensor (throws for CPU or disposed tensors). */
   get buffer(): DeviceArray {
-    const s = this.#storage;
-    if (s === null || s.refs === 0 || this.#disposedFlag) {
-      if (this.isDisposed) fail('Tensor', `this ${shapeStr(this.shape)} tensor was disposed`);
-      fail('Tensor.buffer', 'the tensor is on cpu');
-    }
-    return s.array;
+    return this.#liveStorage().array;
   }
 
-  /** @internal The storage, for views sharing it (call retain() on it). */
-  get storage(): DeviceStorage | null {
+  #liveStorage(): DeviceStorage {
+    if (this.#disposedFlag) fail('Tensor', `this ${shapeStr(this.shape)} tensor was disposed`);
+    if (this.#storage === null) fail('Tensor.buffer', 'the tensor is on cpu');
     return this.#storage;
   }
 
   #disposedFlag = false;
 
-  /** Whether dispose() was called (on this tensor, or on the last view sharing its device storage). */
+  /** Whether dispose() was called on this tensor (views sharing its storage have their own). */
   get isDisposed(): boolean {
     return this.#disposedFlag;
   }
@@ -127,7 +122,7 @@ export class Tensor {
 
   /** A copy of the storage as a flat typed array (downloaded from the device for 'cuda'). */
   toArray(): FloatArray {
-    if (this.#data === null && this.#storage !== null) return download(this.buffer) as FloatArray;
+    if (this.device !== 'cpu') return download(this.buffer) as FloatArray;
     return this.data.slice();
   }
 
@@ -183,8 +178,7 @@ export class Tensor {
   /** @internal A tensor sharing this one's storage under `shape` (same size), off the tape. */
   view(shape: readonly number[]): Tensor {
     if (this.device === 'cpu') return new Tensor(this.data, shape);
-    this.buffer; // throws when disposed
-    return new Tensor(this.#storage!.retain(), shape);
+    return new Tensor(this.#liveStorage().retain(), shape);
   }
 
   /** A copy of the storage, cut from the tape. */

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Adam, CsrMatrix, denseSolve, denseTriangularSolve, devices, scope, keep, spmv, tensor, zeros, deviceMemory } from '../../native/lib/index.js';
+import { Adam, CsrMatrix, denseSolve, resetPeakDeviceMemory, denseTriangularSolve, devices, scope, keep, spmv, tensor, zeros, deviceMemory } from '../../native/lib/index.js';
 import { deviceAlloc } from '../../native/lib/device.js';
 import { testDevice } from '../device-helpers.js';
 import { assertClose, denseOf, randomCsr } from '../helpers.js';
@@ -56,6 +56,10 @@ test('dispose frees device memory now; use after dispose throws; twice is harmle
   d.dispose();
   d.dispose();
   assert.equal(deviceMemory().liveBytes, before);
+  // The peak remembers the 8000 bytes until a new peak starts.
+  assert.ok(deviceMemory().peakBytes >= before + 8000);
+  resetPeakDeviceMemory();
+  assert.equal(deviceMemory().peakBytes, deviceMemory().liveBytes);
   assert.equal(d.isDisposed, true);
   assert.throws(() => d.toArray(), { message: 'Tensor: this [1000] tensor was disposed' });
   assert.throws(() => spmv(CsrMatrix.eye(1000).to('cuda'), d), { message: 'Tensor: this [1000] tensor was disposed' });

@@ -9,6 +9,7 @@ import { describe, expected, fail, shapeStr } from '../errors.js';
 import { type Generator, resolveGenerator } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { denseArg, indexArg, isIntegerArray } from './broadcast.js';
+import { neg } from './elementwise.js';
 import { mean } from './reduce.js';
 import { int32Indexable, selectionMatrix } from './select.js';
 import { reshape } from './shape.js';
@@ -338,10 +339,10 @@ function crossEntropyDevice(logits: Tensor, sel: Int32Array, tgt: Int32Array, id
 }
 
 /** nllLoss's flat indices sel[k]·C + tgt[k] per (targets, rows) pair of objects, kept while their contents stay the same. */
-const flatIndexCache = new WeakMap<object, WeakMap<object, { flat: Int32Array; minusOnes: Float64Array }>>();
+const flatIndexCache = new WeakMap<object, WeakMap<object, Int32Array>>();
 
 /** The flat indices into [N·C] for this call: the cached array when unchanged, so the selection is built once. */
-function flatIndex(targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32Array, C: number): { flat: Int32Array; minusOnes: Float64Array } {
+function flatIndex(targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32Array, C: number): Int32Array {
   const flat = new Int32Array(sel.length);
   for (let k = 0; k < sel.length; k++) flat[k] = sel[k]! * C + tgt[k]!;
   const key1 = targets as object; // lossArgs checked: an array or typed array
@@ -349,24 +350,22 @@ function flatIndex(targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32A
   let byRows = flatIndexCache.get(key1);
   if (byRows === undefined) flatIndexCache.set(key1, (byRows = new WeakMap()));
   const hit = byRows.get(key2);
-  if (hit !== undefined && sameInts(hit.flat, flat)) return hit;
-  const entry = { flat, minusOnes: new Float64Array(flat.length).fill(-1) };
-  byRows.set(key2, entry);
-  return entry;
+  if (hit !== undefined && sameInts(hit, flat)) return hit;
+  byRows.set(key2, flat);
+  return flat;
 }
 
 /**
- * nllLoss on the device: the mean of S x over the flattened input, with the
- * selection S[k, sel[k]·C + tgt[k]] = −1; dx = Sᵀ (g / R) adds up repeated
+ * nllLoss on the device: −mean(S x) over the flattened input, with the
+ * selection S[k, sel[k]·C + tgt[k]] = 1; dx = −Sᵀ (g / R) adds up repeated
  * rows (SpDMM's VJP over Sᵀ's rows: no atomics).
  */
 function nllLossDevice(logProbs: Tensor, targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32Array): Tensor {
   const op = 'nllLoss';
   const [N, C] = logProbs.shape as [number, number];
   int32Indexable(op, 'the size of the input', N * C);
-  const index = flatIndex(targets, rows, sel, tgt, C);
-  const S = selectionMatrix(op, index.flat, N * C, logProbs.dtype, 'cuda', { key: '-1', values: index.minusOnes });
-  return mean(spdmm(S, reshape(logProbs, [N * C, 1])));
+  const S = selectionMatrix(op, flatIndex(targets, rows, sel, tgt, C), N * C, logProbs.dtype, 'cuda');
+  return neg(mean(spdmm(S, reshape(logProbs, [N * C, 1]))));
 }
 
 function dropoutDevice(x: Tensor, p: number, gen: Generator): Tensor {

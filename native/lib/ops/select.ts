@@ -1,31 +1,22 @@
 // Gathers as sparse products, for the device ops that have no kernel of their
-// own: S is the [n, cols] CsrMatrix with one entry per row, S[k, idx[k]] = w[k]
-// (1 by default), so that
+// own: S is the [n, cols] CsrMatrix with one entry per row, S[k, idx[k]] = 1,
+// so that
 //   spmv(S, x)  = x[idx]           (an element gather),  its VJP Sᵀ g a scatter-add,
 //   spdmm(S, X) = X[idx, :]        (a row gather),       its VJP Sᵀ G,
 // both through the SpMV / SpDMM kernels and their VJPs, which every device
 // already has. Entries never selected are never read, so a NaN or Inf there
 // does not leak into the result. S is built once per index array (and dtype,
-// device, weights) and cached; a changed array (checked on every call) is
-// rebuilt.
-import type { Device, DType } from '../dtype.js';
+// device) and cached; a changed array (checked on every call) is rebuilt.
+import { allocate, type Device, type DType } from '../dtype.js';
 import { fail } from '../errors.js';
 import { CsrMatrix, CsrPattern } from '../csr.js';
 import { Tensor } from '../tensor.js';
-import { allocate } from '../dtype.js';
-import { noGrad } from '../autograd.js';
 import { fillDevice, trackTensor, untrackTensor } from '../device.js';
 import type { DeviceTransposeInfo } from './structure.js';
 import { deviceEmpty } from './transfer.js';
 
-interface Entry {
-  idx: Int32Array; // the contents the matrices were built from
-  cols: number;
-  pattern: CsrPattern;
-  matrices: Map<string, CsrMatrix>; // by dtype/device/weights key
-}
-
-const cache = new WeakMap<object, Entry>();
+/** The checked copy of each caller's index array (rebuilt when its contents or the column count change). */
+const checked = new WeakMap<object, { idx: Int32Array; cols: number }>();
 
 function sameContents(a: Int32Array, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
@@ -35,43 +26,19 @@ function sameContents(a: Int32Array, b: ArrayLike<number>): boolean {
 
 /**
  * The selection matrix S (see above) for indices `idx` into `cols` columns.
- * `key` names the weights when they are not all 1 (weights must then be given,
- * length idx.length); the same (idx, key) always means the same weights.
  * Throws "<op>: index v at position k is out of range for n" for a bad index.
  */
-export function selectionMatrix(
-  op: string, idx: Int32Array | readonly number[], cols: number, dtype: DType, device: Device,
-  weights?: { key: string; values: ArrayLike<number> },
-): CsrMatrix {
-  let e = cache.get(idx);
+export function selectionMatrix(op: string, idx: Int32Array | readonly number[], cols: number, dtype: DType, device: Device): CsrMatrix {
+  let e = checked.get(idx);
   if (!e || e.cols !== cols || !sameContents(e.idx, idx)) {
     for (let k = 0; k < idx.length; k++) {
       const j = idx[k]!;
       if (!(Number.isInteger(j) && j >= 0 && j < cols)) fail(op, `index ${j} at position ${k} is out of range for ${cols}`);
     }
-    const copy = Int32Array.from(idx);
-    const indptr = new Int32Array(idx.length + 1);
-    for (let k = 0; k < idx.length; k++) indptr[k + 1] = k + 1;
-    e = { idx: copy, cols, pattern: new CsrPattern(idx.length, cols, indptr, copy.slice()), matrices: new Map() };
-    cache.set(idx, e);
+    e = { idx: Int32Array.from(idx), cols };
+    checked.set(idx, e);
   }
-  const key = `${dtype}/${device}/${weights?.key ?? '1'}`;
-  let S = e.matrices.get(key);
-  if (!S || S.isDisposed) {
-    const v = allocate(dtype, idx.length);
-    if (weights) {
-      if (weights.values.length !== idx.length) fail(op, `expected ${idx.length} weights but received ${weights.values.length}`);
-      for (let k = 0; k < idx.length; k++) v[k] = weights.values[k]!;
-    } else {
-      v.fill(1);
-    }
-    const values = new Tensor(v, [idx.length]);
-    untrackTensor(values); // a cache: no scope owns it
-    S = noGrad(() => new CsrMatrix(e!.pattern, values).to(device));
-    untrackTensor(S.values);
-    e.matrices.set(key, S);
-  }
-  return S;
+  return partialSelectionMatrix(e.idx, cols, dtype, device);
 }
 
 const partialCache = new WeakMap<Int32Array, { pattern: CsrPattern; matrices: Map<string, CsrMatrix> }>();

@@ -8,7 +8,7 @@ import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
 /** Throws "<op>: no CUDA device (why)" unless 'cuda' is usable (a GPU or the emulated device). */
-export function requireDevice(op: string): void {
+function requireDevice(op: string): void {
   const m = deviceMode();
   if (m.mode === 'none') fail(op, `no CUDA device: ${m.reason}`);
 }
