@@ -57,9 +57,6 @@ std::vector<int64_t> shape_arg(const Napi::Env& env, const Napi::Value& v, const
   return s;
 }
 
-// An optional argument that was passed (not null or undefined).
-bool given(const Napi::Value& v) { return !v.IsNull() && !v.IsUndefined(); }
-
 int64_t size_of(const std::vector<int64_t>& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;

@@ -192,7 +192,7 @@ Napi::Value DSpgemmBackward(const Napi::CallbackInfo& info) {
 const index_t* map_arg(const Napi::Env& env, const Napi::Value& v, int64_t n, int64_t c_nnz, const char* op,
                        const char* name) {
   static const index_t kNoEntries = 0;
-  if (v.IsNull() || v.IsUndefined()) {
+  if (!given(v)) {
     if (n != c_nnz) throw_js(env, std::string(op) + ": an identity " + name + " needs the operand to have C's nnz");
     return nullptr;
   }

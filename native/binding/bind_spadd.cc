@@ -32,14 +32,12 @@ Pattern pattern_arg(const Napi::Env& env, const Napi::Value& ip, const Napi::Val
   return p;
 }
 
-bool is_null(const Napi::Value& v) { return v.IsNull() || v.IsUndefined(); }
-
 // A map argument: null (from JS) is the identity; an empty array must stay
 // distinguishable from it, but its data pointer may be null, so it gets a
 // stand-in that is never read.
 const index_t* map_arg(const Napi::Env& env, const Napi::Value& v, int64_t len, const char* op, const char* name) {
   static const index_t kNoEntries = 0;
-  if (is_null(v)) return nullptr;
+  if (!given(v)) return nullptr;
   const index_t* map = array_arg<int32_t>(env, v, len, op, name);
   return map ? map : &kNoEntries;
 }
@@ -87,7 +85,7 @@ Napi::Value Values(const Napi::CallbackInfo& info) {
   if (c_indptr[0] != 0 || a_indptr[0] != 0 || b_indptr[0] != 0 || nnz_c < 0 || nnz_a < 0 || nnz_b < 0)
     throw_js(env, std::string(op) + ": invalid indptr");
   // A null map means the operand's entries are C's entries, one for one.
-  if ((is_null(info[4]) && nnz_a != nnz_c) || (is_null(info[7]) && nnz_b != nnz_c))
+  if ((!given(info[4]) && nnz_a != nnz_c) || (!given(info[7]) && nnz_b != nnz_c))
     throw_js(env, std::string(op) + ": an identity map needs the operand to have C's nnz");
   by_dtype(env, info[3], op, [&](auto tag) {
     using T = decltype(tag);
@@ -117,9 +115,9 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
       SpaddGrad<T> g;
       g.n = int_arg(env, info[at], op, name);
       g.map = map_arg(env, info[at + 1], g.n, op, "map");
-      g.x = is_null(info[at + 2]) ? nullptr : array_arg<T>(env, info[at + 2], g.n, op, "x");
+      g.x = array_arg_or_null<T>(env, info[at + 2], g.n, op, "x");
       g.scale = static_cast<T>(num_arg(env, info[at + 3], op, "scale"));
-      g.out = is_null(info[at + 4]) ? nullptr : array_arg<T>(env, info[at + 4], g.n, op, "out");
+      g.out = array_arg_or_null<T>(env, info[at + 4], g.n, op, "out");
       return g;
     };
     SpaddGrad<T> a = side(1, "nA");

@@ -76,8 +76,8 @@ Napi::Value SpdmmBackward(const Napi::CallbackInfo& info) {
     int64_t m = int_arg(env, info[8], op, "m");
     const T* V = array_arg<T>(env, info[6], int64_t(t_cols) * m, op, "V");
     const T* D = array_arg<T>(env, info[7], int64_t(t_rows) * m, op, "D");
-    T* dA = info[9].IsNull() ? nullptr : array_arg<T>(env, info[9], nnz, op, "dA");
-    T* dD = info[10].IsNull() ? nullptr : array_arg<T>(env, info[10], int64_t(t_rows) * m, op, "dD");
+    T* dA = array_arg_or_null<T>(env, info[9], nnz, op, "dA");
+    T* dD = array_arg_or_null<T>(env, info[10], int64_t(t_rows) * m, op, "dD");
     if (dD) prefer_huge_pages(dD, int64_t(t_rows) * m * int64_t(sizeof(T)));
     guarded(env, [&] {
       spdmm_backward_cpu<T>(pool_of(env), t_rows, t_indptr, t_indices, perm, values, V, D, m, dA, dD);

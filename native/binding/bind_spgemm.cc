@@ -92,11 +92,8 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     const int64_t nnz = c_indptr[o.A.rows];
     const index_t* c_indices = array_arg<int32_t>(env, info[11], nnz, op, "cIndices");
     const T* v = array_arg<T>(env, info[12], nnz, op, "v");
-    auto optional = [&](const Napi::Value& x, int64_t len, const char* name) -> T* {
-      return x.IsNull() || x.IsUndefined() ? nullptr : array_arg<T>(env, x, len, op, name);
-    };
-    T* dA = optional(info[13], o.A.nnz(), "dA");
-    T* dB = optional(info[14], o.B.nnz(), "dB");
+    T* dA = array_arg_or_null<T>(env, info[13], o.A.nnz(), op, "dA");
+    T* dB = array_arg_or_null<T>(env, info[14], o.B.nnz(), op, "dB");
     guarded(env, [&] { spgemm_backward_cpu<T>(pool_of(env), o.A, o.B, c_indptr, c_indices, v, dA, dB); return 0; });
     return 0;
   });

@@ -37,8 +37,8 @@ Napi::Value SpmvBackwardTransposed(const Napi::CallbackInfo& info) {
     const index_t* perm = array_arg<int32_t>(env, info[7], nnz, op, "perm");
     const T* v = array_arg<T>(env, info[8], A.rows, op, "v");
     const T* x = array_arg<T>(env, info[9], A.cols, op, "x");
-    T* dA = info[10].IsNull() ? nullptr : array_arg<T>(env, info[10], nnz, op, "dA");
-    T* dx = info[11].IsNull() ? nullptr : array_arg<T>(env, info[11], A.cols, op, "dx");
+    T* dA = array_arg_or_null<T>(env, info[10], nnz, op, "dA");
+    T* dx = array_arg_or_null<T>(env, info[11], A.cols, op, "dx");
     guarded(env, [&] {
       spmv_backward_transposed_cpu<T>(pool_of(env), A.rows, A.cols, tp, ti, perm, A.values, v, x, dA, dx);
       return 0;

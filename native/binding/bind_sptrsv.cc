@@ -64,7 +64,7 @@ Napi::Value SptrsvBackward(const Napi::CallbackInfo& info) {
     const T* v = array_arg<T>(env, info[6], len, op, "v");
     T* w = array_arg<T>(env, info[7], len, op, "w");
     TriangularOptions opts{bool_arg(info[9]), bool_arg(info[10])};
-    T* grad = info[11].IsNull() || info[11].IsUndefined() ? nullptr : array_arg<T>(env, info[11], L.nnz(), op, "grad");
+    T* grad = array_arg_or_null<T>(env, info[11], L.nnz(), op, "grad");
     bad = guarded(env, [&] { return sptrsv_backward_cpu<T>(pool_of(env), L, opts, x, v, w, grad, k); });
     return 0;
   });

@@ -183,8 +183,8 @@ Napi::Value KronBackward(const Napi::CallbackInfo& info) {
   with_kron_operands(env, info, op, [&](const Pattern& A, auto* a, const Pattern& B, decltype(a) b) {
     using T = std::remove_const_t<std::remove_pointer_t<decltype(a)>>;
     const T* g = array_arg<T>(env, info[10], A.nnz() * B.nnz(), op, "g");
-    T* dA = info[11].IsNull() ? nullptr : array_arg<T>(env, info[11], A.nnz(), op, "dA");
-    T* dB = info[12].IsNull() ? nullptr : array_arg<T>(env, info[12], B.nnz(), op, "dB");
+    T* dA = array_arg_or_null<T>(env, info[11], A.nnz(), op, "dA");
+    T* dB = array_arg_or_null<T>(env, info[12], B.nnz(), op, "dB");
     guarded(env, [&] { kron_backward_cpu<T>(pool_of(env), A, a, B, b, g, dA, dB); return 0; });
   });
   return env.Undefined();

@@ -97,7 +97,7 @@ T* dev_arg(const Napi::Env& env, const Napi::Value& v, int64_t min_len, const ch
 // dev_arg, or nullptr for a JS null.
 template <class T>
 T* dev_arg_or_null(const Napi::Env& env, const Napi::Value& v, int64_t min_len, const char* op, const char* name) {
-  return v.IsNull() || v.IsUndefined() ? nullptr : dev_arg<T>(env, v, min_len, op, name);
+  return given(v) ? dev_arg<T>(env, v, min_len, op, name) : nullptr;
 }
 
 // Dispatches on the element type of a float DeviceArray: fn(double{}) or fn(float{}).

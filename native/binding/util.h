@@ -72,6 +72,15 @@ T* array_arg(const Napi::Env& env, const Napi::Value& v, int64_t min_len, const 
   return a.Data();
 }
 
+// An optional argument that was passed (not null or undefined).
+inline bool given(const Napi::Value& v) { return !v.IsNull() && !v.IsUndefined(); }
+
+// array_arg, or nullptr for a JS null (an output nobody needs).
+template <class T>
+T* array_arg_or_null(const Napi::Env& env, const Napi::Value& v, int64_t min_len, const char* op, const char* name) {
+  return given(v) ? array_arg<T>(env, v, min_len, op, name) : nullptr;
+}
+
 template <class T>
 int64_t array_len(const Napi::Value& v) {
   return static_cast<int64_t>(v.As<Napi::TypedArrayOf<T>>().ElementLength());
