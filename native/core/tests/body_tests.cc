@@ -518,20 +518,6 @@ SAD_TEST(bodies, unary_binary) {
 
 namespace {
 
-using Shape = std::vector<int64_t>;
-
-int64_t size_of(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
-
-Shape aligned(const Shape& s, size_t ndim) {
-  Shape r(ndim - s.size(), 1);
-  r.insert(r.end(), s.begin(), s.end());
-  return r;
-}
-
 // The entry of an operand of shape `in` (aligned to out) read at output position i.
 int64_t naive_index(const Shape& out, const Shape& in, int64_t i) {
   int64_t idx = 0, stride = 1;

@@ -310,20 +310,6 @@ void sptrsv_case(ThreadPool& pool, const HostCsr<T>& A, bool lower, bool unit, i
   check_close("sptrsv_backward_cuda grad " + at + " (vs CPU)", hg, as_double(grad), gmag, tol);
 }
 
-using Shape = std::vector<int64_t>;
-
-int64_t size_of(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
-
-Shape aligned(const Shape& s, size_t ndim) {
-  Shape r(ndim - s.size(), 1);
-  r.insert(r.end(), s.begin(), s.end());
-  return r;
-}
-
 // Device results against the bodies in host loops (on_host::, what the
 // emulated device runs), with magnitudes for sums taken in another order.
 template <class T>

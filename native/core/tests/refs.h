@@ -272,6 +272,22 @@ Ref ref_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const std::vecto
   return r;
 }
 
+// Dense shapes for the broadcasting tests: the element count, and a shape
+// right-aligned to ndim axes (1 where absent).
+using Shape = std::vector<int64_t>;
+
+inline int64_t size_of(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+inline Shape aligned(const Shape& s, size_t ndim) {
+  Shape r(ndim - s.size(), 1);
+  r.insert(r.end(), s.begin(), s.end());
+  return r;
+}
+
 struct TransposeStructure {
   std::vector<index_t> ip, ix, perm, inv;
 };
