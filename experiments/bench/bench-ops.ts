@@ -114,7 +114,7 @@ function runScipy(cases: { op: string; n: number; dtype: DType }[], timing: Meas
   const python = process.env.SPARSE_AD_PYTHON ?? '/usr/bin/python3';
   const script = resolve(dirname(new URL(import.meta.url).pathname), 'scipy_ops.py');
   const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  const res = spawnSync(python, [script], { input: JSON.stringify({ cases, sampleTime: timing.sampleTime, samples: timing.samples }), env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const res = spawnSync(python, [script], { input: JSON.stringify({ cases, timing }), env, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (res.error) return { records: [], note: `SciPy column absent: could not run ${python} (${res.error.message})` };
   if (res.status !== 0) return { records: [], note: `SciPy column absent: ${python} failed: ${res.stderr.trim().split('\n').slice(-1)[0]}` };
   const records = (JSON.parse(res.stdout) as OpRecord[]).map((r) => ({ ...r, kind: 'paper' as const }));
