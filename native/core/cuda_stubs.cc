@@ -160,20 +160,8 @@ template class CudaSplitLU<double>;
     no_cuda("fill");                                                                                                 \
   }                                                                                                                  \
   template <>                                                                                                        \
-  void sum_cuda<T>(int64_t, const T*, T*) {                                                                          \
-    no_cuda("sum");                                                                                                  \
-  }                                                                                                                  \
-  template <>                                                                                                        \
   void dot_cuda<T>(int64_t, const T*, const T*, T*) {                                                                \
     no_cuda("dot");                                                                                                  \
-  }                                                                                                                  \
-  template <>                                                                                                        \
-  void sum_rows_cuda<T>(int64_t, int64_t, const T*, T*) {                                                            \
-    no_cuda("sum");                                                                                                  \
-  }                                                                                                                  \
-  template <>                                                                                                        \
-  void sum_cols_cuda<T>(int64_t, int64_t, const T*, T*) {                                                            \
-    no_cuda("sum");                                                                                                  \
   }                                                                                                                  \
   template <>                                                                                                        \
   void log_softmax_cuda<T>(int64_t, int64_t, const T*, T*, bool) {                                                   \

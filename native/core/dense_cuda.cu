@@ -436,23 +436,8 @@ void fill_cuda(int64_t n, T value, T* out) {
 }
 
 template <class T>
-void sum_cuda(int64_t n, const T* x, T* out) {
-  reduce<T>(n, x, nullptr, 1.0, out);
-}
-
-template <class T>
 void dot_cuda(int64_t n, const T* x, const T* y, T* out) {
   reduce<T>(n, x, y, 1.0, out);
-}
-
-template <class T>
-void sum_rows_cuda(int64_t rows, int64_t cols, const T* x, T* out) {
-  column_sums(rows, cols, x, 1.0, out);
-}
-
-template <class T>
-void sum_cols_cuda(int64_t rows, int64_t cols, const T* x, T* out) {
-  row_sums(rows, cols, x, 1.0, out);
 }
 
 template <class T>
@@ -665,10 +650,7 @@ void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, cons
   template void binary_cuda<T>(BinaryOp, int64_t, const T*, const T*, T*);                                       \
   template void axpby_cuda<T>(int64_t, T, const T*, T, T*);                                                      \
   template void fill_cuda<T>(int64_t, T, T*);                                                                    \
-  template void sum_cuda<T>(int64_t, const T*, T*);                                                              \
   template void dot_cuda<T>(int64_t, const T*, const T*, T*);                                                    \
-  template void sum_rows_cuda<T>(int64_t, int64_t, const T*, T*);                                                \
-  template void sum_cols_cuda<T>(int64_t, int64_t, const T*, T*);                                                \
   template void log_softmax_cuda<T>(int64_t, int64_t, const T*, T*, bool);                                       \
   template void log_softmax_backward_cuda<T>(int64_t, int64_t, const T*, const T*, T*);                          \
   template void softmax_backward_cuda<T>(int64_t, int64_t, const T*, const T*, T*);                              \

@@ -65,17 +65,10 @@ void axpby_cuda(int64_t n, T alpha, const T* x, T beta, T* y);
 template <class T>
 void fill_cuda(int64_t n, T value, T* out);
 
-// Σ x and Σ x y, summed in double in a fixed order (deterministic), written to
-// a device scalar (out: one T) so loops stay on the device.
-template <class T>
-void sum_cuda(int64_t n, const T* x, T* out);
+// Σ x y, summed in double in a fixed order (deterministic), written to a device
+// scalar (out: one T) so loops stay on the device. (Sums are sum_to_cuda's.)
 template <class T>
 void dot_cuda(int64_t n, const T* x, const T* y, T* out);
-// out[j] = Σ_i x[i, j] (column sums: a bias gradient), out[i] = Σ_j x[i, j] (row sums).
-template <class T>
-void sum_rows_cuda(int64_t rows, int64_t cols, const T* x, T* out);
-template <class T>
-void sum_cols_cuda(int64_t rows, int64_t cols, const T* x, T* out);
 
 // y = log softmax(x) row by row (softmax when exp_out), a warp per row.
 template <class T>
