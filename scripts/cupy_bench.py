@@ -8,7 +8,11 @@ sweep N = 2^10 ... 2^24 over the 1-D Poisson matrix tridiag(-1, 2, -1) and the
 2-D 5-point Laplacian. Times: CUDA events around each call, median of --reps
 after 3 warm-up calls.
 
-    python3 scripts/cupy_bench.py [--min-log2n 10] [--max-log2n 24] [--reps 50] [--quick] [--csv FILE]
+    python3 scripts/cupy_bench.py [--min-log2n 10] [--max-log2n 24] [--max-chain-log2n 18]
+                                  [--reps 50] [--quick] [--csv FILE]
+
+SpTRSV is left out of the sweep above 2^--max-chain-log2n rows (as sad_core_bench
+does): cuSPARSE's solve of a chain of N dependent rows takes seconds per call there.
 """
 import argparse
 import sys
@@ -59,7 +63,7 @@ def report(op, matrix, n, nnz, ms, note="", csv=None):
         csv.write(f"cupy,{op},{matrix},{n},{nnz},{ms:.6g},nan,{note}\n")
 
 
-def ops(a, name, reps, csv, full=True, m=16):
+def ops(a, name, reps, csv, full=True, m=16, max_chain=None):
     n = a.shape[0]
     x = cp.random.default_rng(1).uniform(-1, 1, n)
     v = cp.random.default_rng(2).uniform(-1, 1, n)
@@ -74,6 +78,10 @@ def ops(a, name, reps, csv, full=True, m=16):
     report("spadd A+B", name, n, a.nnz + b.nnz, median_ms(lambda: a + b, reps), "csrgeam (structure each call)", csv)
     d = cp.random.default_rng(3).uniform(-1, 1, (n, m))
     report(f"spdmm m={m}", name, n, a.nnz, median_ms(lambda: a @ d, reps), "cuSPARSE SpMM", csv)
+    if max_chain is not None and n > max_chain:
+        print(f"{'cupy':<4} {'sptrsv tril':<18} {name:<22} {n:>10}  "
+              f"(skipped: a chain of N dependent rows is sequential; --max-chain-log2n {max_chain.bit_length() - 1})")
+        return
     lo = csp.tril(a, format="csr")
     try:
         t = median_ms(lambda: cspl.spsolve_triangular(lo, x, lower=True), reps)
@@ -86,6 +94,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--min-log2n", type=int, default=10)
     p.add_argument("--max-log2n", type=int, default=24)
+    p.add_argument("--max-chain-log2n", type=int, default=18)
     p.add_argument("--reps", type=int, default=50)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--csv")
@@ -111,7 +120,7 @@ def main():
     k = args.min_log2n
     while k <= args.max_log2n:
         n = 1 << k
-        ops(poisson1d(n), "poisson1d", reps, csv)
+        ops(poisson1d(n), "poisson1d", reps, csv, max_chain=1 << args.max_chain_log2n)
         ops(poisson2d(1 << (k // 2)), "poisson2d", reps, csv, full=False)
         cp.get_default_memory_pool().free_all_blocks()
         k += 2 if k < 20 else 1

@@ -66,12 +66,20 @@ Napi::Value DSpmvBackward(const Napi::CallbackInfo& info) {
   by_device_dtype(env, info[5], op, [&](auto tag) {
     using T = decltype(tag);
     const auto A = dcsr_arg<T>(env, info, 0, op);
-    const T* v = dev_arg<T>(env, info[6], A.rows, op, "v");
-    const T* x = dev_arg<T>(env, info[7], A.cols, op, "x");
-    T* dA = dev_arg_or_null<T>(env, info[8], A.nnz, op, "dA");
-    T* dx = dev_arg_or_null<T>(env, info[9], A.cols, op, "dx");
-    on_device(env, op, [&] { spmv_backward_cuda<T>(A, v, x, dA, dx); },
-              [&] { spmv_backward_cpu<T>(pool_of(env), host_view(A), v, x, dA, dx); });
+    const index_t* t_indptr = dev_arg<int32_t>(env, info[6], int64_t(A.cols) + 1, op, "tIndptr");
+    const index_t* t_indices = dev_arg<int32_t>(env, info[7], A.nnz, op, "tIndices");
+    const index_t* perm = dev_arg<int32_t>(env, info[8], A.nnz, op, "perm");
+    const T* v = dev_arg<T>(env, info[9], A.rows, op, "v");
+    const T* x = dev_arg<T>(env, info[10], A.cols, op, "x");
+    T* dA = dev_arg_or_null<T>(env, info[11], A.nnz, op, "dA");
+    T* dx = dev_arg_or_null<T>(env, info[12], A.cols, op, "dx");
+    on_device(
+        env, op,
+        [&] { spmv_backward_transposed_cuda<T>(A.cols, A.nnz, t_indptr, t_indices, perm, A.values, v, x, dA, dx); },
+        [&] {
+          spmv_backward_transposed_cpu<T>(pool_of(env), A.rows, A.cols, t_indptr, t_indices, perm, A.values, v, x, dA,
+                                          dx);
+        });
     return 0;
   });
   return env.Undefined();

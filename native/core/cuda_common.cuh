@@ -69,11 +69,21 @@ class Scratch {
   T* p_ = nullptr;
 };
 
+// The lanes of this thread's group of `width` consecutive lanes (a power of two ≤ 32).
+__device__ inline unsigned group_mask(int width) {
+  if (width >= 32) return kFullMask;
+  const unsigned lane = threadIdx.x & 31u;  // blockDim.x a multiple of 32 or of width
+  return ((1u << width) - 1u) << (lane & ~unsigned(width - 1));
+}
+
 // Sum over a group of `width` consecutive lanes (a power of two ≤ 32); lane 0 of
-// the group gets the total. Every lane of the warp must call it.
+// the group gets the total. Every lane of the group must call it, and only the
+// group's lanes are synchronised, so groups of one warp may be at different
+// iterations of a loop (rows of different lengths).
 template <class T>
 __device__ inline T group_sum(T v, int width) {
-  for (int off = width / 2; off > 0; off >>= 1) v += __shfl_down_sync(kFullMask, v, off, width);
+  const unsigned mask = group_mask(width);
+  for (int off = width / 2; off > 0; off >>= 1) v += __shfl_down_sync(mask, v, off, width);
   return v;
 }
 

@@ -79,6 +79,11 @@ template class CudaSplitLU<double>;
     no_cuda("spmv");                                                                                                 \
   }                                                                                                                  \
   template <>                                                                                                        \
+  void spmv_backward_transposed_cuda<T>(index_t, int64_t, const index_t*, const index_t*, const index_t*, const T*,  \
+                                        const T*, const T*, T*, T*) {                                                \
+    no_cuda("spmv");                                                                                                 \
+  }                                                                                                                  \
+  template <>                                                                                                        \
   void spdmm_cuda<T>(const DeviceCsr<const T>&, const T*, int64_t, T*) {                                             \
     no_cuda("spdmm");                                                                                                \
   }                                                                                                                  \

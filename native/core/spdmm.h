@@ -32,9 +32,12 @@ void spdmm_backward_cpu(ThreadPool& pool, index_t t_rows, const index_t* t_indpt
 template <class T>
 void spdmm_cuda(const DeviceCsr<const T>& A, const T* D, int64_t m, T* C);
 
-// The VJP as spdmm_backward_cpu: dA = (V Dᵀ) ⊙ mask(A) by masked_outer_sum_cuda,
-// dD = Aᵀ V as the forward product on the transpose structure (t_indptr,
+// The VJP as spdmm_backward_cpu, through the transpose structure (t_indptr,
 // t_indices, perm on the device), with no atomics. Either output may be null.
+// For m ≤ 128 one fused pass: a group of lanes per column j of A holds row j of
+// D in registers and, for each entry of that column, reads the row of V once
+// for both dA (a dot) and dD (a sum). Wider: dA = (V Dᵀ) ⊙ mask(A) by
+// masked_outer_sum_cuda, dD = Aᵀ V as the forward product on the transpose.
 template <class T>
 void spdmm_backward_cuda(const DeviceCsr<const T>& A, const index_t* t_indptr, const index_t* t_indices,
                          const index_t* perm, const T* V, const T* D, int64_t m, T* dA, T* dD);

@@ -61,8 +61,16 @@ template <class T>
 void masked_outer_cuda(index_t rows, int64_t nnz, const index_t* indptr, const index_t* indices, const T* v,
                        const T* x, T* out);
 
-// Both VJPs in one pass (either output may be null; dx by atomic adds).
+// Both VJPs in one pass over A's rows (either output may be null; dx by atomic
+// adds, as the paper). Kept as the baseline the benchmark compares against.
 template <class T>
 void spmv_backward_cuda(const DeviceCsr<const T>& A, const T* v, const T* x, T* dA, T* dx);
+
+// Both VJPs in one pass over the transpose structure, as spmv_backward_transposed_cpu:
+// a group of lanes per column of A gathers dx[j] and writes dA[perm[q]]. No
+// atomics and no zeroing, deterministic; what the device autograd uses.
+template <class T>
+void spmv_backward_transposed_cuda(index_t cols, int64_t nnz, const index_t* t_indptr, const index_t* t_indices,
+                                   const index_t* perm, const T* values, const T* v, const T* x, T* dA, T* dx);
 
 }  // namespace sad

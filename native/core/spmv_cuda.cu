@@ -71,24 +71,53 @@ __global__ void backward_kernel(index_t rows, int lanes, const index_t* __restri
   if (row < rows) body::spmv_backward_row(ip, ix, av, v, x, index_t(row), int(gid % lanes), lanes, dA, dx);
 }
 
-// masked_outer_sum, a group of `lanes` threads per stored entry (its row found
-// by binary search in indptr), lanes over the k columns.
+// Both VJPs through the transpose structure, a group of L lanes per column j of
+// A (a row of Aᵀ): dA[perm[q]] = v[i] x[j] and dx[j] = Σ_q A[perm[q]] v[i] over
+// the entries q = (j, i) of Aᵀ. A gather: no atomics, no zeroing of dx, and the
+// same sums in the same order on every run.
+template <class T, int L>
+__global__ void backward_transposed_kernel(index_t cols, const index_t* __restrict__ tip,
+                                           const index_t* __restrict__ tix, const index_t* __restrict__ perm,
+                                           const T* __restrict__ av, const T* __restrict__ v,
+                                           const T* __restrict__ x, T* __restrict__ dA, T* __restrict__ dx) {
+  const int64_t gid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t col = gid / L;
+  const int lane = int(gid % L);
+  T acc = 0;
+  if (col < cols) {
+    const index_t j = index_t(col);
+    const T xj = dA ? x[j] : T(0);
+    for (index_t q = tip[j] + lane; q < tip[j + 1]; q += L) {
+      const index_t p = perm[q];
+      const T vi = v[tix[q]];
+      if (dA) dA[p] = vi * xj;
+      if (dx) acc += av[p] * vi;
+    }
+  }
+  if constexpr (L > 1) {
+    if (dx) acc = group_sum(acc, L);
+  }
+  if (dx && col < cols && lane == 0) dx[col] = acc;
+}
+
+// masked_outer_sum, a group of `lanes` threads per row of the pattern; for each
+// stored entry of the row, the lanes share the dot over the k columns.
 template <class T>
-__global__ void masked_dot_kernel(index_t rows, int64_t nnz, int lanes, const index_t* __restrict__ ip,
+__global__ void masked_dot_kernel(index_t rows, int lanes, const index_t* __restrict__ ip,
                                   const index_t* __restrict__ ix, const T* __restrict__ u, const T* __restrict__ x,
                                   index_t k, T alpha, bool skip_diagonal, T* __restrict__ out) {
   const int64_t gid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t p = gid / lanes;
+  const int64_t row = gid / lanes;
   const int lane = int(gid % lanes);
-  T acc = 0;
-  index_t i = 0, j = 0;
-  if (p < nnz) {
-    i = hd::row_of(p, ip, rows);
-    j = ix[p];
-    acc = body::dot_partial(u + int64_t(i) * k, x + int64_t(j) * k, k, lane, lanes);
+  if (row >= rows) return;  // whole groups leave together
+  const index_t i = index_t(row);
+  const T* ui = u + int64_t(i) * k;
+  for (index_t p = ip[i]; p < ip[i + 1]; ++p) {
+    const index_t j = ix[p];
+    T acc = body::dot_partial(ui, x + int64_t(j) * k, k, lane, lanes);
+    acc = group_sum(acc, lanes);
+    if (lane == 0) out[p] = (skip_diagonal && i == j) ? T(0) : alpha * acc;
   }
-  acc = group_sum(acc, lanes);
-  if (p < nnz && lane == 0) out[p] = (skip_diagonal && i == j) ? T(0) : alpha * acc;
 }
 
 // k <= 4: a thread per entry, rows handed out as for SpMV.
@@ -152,6 +181,26 @@ void spmv_backward_cuda(const DeviceCsr<const T>& A, const T* v, const T* x, T* 
 }
 
 template <class T>
+void spmv_backward_transposed_cuda(index_t cols, int64_t nnz, const index_t* t_indptr, const index_t* t_indices,
+                                   const index_t* perm, const T* values, const T* v, const T* x, T* dA, T* dx) {
+  if (cols == 0 || (!dA && !dx)) return;
+  const int lanes = body::row_lanes(cols, nnz);
+  const unsigned grid = blocks_for(int64_t(cols) * lanes, kBlock, kMaxGrid);
+#define SAD_LAUNCH(L)                                                                                   \
+  backward_transposed_kernel<T, L><<<grid, kBlock>>>(cols, t_indptr, t_indices, perm, values, v, x, dA, dx); \
+  break
+  switch (lanes) {  // body::row_lanes' choices
+    case 1: SAD_LAUNCH(1);
+    case 4: SAD_LAUNCH(4);
+    case 8: SAD_LAUNCH(8);
+    case 16: SAD_LAUNCH(16);
+    default: SAD_LAUNCH(32);
+  }
+#undef SAD_LAUNCH
+  SAD_CUDA_LAUNCHED();
+}
+
+template <class T>
 void masked_outer_sum_cuda(index_t rows, int64_t nnz, const index_t* indptr, const index_t* indices, const T* u,
                            const T* x, index_t k, T alpha, bool skip_diagonal, T* out) {
   if (rows == 0 || nnz == 0) return;
@@ -165,8 +214,8 @@ void masked_outer_sum_cuda(index_t rows, int64_t nnz, const index_t* indptr, con
         rows, lanes, indptr, indices, u, x, k, alpha, skip_diagonal, out);
   } else {
     const int lanes = body::dot_lanes(k);
-    masked_dot_kernel<T><<<blocks_for(nnz * lanes, kBlock, kMaxGrid), kBlock>>>(
-        rows, nnz, lanes, indptr, indices, u, x, k, alpha, skip_diagonal, out);
+    masked_dot_kernel<T><<<blocks_for(int64_t(rows) * lanes, kBlock, kMaxGrid), kBlock>>>(
+        rows, lanes, indptr, indices, u, x, k, alpha, skip_diagonal, out);
   }
   SAD_CUDA_LAUNCHED();
 }
@@ -178,6 +227,8 @@ void masked_outer_sum_cuda(index_t rows, int64_t nnz, const index_t* indptr, con
                                               const T*, const T*, T*, int);                                     \
   template void masked_outer_cuda<T>(index_t, int64_t, const index_t*, const index_t*, const T*, const T*, T*); \
   template void spmv_backward_cuda<T>(const DeviceCsr<const T>&, const T*, const T*, T*, T*);                   \
+  template void spmv_backward_transposed_cuda<T>(index_t, int64_t, const index_t*, const index_t*,               \
+                                                 const index_t*, const T*, const T*, const T*, T*, T*);         \
   template void masked_outer_sum_cuda<T>(index_t, int64_t, const index_t*, const index_t*, const T*, const T*,  \
                                          index_t, T, bool, T*);
 SAD_INSTANTIATE(float)

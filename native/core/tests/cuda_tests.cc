@@ -110,6 +110,13 @@ void spmv_case(ThreadPool& pool, const HostCsr<T>& A) {
     if (mode & 1) check_against("spmv_backward_cuda dA " + A.name, gA, couter, outer);
     if (mode & 2) check_against("spmv_backward_cuda dx " + A.name, gx, cyt, yt);
   }
+  for (int mode = 1; mode < 4; ++mode) {
+    auto gA = poisoned<T>(A.nnz()), gx = poisoned<T>(A.cols);
+    sad::spmv_backward_transposed_cuda(A.cols, A.nnz(), tip.get(), tix.get(), perm.get(), dA.val.get(), dv.get(),
+                                       dx.get(), (mode & 1) ? gA.get() : nullptr, (mode & 2) ? gx.get() : nullptr);
+    if (mode & 1) check_against("spmv_backward_transposed_cuda dA " + A.name, gA, couter, outer);
+    if (mode & 2) check_against("spmv_backward_transposed_cuda dx " + A.name, gx, cyt, yt);
+  }
   // Gather and scatter through the transpose permutation.
   auto g = poisoned<T>(A.nnz());
   sad::gather_cuda(A.nnz(), perm.get(), dA.val.get(), g.get());
@@ -150,10 +157,14 @@ void spdmm_case(ThreadPool& pool, const HostCsr<T>& A, int64_t m) {
   sad::spdmm_cuda(dA.view(), dD.get(), m, out.get());
   check_against("spdmm_cuda " + at, out, C, ref_spdmm(A, D, m));
   const Buffer<index_t> tip(t.ip), tix(t.ix), perm(t.perm);
-  auto oA = poisoned<T>(A.nnz()), oD = poisoned<T>(A.cols * m);
-  sad::spdmm_backward_cuda(dA.view(), tip.get(), tix.get(), perm.get(), dV.get(), dD.get(), m, oA.get(), oD.get());
-  check_against("spdmm_backward_cuda dA " + at, oA, gA, ref_masked_outer(A, V, D, index_t(m)));
-  check_against("spdmm_backward_cuda dD " + at, oD, gD, ref_spdmm_t(A, V, m));
+  const Ref rA = ref_masked_outer(A, V, D, index_t(m)), rD = ref_spdmm_t(A, V, m);
+  for (int mode = 1; mode < 4; ++mode) {  // dA, dD, both
+    auto oA = poisoned<T>(A.nnz()), oD = poisoned<T>(A.cols * m);
+    sad::spdmm_backward_cuda(dA.view(), tip.get(), tix.get(), perm.get(), dV.get(), dD.get(), m,
+                             (mode & 1) ? oA.get() : nullptr, (mode & 2) ? oD.get() : nullptr);
+    if (mode & 1) check_against("spdmm_backward_cuda dA " + at, oA, gA, rA);
+    if (mode & 2) check_against("spdmm_backward_cuda dD " + at, oD, gD, rD);
+  }
 }
 
 template <class T>
@@ -436,7 +447,7 @@ SAD_TEST(cuda, spdmm) {
   require_device();
   ThreadPool pool(2);
   for (const auto& A : test_matrices<double>())
-    for (int64_t m : {1, 7, 33, 100})
+    for (int64_t m : {1, 2, 7, 16, 33, 100, 129})  // each shape of the fused kernel, and the two-pass path
       if (A.nnz() * m <= 4000000) spdmm_case(pool, A, m);
   for (const auto& A : test_matrices<float>(false))
     if (A.nnz() * 16 <= 4000000) spdmm_case(pool, A, 16);

@@ -5,7 +5,7 @@ import { uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, sameKind, tensorArg } from './check.js';
-import { transposeInfo } from './structure.js';
+import { deviceTransposeInfo, transposeInfo } from './structure.js';
 import { deviceCsr, type DeviceCsrArgs, deviceEmpty } from './transfer.js';
 import type { DeviceArray } from '../device.js';
 import type { CsrMatrix } from '../csr.js';
@@ -49,17 +49,22 @@ export function spmv(A: CsrMatrix, x: Tensor): Tensor {
 }
 
 type DSpmv = (...args: [...DeviceCsrArgs, x: DeviceArray, y: DeviceArray]) => void;
-type DSpmvBackward = (...args: [...DeviceCsrArgs, v: DeviceArray, x: DeviceArray, dA: DeviceArray | null, dx: DeviceArray | null]) => void;
+type DSpmvBackward = (
+  ...args: [...DeviceCsrArgs, tIndptr: DeviceArray, tIndices: DeviceArray, perm: DeviceArray, v: DeviceArray, x: DeviceArray, dA: DeviceArray | null, dx: DeviceArray | null]
+) => void;
 
 function spmvDevice(A: CsrMatrix, x: Tensor): Tensor {
   const a = deviceCsr(A);
   const y = deviceEmpty(A.dtype, [A.rows]);
   kernel<DSpmv>('dSpmv')(...a, x.buffer, y.buffer);
   return record('spmv', y, [A.values, x], (v, needs) => {
-    // dA = (v xᵀ) ⊙ mask(A);  dx = Aᵀ v  — one pass over A (dx by atomic adds on the GPU)
+    // dA = (v xᵀ) ⊙ mask(A);  dx = Aᵀ v  — as on the CPU, one gather pass over the
+    // transpose structure (cached on A's pattern, on the device): no atomics, deterministic
     const dA = needs[0] ? deviceEmpty(A.dtype, [A.nnz]) : null;
     const dx = needs[1] ? deviceEmpty(A.dtype, [A.cols]) : null;
-    kernel<DSpmvBackward>('dSpmvBackward')(...deviceCsr(A), v.buffer, x.buffer, dA?.buffer ?? null, dx?.buffer ?? null);
+    const t = deviceTransposeInfo(A.pattern);
+    const td = t.pattern.deviceArrays();
+    kernel<DSpmvBackward>('dSpmvBackward')(...deviceCsr(A), td.indptr, td.indices, t.perm, v.buffer, x.buffer, dA?.buffer ?? null, dx?.buffer ?? null);
     return [dA, dx];
   });
 }
