@@ -67,8 +67,10 @@ template <class T>
 void spmv_backward_cuda(const DeviceCsr<const T>& A, const T* v, const T* x, T* dA, T* dx);
 
 // Both VJPs in one pass over the transpose structure, as spmv_backward_transposed_cpu:
-// a group of lanes per column of A gathers dx[j] and writes dA[perm[q]]. No
-// atomics and no zeroing, deterministic; what the device autograd uses.
+// dx[j] gathered per column of A, dA[perm[q]] written on the way. Short columns
+// (body::row_lanes 1): a warp per 32 columns, walking their entries with
+// consecutive lanes on consecutive entries (coalesced); longer: a group of lanes
+// per column. No atomics and no zeroing, deterministic; what the device autograd uses.
 template <class T>
 void spmv_backward_transposed_cuda(index_t cols, int64_t nnz, const index_t* t_indptr, const index_t* t_indices,
                                    const index_t* perm, const T* values, const T* v, const T* x, T* dA, T* dx);

@@ -431,6 +431,15 @@ SAD_TEST(cuda, spmv_transpose_gather) {
   for (const auto& A : test_matrices<double>()) spmv_case(pool, A);
   for (const auto& A : test_matrices<float>(false)) spmv_case(pool, A);
   spmv_case(pool, poisson1d<double>(1 << 20));
+  // Short columns on average (the VJP's warp-per-32-columns kernel) but one
+  // column of 1500 entries, many chunks long, and one full row.
+  std::vector<Triplet> arrow;
+  for (index_t i = 0; i < 1500; ++i) {
+    arrow.push_back({i, 0, 1.0 + i % 7});
+    if (i > 0) arrow.push_back({i, i % 1200, -0.5});
+  }
+  for (index_t j = 1; j < 1200; ++j) arrow.push_back({0, j, 0.25});
+  spmv_case(pool, from_coo<double>("arrow 1500x1200", 1500, 1200, std::move(arrow)));
 }
 
 SAD_TEST(cuda, masked_products) {
