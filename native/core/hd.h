@@ -15,8 +15,10 @@
 #if defined(__CUDACC__)
 #include <cuda/atomic>
 #define SAD_HD __host__ __device__ inline
+#define SAD_UNROLL _Pragma("unroll")  // loops over a template-constant count: arrays stay in registers
 #else
 #define SAD_HD inline
+#define SAD_UNROLL
 #endif
 
 namespace sad {

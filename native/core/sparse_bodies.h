@@ -155,6 +155,59 @@ SAD_HD void spgemm_numeric_row(const index_t* a_ip, const index_t* a_ix, const T
   }
 }
 
+// SpGEMM by a row merge, for A whose rows are short (at most K entries): row i
+// of C is the union of the rows of B that row i of A selects, each sorted, so a
+// K-way merge of them gives C's columns in order with no products written out
+// and no sort. Count (Fill false: returns how many columns; av, bv, c_ix, c_val
+// unused), then fill (c_ix, c_val: row i's place in C). A column's value sums
+// its products in A's order, as Gustavson's and the expand-sort-compress do.
+constexpr index_t kNoColumn = 0x7fffffff;  // above every column index (cols < 2^31)
+
+template <int K, bool Fill, class T>
+SAD_HD index_t spgemm_row_merge(const index_t* a_ip, const index_t* a_ix, const T* av, const index_t* b_ip,
+                                const index_t* b_ix, const T* bv, index_t i, index_t* c_ix, T* c_val) {
+  index_t cur[K], end[K], head[K];
+  T a[K];
+  const index_t p0 = a_ip[i], k = a_ip[i + 1] - p0;  // k ≤ K
+SAD_UNROLL
+  for (int t = 0; t < K; ++t) {
+    cur[t] = end[t] = 0;
+    a[t] = T(0);
+    if (t < k) {
+      const index_t r = a_ix[p0 + t];
+      cur[t] = b_ip[r];
+      end[t] = b_ip[r + 1];
+      if (Fill) a[t] = av[p0 + t];
+    }
+    head[t] = cur[t] < end[t] ? b_ix[cur[t]] : kNoColumn;
+  }
+  index_t n = 0;
+  for (;;) {
+    index_t m = kNoColumn;
+SAD_UNROLL
+    for (int t = 0; t < K; ++t) m = head[t] < m ? head[t] : m;
+    if (m == kNoColumn) return n;
+    T acc = T(0);
+    bool any = false;
+SAD_UNROLL
+    for (int t = 0; t < K; ++t) {
+      if (head[t] != m) continue;
+      if (Fill) {
+        const T x = a[t] * bv[cur[t]];
+        acc = any ? acc + x : x;
+        any = true;
+      }
+      ++cur[t];
+      head[t] = cur[t] < end[t] ? b_ix[cur[t]] : kNoColumn;
+    }
+    if (Fill) {
+      c_ix[n] = m;
+      c_val[n] = acc;
+    }
+    ++n;
+  }
+}
+
 // The VJP at A's entry p = (i, k), V on C's pattern:
 //   returns dA[p] = Σ_q V[i, j_q] B[k, j_q]           ((V Bᵀ) ⊙ mask(A))
 //   and adds A[p] V[i, j_q] to dB[q] for q in row k  ((Aᵀ V) ⊙ mask(B), atomics; dB null: skipped)

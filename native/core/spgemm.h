@@ -59,12 +59,16 @@ template <class T>
 void spgemm_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const Csr<const T>& B,
                          const index_t* c_indptr, const index_t* c_indices, const T* v, T* dA, T* dB);
 
-// CUDA (device pointers, see device.h), by expand-sort-compress (Dalton, Olson
-// & Bell 2015, as the paper): all products are written out, each row's sorted
-// by column (CUB's stable segmented sort, so sums keep Gustavson's order) and
-// runs of one column summed. Memory O(multiply-adds). Writes c_indptr (device,
-// A.rows + 1), reads nnz(C) back (synchronises) and calls allocate(nnz(C)) for
-// the device arrays of C's columns and values.
+// CUDA (device pointers, see device.h). When A's rows are at most 8 long (and
+// B's at most 256), by a row merge: a thread per row of C merges the sorted rows
+// of B its row of A selects, once to count and once to fill, with no products
+// written out. Otherwise by expand-sort-compress (Dalton, Olson & Bell 2015, as
+// the paper): all products are written out, each row's sorted by column (CUB's
+// stable segmented sort) and runs of one column summed; memory O(multiply-adds).
+// Either way a column's sum keeps Gustavson's order (A's entries in turn). The
+// merge needs B's rows sorted and duplicate-free, as every CsrPattern's are.
+// Writes c_indptr (device, A.rows + 1), reads nnz(C) back (synchronises) and
+// calls allocate(nnz(C)) for the device arrays of C's columns and values.
 template <class T>
 void spgemm_cuda(const DeviceCsr<const T>& A, const DeviceCsr<const T>& B, index_t* c_indptr,
                  const std::function<CsrOut<T>(int64_t nnz)>& allocate);

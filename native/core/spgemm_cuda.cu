@@ -1,6 +1,6 @@
-// SpGEMM on the GPU (spgemm.h): expand-sort-compress for C = A B, a thread per
-// row for the numeric pass on a known pattern, a thread per entry of A for the
-// VJP. Bodies in sparse_bodies.h.
+// SpGEMM on the GPU (spgemm.h): C = A B by a row merge when A's rows are short,
+// else by expand-sort-compress; a thread per row for the numeric pass on a
+// known pattern, a thread per entry of A for the VJP. Bodies in sparse_bodies.h.
 #include <climits>
 
 #include "cuda_common.cuh"
@@ -12,6 +12,12 @@ namespace sad {
 namespace {
 
 using namespace cuda_detail;
+
+// The row merge's reach: rows of A up to 8 long (the merge's width, a template
+// constant, so its cursors stay in registers) and rows of B up to 256 long (a
+// row of C is then at most 2048 products, walked by one thread). A design
+// bound, not a measured crossover.
+constexpr index_t kMergeLongestB = 256;
 
 // off[p] = the products A's entry p makes (the length of the row of B it selects).
 __global__ void products_kernel(int64_t nnz, const index_t* __restrict__ a_ix, const index_t* __restrict__ b_ip,
@@ -69,6 +75,57 @@ __global__ void compress_kernel(int64_t total, const index_t* __restrict__ pos, 
     body::spgemm_compress(t, total, pos, keys, perm, vals, c_ix, c_val);
 }
 
+// out[0] = the longest row of A, out[1] = the longest row of B (out zeroed before).
+__global__ void longest_rows_kernel(index_t a_rows, const index_t* __restrict__ a_ip, index_t b_rows,
+                                    const index_t* __restrict__ b_ip, index_t* out) {
+  index_t la = 0, lb = 0;
+  const int64_t n = a_rows > b_rows ? a_rows : b_rows;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    if (i < a_rows) la = max(la, a_ip[i + 1] - a_ip[i]);
+    if (i < b_rows) lb = max(lb, b_ip[i + 1] - b_ip[i]);
+  }
+  la = warp_max(la);
+  lb = warp_max(lb);
+  if ((threadIdx.x & 31) == 0) {
+    atomicMax(out, la);
+    atomicMax(out + 1, lb);
+  }
+}
+
+// Row merge, a thread per row of C: its length (into c_ip[i], scanned after),
+// then its columns and values.
+template <int K>
+__global__ void merge_count_kernel(index_t rows, const index_t* __restrict__ a_ip, const index_t* __restrict__ a_ix,
+                                   const index_t* __restrict__ b_ip, const index_t* __restrict__ b_ix,
+                                   index_t* __restrict__ c_ip) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < rows; i += int64_t(gridDim.x) * blockDim.x)
+    c_ip[i] = body::spgemm_row_merge<K, false, float>(a_ip, a_ix, nullptr, b_ip, b_ix, nullptr, index_t(i), nullptr,
+                                                      nullptr);
+}
+
+template <int K, class T>
+__global__ void merge_fill_kernel(index_t rows, const index_t* __restrict__ a_ip, const index_t* __restrict__ a_ix,
+                                  const T* __restrict__ av, const index_t* __restrict__ b_ip,
+                                  const index_t* __restrict__ b_ix, const T* __restrict__ bv,
+                                  const index_t* __restrict__ c_ip, index_t* __restrict__ c_ix,
+                                  T* __restrict__ c_val) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < rows; i += int64_t(gridDim.x) * blockDim.x)
+    body::spgemm_row_merge<K, true>(a_ip, a_ix, av, b_ip, b_ix, bv, index_t(i), c_ix + c_ip[i], c_val + c_ip[i]);
+}
+
+template <int K, class T>
+void spgemm_merge(const DeviceCsr<const T>& A, const DeviceCsr<const T>& B, index_t* c_indptr,
+                  const std::function<CsrOut<T>(int64_t nnz)>& allocate) {
+  const index_t rows = A.rows;
+  merge_count_kernel<K><<<blocks_for(rows), kBlock>>>(rows, A.indptr, A.indices, B.indptr, B.indices, c_indptr);
+  SAD_CUDA_LAUNCHED();
+  exclusive_scan(c_indptr, int64_t(rows) + 1);  // c_indptr[rows] was zeroed
+  const CsrOut<T> out = allocate(read_back(c_indptr + rows));
+  merge_fill_kernel<K, T><<<blocks_for(rows), kBlock>>>(rows, A.indptr, A.indices, A.values, B.indptr, B.indices,
+                                                        B.values, c_indptr, out.indices, out.values);
+  SAD_CUDA_LAUNCHED();
+}
+
 template <class T>
 __global__ void numeric_kernel(index_t rows, const index_t* __restrict__ a_ip, const index_t* __restrict__ a_ix,
                                const T* __restrict__ av, const index_t* __restrict__ b_ip,
@@ -116,6 +173,24 @@ void spgemm_cuda(const DeviceCsr<const T>& A, const DeviceCsr<const T>& B, index
   if (total >= INT_MAX)
     fail("spgemm: A B has " + std::to_string(total) +
          " products, more than the GPU expand-sort-compress handles (2^31 - 1)");
+  // Short rows of A (and rows of B that one thread can walk): C by a row merge,
+  // no products written out and no sort. Otherwise expand-sort-compress, which
+  // spreads long rows of C over many threads.
+  {
+    Scratch<index_t> longest(2);
+    SAD_CUDA_CHECK(cudaMemsetAsync(longest.get(), 0, 2 * sizeof(index_t), 0));
+    longest_rows_kernel<<<blocks_for(rows > B.rows ? rows : B.rows), kBlock>>>(rows, A.indptr, B.rows, B.indptr,
+                                                                              longest.get());
+    SAD_CUDA_LAUNCHED();
+    index_t l[2];
+    SAD_CUDA_CHECK(cudaMemcpy(l, longest.get(), sizeof l, cudaMemcpyDeviceToHost));
+    if (l[1] <= kMergeLongestB) {
+      if (l[0] <= 1) return spgemm_merge<1, T>(A, B, c_indptr, allocate);
+      if (l[0] <= 2) return spgemm_merge<2, T>(A, B, c_indptr, allocate);
+      if (l[0] <= 4) return spgemm_merge<4, T>(A, B, c_indptr, allocate);
+      if (l[0] <= 8) return spgemm_merge<8, T>(A, B, c_indptr, allocate);
+    }
+  }
   Scratch<index_t> seg(int64_t(rows) + 1), keys(total), sorted(total), idx(total), perm(total), pos(total + 1);
   Scratch<T> vals(total);
   segments_kernel<<<blocks_for(int64_t(rows) + 1), kBlock>>>(rows, A.indptr, off.get(), seg.get());

@@ -316,8 +316,11 @@ void gpu_ops(const Options& o, const Csr& A, const std::string& name, bool all) 
     const double b = time_gpu(o, [&] {
       sad::spgemm_backward_cuda(dA.view(), dA.view(), c_ip.get(), c_ix.get(), V.get(), gA.get(), gB.get());
     });
-    char note[96];
-    std::snprintf(note, sizeof note, "nnz(C) %lld; numeric pass alone %.4f ms", (long long)nnz, fn);
+    index_t longest = 0;  // spgemm_cuda merges rows when A's are at most 8 long (and B's at most 256)
+    for (index_t i = 0; i < A.rows; ++i) longest = std::max(longest, A.ip[i + 1] - A.ip[i]);
+    char note[128];
+    std::snprintf(note, sizeof note, "nnz(C) %lld; %s; numeric pass alone %.4f ms", (long long)nnz,
+                  longest <= 8 ? "row merge" : "expand-sort-compress", fn);
     report({"gpu", "spgemm A*A", name, n, A.nnz(), f, b, note});
   }
   {

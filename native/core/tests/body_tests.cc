@@ -110,6 +110,28 @@ void spdmm_bodies(ThreadPool& pool, const HostCsr<T>& A, int64_t m) {
   check_close("spdmm_cpu " + at, want, C.value, C.mag);
 }
 
+// The GPU's row merge (rows of A with at most K entries): count, scan, fill,
+// against the CPU kernel's pattern and values (the same sums in the same order).
+template <int K, class T>
+void spgemm_merge_bodies(const HostCsr<T>& A, const HostCsr<T>& B, const std::vector<index_t>& w_ip,
+                         const std::vector<index_t>& w_ix, const std::vector<T>& w_val, const std::string& at) {
+  const std::string what = "spgemm_row_merge<" + std::to_string(K) + "> " + at;
+  const index_t rows = A.rows;
+  std::vector<index_t> c_ip(size_t(rows) + 1, 0);
+  for (index_t i = 0; i < rows; ++i)
+    c_ip[i + 1] = c_ip[i] + body::spgemm_row_merge<K, false, T>(A.ip.data(), A.ix.data(), nullptr, B.ip.data(),
+                                                                 B.ix.data(), nullptr, i, nullptr, nullptr);
+  check_equal(what + " indptr", c_ip, w_ip);
+  if (c_ip != w_ip) return;
+  std::vector<index_t> c_ix(size_t(c_ip[rows]), -1);
+  std::vector<T> c_val = nan_vector<T>(c_ip[rows]);
+  for (index_t i = 0; i < rows; ++i)
+    body::spgemm_row_merge<K, true>(A.ip.data(), A.ix.data(), A.val.data(), B.ip.data(), B.ix.data(), B.val.data(),
+                                    i, c_ix.data() + c_ip[i], c_val.data() + c_ip[i]);
+  check_equal(what + " indices", c_ix, w_ix);
+  check_equal(what + " values (bitwise, vs CPU)", c_val, w_val);
+}
+
 // The GPU's expand-sort-compress, step by step on the host (std::stable_sort
 // per row standing in for CUB's stable segmented sort).
 template <class T>
@@ -154,6 +176,12 @@ void spgemm_bodies(ThreadPool& pool, const HostCsr<T>& A, const HostCsr<T>& B) {
     w_val.resize(n);
     return sad::CsrOut<T>{w_ix.data(), w_val.data()};
   });
+  index_t longest = 0;  // the GPU merges when A's rows are this short (K = 1, 2, 4 or 8 as it picks)
+  for (index_t i = 0; i < rows; ++i) longest = std::max(longest, A.ip[i + 1] - A.ip[i]);
+  if (longest <= 8) spgemm_merge_bodies<8>(A, B, w_ip, w_ix, w_val, at);
+  if (longest <= 4) spgemm_merge_bodies<4>(A, B, w_ip, w_ix, w_val, at);
+  if (longest <= 2) spgemm_merge_bodies<2>(A, B, w_ip, w_ix, w_val, at);
+  if (longest <= 1) spgemm_merge_bodies<1>(A, B, w_ip, w_ix, w_val, at);
   check_equal("ESC indptr " + at, c_ip, w_ip);
   check_equal("ESC indices " + at, c_ix, w_ix);
   const SparseRef R = ref_spgemm(A, B);
@@ -380,6 +408,8 @@ SAD_TEST(bodies, spgemm_expand_sort_compress) {
   }
   const auto P = poisson2d<float>(40);
   spgemm_bodies(pool, P, P);
+  const auto W = rows_of_eight<double>();
+  spgemm_bodies(pool, W, transpose(W));
 }
 
 SAD_TEST(bodies, spadd_union) {

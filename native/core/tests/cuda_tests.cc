@@ -473,6 +473,14 @@ SAD_TEST(cuda, spgemm) {
   for (const auto& A : test_matrices<float>(false))
     if (A.rows == A.cols && spgemm_flops(A, A) <= 3000000) spgemm_case(pool, A, A);
   spgemm_case(pool, random_csr<double>("r37x23", 37, 23, 0.2, 1), random_csr<double>("r23x41", 23, 41, 0.2, 2));
+  // The row merge's edges: rows of A exactly 8 long (its widest), and short rows
+  // of A against a row of B too long for it (expand-sort-compress instead).
+  const auto W = rows_of_eight<double>();
+  spgemm_case(pool, W, transpose(W));
+  std::vector<Triplet> wide;
+  for (index_t j = 0; j < 1000; ++j) wide.push_back({0, j, 0.5 + j % 3});
+  for (index_t i = 1; i < 1000; ++i) wide.push_back({i, i, 2.0});
+  spgemm_case(pool, poisson1d<double>(1000), from_coo<double>("row 0 full, 1000x1000", 1000, 1000, std::move(wide)));
 }
 
 SAD_TEST(cuda, spadd) {

@@ -128,6 +128,16 @@ HostCsr<T> skewed_csr(std::string name, index_t m, index_t n, uint64_t seed) {
   return from_coo<T>(std::move(name), m, n, std::move(t));
 }
 
+// 500 × 450 with every row exactly 8 long (the GPU row merge's widest rows),
+// columns wrapping around.
+template <class T>
+HostCsr<T> rows_of_eight() {
+  std::vector<Triplet> t;
+  for (index_t i = 0; i < 500; ++i)
+    for (index_t d = 0; d < 8; ++d) t.push_back({i, (i * 7 + d * 61) % 450, 1.0 + 0.01 * i - 0.3 * d});
+  return from_coo<T>("rows of 8, 500x450", 500, 450, std::move(t));
+}
+
 // tridiag(−1, 2, −1), n × n.
 template <class T>
 HostCsr<T> poisson1d(index_t n) {
