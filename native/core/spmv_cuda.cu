@@ -128,9 +128,9 @@ __global__ void backward_stream_kernel(index_t cols, const index_t* __restrict__
 }
 
 // Both VJPs through the transpose structure for longer columns, a group of L
-// lanes per column j of A (a row of Aᵀ): dA[perm[q]] = v[i] x[j] and dx[j] = Σ_q A[perm[q]] v[i] over
-// the entries q = (j, i) of Aᵀ. A gather: no atomics, no zeroing of dx, and the
-// same sums in the same order on every run.
+// lanes per column j of A (a row of Aᵀ): dA[perm[q]] = v[i] x[j] and
+// dx[j] = Σ_q A[perm[q]] v[i] over the entries q = (j, i) of Aᵀ. A gather: no
+// atomics, no zeroing of dx, and the same sums in the same order on every run.
 template <class T, int L>
 __global__ void backward_transposed_kernel(index_t cols, const index_t* __restrict__ tip,
                                            const index_t* __restrict__ tix, const index_t* __restrict__ perm,
