@@ -107,7 +107,7 @@ Napi::Value DBinary(const Napi::CallbackInfo& info) {
   const std::string name = string_arg(env, info[0], "dBinary");
   const char* op = name.c_str();
   const BinaryOp bop = binary_op(env, name);
-  by_device_dtype(env, info[6], op, [&](auto tag) {
+  by_device_dtype(env, info[6], op, "out", [&](auto tag) {
     using T = decltype(tag);
     const auto p = binary_args<T>(env, info, 1, op);
     T* out = dev_arg<T>(env, info[6], p.s.size, op, "out");
@@ -123,7 +123,7 @@ Napi::Value DBinaryBackward(const Napi::CallbackInfo& info) {
   const std::string name = string_arg(env, info[0], "dBinaryBackward");
   const char* op = name.c_str();
   const BinaryOp bop = binary_op(env, name);
-  by_device_dtype(env, info[7], op, [&](auto tag) {
+  by_device_dtype(env, info[7], op, "g", [&](auto tag) {
     using T = decltype(tag);
     const auto p = binary_args<T>(env, info, 1, op);
     const T* y = dev_arg_or_null<T>(env, info[6], p.s.size, op, "y");
@@ -149,7 +149,7 @@ Napi::Value DSumTo(const Napi::CallbackInfo& info) {
   const auto to = shape_arg(env, info[2], op, "toShape");
   if (to.size() != shape.size()) throw_js(env, "sum: xShape and toShape differ in their number of axes");
   const double scale = num_arg(env, info[3], op, "scale");
-  by_device_dtype(env, info[0], op, [&](auto tag) {
+  by_device_dtype(env, info[0], op, "x", [&](auto tag) {
     using T = decltype(tag);
     const Reduction r = guarded(env, [&] { return make_reduction(op, int(shape.size()), shape.data(), to.data()); });
     const T* x = dev_arg<T>(env, info[0], size_of(shape), op, "x");
@@ -165,7 +165,7 @@ Napi::Value DUnary(const Napi::CallbackInfo& info) {
   const std::string name = string_arg(env, info[0], "dUnary");
   const char* op = name.c_str();
   const UnaryOp uop = unary_op(env, name);
-  by_device_dtype(env, info[2], op, [&](auto tag) {
+  by_device_dtype(env, info[2], op, "out", [&](auto tag) {
     using T = decltype(tag);
     const int64_t n = device_array_arg(env, info[2], op, "out")->length();
     const T* x = dev_arg<T>(env, info[1], n, op, "x");
@@ -181,7 +181,7 @@ Napi::Value DUnaryBackward(const Napi::CallbackInfo& info) {
   const std::string name = string_arg(env, info[0], "dUnaryBackward");
   const char* op = name.c_str();
   const UnaryOp uop = unary_op(env, name);
-  by_device_dtype(env, info[4], op, [&](auto tag) {
+  by_device_dtype(env, info[4], op, "dx", [&](auto tag) {
     using T = decltype(tag);
     const int64_t n = device_array_arg(env, info[4], op, "dx")->length();
     const T* x = dev_arg_or_null<T>(env, info[1], n, op, "x");
@@ -202,7 +202,7 @@ Napi::Value DClamp(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "clamp";
   const double lo = num_arg(env, info[0], op, "min"), hi = num_arg(env, info[1], op, "max");
-  by_device_dtype(env, info[3], op, [&](auto tag) {
+  by_device_dtype(env, info[3], op, "out", [&](auto tag) {
     using T = decltype(tag);
     const int64_t n = device_array_arg(env, info[3], op, "out")->length();
     const T* x = dev_arg<T>(env, info[2], n, op, "x");
@@ -217,7 +217,7 @@ Napi::Value DClampBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "clamp";
   const double lo = num_arg(env, info[0], op, "min"), hi = num_arg(env, info[1], op, "max");
-  by_device_dtype(env, info[4], op, [&](auto tag) {
+  by_device_dtype(env, info[4], op, "dx", [&](auto tag) {
     using T = decltype(tag);
     const int64_t n = device_array_arg(env, info[4], op, "dx")->length();
     const T* x = dev_arg<T>(env, info[2], n, op, "x");
@@ -233,10 +233,10 @@ Napi::Value DClampBackward(const Napi::CallbackInfo& info) {
 Napi::Value DDot(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "dot";
-  by_device_dtype(env, info[0], op, [&](auto tag) {
+  by_device_dtype(env, info[0], op, "a", [&](auto tag) {
     using T = decltype(tag);
-    const int64_t n = device_array_arg(env, info[0], op, "a")->length();
-    const T* a = dev_arg<T>(env, info[0], n, op, "a");
+    int64_t n = 0;
+    const T* a = dev_arg<T>(env, info[0], -1, op, "a", &n);
     const T* b = dev_arg<T>(env, info[1], n, op, "b");
     T* out = dev_arg<T>(env, info[2], 1, op, "out");
     on_device(env, op, [&] { dot_cuda<T>(n, a, b, out); }, [&] { on_host::dot<T>(n, a, b, out); });
@@ -248,10 +248,10 @@ Napi::Value DDot(const Napi::CallbackInfo& info) {
 Napi::Value DNorm(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "norm";
-  by_device_dtype(env, info[0], op, [&](auto tag) {
+  by_device_dtype(env, info[0], op, "x", [&](auto tag) {
     using T = decltype(tag);
-    const int64_t n = device_array_arg(env, info[0], op, "x")->length();
-    const T* x = dev_arg<T>(env, info[0], n, op, "x");
+    int64_t n = 0;
+    const T* x = dev_arg<T>(env, info[0], -1, op, "x", &n);
     T* out = dev_arg<T>(env, info[1], 1, op, "out");
     on_device(env, op, [&] { norm_cuda<T>(n, x, out); }, [&] { on_host::norm<T>(n, x, out); });
     return 0;
@@ -262,10 +262,10 @@ Napi::Value DNorm(const Napi::CallbackInfo& info) {
 Napi::Value DNormBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "norm";
-  by_device_dtype(env, info[0], op, [&](auto tag) {
+  by_device_dtype(env, info[0], op, "x", [&](auto tag) {
     using T = decltype(tag);
-    const int64_t n = device_array_arg(env, info[0], op, "x")->length();
-    const T* x = dev_arg<T>(env, info[0], n, op, "x");
+    int64_t n = 0;
+    const T* x = dev_arg<T>(env, info[0], -1, op, "x", &n);
     const T* nrm = dev_arg<T>(env, info[1], 1, op, "nrm");
     const T* g = dev_arg<T>(env, info[2], 1, op, "g");
     T* dx = dev_arg<T>(env, info[3], n, op, "dx");
@@ -297,7 +297,7 @@ Napi::Value DTranspose(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "transpose";
   const int64_t rows = int_arg(env, info[0], op, "rows"), cols = int_arg(env, info[1], op, "cols");
-  by_device_dtype(env, info[2], op, [&](auto tag) {
+  by_device_dtype(env, info[2], op, "x", [&](auto tag) {
     using T = decltype(tag);
     const T* x = dev_arg<T>(env, info[2], rows * cols, op, "x");
     T* out = dev_arg<T>(env, info[3], rows * cols, op, "out");
@@ -313,7 +313,7 @@ Napi::Value DGemm(const Napi::CallbackInfo& info) {
   const char* op = "matmul";
   const bool ta = bool_arg(info[0]), tb = bool_arg(info[1]);
   const int64_t m = int_arg(env, info[2], op, "m"), n = int_arg(env, info[3], op, "n"), k = int_arg(env, info[4], op, "k");
-  by_device_dtype(env, info[5], op, [&](auto tag) {
+  by_device_dtype(env, info[5], op, "A", [&](auto tag) {
     using T = decltype(tag);
     const T* A = dev_arg<T>(env, info[5], m * k, op, "A");
     const T* B = dev_arg<T>(env, info[6], k * n, op, "B");

@@ -59,7 +59,7 @@ Napi::Value DLogSoftmax(const Napi::CallbackInfo& info) {
   const int64_t rows = int_arg(env, info[0], op, "rows");
   const int64_t cols = int_arg(env, info[1], op, "cols");
   const int64_t n = rows * cols;  // each below 2^31
-  by_device_dtype(env, info[2], op, [&](auto tag) {
+  by_device_dtype(env, info[2], op, "x", [&](auto tag) {
     using T = decltype(tag);
     const T* x = dev_arg<T>(env, info[2], n, op, "x");
     T* y = dev_arg<T>(env, info[3], n, op, "y");
@@ -87,7 +87,7 @@ Napi::Value DLogSoftmaxBackward(const Napi::CallbackInfo& info) {
   const int64_t rows = int_arg(env, info[0], op, "rows");
   const int64_t cols = int_arg(env, info[1], op, "cols");
   const int64_t n = rows * cols;  // each below 2^31
-  by_device_dtype(env, info[2], op, [&](auto tag) {
+  by_device_dtype(env, info[2], op, "y", [&](auto tag) {
     using T = decltype(tag);
     const T* y = dev_arg<T>(env, info[2], n, op, "y");
     const T* g = dev_arg<T>(env, info[3], n, op, "g");
@@ -138,7 +138,7 @@ Napi::Value DCrossEntropy(const Napi::CallbackInfo& info) {
   const char* op = "crossEntropy";
   const CrossEntropyArgs a = cross_entropy_args(env, info, op);
   const int64_t n = a.N * a.C;
-  by_device_dtype(env, info[3], op, [&](auto tag) {
+  by_device_dtype(env, info[3], op, "x", [&](auto tag) {
     using T = decltype(tag);
     const T* x = dev_arg<T>(env, info[3], n, op, "x");
     T* lse = dev_arg<T>(env, info[5], a.R, op, "lse");
@@ -165,7 +165,7 @@ Napi::Value DCrossEntropyBackward(const Napi::CallbackInfo& info) {
   const char* op = "crossEntropy";
   const CrossEntropyArgs a = cross_entropy_args(env, info, op);
   const int64_t n = a.N * a.C;
-  by_device_dtype(env, info[3], op, [&](auto tag) {
+  by_device_dtype(env, info[3], op, "x", [&](auto tag) {
     using T = decltype(tag);
     const T* x = dev_arg<T>(env, info[3], n, op, "x");
     const T* lse = dev_arg<T>(env, info[5], a.R, op, "lse");
@@ -194,10 +194,10 @@ Napi::Value DDropout(const Napi::CallbackInfo& info) {
   const double p = probability_arg(env, info[0], op);
   const uint64_t seed = uint64_t(u32_arg(env, info[2], op, "seedHi")) << 32 | u32_arg(env, info[1], op, "seedLo");
   const uint64_t offset = uint64_t(u32_arg(env, info[4], op, "offsetHi")) << 32 | u32_arg(env, info[3], op, "offsetLo");
-  by_device_dtype(env, info[5], op, [&](auto tag) {
+  by_device_dtype(env, info[5], op, "x", [&](auto tag) {
     using T = decltype(tag);
-    const T* x = dev_arg<T>(env, info[5], -1, op, "x");
-    const int64_t n = device_array_arg(env, info[5], op, "x")->length();
+    int64_t n = 0;
+    const T* x = dev_arg<T>(env, info[5], -1, op, "x", &n);
     T* out = dev_arg<T>(env, info[6], n, op, "out");
     uint8_t* keep = dev_arg<uint8_t>(env, info[7], n, op, "keep");
     on_device(env, op, [&] { dropout_cuda<T>(n, p, seed, offset, x, out, keep); },
@@ -218,10 +218,10 @@ Napi::Value DDropoutBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "dropout";
   const double p = probability_arg(env, info[0], op);
-  by_device_dtype(env, info[2], op, [&](auto tag) {
+  by_device_dtype(env, info[2], op, "g", [&](auto tag) {
     using T = decltype(tag);
-    const T* g = dev_arg<T>(env, info[2], -1, op, "g");
-    const int64_t n = device_array_arg(env, info[2], op, "g")->length();
+    int64_t n = 0;
+    const T* g = dev_arg<T>(env, info[2], -1, op, "g", &n);
     const uint8_t* keep = dev_arg<uint8_t>(env, info[1], n, op, "keep");
     T* dx = dev_arg<T>(env, info[3], n, op, "dx");
     const T scale = dropout_scale<T>(p);
@@ -245,15 +245,15 @@ Napi::Value DAdamStep(const Napi::CallbackInfo& info) {
   s.amsgrad = bool_arg(info[11]);
   s.step = int_arg(env, info[12], op, "step");
   if (s.step < 1) throw_js(env, std::string(op) + ": step counts from 1");
-  by_device_dtype(env, info[0], op, [&](auto tag) {
+  by_device_dtype(env, info[0], op, "p", [&](auto tag) {
     using T = decltype(tag);
-    T* p = dev_arg<T>(env, info[0], -1, op, "p");
-    const int64_t n = device_array_arg(env, info[0], op, "p")->length();
+    int64_t n = 0;
+    T* p = dev_arg<T>(env, info[0], -1, op, "p", &n);
     const T* g = dev_arg<T>(env, info[1], n, op, "g");
     T* m = dev_arg<T>(env, info[2], n, op, "m");
     T* v = dev_arg<T>(env, info[3], n, op, "v");
     T* vmax = dev_arg_or_null<T>(env, info[4], n, op, "vmax");
-    if (s.amsgrad != (vmax != nullptr)) throw_js(env, std::string(op) + ": vmax is needed exactly when amsgrad is on");
+    if (s.amsgrad != given(info[4])) throw_js(env, std::string(op) + ": vmax is needed exactly when amsgrad is on");
     on_device(env, op, [&] { adam_step_cuda<T>(s, n, p, g, m, v, vmax); },
               [&] {
                 // The factors adam_step_cuda computes once per step.

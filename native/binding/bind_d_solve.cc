@@ -37,7 +37,7 @@ Napi::Value DSptrsv(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "sptrsv";
   index_t bad = -1;
-  by_device_dtype(env, info[5], op, [&](auto tag) {
+  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
     const auto L = dcsr_arg<T>(env, info, 0, op);
     if (L.rows != L.cols) throw_js(env, std::string(op) + ": L must be square");
@@ -57,7 +57,7 @@ Napi::Value DSptrsvBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "sptrsv";
   index_t bad = -1;
-  by_device_dtype(env, info[5], op, [&](auto tag) {
+  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
     const auto L = dcsr_arg<T>(env, info, 0, op);
     if (L.rows != L.cols) throw_js(env, std::string(op) + ": L must be square");
@@ -86,7 +86,7 @@ Napi::Value DMaskedOuterSum(const Napi::CallbackInfo& info) {
   const auto k = static_cast<index_t>(int_arg(env, info[7], op, "k"));
   const double alpha = num_arg(env, info[8], op, "alpha");
   const bool skip_diagonal = bool_arg(info[9]);
-  by_device_dtype(env, info[5], op, [&](auto tag) {
+  by_device_dtype(env, info[5], op, "u", [&](auto tag) {
     using T = decltype(tag);
     const T* u = dev_arg<T>(env, info[5], int64_t(rows) * k, op, "u");
     const T* x = dev_arg<T>(env, info[6], cols * k, op, "x");
@@ -202,7 +202,6 @@ class DeviceLU : public Napi::ObjectWrap<DeviceLU> {
     const int64_t len = int64_t(n_) * k;
     const T* b = dev_arg<T>(env, bv, len, op, "b");
     T* x = dev_arg<T>(env, xv, len, op, "x");
-    require_device(env, op);
     guarded(env, [&] {
       if (emulated_) split_lu_solve_cpu<T>(pool_of(env), *host_, transpose, b, x, k);
       else if constexpr (std::is_same_v<T, double>) f64_->solve(transpose, b, x, k);

@@ -5,8 +5,8 @@
 // the emulated device.
 //
 //   dSpmv(A..., x, y)                    y = A x
-//   dSpmvBackward(A..., v, x, dA|null, dx|null)
-//                                        dA = (v xᵀ) ⊙ mask(A), dx = Aᵀ v (atomics on the GPU)
+//   dSpmvBackward(A..., tIndptr, tIndices, perm, v, x, dA|null, dx|null)
+//                                        dA = (v xᵀ) ⊙ mask(A), dx = Aᵀ v, through the transpose structure
 //
 //   dSpgemm(A..., B..., cIndptr) -> [cIndices, cValues]
 //                                        C = A B in full (writes cIndptr; C's arrays allocated here)
@@ -49,7 +49,7 @@ namespace {
 Napi::Value DSpmv(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "spmv";
-  by_device_dtype(env, info[5], op, [&](auto tag) {
+  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
     const auto A = dcsr_arg<T>(env, info, 0, op);
     const T* x = dev_arg<T>(env, info[6], A.cols, op, "x");
@@ -63,7 +63,7 @@ Napi::Value DSpmv(const Napi::CallbackInfo& info) {
 Napi::Value DSpmvBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "spmv";
-  by_device_dtype(env, info[5], op, [&](auto tag) {
+  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
     const auto A = dcsr_arg<T>(env, info, 0, op);
     const index_t* t_indptr = dev_arg<int32_t>(env, info[6], int64_t(A.cols) + 1, op, "tIndptr");
@@ -116,7 +116,7 @@ Factors<T> factors_arg(const Napi::Env& env, const Napi::CallbackInfo& info, con
 Napi::Value DSpgemm(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "spgemm";
-  return by_device_dtype(env, info[5], op, [&](auto tag) -> Napi::Value {
+  return by_device_dtype(env, info[5], op, "values", [&](auto tag) -> Napi::Value {
     using T = decltype(tag);
     const Factors<T> f = factors_arg<T>(env, info, op);
     const auto& A = f.A;
@@ -158,7 +158,7 @@ DeviceStructure pattern_arg(const Napi::Env& env, const Napi::CallbackInfo& info
 Napi::Value DSpgemmNumeric(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "spgemm";
-  by_device_dtype(env, info[5], op, [&](auto tag) {
+  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
     const Factors<T> f = factors_arg<T>(env, info, op);
     const auto& A = f.A;
@@ -175,7 +175,7 @@ Napi::Value DSpgemmNumeric(const Napi::CallbackInfo& info) {
 Napi::Value DSpgemmBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "spgemm";
-  by_device_dtype(env, info[5], op, [&](auto tag) {
+  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
     const Factors<T> f = factors_arg<T>(env, info, op);
     const auto& A = f.A;
@@ -251,7 +251,7 @@ Napi::Value DSpaddValues(const Napi::CallbackInfo& info) {
   const index_t* a_indptr = dev_arg<int32_t>(env, info[4], int64_t(rows) + 1, op, "aIndptr");
   const int64_t b_nnz = int_arg(env, info[7], op, "bNnz");
   const index_t* b_indptr = dev_arg<int32_t>(env, info[8], int64_t(rows) + 1, op, "bIndptr");
-  by_device_dtype(env, info[13], op, [&](auto tag) {
+  by_device_dtype(env, info[13], op, "c", [&](auto tag) {
     using T = decltype(tag);
     const T* a = dev_arg<T>(env, info[5], a_nnz, op, "a");
     const index_t* map_a = map_arg(env, info[6], a_nnz, c_nnz, op, "mapA");
@@ -272,7 +272,7 @@ Napi::Value DSpaddValues(const Napi::CallbackInfo& info) {
 Napi::Value DSpaddBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "spadd";
-  return by_device_dtype(env, info[0], op, [&](auto tag) -> Napi::Value {
+  return by_device_dtype(env, info[0], op, "v", [&](auto tag) -> Napi::Value {
     using T = decltype(tag);
     const int64_t c_nnz = int_arg(env, info[1], op, "cNnz");
     const T* v = dev_arg<T>(env, info[0], c_nnz, op, "v");
@@ -302,7 +302,7 @@ Napi::Value DSpaddBackward(const Napi::CallbackInfo& info) {
 Napi::Value DSpdmm(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "spdmm";
-  by_device_dtype(env, info[5], op, [&](auto tag) {
+  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
     const auto A = dcsr_arg<T>(env, info, 0, op);
     const int64_t m = int_arg(env, info[7], op, "m");
@@ -317,7 +317,7 @@ Napi::Value DSpdmm(const Napi::CallbackInfo& info) {
 Napi::Value DSpdmmBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "spdmm";
-  by_device_dtype(env, info[5], op, [&](auto tag) {
+  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
     const auto A = dcsr_arg<T>(env, info, 0, op);
     const index_t* t_indptr = dev_arg<int32_t>(env, info[6], int64_t(A.cols) + 1, op, "tIndptr");
@@ -359,19 +359,12 @@ Napi::Value DTransposeStructure(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// The length of an int32 device array of indices.
-int64_t index_len(const Napi::Env& env, const Napi::Value& v, const char* op) {
-  DeviceArray* a = device_array_arg(env, v, op, "idx");
-  if (a->type() != ElemType::i32) throw_js(env, std::string(op) + ": idx must be an int32 device array");
-  return a->length();
-}
-
 Napi::Value DGatherValues(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "gather";
-  const int64_t n = index_len(env, info[0], op);
-  const index_t* idx = dev_arg<int32_t>(env, info[0], n, op, "idx");
-  by_device_dtype(env, info[1], op, [&](auto tag) {
+  int64_t n = 0;
+  const index_t* idx = dev_arg<int32_t>(env, info[0], -1, op, "idx", &n);
+  by_device_dtype(env, info[1], op, "src", [&](auto tag) {
     using T = decltype(tag);
     const T* src = dev_arg<T>(env, info[1], -1, op, "src");
     T* out = dev_arg<T>(env, info[2], n, op, "out");
@@ -384,13 +377,13 @@ Napi::Value DGatherValues(const Napi::CallbackInfo& info) {
 Napi::Value DScatterValues(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "scatter";
-  const int64_t n = index_len(env, info[0], op);
-  const index_t* idx = dev_arg<int32_t>(env, info[0], n, op, "idx");
-  by_device_dtype(env, info[1], op, [&](auto tag) {
+  int64_t n = 0;
+  const index_t* idx = dev_arg<int32_t>(env, info[0], -1, op, "idx", &n);
+  by_device_dtype(env, info[1], op, "src", [&](auto tag) {
     using T = decltype(tag);
     const T* src = dev_arg<T>(env, info[1], n, op, "src");
-    T* out = dev_arg<T>(env, info[2], -1, op, "out");
-    const int64_t len = device_array_arg(env, info[2], op, "out")->length();
+    int64_t len = 0;
+    T* out = dev_arg<T>(env, info[2], -1, op, "out", &len);
     on_device(env, op,
               [&] {
                 fill_cuda<T>(len, T(0), out);

@@ -225,7 +225,7 @@ Napi::Value DeviceCopy(const Napi::CallbackInfo& info) {
 Napi::Value DeviceFill(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const double value = num_arg(env, info[1], "deviceFill", "value");
-  by_device_dtype(env, info[0], "deviceFill", [&](auto tag) {
+  by_device_dtype(env, info[0], "deviceFill", "dst", [&](auto tag) {
     using T = decltype(tag);
     DeviceArray* d = device_array_arg(env, info[0], "deviceFill", "dst");
     T* p = static_cast<T*>(d->ptr());
@@ -242,10 +242,10 @@ Napi::Value DAxpby(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const double alpha = num_arg(env, info[0], "dAxpby", "alpha");
   const double beta = num_arg(env, info[2], "dAxpby", "beta");
-  by_device_dtype(env, info[3], "dAxpby", [&](auto tag) {
+  by_device_dtype(env, info[3], "dAxpby", "y", [&](auto tag) {
     using T = decltype(tag);
-    T* y = dev_arg<T>(env, info[3], -1, "dAxpby", "y");
-    const int64_t n = device_array_arg(env, info[3], "dAxpby", "y")->length();
+    int64_t n = 0;
+    T* y = dev_arg<T>(env, info[3], -1, "dAxpby", "y", &n);
     const T* x = dev_arg<T>(env, info[1], n, "dAxpby", "x");
     on_device(env, "dAxpby", [&] { axpby_cuda<T>(n, T(alpha), x, T(beta), y); },
               [&] { for (int64_t i = 0; i < n; ++i) y[i] = T(alpha) * x[i] + T(beta) * y[i]; });

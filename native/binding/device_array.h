@@ -79,12 +79,14 @@ DeviceMode require_device(const Napi::Env& env, const char* op);
 
 // A DeviceArray argument: checked to be one, live, of element type T and (when
 // min_len >= 0) at least min_len long. Returns its pointer (device, or host on
-// the emulated device).
+// the emulated device), and its length in *len when len is given.
 DeviceArray* device_array_arg(const Napi::Env& env, const Napi::Value& v, const char* op, const char* name);
 
 template <class T>
-T* dev_arg(const Napi::Env& env, const Napi::Value& v, int64_t min_len, const char* op, const char* name) {
+T* dev_arg(const Napi::Env& env, const Napi::Value& v, int64_t min_len, const char* op, const char* name,
+           int64_t* len = nullptr) {
   DeviceArray* a = device_array_arg(env, v, op, name);
+  if (len) *len = a->length();
   if (a->type() != ElemOf<T>::type)
     throw_js(env, std::string(op) + ": " + name + " is a " + elem_name(a->type()) + " device array, expected " +
                       ElemOf<T>::name);
@@ -100,13 +102,15 @@ T* dev_arg_or_null(const Napi::Env& env, const Napi::Value& v, int64_t min_len, 
   return given(v) ? dev_arg<T>(env, v, min_len, op, name) : nullptr;
 }
 
-// Dispatches on the element type of a float DeviceArray: fn(double{}) or fn(float{}).
+// Dispatches on the element type of a float DeviceArray (the argument `name`):
+// fn(double{}) or fn(float{}).
 template <class F>
-auto by_device_dtype(const Napi::Env& env, const Napi::Value& v, const char* op, F&& fn) {
-  DeviceArray* a = device_array_arg(env, v, op, "values");
+auto by_device_dtype(const Napi::Env& env, const Napi::Value& v, const char* op, const char* name, F&& fn) {
+  DeviceArray* a = device_array_arg(env, v, op, name);
   if (a->type() == ElemType::f64) return fn(double{});
   if (a->type() == ElemType::f32) return fn(float{});
-  throw_js(env, std::string(op) + ": expected a float32 or float64 device array");
+  throw_js(env, std::string(op) + ": " + name + " is a " + elem_name(a->type()) +
+                    " device array, expected float32 or float64");
 }
 
 // A CSR view on device arrays from JS arguments (rows, cols, nnz, indptr,

@@ -247,6 +247,17 @@ test('each optimizer steps device parameters (a Tensor and a CsrMatrix) as the C
   }
 });
 
+test('each optimizer steps an empty device parameter (no entries, so nothing changes) without error', () => {
+  for (const [name, make] of OPTIMIZERS) {
+    const w = tensor([]).to('cuda').requiresGrad_();
+    const opt = make([w]);
+    w.grad = tensor([]).to('cuda');
+    assert.doesNotThrow(() => opt.step(), name);
+    assert.deepEqual(w.toList(), [], name);
+    opt.dispose();
+  }
+});
+
 test('optimizers on the device: zeroGrad frees the gradients; a gradient on another device is an error', () => {
   const w = tensor([1, 2, 3]).to('cuda').requiresGrad_();
   const opt = new Adam([w]);
