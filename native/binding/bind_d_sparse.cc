@@ -76,10 +76,7 @@ Napi::Value DSpmvBackward(const Napi::CallbackInfo& info) {
     on_device(
         env, op,
         [&] { spmv_backward_transposed_cuda<T>(A.cols, A.nnz, t_indptr, t_indices, perm, A.values, v, x, dA, dx); },
-        [&] {
-          spmv_backward_transposed_cpu<T>(pool_of(env), A.rows, A.cols, t_indptr, t_indices, perm, A.values, v, x, dA,
-                                          dx);
-        });
+        [&] { spmv_backward_transposed_cpu<T>(pool_of(env), A.cols, t_indptr, t_indices, perm, A.values, v, x, dA, dx); });
     return 0;
   });
   return env.Undefined();

@@ -40,7 +40,7 @@ Napi::Value SpmvBackwardTransposed(const Napi::CallbackInfo& info) {
     T* dA = array_arg_or_null<T>(env, info[10], nnz, op, "dA");
     T* dx = array_arg_or_null<T>(env, info[11], A.cols, op, "dx");
     guarded(env, [&] {
-      spmv_backward_transposed_cpu<T>(pool_of(env), A.rows, A.cols, tp, ti, perm, A.values, v, x, dA, dx);
+      spmv_backward_transposed_cpu<T>(pool_of(env), A.cols, tp, ti, perm, A.values, v, x, dA, dx);
       return 0;
     });
     return 0;

@@ -62,16 +62,8 @@ template class CudaSplitLU<double>;
     no_cuda("spmv");                                                                                                 \
   }                                                                                                                  \
   template <>                                                                                                        \
-  void spmv_transpose_cuda<T>(const DeviceCsr<const T>&, const T*, T*, int) {                                        \
-    no_cuda("spmv");                                                                                                 \
-  }                                                                                                                  \
-  template <>                                                                                                        \
   void spmv_transpose_cached_cuda<T>(index_t, int64_t, const index_t*, const index_t*, const index_t*, const T*,     \
                                      const T*, T*, int) {                                                            \
-    no_cuda("spmv");                                                                                                 \
-  }                                                                                                                  \
-  template <>                                                                                                        \
-  void masked_outer_cuda<T>(index_t, int64_t, const index_t*, const index_t*, const T*, const T*, T*) {              \
     no_cuda("spmv");                                                                                                 \
   }                                                                                                                  \
   template <>                                                                                                        \

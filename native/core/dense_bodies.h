@@ -377,14 +377,6 @@ SAD_HD T norm_grad(T x, T g, T nrm) {
   return nrm == T(0) ? T(0) : (g / nrm) * x;
 }
 
-// Σ x y over the lane's entries, in double.
-template <class T>
-SAD_HD double dot_partial(const T* x, const T* y, int64_t n, int64_t lane, int64_t lanes) {
-  double s = 0;
-  for (int64_t i = lane; i < n; i += lanes) s += double(x[i]) * double(y[i]);
-  return s;
-}
-
 // ---------------------------------------------------------------------------
 // Row reductions over `cols` entries; lane l of `lanes` takes l, l + lanes, …
 
@@ -573,7 +565,7 @@ void transpose(int64_t rows, int64_t cols, const T* x, T* out) {
 
 template <class T>
 void dot(int64_t n, const T* x, const T* y, T* out) {
-  *out = T(body::dot_partial(x, y, n, 0, 1));
+  *out = T(body::row_dot_partial(x, y, n, 0, 1));  // Σ x y in double
 }
 
 template <class T>

@@ -5,7 +5,7 @@
 // kernels) on machines without a GPU.
 //
 // On the host the helpers below are the sequential meaning of their device
-// counterparts (an atomic add is an add, a fence does nothing).
+// counterparts (an atomic add is an add).
 #pragma once
 
 #include <cstdint>
@@ -38,14 +38,6 @@ SAD_HD void atomic_min(int* p, int v) {
   atomicMin(p, v);
 #else
   if (v < *p) *p = v;
-#endif
-}
-
-// Orders this thread's earlier writes before its later ones for every other
-// thread on the device (a release before publishing a flag).
-SAD_HD void fence() {
-#if defined(__CUDA_ARCH__)
-  __threadfence();
 #endif
 }
 

@@ -50,23 +50,6 @@ SAD_HD T spmv_row_partial(const index_t* ip, const index_t* ix, const index_t* p
   return acc;
 }
 
-// y += row i of A scaled by v[i], scattered with atomic adds (y zeroed before):
-// Aᵀ v as in the paper (Tao et al.), rounding depending on the order of the adds.
-template <class T>
-SAD_HD void spmv_transpose_row(const index_t* ip, const index_t* ix, const T* av, const T* v, index_t i, int lane,
-                               int lanes, T* y) {
-  const T vi = v[i];
-  for (index_t p = ip[i] + lane; p < ip[i + 1]; p += lanes) hd::atomic_add(&y[ix[p]], av[p] * vi);
-}
-
-// out[p] = v[i] x[j] over row i.
-template <class T>
-SAD_HD void masked_outer_row(const index_t* ip, const index_t* ix, const T* v, const T* x, index_t i, int lane,
-                             int lanes, T* out) {
-  const T vi = v[i];
-  for (index_t p = ip[i] + lane; p < ip[i + 1]; p += lanes) out[p] = vi * x[ix[p]];
-}
-
 // Both VJPs in one pass over row i: dA[p] = v[i] x[j] (dA non-null) and
 // dx[j] += A[p] v[i] (dx non-null, zeroed before).
 template <class T>

@@ -36,7 +36,7 @@ void spmv_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, cons
 // and dA[perm[q]] = v[i] x[j] is written in the same sweep. Parallel over the
 // columns of A, deterministic for any thread count. dA or dx may be null.
 template <class T>
-void spmv_backward_transposed_cpu(ThreadPool& pool, index_t rows, index_t cols, const index_t* t_indptr,
+void spmv_backward_transposed_cpu(ThreadPool& pool, index_t cols, const index_t* t_indptr,
                                   const index_t* t_indices, const index_t* perm, const T* values,
                                   const T* v, const T* x, T* dA, T* dx);
 
@@ -46,23 +46,15 @@ void spmv_backward_transposed_cpu(ThreadPool& pool, index_t rows, index_t cols, 
 template <class T>
 void spmv_cuda(const DeviceCsr<const T>& A, const T* x, T* y, int lanes = 0);
 
-// y = Aᵀ v with atomic adds into y (Tao et al., as the paper): rounding depends
-// on the order of the adds, so results may differ in the last bits run to run.
-template <class T>
-void spmv_transpose_cuda(const DeviceCsr<const T>& A, const T* v, T* y, int lanes = 0);
-
 // y = Aᵀ v through the transpose structure (t_indptr: cols + 1, t_indices, perm
 // as transpose_structure_* gives them): a gather, deterministic.
 template <class T>
 void spmv_transpose_cached_cuda(index_t cols, int64_t nnz, const index_t* t_indptr, const index_t* t_indices,
                                 const index_t* perm, const T* values, const T* v, T* y, int lanes = 0);
 
-template <class T>
-void masked_outer_cuda(index_t rows, int64_t nnz, const index_t* indptr, const index_t* indices, const T* v,
-                       const T* x, T* out);
-
 // Both VJPs in one pass over A's rows (either output may be null; dx by atomic
-// adds, as the paper). Kept as the baseline the benchmark compares against.
+// adds, Aᵀv as Tao et al. and the paper, so its last bits vary run to run).
+// Kept as the baseline the benchmark compares against.
 template <class T>
 void spmv_backward_cuda(const DeviceCsr<const T>& A, const T* v, const T* x, T* dA, T* dx);
 

@@ -86,7 +86,7 @@ void spmv_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, cons
 }
 
 template <class T>
-void spmv_backward_transposed_cpu(ThreadPool& pool, index_t /*rows*/, index_t cols, const index_t* t_indptr,
+void spmv_backward_transposed_cpu(ThreadPool& pool, index_t cols, const index_t* t_indptr,
                                   const index_t* t_indices, const index_t* perm, const T* values,
                                   const T* v, const T* x, T* dA, T* dx) {
   pool.parallel_rows(cols, t_indptr, kGrain, [&](int, index_t j0, index_t j1) {
@@ -136,7 +136,7 @@ void spmv_backward_transposed_cpu(ThreadPool& pool, index_t /*rows*/, index_t co
   template void masked_outer_cpu<T>(ThreadPool&, index_t, const index_t*, const index_t*,   \
                                     const T*, const T*, T*);                               \
   template void spmv_backward_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, const T*, T*, T*); \
-  template void spmv_backward_transposed_cpu<T>(ThreadPool&, index_t, index_t, const index_t*,       \
+  template void spmv_backward_transposed_cpu<T>(ThreadPool&, index_t, const index_t*,       \
                                                 const index_t*, const index_t*, const T*, const T*,  \
                                                 const T*, T*, T*);
 SAD_INSTANTIATE(float)

@@ -50,25 +50,6 @@ void launch_spmv(index_t rows, int64_t nnz, const index_t* ip, const index_t* ix
   SAD_CUDA_LAUNCHED();
 }
 
-// Row-parallel scatters with `lanes` lanes per row (no reduction needed).
-template <class T>
-__global__ void transpose_kernel(index_t rows, int lanes, const index_t* __restrict__ ip,
-                                 const index_t* __restrict__ ix, const T* __restrict__ av, const T* __restrict__ v,
-                                 T* y) {
-  const int64_t gid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t row = gid / lanes;
-  if (row < rows) body::spmv_transpose_row(ip, ix, av, v, index_t(row), int(gid % lanes), lanes, y);
-}
-
-template <class T>
-__global__ void masked_outer_kernel(index_t rows, int lanes, const index_t* __restrict__ ip,
-                                    const index_t* __restrict__ ix, const T* __restrict__ v, const T* __restrict__ x,
-                                    T* __restrict__ out) {
-  const int64_t gid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t row = gid / lanes;
-  if (row < rows) body::masked_outer_row(ip, ix, v, x, index_t(row), int(gid % lanes), lanes, out);
-}
-
 template <class T>
 __global__ void backward_kernel(index_t rows, int lanes, const index_t* __restrict__ ip,
                                 const index_t* __restrict__ ix, const T* __restrict__ av, const T* __restrict__ v,
@@ -227,26 +208,6 @@ void spmv_transpose_cached_cuda(index_t cols, int64_t nnz, const index_t* t_indp
 }
 
 template <class T>
-void spmv_transpose_cuda(const DeviceCsr<const T>& A, const T* v, T* y, int lanes) {
-  if (A.cols > 0) SAD_CUDA_CHECK(cudaMemsetAsync(y, 0, size_t(A.cols) * sizeof(T), 0));
-  if (A.rows == 0 || A.nnz == 0) return;
-  if (lanes <= 0) lanes = body::row_lanes(A.rows, A.nnz);
-  transpose_kernel<T><<<blocks_for(int64_t(A.rows) * lanes, kBlock, kMaxGrid), kBlock>>>(
-      A.rows, lanes, A.indptr, A.indices, A.values, v, y);
-  SAD_CUDA_LAUNCHED();
-}
-
-template <class T>
-void masked_outer_cuda(index_t rows, int64_t nnz, const index_t* indptr, const index_t* indices, const T* v,
-                       const T* x, T* out) {
-  if (rows == 0 || nnz == 0) return;
-  const int lanes = body::row_lanes(rows, nnz);
-  masked_outer_kernel<T><<<blocks_for(int64_t(rows) * lanes, kBlock, kMaxGrid), kBlock>>>(
-      rows, lanes, indptr, indices, v, x, out);
-  SAD_CUDA_LAUNCHED();
-}
-
-template <class T>
 void spmv_backward_cuda(const DeviceCsr<const T>& A, const T* v, const T* x, T* dA, T* dx) {
   if (dx && A.cols > 0) SAD_CUDA_CHECK(cudaMemsetAsync(dx, 0, size_t(A.cols) * sizeof(T), 0));
   if (A.rows == 0 || A.nnz == 0 || (!dA && !dx)) return;
@@ -308,10 +269,8 @@ void masked_outer_sum_cuda(index_t rows, int64_t nnz, const index_t* indptr, con
 
 #define SAD_INSTANTIATE(T)                                                                                      \
   template void spmv_cuda<T>(const DeviceCsr<const T>&, const T*, T*, int);                                     \
-  template void spmv_transpose_cuda<T>(const DeviceCsr<const T>&, const T*, T*, int);                           \
   template void spmv_transpose_cached_cuda<T>(index_t, int64_t, const index_t*, const index_t*, const index_t*, \
                                               const T*, const T*, T*, int);                                     \
-  template void masked_outer_cuda<T>(index_t, int64_t, const index_t*, const index_t*, const T*, const T*, T*); \
   template void spmv_backward_cuda<T>(const DeviceCsr<const T>&, const T*, const T*, T*, T*);                   \
   template void spmv_backward_transposed_cuda<T>(index_t, int64_t, const index_t*, const index_t*,               \
                                                  const index_t*, const T*, const T*, const T*, T*, T*);         \

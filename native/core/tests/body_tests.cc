@@ -42,12 +42,10 @@ void spmv_bodies(ThreadPool& pool, const HostCsr<T>& A) {
   const TransposeStructure t = transpose_of(A);
   for (int lanes : kLanes) {
     const std::string at = A.name + " lanes=" + std::to_string(lanes);
-    std::vector<T> got(A.rows, 0), got_t(A.cols, 0), got_perm(A.cols, 0), outer = nan_vector<T>(A.nnz());
+    std::vector<T> got(A.rows, 0), got_perm(A.cols, 0);
     std::vector<T> dA = nan_vector<T>(A.nnz()), dx(A.cols, 0);
     for_rows(A.rows, lanes, [&](index_t i, int l, int n) {
       got[i] += body::spmv_row_partial<T>(A.ip.data(), A.ix.data(), nullptr, A.val.data(), x.data(), i, l, n);
-      body::spmv_transpose_row(A.ip.data(), A.ix.data(), A.val.data(), v.data(), i, l, n, got_t.data());
-      body::masked_outer_row(A.ip.data(), A.ix.data(), v.data(), x.data(), i, l, n, outer.data());
       body::spmv_backward_row(A.ip.data(), A.ix.data(), A.val.data(), v.data(), x.data(), i, l, n, dA.data(),
                               dx.data());
     });
@@ -56,9 +54,7 @@ void spmv_bodies(ThreadPool& pool, const HostCsr<T>& A) {
       got_perm[j] += body::spmv_row_partial(t.ip.data(), t.ix.data(), t.perm.data(), A.val.data(), v.data(), j, l, n);
     });
     check_close("spmv_row_partial " + at, got, y.value, y.mag);
-    check_close("spmv_transpose_row " + at, got_t, yt.value, yt.mag);
     check_close("spmv_row_partial(perm) " + at, got_perm, yt.value, yt.mag);
-    check_equal("masked_outer_row " + at, outer, want_outer);
     check_equal("spmv_backward_row dA " + at, dA, want_outer);
     check_close("spmv_backward_row dx " + at, dx, yt.value, yt.mag);
   }

@@ -46,7 +46,7 @@ void spmv_case(ThreadPool& pool, const HostCsr<T>& A, uint64_t seed) {
   const TransposeStructure t = transpose_of(A);
   for (int mode = 1; mode < 4; ++mode) {
     auto dA = nan_vector<T>(A.nnz()), dx = nan_vector<T>(A.cols);
-    sad::spmv_backward_transposed_cpu(pool, A.rows, A.cols, t.ip.data(), t.ix.data(), t.perm.data(), A.val.data(),
+    sad::spmv_backward_transposed_cpu(pool, A.cols, t.ip.data(), t.ix.data(), t.perm.data(), A.val.data(),
                                       v.data(), x.data(), (mode & 1) ? dA.data() : nullptr,
                                       (mode & 2) ? dx.data() : nullptr);
     if (mode & 1) check_close("spmv_backward_transposed dA " + at, dA, outer.value, outer.mag);

@@ -83,9 +83,6 @@ void spmv_case(ThreadPool& pool, const HostCsr<T>& A) {
     auto out = poisoned<T>(A.rows);
     sad::spmv_cuda(dA.view(), dx.get(), out.get(), lanes);
     check_against("spmv_cuda " + at, out, cy, y);
-    auto out_t = poisoned<T>(A.cols);
-    sad::spmv_transpose_cuda(dA.view(), dv.get(), out_t.get(), lanes);
-    check_against("spmv_transpose_cuda " + at, out_t, cyt, yt);
   }
   // Aᵀ v through the transpose structure (made on the device).
   Buffer<index_t> tip(int64_t(A.cols) + 1), tix(A.nnz()), perm(A.nnz()), inv(A.nnz());
@@ -100,9 +97,6 @@ void spmv_case(ThreadPool& pool, const HostCsr<T>& A) {
   sad::spmv_transpose_cached_cuda(A.cols, A.nnz(), tip.get(), tix.get(), perm.get(), dA.val.get(), dv.get(),
                                   out_c.get());
   check_against("spmv_transpose_cached_cuda " + A.name, out_c, cyt, yt);
-  auto mo = poisoned<T>(A.nnz());
-  sad::masked_outer_cuda(A.rows, A.nnz(), dA.ip.get(), dA.ix.get(), dv.get(), dx.get(), mo.get());
-  check_against("masked_outer_cuda " + A.name, mo, couter, outer);
   for (int mode = 1; mode < 4; ++mode) {
     auto gA = poisoned<T>(A.nnz()), gx = poisoned<T>(A.cols);
     sad::spmv_backward_cuda(dA.view(), dv.get(), dx.get(), (mode & 1) ? gA.get() : nullptr,
