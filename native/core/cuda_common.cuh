@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common.h"
+#include "device.h"
 
 namespace sad {
 namespace cuda_detail {
@@ -49,18 +50,17 @@ inline unsigned blocks_for(int64_t threads, int block = kBlock, int64_t cap = in
 }
 
 // Scratch device memory for the duration of a call, from the stream-ordered
-// pool (cudaMallocAsync): after the first calls it costs no driver round trip.
+// pool that device arrays use (cuda::malloc_async, which keeps freed memory in
+// the pool): after the first calls it costs no driver round trip.
 template <class T>
 class Scratch {
  public:
   explicit Scratch(int64_t n) : n_(n) {
-    if (n > 0) SAD_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&p_), size_t(n) * sizeof(T), 0));
+    if (n > 0) p_ = static_cast<T*>(cuda::malloc_async(size_t(n) * sizeof(T)));
   }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() {
-    if (p_) cudaFreeAsync(p_, 0);
-  }
+  ~Scratch() { cuda::free_async(p_); }
   T* get() const { return p_; }
   int64_t size() const { return n_; }
 

@@ -159,6 +159,25 @@ void spgemm_cuda(const DeviceCsr<const T>& A, const DeviceCsr<const T>& B, index
     allocate(0);
     return;
   }
+  // Short rows of A (and rows of B that one thread can walk): C by a row merge,
+  // no products written out and no sort. Otherwise expand-sort-compress, which
+  // spreads long rows of C over many threads.
+  {
+    Scratch<index_t> longest(2);
+    SAD_CUDA_CHECK(cudaMemsetAsync(longest.get(), 0, 2 * sizeof(index_t), 0));
+    longest_rows_kernel<<<blocks_for(rows > B.rows ? rows : B.rows), kBlock>>>(rows, A.indptr, B.rows, B.indptr,
+                                                                              longest.get());
+    SAD_CUDA_LAUNCHED();
+    index_t l[2];
+    SAD_CUDA_CHECK(cudaMemcpy(l, longest.get(), sizeof l, cudaMemcpyDeviceToHost));
+    // nnz(C) ≤ rows · l[0] · l[1]: below 2^31 the merge's int32 count scan cannot overflow.
+    if (l[1] <= kMergeLongestB && int64_t(rows) * l[0] * l[1] < INT_MAX) {
+      if (l[0] <= 1) return spgemm_merge<1, T>(A, B, c_indptr, allocate);
+      if (l[0] <= 2) return spgemm_merge<2, T>(A, B, c_indptr, allocate);
+      if (l[0] <= 4) return spgemm_merge<4, T>(A, B, c_indptr, allocate);
+      if (l[0] <= 8) return spgemm_merge<8, T>(A, B, c_indptr, allocate);
+    }
+  }
   // Expand: each entry of A's products at its offset.
   Scratch<int64_t> off(A.nnz + 1);
   SAD_CUDA_CHECK(cudaMemsetAsync(off.get() + A.nnz, 0, sizeof(int64_t), 0));
@@ -173,24 +192,6 @@ void spgemm_cuda(const DeviceCsr<const T>& A, const DeviceCsr<const T>& B, index
   if (total >= INT_MAX)
     fail("spgemm: A B has " + std::to_string(total) +
          " products, more than the GPU expand-sort-compress handles (2^31 - 1)");
-  // Short rows of A (and rows of B that one thread can walk): C by a row merge,
-  // no products written out and no sort. Otherwise expand-sort-compress, which
-  // spreads long rows of C over many threads.
-  {
-    Scratch<index_t> longest(2);
-    SAD_CUDA_CHECK(cudaMemsetAsync(longest.get(), 0, 2 * sizeof(index_t), 0));
-    longest_rows_kernel<<<blocks_for(rows > B.rows ? rows : B.rows), kBlock>>>(rows, A.indptr, B.rows, B.indptr,
-                                                                              longest.get());
-    SAD_CUDA_LAUNCHED();
-    index_t l[2];
-    SAD_CUDA_CHECK(cudaMemcpy(l, longest.get(), sizeof l, cudaMemcpyDeviceToHost));
-    if (l[1] <= kMergeLongestB) {
-      if (l[0] <= 1) return spgemm_merge<1, T>(A, B, c_indptr, allocate);
-      if (l[0] <= 2) return spgemm_merge<2, T>(A, B, c_indptr, allocate);
-      if (l[0] <= 4) return spgemm_merge<4, T>(A, B, c_indptr, allocate);
-      if (l[0] <= 8) return spgemm_merge<8, T>(A, B, c_indptr, allocate);
-    }
-  }
   Scratch<index_t> seg(int64_t(rows) + 1), keys(total), sorted(total), idx(total), perm(total), pos(total + 1);
   Scratch<T> vals(total);
   segments_kernel<<<blocks_for(int64_t(rows) + 1), kBlock>>>(rows, A.indptr, off.get(), seg.get());

@@ -440,7 +440,7 @@ SAD_TEST(cuda, masked_products) {
   require_device();
   ThreadPool pool(2);
   for (const auto& A : test_matrices<double>())
-    for (index_t k : {1, 3, 5, 16, 40})
+    for (index_t k : {1, 3, 5, 16, 40, 300})  // 300: the group-per-entry kernel (k > 256)
       for (bool skip : {false, true})
         if ((!skip || A.rows == A.cols) && A.nnz() * k <= 4000000) masked_sum_case(pool, A, k, skip);
   for (const auto& A : test_matrices<float>(false)) masked_sum_case(pool, A, 7, false);
