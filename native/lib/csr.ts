@@ -75,11 +75,6 @@ export class CsrPattern {
     return d;
   }
 
-  /** Whether this pattern's structure is on the device. */
-  get onDevice(): boolean {
-    return this.cache.has(DEVICE_KEY);
-  }
-
   /**
    * Frees the device copy of this pattern's structure now (it is made again on
    * next use), and drops the device structure derived from it (transpose maps,
@@ -372,8 +367,9 @@ export class CsrMatrix {
   to(target: DType | Device): CsrMatrix {
     if (target === 'cpu' || target === 'cuda') {
       if (this.device === target) return this;
+      const values = toDevice(this.values, target); // first: without a device, says so as 'to'
       if (target === 'cuda') this.pattern.deviceArrays();
-      return new CsrMatrix(this.pattern, toDevice(this.values, target));
+      return new CsrMatrix(this.pattern, values);
     }
     return structure.astype(this, target);
   }

@@ -172,6 +172,26 @@ export function trackTensor(t: Disposable): void {
   if (top > 0) scopes[top - 1]!.add(t);
 }
 
+/**
+ * @internal Hands `release` to the open scope, as if it were a tensor made there:
+ * device memory that is not a float tensor (a dropout mask, a private selection
+ * pattern, a reference to cached indices) is then freed, once, with the scope's
+ * intermediates.
+ */
+export function releaseWithScope(release: () => void): void {
+  let done = false;
+  trackTensor({
+    dispose(): void {
+      if (done) return;
+      done = true;
+      release();
+    },
+    get isDisposed(): boolean {
+      return done;
+    },
+  });
+}
+
 /** @internal Takes t out of every open scope (it will not be disposed by them). */
 export function untrackTensor(t: Disposable): void {
   for (const s of scopes) s.delete(t);

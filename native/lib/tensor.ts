@@ -11,7 +11,7 @@ import { matmul } from './ops/matmul.js';
 import { logSoftmax, softmax } from './ops/nn.js';
 import { type Axis, dot, mean, norm, sum } from './ops/reduce.js';
 import { cast, denseTranspose, reshape } from './ops/shape.js';
-import { deviceAdd, toDevice } from './ops/transfer.js';
+import { deviceAdd, deviceFull, toDevice } from './ops/transfer.js';
 import { abs, cos, exp, log, relu, sigmoid, sin, sqrt, tanh } from './ops/unary.js';
 import { copyDevice, type DeviceArray, DeviceStorage, download, trackTensor } from './device.js';
 
@@ -157,8 +157,7 @@ export class Tensor {
       if (this.size !== 1) {
         fail('backward', `a seed gradient is needed for a non-scalar output of shape ${shapeStr(this.shape)} (call .sum() first or pass one)`);
       }
-      seed = new Tensor(allocate(this.dtype, 1).fill(1), this.shape);
-      if (this.device !== 'cpu') seed = toDevice(seed, this.device);
+      seed = this.device === 'cpu' ? new Tensor(allocate(this.dtype, 1).fill(1), this.shape) : deviceFull(this.dtype, this.shape, 1);
     } else {
       if (!(grad instanceof Tensor)) expected('backward', 'a Tensor', 'grad', grad);
       if (shapeStr(grad.shape) !== shapeStr(this.shape) || grad.dtype !== this.dtype) {

@@ -49,7 +49,7 @@ test('a device tensor has no host data; reading it says how to', () => {
   assert.throws(() => d.data, { message: "Tensor.data: the tensor is on cuda; read it with toArray() / item(), or move it with .to('cpu')" });
 });
 
-test('dispose frees device memory now; use after dispose throws; twice is harmless', () => {
+test('dispose frees device memory now; use after dispose throws, an op naming itself and the operand; twice is harmless', () => {
   const before = deviceMemory().liveBytes;
   const d = zeros([1000]).to('cuda');
   assert.equal(deviceMemory().liveBytes - before, 8000);
@@ -62,7 +62,16 @@ test('dispose frees device memory now; use after dispose throws; twice is harmle
   assert.equal(deviceMemory().peakBytes, deviceMemory().liveBytes);
   assert.equal(d.isDisposed, true);
   assert.throws(() => d.toArray(), { message: 'Tensor: this [1000] tensor was disposed' });
-  assert.throws(() => spmv(CsrMatrix.eye(1000).to('cuda'), d), { message: 'Tensor: this [1000] tensor was disposed' });
+  // An op given a disposed operand names itself and the operand, and allocates nothing for its result.
+  const I = CsrMatrix.eye(1000).to('cuda');
+  const x = zeros([1000]).to('cuda');
+  const live = deviceMemory().liveBytes;
+  assert.throws(() => spmv(I, d), { message: 'spmv: x was disposed' });
+  assert.throws(() => d.add(x), { message: 'add: a was disposed' });
+  assert.throws(() => x.mul(d), { message: 'mul: b was disposed' });
+  assert.equal(deviceMemory().liveBytes, live);
+  I.dispose();
+  assert.throws(() => spmv(I, x), { message: 'spmv: A was disposed' });
 });
 
 test('views share device storage: memory is freed with the last of them', () => {
@@ -244,14 +253,19 @@ test('the dense solves (the dense baseline) say they run on the CPU', () => {
   assert.throws(() => denseTriangularSolve(A, b), { message: "denseTriangularSolve: L is on cuda; the dense solves run on cpu tensors only (move them with .to('cpu'))" });
 });
 
-test('without a device, .to("cuda") says why (fresh process, no emulation)', () => {
+test('without a device, .to("cuda") of a Tensor or a CsrMatrix says why (fresh process, no emulation)', (t) => {
   if (mode === 'cuda') {
-    console.log('# skipped: this machine has a CUDA device, so the no-device error cannot occur');
+    t.skip('this machine has a CUDA device, so the no-device error cannot occur');
     return;
   }
-  const code = "import('./native/lib/index.ts').then(({ tensor }) => { try { tensor([1]).to('cuda'); console.log('no error'); } catch (e) { console.log(e.message); } })";
+  const code =
+    "import('./native/lib/index.ts').then(({ tensor, CsrMatrix }) => { for (const f of [() => tensor([1]).to('cuda'), () => CsrMatrix.eye(2).to('cuda')]) { try { f(); console.log('no error'); } catch (e) { console.log(e.message); } } })";
   const env = { ...process.env };
   delete env.SPARSE_AD_CUDA_EMULATION;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8', env });
-  assert.match(r.stdout.trim(), /^to: no CUDA device: (built without CUDA \(nvcc was not found, or SAD_WITH_CUDA=OFF\)|no CUDA device found \(no GPU, or no driver\))$/);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 2, r.stdout + r.stderr);
+  for (const line of lines) {
+    assert.match(line, /^to: no CUDA device: (built without CUDA \(nvcc was not found, or SAD_WITH_CUDA=OFF\)|no CUDA device found \(no GPU, or no driver\))$/);
+  }
 });

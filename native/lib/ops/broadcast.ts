@@ -9,7 +9,7 @@ import type { DeviceArray } from '../device.js';
 import { allocate, type Device, type DType } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { sameKind } from './check.js';
+import { sameKind, tensorArg } from './check.js';
 import { deviceEmpty } from './transfer.js';
 
 /** A Tensor operand, or a plain number standing for a constant of the other operand's dtype. */
@@ -128,9 +128,9 @@ export function reduceTo(g: FloatArray, map: IndexMap, shape: readonly number[],
 
 /** A dense CPU tensor argument. */
 export function denseArg(op: string, name: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) expected(op, 'a Tensor', name, x);
-  if (x.device !== 'cpu') fail(op, `${name} is on ${x.device}; this op runs on cpu tensors only`);
-  return x;
+  const t = tensorArg(op, name, x);
+  if (t.device !== 'cpu') fail(op, `${name} is on ${t.device}; this op runs on cpu tensors only`);
+  return t;
 }
 
 /**
@@ -148,11 +148,10 @@ export function operandsDevice(op: string, a: unknown, b: unknown): Device {
 }
 
 /**
- * Two operands of a binary op on the CPU, checked as operandsDevice does.
+ * Two operands of a binary op on the CPU, already checked by operandsDevice.
  * Returns both as Tensors and the number-ness of each (numbers get no gradient).
  */
 export function binaryOperands(op: string, a: unknown, b: unknown): { x: Tensor; y: Tensor; xConst: boolean; yConst: boolean } {
-  operandsDevice(op, a, b);
   const aNum = typeof a === 'number';
   const bNum = typeof b === 'number';
   const x = aNum ? scalarTensor(a, (b as Tensor).dtype) : denseArg(op, 'a', a);

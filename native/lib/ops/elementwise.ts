@@ -7,8 +7,8 @@
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
-import { type DeviceArray, fillDevice } from '../device.js';
-import { allocate, type DType, uninit } from '../dtype.js';
+import type { DeviceArray } from '../device.js';
+import { allocate, uninit } from '../dtype.js';
 import { describe, expected, fail } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import {
@@ -18,8 +18,9 @@ import {
 import { int32Indexable, partialSelectionMatrix } from './select.js';
 import { reshape } from './shape.js';
 import { spdmm } from './spdmm.js';
-import { deviceEmpty } from './transfer.js';
+import { deviceEmpty, deviceFull } from './transfer.js';
 import { unaryDevice } from './unary.js';
+import { assertTensor, sameArray } from './check.js';
 
 type Fn2 = (x: number, y: number) => number;
 /** The gradient at one position from the output's gradient g, the operands x, y and the output o. */
@@ -224,7 +225,7 @@ export function neg(x: Tensor): Tensor {
  */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
   const op = 'clamp';
-  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
+  assertTensor(op, 'x', x);
   if (min !== undefined && min !== null && typeof min !== 'number') expected(op, 'a number or undefined', 'min', min);
   if (max !== undefined && max !== null && typeof max !== 'number') expected(op, 'a number or undefined', 'max', max);
   const lo = typeof min === 'number' ? min : -Infinity;
@@ -338,12 +339,6 @@ interface WhereMaps {
 }
 const whereCache = new WeakMap<object, WhereMaps>();
 
-function sameBytes(p: Uint8Array, q: Uint8Array): boolean {
-  if (p.length !== q.length) return false;
-  for (let i = 0; i < p.length; i++) if (p[i] !== q[i]) return false;
-  return true;
-}
-
 /**
  * Output position i reads a[pickA[i]] where cond holds (−1 elsewhere) and
  * b[pickB[i]] where it does not (−1 elsewhere), broadcasting as on the CPU.
@@ -366,13 +361,6 @@ function whereMaps(
   return { pickA, pickB };
 }
 
-/** A [1] device tensor holding v (a number operand of where). */
-function deviceScalar(v: number, dtype: DType): Tensor {
-  const t = deviceEmpty(dtype, [1]);
-  fillDevice(t.buffer, v);
-  return t;
-}
-
 /**
  * where on the device: out = Sₐ a + S_b b with 0/1 selections (select.ts) that
  * pick a's entry where cond holds and b's elsewhere, each leaving the other
@@ -386,8 +374,8 @@ function deviceScalar(v: number, dtype: DType): Tensor {
  */
 function whereDevice(cond: unknown, c: Uint8Array, cShape: readonly number[], a: Operand, b: Operand, shape: readonly number[]): Tensor {
   const dtype = (a instanceof Tensor ? a : (b as Tensor)).dtype;
-  const aT = a instanceof Tensor ? a : deviceScalar(a, dtype);
-  const bT = b instanceof Tensor ? b : deviceScalar(b, dtype);
+  const aT = a instanceof Tensor ? a : deviceFull(dtype, [1], a); // a number operand as a [1] tensor
+  const bT = b instanceof Tensor ? b : deviceFull(dtype, [1], b);
   let maps: { pickA: Int32Array; pickB: Int32Array };
   const owner = cond instanceof Tensor ? 'scope' : 'cache';
   if (owner === 'scope') {
@@ -395,7 +383,7 @@ function whereDevice(cond: unknown, c: Uint8Array, cShape: readonly number[], a:
   } else {
     const shapes = [cShape, aT.shape, bT.shape, shape].map((s) => s.join(',')).join('|');
     let hit = whereCache.get(cond as object);
-    if (!hit || hit.shapes !== shapes || !sameBytes(hit.c, c)) {
+    if (!hit || hit.shapes !== shapes || !sameArray(hit.c, c)) {
       hit = { shapes, c, ...whereMaps(c, cShape, aT.shape, bT.shape, shape) };
       whereCache.set(cond as object, hit);
     }

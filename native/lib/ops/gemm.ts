@@ -6,9 +6,9 @@ import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
 import type { DeviceArray } from '../device.js';
 import { uninit } from '../dtype.js';
-import { expected, fail, shapeStr } from '../errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { sameKind } from './check.js';
+import { assertTensor, sameKind } from './check.js';
 import { dot } from './reduce.js';
 import { deviceEmpty } from './transfer.js';
 
@@ -18,8 +18,8 @@ type DGemm = (transA: boolean, transB: boolean, m: number, n: number, k: number,
 
 export function denseMatmul(a: Tensor, b: Tensor): Tensor {
   const op = 'matmul';
-  if (!(a instanceof Tensor)) expected(op, 'a Tensor', 'a', a);
-  if (!(b instanceof Tensor)) expected(op, 'a Tensor', 'b', b);
+  assertTensor(op, 'a', a);
+  assertTensor(op, 'b', b);
   if (a.ndim < 1 || a.ndim > 2 || b.ndim < 1 || b.ndim > 2) {
     fail(op, `expected 1-D or 2-D tensors but a has shape ${shapeStr(a.shape)} and b has shape ${shapeStr(b.shape)}`);
   }

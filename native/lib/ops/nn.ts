@@ -3,7 +3,7 @@
 // on the device ('cuda') too; the device versions are at the end.
 import { type FloatArray, kernel } from '../addon.js';
 import { isGradEnabled, record } from '../autograd.js';
-import { deviceAlloc, type DeviceArray, DeviceStorage, trackTensor, upload } from '../device.js';
+import { deviceAlloc, type DeviceArray, DeviceStorage, releaseWithScope, upload } from '../device.js';
 import { allocate } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { type Generator, resolveGenerator } from '../random.js';
@@ -11,10 +11,11 @@ import { Tensor } from '../tensor.js';
 import { denseArg, indexArg, isIntegerArray } from './broadcast.js';
 import { neg } from './elementwise.js';
 import { mean } from './reduce.js';
-import { int32Indexable, selectionMatrix } from './select.js';
+import { int32Indexable, partialSelectionMatrix } from './select.js';
 import { reshape } from './shape.js';
 import { spdmm } from './spdmm.js';
 import { deviceEmpty } from './transfer.js';
+import { assertTensor, sameArray } from './check.js';
 
 /** Rows × columns of a tensor seen as a stack of vectors along its last axis. */
 function lastAxis(op: string, x: Tensor): { rows: number; cols: number } {
@@ -94,10 +95,8 @@ export function softmax(x: Tensor): Tensor {
  * any order, repeats counting repeatedly. Only the targets of counted rows are
  * checked, so rows left out may hold any integer (e.g. −1 for "unlabelled").
  */
-function lossArgs(op: string, x: Tensor, targets: unknown, rows: unknown, allowDevice = false): { sel: Int32Array; tgt: Int32Array; C: number } {
-  if (allowDevice) {
-    if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'input', x);
-  } else denseArg(op, 'input', x);
+function lossArgs(op: string, x: Tensor, targets: unknown, rows: unknown): { sel: Int32Array; tgt: Int32Array; C: number } {
+  assertTensor(op, 'input', x);
   if (x.ndim !== 2) fail(op, `expected a 2-D input [rows, classes] but it has shape ${shapeStr(x.shape)}`);
   const [N, C] = x.shape as [number, number];
   const t = targetArray(op, targets);
@@ -133,7 +132,7 @@ function targetArray(op: string, targets: unknown): ArrayLike<number> {
  */
 export function crossEntropy(logits: Tensor, targets: Int32Array | readonly number[], rows?: Int32Array | readonly number[]): Tensor {
   const op = 'crossEntropy';
-  const { sel, tgt, C } = lossArgs(op, logits, targets, rows, true);
+  const { sel, tgt, C } = lossArgs(op, logits, targets, rows);
   if (logits.device === 'cuda') return crossEntropyDevice(logits, sel, tgt, deviceIndex(targets, rows, sel, tgt));
   const xd = logits.data;
   const R = sel.length;
@@ -165,7 +164,7 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | readonly numb
  */
 export function nllLoss(logProbs: Tensor, targets: Int32Array | readonly number[], rows?: Int32Array | readonly number[]): Tensor {
   const op = 'nllLoss';
-  const { sel, tgt, C } = lossArgs(op, logProbs, targets, rows, true);
+  const { sel, tgt, C } = lossArgs(op, logProbs, targets, rows);
   if (logProbs.device === 'cuda') return nllLossDevice(logProbs, targets, rows, sel, tgt);
   const xd = logProbs.data;
   const R = sel.length;
@@ -204,7 +203,7 @@ export interface DropoutOptions {
  */
 export function dropout(x: Tensor, p: number, opts: DropoutOptions = {}): Tensor {
   const op = 'dropout';
-  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
+  assertTensor(op, 'x', x);
   if (x.device !== 'cuda') denseArg(op, 'x', x);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) expected(op, 'a probability in [0, 1]', 'p', p);
   if (opts === null || typeof opts !== 'object') expected(op, 'an options object', 'options', opts);
@@ -245,25 +244,6 @@ type DCrossEntropyBackward = (N: number, C: number, R: number, x: DeviceArray, i
 type DDropout = (p: number, seedLo: number, seedHi: number, offsetLo: number, offsetHi: number, x: DeviceArray, out: DeviceArray, keep: DeviceArray) => void;
 type DDropoutBackward = (p: number, keep: DeviceArray, g: DeviceArray, dx: DeviceArray) => void;
 
-/**
- * Hands `release` to the open scope, as if it were a tensor made there: device
- * memory a VJP needs that is not a float tensor (a dropout mask, a reference to
- * crossEntropy's cached indices) is then freed with the scope's intermediates.
- */
-function releaseWithScope(release: () => void): void {
-  let done = false;
-  trackTensor({
-    dispose(): void {
-      if (done) return;
-      done = true;
-      release();
-    },
-    get isDisposed(): boolean {
-      return done;
-    },
-  });
-}
-
 /** log softmax (softmax when `exp`) over the last axis of a device tensor. */
 function rowSoftmaxDevice(op: string, x: Tensor, exp: boolean): Tensor {
   const { rows, cols } = lastAxis(op, x);
@@ -292,12 +272,6 @@ interface DeviceIndex {
  */
 const deviceIndexCache = new WeakMap<object, WeakMap<object, DeviceIndex>>();
 
-function sameInts(a: Int32Array, b: Int32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** The device [sel | tgt] for this call (the cache holds one reference to its storage). */
 function deviceIndex(targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32Array): DeviceStorage {
   const key1 = targets as object; // lossArgs checked: an array or typed array
@@ -305,7 +279,7 @@ function deviceIndex(targets: unknown, rows: unknown, sel: Int32Array, tgt: Int3
   let byRows = deviceIndexCache.get(key1);
   if (byRows === undefined) deviceIndexCache.set(key1, (byRows = new WeakMap()));
   const hit = byRows.get(key2);
-  if (hit !== undefined && sameInts(hit.sel, sel) && sameInts(hit.tgt, tgt)) return hit.storage;
+  if (hit !== undefined && sameArray(hit.sel, sel) && sameArray(hit.tgt, tgt)) return hit.storage;
   // Pending VJPs that use the old copy hold references of their own.
   hit?.storage.release();
   const both = new Int32Array(2 * sel.length);
@@ -350,7 +324,7 @@ function flatIndex(targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32A
   let byRows = flatIndexCache.get(key1);
   if (byRows === undefined) flatIndexCache.set(key1, (byRows = new WeakMap()));
   const hit = byRows.get(key2);
-  if (hit !== undefined && sameInts(hit, flat)) return hit;
+  if (hit !== undefined && sameArray(hit, flat)) return hit;
   byRows.set(key2, flat);
   return flat;
 }
@@ -364,7 +338,8 @@ function nllLossDevice(logProbs: Tensor, targets: unknown, rows: unknown, sel: I
   const op = 'nllLoss';
   const [N, C] = logProbs.shape as [number, number];
   int32Indexable(op, 'the size of the input', N * C);
-  const S = selectionMatrix(op, flatIndex(targets, rows, sel, tgt, C), N * C, logProbs.dtype, 'cuda');
+  // lossArgs checked sel and tgt, so the flat indices are in range; flatIndex keeps one array per unchanged input.
+  const S = partialSelectionMatrix(flatIndex(targets, rows, sel, tgt, C), N * C, logProbs.dtype, 'cuda');
   return neg(mean(spdmm(S, reshape(logProbs, [N * C, 1]))));
 }
 

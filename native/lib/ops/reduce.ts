@@ -9,7 +9,7 @@ import { allocate } from '../dtype.js';
 import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { denseArg, deviceBinary, expandDevice, expandTo, indexMap, normAxis, sizeOf, sumAxesDevice } from './broadcast.js';
-import { sameKind } from './check.js';
+import { assertTensor, sameKind } from './check.js';
 import { deviceEmpty } from './transfer.js';
 
 type DDot = (a: DeviceArray, b: DeviceArray, out: DeviceArray) => void;
@@ -32,7 +32,7 @@ function reduceAxes(op: string, axis: unknown, shape: readonly number[]): number
 }
 
 function reduceSum(op: string, x: Tensor, axis: unknown, keepdims: unknown, scaleByCount: boolean): Tensor {
-  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
+  assertTensor(op, 'x', x);
   if (keepdims !== undefined && typeof keepdims !== 'boolean') expected(op, 'a boolean', 'keepdims', keepdims);
   const axes = reduceAxes(op, axis, x.shape);
   const keepShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -81,8 +81,8 @@ export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
 /** aᵀ b for two 1-D tensors of one length (a 0-D result). */
 export function dot(a: Tensor, b: Tensor): Tensor {
   const op = 'dot';
-  if (!(a instanceof Tensor)) expected(op, 'a Tensor', 'a', a);
-  if (!(b instanceof Tensor)) expected(op, 'a Tensor', 'b', b);
+  assertTensor(op, 'a', a);
+  assertTensor(op, 'b', b);
   if (a.ndim !== 1 || b.ndim !== 1 || a.size !== b.size) {
     fail(op, `expected two 1-D tensors of one length but a has shape ${shapeStr(a.shape)} and b has shape ${shapeStr(b.shape)}`);
   }
@@ -113,7 +113,7 @@ export function dot(a: Tensor, b: Tensor): Tensor {
  */
 export function norm(x: Tensor): Tensor {
   const op = 'norm';
-  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
+  assertTensor(op, 'x', x);
   if (x.device === 'cuda') return normDevice(x);
   const xd = x.data;
   let amax = 0;

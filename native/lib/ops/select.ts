@@ -11,18 +11,13 @@ import { allocate, type Device, type DType } from '../dtype.js';
 import { fail } from '../errors.js';
 import { CsrMatrix, CsrPattern } from '../csr.js';
 import { Tensor } from '../tensor.js';
-import { fillDevice, trackTensor, untrackTensor } from '../device.js';
+import { releaseWithScope, untrackTensor } from '../device.js';
 import type { DeviceTransposeInfo } from './structure.js';
-import { deviceEmpty } from './transfer.js';
+import { deviceFull } from './transfer.js';
+import { sameArray } from './check.js';
 
 /** The checked copy of each caller's index array (rebuilt when its contents or the column count change). */
 const checked = new WeakMap<object, { idx: Int32Array; cols: number }>();
-
-function sameContents(a: Int32Array, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
-}
 
 /**
  * The selection matrix S (see above) for indices `idx` into `cols` columns.
@@ -30,7 +25,7 @@ function sameContents(a: Int32Array, b: ArrayLike<number>): boolean {
  */
 export function selectionMatrix(op: string, idx: Int32Array | readonly number[], cols: number, dtype: DType, device: Device): CsrMatrix {
   let e = checked.get(idx);
-  if (!e || e.cols !== cols || !sameContents(e.idx, idx)) {
+  if (!e || e.cols !== cols || !sameArray(e.idx, idx)) {
     for (let k = 0; k < idx.length; k++) {
       const j = idx[k]!;
       if (!(Number.isInteger(j) && j >= 0 && j < cols)) fail(op, `index ${j} at position ${k} is out of range for ${cols}`);
@@ -72,24 +67,14 @@ export function partialSelectionMatrix(idx: Int32Array, cols: number, dtype: DTy
   const { pattern } = e;
   let values: Tensor;
   if (device === 'cuda') {
-    values = deviceEmpty(dtype, [pattern.nnz]);
-    fillDevice(values.buffer, 1);
+    values = deviceFull(dtype, [pattern.nnz], 1);
   } else {
     values = new Tensor(allocate(dtype, pattern.nnz).fill(1), [pattern.nnz]);
   }
   S = new CsrMatrix(pattern, values);
   if (device === 'cuda') pattern.deviceArrays();
   if (owner === 'scope') {
-    let done = false;
-    trackTensor({
-      dispose(): void {
-        done = true;
-        releasePrivatePattern(pattern);
-      },
-      get isDisposed(): boolean {
-        return done;
-      },
-    });
+    releaseWithScope(() => releasePrivatePattern(pattern));
   } else {
     untrackTensor(values); // a cache: no scope owns it
     e.matrices.set(key, S);

@@ -9,7 +9,7 @@ import { allocate, type DType, isDType } from '../dtype.js';
 import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { denseArg, indexArg, normAxis, sizeOf } from './broadcast.js';
-import { sameKind } from './check.js';
+import { assertTensor, sameKind } from './check.js';
 import { add } from './elementwise.js';
 import { int32Indexable, partialSelectionMatrix, selectionMatrix } from './select.js';
 import { spdmm } from './spdmm.js';
@@ -24,7 +24,7 @@ type DCast = (x: DeviceArray, out: DeviceArray) => void;
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const op = 'reshape';
-  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x); // any device: a view
+  assertTensor(op, 'x', x); // any device: a view
   if (!Array.isArray(shape)) expected(op, 'an array of dimensions', 'shape', shape);
   let infer = -1;
   let known = 1;
@@ -63,7 +63,7 @@ function transposeData(x: Tensor, m: number, n: number): Tensor['data'] {
 /** The transpose of a 2-D tensor, as a new contiguous tensor (also `x.T`, `x.transpose()`). */
 export function denseTranspose(x: Tensor): Tensor {
   const op = 'transpose';
-  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
+  assertTensor(op, 'x', x);
   if (x.ndim !== 2) fail(op, `expected a 2-D tensor but x has shape ${shapeStr(x.shape)}`);
   const [m, n] = x.shape as [number, number];
   if (x.device === 'cuda') {
@@ -88,7 +88,7 @@ function transposeDevice(x: Tensor, m: number, n: number): Tensor {
  */
 export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): Tensor {
   const op = 'gatherRows';
-  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
+  assertTensor(op, 'x', x);
   if (x.ndim === 0) fail(op, `expected a tensor with at least one axis but x has shape ${shapeStr(x.shape)}`);
   const rows = x.shape[0]!;
   const idx = indexArg(op, 'indices', indices, rows, `rows of x (shape ${shapeStr(x.shape)})`);
@@ -119,7 +119,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(tensors as unknown)) expected(op, 'an array of Tensors', 'tensors', tensors);
   if (tensors.length === 0) fail(op, 'expected at least one tensor');
   tensors.forEach((t, i) => {
-    if (!(t instanceof Tensor)) expected(op, 'a Tensor', `tensors[${i}]`, t);
+    assertTensor(op, `tensors[${i}]`, t);
   });
   const first = tensors[0]!;
   if (first.ndim === 0) fail(op, `cannot concatenate 0-D tensors (tensors[0] has shape ${shapeStr(first.shape)})`);
@@ -234,7 +234,7 @@ function concatDevice(tensors: readonly Tensor[], ax: number, outShape: readonly
 /** x converted to `dtype` (differentiable: the gradient is converted back). x itself when it already has that dtype. */
 export function cast(x: Tensor, dtype: DType): Tensor {
   const op = 'to';
-  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
+  assertTensor(op, 'x', x);
   if (!isDType(dtype)) expected(op, "'float64', 'float32', 'cpu' or 'cuda'", 'target', dtype);
   if (x.dtype === dtype) return x;
   if (x.device === 'cuda') {

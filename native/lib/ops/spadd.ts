@@ -21,7 +21,7 @@ import { Tensor } from '../tensor.js';
 import { CsrMatrix, CsrPattern } from '../csr.js';
 import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
 import { csrArg, optionsArg, sameKind } from './check.js';
-import { deviceEmpty, deviceTensor } from './transfer.js';
+import { deviceEmpty, deviceFull } from './transfer.js';
 
 export interface SpaddOptions {
   alpha?: number | Tensor;
@@ -250,12 +250,6 @@ function deviceUnionFromKernels(A: CsrPattern, B: CsrPattern): DeviceUnion {
   return union;
 }
 
-function deviceScalar(dtype: DType, value: number, shape: readonly number[]): Tensor {
-  const data = allocate(dtype, 1);
-  data[0] = value;
-  return deviceTensor(upload(data), shape);
-}
-
 function spaddDevice(A: CsrMatrix, B: CsrMatrix, alpha: Scalar, beta: Scalar): CsrMatrix {
   const { pattern, mapA, mapB } = deviceUnionOf(A.pattern, B.pattern);
   const c = deviceEmpty(A.dtype, [pattern.nnz]); // the kernel writes every entry
@@ -289,8 +283,8 @@ function spaddDevice(A: CsrMatrix, B: CsrMatrix, alpha: Scalar, beta: Scalar): C
     return [
       shareA ? v : dA,
       shareB ? v : dB,
-      needAlpha ? deviceScalar(A.dtype, dots[0], alpha.tensor!.shape) : null,
-      needBeta ? deviceScalar(A.dtype, dots[1], beta.tensor!.shape) : null,
+      needAlpha ? deviceFull(A.dtype, alpha.tensor!.shape, dots[0]) : null,
+      needBeta ? deviceFull(A.dtype, beta.tensor!.shape, dots[1]) : null,
     ];
   });
   return C;

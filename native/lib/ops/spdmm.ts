@@ -4,10 +4,10 @@ import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
 import type { CsrMatrix } from '../csr.js';
 import { uninit } from '../dtype.js';
-import { expected, fail, shapeStr } from '../errors.js';
+import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import type { DeviceArray } from '../device.js';
-import { csrArg, sameKind } from './check.js';
+import { assertTensor, csrArg, sameKind } from './check.js';
 import { deviceTransposeInfo, transposeInfo } from './structure.js';
 import { deviceCsr, type DeviceCsrArgs, deviceEmpty } from './transfer.js';
 
@@ -20,7 +20,7 @@ type SpdmmBackward = (
 export function spdmm(A: CsrMatrix, D: Tensor): Tensor {
   const op = 'spdmm';
   csrArg(op, 'A', A);
-  if (!(D instanceof Tensor)) expected(op, 'a Tensor', 'D', D);
+  assertTensor(op, 'D', D);
   if (D.ndim === 1) fail(op, `D must be a 2-D matrix but has shape ${shapeStr(D.shape)}; for a matrix-vector product use spmv(A, x)`);
   if (D.ndim !== 2) fail(op, `D must be a 2-D matrix but has shape ${shapeStr(D.shape)}`);
   const [k, m] = D.shape as [number, number];

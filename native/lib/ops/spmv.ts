@@ -16,12 +16,6 @@ type SpmvBackwardFn = (
   v: FloatArray, x: FloatArray, dA: FloatArray | null, dx: FloatArray | null,
 ) => void;
 
-let spmvBackwardKernel: SpmvBackwardFn | undefined;
-function spmvBackwardTransposed(...args: Parameters<SpmvBackwardFn>): void {
-  spmvBackwardKernel ??= kernel<SpmvBackwardFn>('spmvBackwardTransposed');
-  spmvBackwardKernel(...args);
-}
-
 export function spmv(A: CsrMatrix, x: Tensor): Tensor {
   const op = 'spmv';
   csrArg(op, 'A', A);
@@ -43,7 +37,7 @@ export function spmv(A: CsrMatrix, x: Tensor): Tensor {
     const dx = needs[1] ? uninit(A.dtype, A.cols) : null;
     const t = transposeInfo(A.pattern);
     const tRaw = t.pattern.raw;
-    spmvBackwardTransposed(A.rows, A.cols, indptr, indices, A.values.data, tRaw.indptr, tRaw.indices, t.perm, v.data, x.data, dA, dx);
+    kernel<SpmvBackwardFn>('spmvBackwardTransposed')(A.rows, A.cols, indptr, indices, A.values.data, tRaw.indptr, tRaw.indices, t.perm, v.data, x.data, dA, dx);
     return [dA && new Tensor(dA, [A.nnz]), dx && new Tensor(dx, [A.cols])];
   });
 }

@@ -31,7 +31,7 @@ import type { CsrMatrix } from '../csr.js';
 import { uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { csrArg, sameKind, tensorArg } from './check.js';
+import { csrArg, sameArray, sameKind, tensorArg } from './check.js';
 import { maskedOuterSum, maskedOuterSumDevice } from './sptrsv.js';
 import { deviceEmpty } from './transfer.js';
 import type { DeviceArray } from '../device.js';
@@ -273,12 +273,6 @@ function cacheFactors(A: CsrMatrix, f: CachedFactors): void {
   A.pattern.cache.set(cacheKey(A), f);
 }
 
-function sameValues(a: FloatArray, b: FloatArray): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function spsolveDevice(op: string, A: CsrMatrix, b: Tensor): Tensor {
   // KLU factors on the CPU, so A's values come to the host: one download of nnz
   // values per call (the only transfer; b and x stay on the device). It is also
@@ -286,7 +280,7 @@ function spsolveDevice(op: string, A: CsrMatrix, b: Tensor): Tensor {
   // identity cannot, since optimizers update values in place.
   const host = A.values.toArray();
   let f = A.pattern.cache.get(cacheKey(A)) as CachedFactors | undefined;
-  if (!f || f.lu.disposed || !sameValues(f.host, host)) {
+  if (!f || f.lu.disposed || !sameArray(f.host, host)) {
     f = { host, lu: deviceLU(op, A, host) };
     cacheFactors(A, f);
   }

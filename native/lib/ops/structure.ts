@@ -28,7 +28,7 @@ import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
 import { deviceEmpty, toDevice } from './transfer.js';
 import { cast, reshape } from './shape.js';
 import { add, mul } from './elementwise.js';
-import { partialSelectionMatrix, selectionMatrix } from './select.js';
+import { partialSelectionMatrix } from './select.js';
 import { spmv } from './spmv.js';
 
 const INDEX_MAX = 2147483647;
@@ -352,8 +352,8 @@ export function kron(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
     // Two gathers through 0/1 selection matrices (cached per map) and a product, all device ops:
     // values[t] = a[pa[t]] b[pb[t]];  their VJPs give dA = S_aᵀ (G ⊙ b[pb]), dB = S_bᵀ (G ⊙ a[pa]).
     const { pa, pb } = kronMaps(A.pattern, B.pattern, s);
-    const a = spmv(selectionMatrix(op, pa, A.nnz, A.dtype, 'cuda'), A.values);
-    const b = spmv(selectionMatrix(op, pb, B.nnz, B.dtype, 'cuda'), B.values);
+    const a = spmv(partialSelectionMatrix(pa, A.nnz, A.dtype, 'cuda'), A.values); // maps in range by construction
+    const b = spmv(partialSelectionMatrix(pb, B.nnz, B.dtype, 'cuda'), B.values);
     return new CsrMatrix(s.pattern, mul(a, b));
   }
   const pa = patternArgs(A.pattern);

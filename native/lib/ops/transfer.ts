@@ -2,7 +2,7 @@
 // device op uses: fresh device outputs and gradient accumulation.
 import { record } from '../autograd.js';
 import { kernel } from '../addon.js';
-import { deviceAlloc, type DeviceArray, deviceMode, DeviceStorage, download, upload } from '../device.js';
+import { deviceAlloc, type DeviceArray, deviceMode, DeviceStorage, download, fillDevice, upload } from '../device.js';
 import type { Device, DType } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
@@ -18,6 +18,13 @@ export function deviceEmpty(dtype: DType, shape: readonly number[]): Tensor {
   let size = 1;
   for (const d of shape) size *= d;
   return new Tensor(new DeviceStorage(deviceAlloc(dtype, size)), shape);
+}
+
+/** A device tensor filled with `value`. */
+export function deviceFull(dtype: DType, shape: readonly number[], value: number): Tensor {
+  const t = deviceEmpty(dtype, shape);
+  fillDevice(t.buffer, value);
+  return t;
 }
 
 /** A device tensor owning `array` (which must hold the shape's size of dtype entries). */
@@ -38,15 +45,16 @@ export function toDevice(x: Tensor, device: Device): Tensor {
   return record('to', out, [x], (g) => [toDevice(g, x.device)]);
 }
 
-type Axpby = (alpha: number, x: DeviceArray, beta: number, y: DeviceArray) => void;
+type DAdd = (op: 'add', shape: readonly number[], a: DeviceArray, aShape: readonly number[], b: DeviceArray, bShape: readonly number[], out: DeviceArray) => void;
 
-/** a + b for two device tensors of one shape and dtype (a fresh tensor; the tape's gradient adder). */
+/** a + b for two device tensors of one size and dtype (a fresh tensor in a's shape; the tape's gradient adder). */
 export function deviceAdd(a: Tensor, b: Tensor): Tensor {
   if (a.size !== b.size || a.dtype !== b.dtype || b.device !== a.device) {
     fail('add', `cannot add ${shapeStr(a.shape)} ${a.dtype} on ${a.device} and ${shapeStr(b.shape)} ${b.dtype} on ${b.device}`);
   }
-  const out = a.clone();
-  kernel<Axpby>('dAxpby')(1, b.buffer, 1, out.buffer);
+  const out = deviceEmpty(a.dtype, a.shape);
+  const flat = [a.size];
+  kernel<DAdd>('dBinary')('add', flat, a.buffer, flat, b.buffer, flat, out.buffer); // one pass
   return out;
 }
 

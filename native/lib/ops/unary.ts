@@ -7,9 +7,9 @@ import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
 import type { DeviceArray } from '../device.js';
 import { uninit } from '../dtype.js';
-import { expected } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { denseArg } from './broadcast.js';
+import { assertTensor } from './check.js';
 import { deviceEmpty } from './transfer.js';
 
 type Deriv = (x: number, y: number) => number;
@@ -36,7 +36,7 @@ export function unaryDevice(op: string, x: Tensor): Tensor {
 }
 
 function unary(op: string, x: Tensor, f: (v: number) => number, df: Deriv): Tensor {
-  if (!(x instanceof Tensor)) expected(op, 'a Tensor', 'x', x);
+  assertTensor(op, 'x', x);
   if (x.device === 'cuda') return unaryDevice(op, x);
   denseArg(op, 'x', x);
   const xd = x.data;
