@@ -55,7 +55,10 @@ ARCH_FLAG=()
 # With node at hand (step 6), one build of the addon with the core's tests in it;
 # otherwise the core alone.
 NODE_OK=0
-if [ -d .gpu/tests ] && { command -v node > /dev/null || [ -f .gpu/node.xz ]; }; then
+NODE_SKIP="no .gpu/tests bundle or no node binary"
+if [ -d .gpu/tests ] && { [ ! -f node_modules/node-addon-api/napi.h ] || [ ! -d node_modules/node-api-headers/include ]; }; then
+  NODE_SKIP="node_modules/node-addon-api or node_modules/node-api-headers was not carried (the addon cannot build)"
+elif [ -d .gpu/tests ] && { command -v node > /dev/null || [ -f .gpu/node.xz ]; }; then
   NODE_OK=1
   if ! command -v node > /dev/null; then
     mkdir -p /tmp/sad-node
@@ -115,7 +118,7 @@ if [ "$NODE_OK" = 1 ]; then
   fi
   grep -E "^ℹ (tests|pass|fail|skipped)|✖|running on|skipped" "$OUT/node.txt" | head -40 | tee -a "$OUT/summary.txt"
 else
-  log "node device tests: skipped (no .gpu/tests bundle or no node binary)"
+  log "node device tests: skipped ($NODE_SKIP)"
 fi
 # 4-5. The benchmarks last (the longest step).
 if [ "${SKIP_CORE:-0}" != 1 ]; then
