@@ -597,12 +597,9 @@ const sad::BinaryOp kBinaryOps[] = {sad::BinaryOp::add,     sad::BinaryOp::sub, 
 SAD_TEST(bodies, broadcast_binary) {
   uint64_t seed = 70;
   for (const auto& [sa, sb] : kBroadcastCases) {
-    const size_t nd = std::max(sa.size(), sb.size());
-    const Shape a_al = aligned(sa, nd), b_al = aligned(sb, nd);
-    Shape out(nd);
-    for (size_t d = 0; d < nd; ++d) out[d] = a_al[d] == 1 ? b_al[d] : a_al[d];
+    const auto [a_al, b_al, out] = broadcasting(sa, sb);
     const int64_t n = size_of(out);
-    const sad::Broadcast s = sad::make_broadcast("test", int(nd), out.data(), a_al.data(), b_al.data());
+    const sad::Broadcast s = sad::make_broadcast("test", int(out.size()), out.data(), a_al.data(), b_al.data());
     SAD_CHECK(s.size == n) << s.size << " vs " << n;
     auto a = random_vector<double>(size_of(sa), ++seed), b = random_vector<double>(size_of(sb), ++seed);
     for (auto& v : a) v = 0.5 + std::fabs(v);  // a positive base for pow

@@ -333,12 +333,9 @@ void check_host(const std::string& what, const Buffer<T>& got, const std::vector
 // against a constant b), against on_host.
 template <class T>
 void broadcast_case(const Shape& sa, const Shape& sb, bool b_constant, uint64_t seed) {
-  const size_t nd = std::max(sa.size(), sb.size());
-  const Shape a_al = aligned(sa, nd), b_al = aligned(sb, nd);
-  Shape out(nd);
-  for (size_t d = 0; d < nd; ++d) out[d] = a_al[d] == 1 ? b_al[d] : a_al[d];
+  const auto [a_al, b_al, out] = broadcasting(sa, sb);
   const int64_t n = size_of(out);
-  const sad::Broadcast s = sad::make_broadcast("test", int(nd), out.data(), a_al.data(), b_al.data());
+  const sad::Broadcast s = sad::make_broadcast("test", int(out.size()), out.data(), a_al.data(), b_al.data());
   auto a = random_vector<T>(size_of(sa), seed), b = random_vector<T>(size_of(sb), seed + 1);
   for (auto& v : a) v = T(0.5) + std::fabs(v);  // a positive base for pow
   const auto g = random_vector<T>(n, seed + 2);

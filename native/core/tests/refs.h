@@ -3,6 +3,7 @@
 // (for the tolerance, see check_close in reference.h).
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -285,6 +286,18 @@ inline int64_t size_of(const Shape& s) {
 inline Shape aligned(const Shape& s, size_t ndim) {
   Shape r(ndim - s.size(), 1);
   r.insert(r.end(), s.begin(), s.end());
+  return r;
+}
+
+// a ∘ b broadcast: both shapes right-aligned to their common rank, and the output's.
+struct Broadcasting {
+  Shape a, b, out;
+};
+
+inline Broadcasting broadcasting(const Shape& sa, const Shape& sb) {
+  const size_t nd = std::max(sa.size(), sb.size());
+  Broadcasting r{aligned(sa, nd), aligned(sb, nd), Shape(nd)};
+  for (size_t d = 0; d < nd; ++d) r.out[d] = r.a[d] == 1 ? r.b[d] : r.a[d];
   return r;
 }
 
