@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import {
   CsrMatrix, deviceMemory, scope, spadd, spdmm, spgemm, type DType, type Tensor, tensor,
 } from '../../native/lib/index.js';
-import { testDevice } from '../device-helpers.js';
+import { devicePair, testDevice } from '../device-helpers.js';
 import { assertClose, randomCsr } from '../helpers.js';
 
 testDevice('device-sparse.test.ts');
@@ -23,15 +23,8 @@ interface Spec {
   seed: number;
 }
 
-/** The same random matrix twice, on distinct pattern objects: a CPU leaf and a device leaf. */
 function pair(s: Spec, dtype: DType): { cpu: CsrMatrix; dev: CsrMatrix } {
-  const make = (): CsrMatrix => randomCsr(s.rows, s.cols, { density: s.density ?? 0.25, emptyRows: s.emptyRows, seed: s.seed, dtype });
-  const cpu = make();
-  cpu.values.requiresGrad = true;
-  const m = make();
-  const v = m.values.to('cuda');
-  v.requiresGrad = true;
-  return { cpu, dev: m.withValues(v) };
+  return devicePair(s.rows, s.cols, dtype, s.seed, { density: s.density ?? 0.25, emptyRows: s.emptyRows });
 }
 
 /** A dense tensor pair (CPU leaf, device leaf) of one shape. */

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import {
   CsrMatrix, deviceMemory, diags, type DiagonalValues, type DType, Generator, kron, scope, spmv, type Tensor, tensor,
 } from '../../native/lib/index.js';
-import { testDevice } from '../device-helpers.js';
+import { devicePair, testDevice } from '../device-helpers.js';
 import { assertClose, denseOf, randomCsr } from '../helpers.js';
 
 testDevice('device-structure.test.ts');
@@ -52,15 +52,8 @@ function assertSameMatrix(dev: CsrMatrix, cpu: CsrMatrix, msg: string): void {
   assert.deepEqual(dev.values.toArray(), cpu.values.data, `${msg}: values`);
 }
 
-/** The same random matrix twice, on distinct pattern objects: a CPU leaf and a device leaf. */
 function pair(rows: number, cols: number, dtype: DType, seed: number, opts: { density?: number; emptyRows?: number[] } = {}): { cpu: CsrMatrix; dev: CsrMatrix } {
-  const make = (): CsrMatrix => randomCsr(rows, cols, { density: opts.density ?? 0.4, emptyRows: opts.emptyRows, seed, dtype });
-  const cpu = make();
-  cpu.values.requiresGrad = true;
-  const m = make();
-  const v = m.values.to('cuda');
-  v.requiresGrad = true;
-  return { cpu, dev: m.withValues(v) };
+  return devicePair(rows, cols, dtype, seed, { density: opts.density ?? 0.4, emptyRows: opts.emptyRows });
 }
 
 // ---------------------------------------------------------------------------
