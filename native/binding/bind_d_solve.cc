@@ -99,26 +99,6 @@ Napi::Value DMaskedOuterSum(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// KLU factors A here without BTF (one block: spsolve_hybrid.h), while the CPU
-// spsolve uses BTF and a structural-rank check first, so their failure reports
-// differ. When the hybrid factorization fails, the CPU factorization of the
-// same A names the problem (structurally or numerically singular, with the row)
-// exactly as spsolve on the CPU does; this second factorization runs only on
-// the failure path.
-template <class T>
-SplitLU factor_or_explain(const Napi::Env& env, const Csr<const T>& A, const char* op) {
-  try {
-    return split_lu_factor<T>(A, op);
-  } catch (const std::exception& hybrid) {
-    try {
-      SparseLU::factor<T>(pool_of(env), A, nullptr, op);
-    } catch (const std::exception& cpu) {
-      throw_js(env, cpu.what());
-    }
-    throw_js(env, hybrid.what());
-  }
-}
-
 // The device bytes of the factors in value type T (what CudaSplitLU<T> holds).
 template <class T>
 int64_t factor_bytes(const SplitLU& f) {
@@ -154,7 +134,7 @@ class DeviceLU : public Napi::ObjectWrap<DeviceLU> {
       using T = decltype(tag);
       const auto A = csr_arg<T>(env, info, 1, op, "A");
       if (A.rows != A.cols) throw_js(env, std::string(op) + ": A must be square");
-      SplitLU f = factor_or_explain<T>(env, A, op);
+      SplitLU f = guarded(env, [&] { return split_lu_factor<T>(pool_of(env), A, op); });
       n_ = f.n;
       type_ = ElemOf<T>::type;
       const int64_t bytes = factor_bytes<T>(f);

@@ -41,10 +41,12 @@ struct SplitLU {
 };
 
 // Factors A (square, valid CSR) by KLU as above. Throws Error naming `op` for a
-// structurally or numerically singular A, and "<op>: built without SuiteSparse
-// KLU" in a build without it.
+// structurally or numerically singular A, with the message the CPU's spsolve
+// gives (a failed factorization is explained by factoring A as SparseLU does:
+// its BTF analysis names an empty row or column, and its pivot order the row),
+// and "<op>: built without SuiteSparse KLU" in a build without it.
 template <class T>
-SplitLU split_lu_factor(const Csr<const T>& A, const char* op = "spsolve");
+SplitLU split_lu_factor(ThreadPool& pool, const Csr<const T>& A, const char* op = "spsolve");
 
 // The solves of the header comment on the host (sptrsv_cpu / sptrsv_transpose_cpu):
 // the reference the device path is checked against, and a check of the factors.

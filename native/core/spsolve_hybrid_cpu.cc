@@ -5,6 +5,8 @@
 #include <string>
 #include <type_traits>
 
+#include "spsolve.h"
+
 #ifdef SAD_HAVE_KLU
 #include <klu.h>
 #endif
@@ -29,7 +31,7 @@ struct KluObjects {
 }  // namespace
 
 template <class T>
-SplitLU split_lu_factor(const Csr<const T>& A, const char* op) {
+SplitLU split_factors(const Csr<const T>& A, const char* op) {
   const index_t n = A.rows;
   SplitLU f;
   f.n = n;
@@ -69,10 +71,23 @@ SplitLU split_lu_factor(const Csr<const T>& A, const char* op) {
   return f;
 }
 
+template <class T>
+SplitLU split_lu_factor(ThreadPool& pool, const Csr<const T>& A, const char* op) {
+  try {
+    return split_factors(A, op);
+  } catch (const Error&) {
+    // Without BTF (one block, so L U is all of it) KLU cannot say why, and its
+    // pivot order differs from the CPU's: factor as SparseLU does for the
+    // CPU's message, and rethrow this one should that succeed.
+    SparseLU::factor<T>(pool, A, nullptr, op);
+    throw;
+  }
+}
+
 #else
 
 template <class T>
-SplitLU split_lu_factor(const Csr<const T>&, const char* op) {
+SplitLU split_lu_factor(ThreadPool&, const Csr<const T>&, const char* op) {
   fail(std::string(op) + ": built without SuiteSparse KLU");
 }
 
@@ -107,7 +122,7 @@ void split_lu_solve_cpu(ThreadPool& pool, const SplitLU& f, bool transpose, cons
 }
 
 #define SAD_INSTANTIATE(T)                                                          \
-  template SplitLU split_lu_factor<T>(const Csr<const T>&, const char*);            \
+  template SplitLU split_lu_factor<T>(ThreadPool&, const Csr<const T>&, const char*); \
   template void split_lu_solve_cpu<T>(ThreadPool&, const SplitLU&, bool, const T*, T*, index_t);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)

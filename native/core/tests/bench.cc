@@ -450,7 +450,7 @@ void paper_sizes(const Options& o, ThreadPool& pool, bool gpu) {
     }
     if (sad::have_klu()) {
       const auto t0 = std::chrono::steady_clock::now();
-      const sad::SplitLU f = sad::split_lu_factor<double>(A.view());
+      const sad::SplitLU f = sad::split_lu_factor<double>(pool, A.view());
       const sad::CudaSplitLU<double> lu(f);
       const double fac = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       const Buffer<double> b(random_vector(32768, 7));

@@ -440,7 +440,7 @@ SAD_TEST(cpu, spsolve_split_factors) {
     const std::string at = A.name + " k=" + std::to_string(k);
     sad::SplitLU f;
     try {
-      f = sad::split_lu_factor<T>(A.view());
+      f = sad::split_lu_factor<T>(pool, A.view());
     } catch (const sad::Error& e) {
       SAD_CHECK(std::string(e.what()).find("singular") != std::string::npos) << at << ": " << e.what();
       return;
@@ -461,6 +461,6 @@ SAD_TEST(cpu, spsolve_split_factors) {
     run(A, 2, 1e-9);
   }
   run(dominant(poisson2d<float>(30)), 1, 1e-4);
-  SAD_CHECK_THROWS(sad::split_lu_factor<double>(from_coo<double>("singular", 2, 2, {{0, 0, 1}, {1, 0, 1}}).view()),
+  SAD_CHECK_THROWS(sad::split_lu_factor<double>(pool, from_coo<double>("singular", 2, 2, {{0, 0, 1}, {1, 0, 1}}).view()),
                    "singular");
 }

@@ -512,7 +512,7 @@ SAD_TEST(cuda, spsolve_hybrid) {
         A0.name.rfind("bayer10", 0) == 0)
       continue;
     const HostCsr<double> A = dominant(A0);
-    const sad::SplitLU f = sad::split_lu_factor<double>(A.view());
+    const sad::SplitLU f = sad::split_lu_factor<double>(pool, A.view());
     const sad::CudaSplitLU<double> lu(f);
     for (index_t k : {1, 2}) {
       const auto b = random_vector<double>(int64_t(A.rows) * k, 41);
