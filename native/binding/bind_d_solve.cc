@@ -139,7 +139,7 @@ class DeviceLU : public Napi::ObjectWrap<DeviceLU> {
       type_ = ElemOf<T>::type;
       const int64_t bytes = factor_bytes<T>(f);
       const DeviceStats& stats = owner_->device_stats;
-      if (emulated_ && stats.limit_bytes > 0 && stats.live_bytes + bytes > stats.limit_bytes)
+      if (emulated_ && !stats.room_for(bytes))
         throw_js(env, std::string(op) + ": out of memory on the emulated device: the LU factors need " +
                           std::to_string(bytes) + " bytes, " + std::to_string(stats.limit_bytes - stats.live_bytes) +
                           " free");
@@ -152,9 +152,7 @@ class DeviceLU : public Napi::ObjectWrap<DeviceLU> {
       bytes_ = bytes;
       return 0;
     });
-    DeviceStats& stats = owner_->device_stats;
-    stats.live_bytes += bytes_;
-    stats.peak_bytes = std::max(stats.peak_bytes, stats.live_bytes);
+    owner_->device_stats.charge(bytes_);
     if (bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);  // V8 collects forgotten factors sooner
     live_ = true;
   }
@@ -173,7 +171,7 @@ class DeviceLU : public Napi::ObjectWrap<DeviceLU> {
     host_.reset();
     f64_.reset();
     f32_.reset();
-    owner_->device_stats.live_bytes -= bytes_;
+    owner_->device_stats.refund(bytes_);
   }
 
   template <class T>

@@ -137,7 +137,7 @@ DeviceArray::DeviceArray(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Devi
   DeviceStats& stats = owner_->device_stats;
   const size_t n = bytes();
   if (emulated_) {
-    if (stats.limit_bytes > 0 && stats.live_bytes + int64_t(n) > stats.limit_bytes)
+    if (!stats.room_for(int64_t(n)))
       throw_js(env, "DeviceArray: out of memory on the emulated device: " + std::to_string(n) + " bytes requested, " +
                         std::to_string(stats.limit_bytes - stats.live_bytes) + " of " +
                         std::to_string(stats.limit_bytes) + " free");
@@ -150,8 +150,7 @@ DeviceArray::DeviceArray(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Devi
     ptr_ = guarded(env, [&] { return cuda::malloc_async(n); });  // checked: "... out of memory ..." with file and line
   }
   disposed_ = false;  // counted from here on: release() takes it off again
-  stats.live_bytes += int64_t(n);
-  stats.peak_bytes = std::max(stats.peak_bytes, stats.live_bytes);
+  stats.charge(int64_t(n));
   stats.live_arrays += 1;
   stats.allocations += 1;
   if (n > 0) Napi::MemoryManagement::AdjustExternalMemory(env, int64_t(n));  // lets V8 collect forgotten arrays sooner
@@ -164,7 +163,7 @@ void DeviceArray::release() {
   else cuda::free_async(ptr_);
   ptr_ = nullptr;
   DeviceStats& stats = owner_->device_stats;
-  stats.live_bytes -= int64_t(bytes());
+  stats.refund(int64_t(bytes()));
   stats.live_arrays -= 1;
 }
 

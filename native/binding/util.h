@@ -7,6 +7,7 @@
 
 #include <napi.h>
 
+#include <algorithm>
 #include <string>
 
 #include "common.h"
@@ -25,6 +26,15 @@ struct DeviceStats {
   int64_t live_arrays = 0;
   int64_t allocations = 0;  // DeviceArrays ever made
   int64_t limit_bytes = 0;  // the emulated device's capacity (0: none)
+
+  // Whether n more bytes fit the emulated device's capacity (always, without one).
+  bool room_for(int64_t n) const { return limit_bytes <= 0 || live_bytes + n <= limit_bytes; }
+  // n bytes now held (an array or LU factors), and given back.
+  void charge(int64_t n) {
+    live_bytes += n;
+    peak_bytes = std::max(peak_bytes, live_bytes);
+  }
+  void refund(int64_t n) { live_bytes -= n; }
 };
 
 // Per-addon-instance state (one per JS thread that loads the addon): no statics.
