@@ -12,7 +12,7 @@ import { fail } from '../errors.js';
 import { CsrMatrix, CsrPattern } from '../csr.js';
 import { Tensor } from '../tensor.js';
 import { releaseWithScope, untrackTensor } from '../device.js';
-import type { DeviceTransposeInfo } from './structure.js';
+import { releaseDeviceTranspose } from './structure.js';
 import { deviceFull } from './transfer.js';
 import { sameArray } from './check.js';
 
@@ -84,17 +84,11 @@ export function partialSelectionMatrix(idx: Int32Array, cols: number, dtype: DTy
 
 /**
  * Frees the device structure of a pattern no other matrix shares, now, with
- * what SpDMM's VJP derived from it (the transpose maps and Aᵀ's structure,
- * cached under 'device:transpose' by structure.ts): releaseDevice() alone
- * leaves those to the garbage collector, as other patterns might share them.
+ * what the VJPs derived from it (its device transpose): releaseDevice() alone
+ * leaves that to the garbage collector, as other patterns might share it.
  */
 function releasePrivatePattern(p: CsrPattern): void {
-  const t = p.cache.get('device:transpose') as DeviceTransposeInfo | undefined;
-  if (t) {
-    t.perm.dispose();
-    t.inv.dispose();
-    t.pattern.releaseDevice();
-  }
+  releaseDeviceTranspose(p);
   p.releaseDevice();
 }
 

@@ -170,6 +170,15 @@ export function deviceTransposeInfo(p: CsrPattern): DeviceTransposeInfo {
   return info;
 }
 
+/** Frees p's device transpose (the maps and Aᵀ's device structure) now, for a pattern no other matrix shares. */
+export function releaseDeviceTranspose(p: CsrPattern): void {
+  const t = p.cache.get('device:transpose') as DeviceTransposeInfo | undefined;
+  if (!t) return;
+  t.perm.dispose();
+  t.inv.dispose();
+  t.pattern.releaseDevice();
+}
+
 /** @internal An index map of p's kept on the device (uploaded from `make()` once). */
 function deviceMap(p: CsrPattern, key: string, make: () => Int32Array): DeviceArray {
   const have = p.cache.get(`device:${key}`) as DeviceArray | undefined;
