@@ -9,7 +9,7 @@
 #   3. ctest.txt     ctest: CPU kernels, kernel bodies, every CUDA kernel vs the CPU
 #   4. bench.txt     sad_core_bench (paper's sizes, sweep to 2^24; BENCH_ARGS adds flags)
 #   5. cupy.txt      scripts/cupy_bench.py, when python3 can import cupy (CUPY_ARGS adds flags)
-# On an H100 the whole check took under 3 minutes with
+# On an H100 or an H200 the whole check took under 3 minutes with
 #   CUDA_ARCHS=90 BENCH_ARGS="--gpu-only --reps 20 --max-chain-log2n 16" CUPY_ARGS="--reps 20 --max-chain-log2n 16"
 # (SpTRSV's chain of N dependent rows takes seconds per call past 2^16-2^18, in both benchmarks.)
 #   6. node.txt      the addon built with CUDA and the TypeScript device tests run on this
