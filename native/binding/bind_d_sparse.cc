@@ -75,7 +75,7 @@ Napi::Value DSpmvBackward(const Napi::CallbackInfo& info) {
     T* dx = dev_arg_or_null<T>(env, info[12], A.cols, op, "dx");
     on_device(
         env, op,
-        [&] { spmv_backward_transposed_cuda<T>(A.cols, A.nnz, t_indptr, t_indices, perm, A.values, v, x, dA, dx); },
+        [&] { spmv_backward_transposed_cuda<T>(A, t_indptr, t_indices, perm, v, x, dA, dx); },
         [&] { spmv_backward_transposed_cpu<T>(pool_of(env), A.cols, t_indptr, t_indices, perm, A.values, v, x, dA, dx); });
     return 0;
   });

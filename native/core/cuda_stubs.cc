@@ -71,7 +71,7 @@ template class CudaSplitLU<double>;
     no_cuda("spmv");                                                                                                 \
   }                                                                                                                  \
   template <>                                                                                                        \
-  void spmv_backward_transposed_cuda<T>(index_t, int64_t, const index_t*, const index_t*, const index_t*, const T*,  \
+  void spmv_backward_transposed_cuda<T>(const DeviceCsr<const T>&, const index_t*, const index_t*, const index_t*,   \
                                         const T*, const T*, T*, T*) {                                                \
     no_cuda("spmv");                                                                                                 \
   }                                                                                                                  \

@@ -42,7 +42,7 @@ void spmv_backward_transposed_cpu(ThreadPool& pool, index_t cols, const index_t*
 
 // CUDA (device pointers, see device.h). `lanes` picks the kernel: 1 = a thread
 // per row ("scalar"), 2…32 = that many lanes of a warp per row ("vector"),
-// 0 = chosen from the average row length (body::row_lanes).
+// 0 = chosen from the average row length (body::spmv_lanes).
 template <class T>
 void spmv_cuda(const DeviceCsr<const T>& A, const T* x, T* y, int lanes = 0);
 
@@ -58,13 +58,16 @@ void spmv_transpose_cached_cuda(index_t cols, int64_t nnz, const index_t* t_indp
 template <class T>
 void spmv_backward_cuda(const DeviceCsr<const T>& A, const T* v, const T* x, T* dA, T* dx);
 
-// Both VJPs in one pass over the transpose structure, as spmv_backward_transposed_cpu:
-// dx[j] gathered per column of A, dA[perm[q]] written on the way. Short columns
-// (body::row_lanes 1): a warp per 32 columns, walking their entries with
-// consecutive lanes on consecutive entries (coalesced); longer: a group of lanes
-// per column. No atomics and no zeroing, deterministic; what the device autograd uses.
+// Both VJPs through the transpose structure of A's pattern (t_indptr, t_indices,
+// perm as transpose_structure_* gives them): dx[j] gathered per column of A, as
+// spmv_backward_transposed_cpu. Columns of at most 4 entries on average: one
+// pass over Aᵀ, a warp per 32 columns walking their entries with consecutive
+// lanes on consecutive entries (coalesced), dA[perm[q]] written on the way.
+// Longer: dA = (v xᵀ) ⊙ mask(A) over A's rows (masked_outer_sum_cuda, k = 1),
+// then dx over Aᵀ. No atomics and no zeroing, deterministic; either output may
+// be null. What the device autograd uses.
 template <class T>
-void spmv_backward_transposed_cuda(index_t cols, int64_t nnz, const index_t* t_indptr, const index_t* t_indices,
-                                   const index_t* perm, const T* values, const T* v, const T* x, T* dA, T* dx);
+void spmv_backward_transposed_cuda(const DeviceCsr<const T>& A, const index_t* t_indptr, const index_t* t_indices,
+                                   const index_t* perm, const T* v, const T* x, T* dA, T* dx);
 
 }  // namespace sad

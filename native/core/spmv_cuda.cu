@@ -36,7 +36,7 @@ template <class T>
 void launch_spmv(index_t rows, int64_t nnz, const index_t* ip, const index_t* ix, const index_t* perm, const T* av,
                  const T* x, T* y, int lanes) {
   if (rows == 0) return;
-  if (lanes <= 0) lanes = body::row_lanes(rows, nnz);
+  if (lanes <= 0) lanes = body::spmv_lanes(rows, nnz);
   const unsigned grid = blocks_for(int64_t(rows) * lanes, kBlock, kMaxGrid);
   switch (lanes) {
     case 1: spmv_kernel<T, 1><<<grid, kBlock>>>(rows, ip, ix, perm, av, x, y); break;
@@ -59,7 +59,8 @@ __global__ void backward_kernel(index_t rows, int lanes, const index_t* __restri
   if (row < rows) body::spmv_backward_row(ip, ix, av, v, x, index_t(row), int(gid % lanes), lanes, dA, dx);
 }
 
-// Both VJPs through the transpose structure for short columns (row_lanes 1): a
+// The VJPs through the transpose structure for short columns (both for at most
+// 4 entries a column on average, dx alone for fewer than 32): a
 // warp per 32 consecutive columns j0 … j0 + 31, whose entries of Aᵀ are one
 // contiguous range. The warp walks that range in chunks of kChunk with
 // consecutive lanes on consecutive entries q = (j, i), so the reads of tix, perm,
@@ -108,8 +109,45 @@ __global__ void backward_stream_kernel(index_t cols, const index_t* __restrict__
   if (NeedDx && mine) dx[j] = acc;
 }
 
-// Both VJPs through the transpose structure for longer columns, a group of L
-// lanes per column j of A (a row of Aᵀ): dA[perm[q]] = v[i] x[j] and
+// masked_outer_sum for k = 1 and short rows, out[p] = alpha u[i] x[j] for the
+// entries p = (i, j): the same walk as backward_stream_kernel's over A's own
+// rows, a warp per 32 consecutive rows with consecutive lanes on consecutive
+// entries, so the writes of out are coalesced. (A thread per row writes with a
+// stride of its row length; with that, the SpMV VJP on the 2-D Poisson matrix
+// at 2^24 rows took 1.40 ms on an H200, where this walk's dA pass alone took
+// 0.37 ms in a scratch test.)
+template <class T>
+__global__ void masked_outer_stream_kernel(index_t rows, const index_t* __restrict__ ip,
+                                           const index_t* __restrict__ ix, const T* __restrict__ u,
+                                           const T* __restrict__ x, T alpha, bool skip_diagonal,
+                                           T* __restrict__ out) {
+  __shared__ unsigned char owner[kStreamWarps][kChunk];  // the lane whose row holds entry p
+  __shared__ T us[kStreamWarps][32];
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int64_t i0 = (int64_t(blockIdx.x) * kStreamWarps + warp) * 32;
+  if (i0 >= rows) return;  // whole warps leave together
+  const int64_t i = i0 + lane;
+  const bool mine = i < rows;
+  const index_t s = mine ? ip[i] : ip[rows];
+  const index_t e = mine ? ip[i + 1] : ip[rows];
+  us[warp][lane] = mine ? u[i] : T(0);
+  const index_t pb = __shfl_sync(kFullMask, s, 0), pe = __shfl_sync(kFullMask, e, 31);
+  for (index_t c0 = pb; c0 < pe; c0 += kChunk) {
+    const index_t c1 = c0 + kChunk < pe ? c0 + kChunk : pe;
+    const index_t my0 = s > c0 ? s : c0, my1 = e < c1 ? e : c1;
+    for (index_t p = my0; p < my1; ++p) owner[warp][p - c0] = static_cast<unsigned char>(lane);
+    __syncwarp();
+    for (index_t p = c0 + lane; p < c1; p += 32) {
+      const int r = owner[warp][p - c0];
+      const index_t j = ix[p];
+      out[p] = (skip_diagonal && i0 + r == j) ? T(0) : alpha * (us[warp][r] * x[j]);
+    }
+    __syncwarp();  // the chunk's owners are rewritten next
+  }
+}
+
+// The VJPs through the transpose structure, a group of L lanes per column j of
+// A (a row of Aᵀ), for long columns: dA[perm[q]] = v[i] x[j] and
 // dx[j] = Σ_q A[perm[q]] v[i] over the entries q = (j, i) of Aᵀ. A gather: no
 // atomics, no zeroing of dx, and the same sums in the same order on every run.
 template <class T, int L>
@@ -218,24 +256,35 @@ void spmv_backward_cuda(const DeviceCsr<const T>& A, const T* v, const T* x, T* 
 }
 
 template <class T>
-void spmv_backward_transposed_cuda(index_t cols, int64_t nnz, const index_t* t_indptr, const index_t* t_indices,
-                                   const index_t* perm, const T* values, const T* v, const T* x, T* dA, T* dx) {
+void spmv_backward_transposed_cuda(const DeviceCsr<const T>& A, const index_t* t_indptr, const index_t* t_indices,
+                                   const index_t* perm, const T* v, const T* x, T* dA, T* dx) {
+  const index_t cols = A.cols;
+  const int64_t nnz = A.nnz;
   if (cols == 0 || (!dA && !dx)) return;
-  const int lanes = body::row_lanes(cols, nnz);
+  const unsigned stream_grid = blocks_for(int64_t(cols), kBlock, kMaxGrid);
+  // Columns of at most 4 entries on average: both in one pass over Aᵀ.
+  if (dA && dx && nnz <= 4 * int64_t(cols)) {
+    backward_stream_kernel<T, true, true><<<stream_grid, kBlock>>>(cols, t_indptr, t_indices, perm, A.values, v, x,
+                                                                    dA, dx);
+    SAD_CUDA_LAUNCHED();
+    return;
+  }
+  // Otherwise two passes: dA in A's own order (coalesced writes, where the
+  // fused pass scatters them through perm), then dx gathered over Aᵀ.
+  if (dA) masked_outer_sum_cuda<T>(A.rows, nnz, A.indptr, A.indices, v, x, 1, T(1), false, dA);
+  if (!dx) return;
+  const int lanes = body::spmv_lanes(cols, nnz);
   const unsigned grid = blocks_for(int64_t(cols) * lanes, kBlock, kMaxGrid);
-#define SAD_LAUNCH(L)                                                                                   \
-  backward_transposed_kernel<T, L><<<grid, kBlock>>>(cols, t_indptr, t_indices, perm, values, v, x, dA, dx); \
+#define SAD_LAUNCH(L)                                                                                          \
+  backward_transposed_kernel<T, L><<<grid, kBlock>>>(cols, t_indptr, t_indices, perm, A.values, v, x, nullptr, dx); \
   break
-  switch (lanes) {  // body::row_lanes' choices
-    case 1:  // which outputs, fixed at compile time (a run-time test in the loop cost 13% at 2^24 rows)
-#define SAD_STREAM(DA, DX) \
-  backward_stream_kernel<T, DA, DX><<<grid, kBlock>>>(cols, t_indptr, t_indices, perm, values, v, x, dA, dx)
-      if (dA && dx) SAD_STREAM(true, true);
-      else if (dA) SAD_STREAM(true, false);
-      else SAD_STREAM(false, true);
-#undef SAD_STREAM
+  switch (lanes) {  // body::spmv_lanes' choices
+    case 1:
+    case 2:
+    case 4:
+      backward_stream_kernel<T, false, true><<<stream_grid, kBlock>>>(cols, t_indptr, t_indices, perm, A.values, v,
+                                                                      x, nullptr, dx);
       break;
-    case 4: SAD_LAUNCH(4);
     case 8: SAD_LAUNCH(8);
     case 16: SAD_LAUNCH(16);
     default: SAD_LAUNCH(32);
@@ -252,10 +301,13 @@ void masked_outer_sum_cuda(index_t rows, int64_t nnz, const index_t* indptr, con
     SAD_CUDA_CHECK(cudaMemsetAsync(out, 0, size_t(nnz) * sizeof(T), 0));
     return;
   }
-  if (k <= 4) {
-    const int lanes = body::row_lanes(rows, nnz);
-    masked_dot_rows_kernel<T><<<blocks_for(int64_t(rows) * lanes, kBlock, kMaxGrid), kBlock>>>(
-        rows, lanes, indptr, indices, u, x, k, alpha, skip_diagonal, out);
+  const int row_lanes = body::spmv_lanes(rows, nnz);
+  if (k == 1 && row_lanes == 1) {
+    masked_outer_stream_kernel<T><<<blocks_for(int64_t(rows), kBlock, kMaxGrid), kBlock>>>(
+        rows, indptr, indices, u, x, alpha, skip_diagonal, out);
+  } else if (k <= 4) {
+    masked_dot_rows_kernel<T><<<blocks_for(int64_t(rows) * row_lanes, kBlock, kMaxGrid), kBlock>>>(
+        rows, row_lanes, indptr, indices, u, x, k, alpha, skip_diagonal, out);
   } else if (k <= kWideDot) {
     const int lanes = body::dot_lanes(k);
     masked_dot_kernel<T><<<blocks_for(int64_t(rows) * lanes, kBlock, kMaxGrid), kBlock>>>(
@@ -272,8 +324,8 @@ void masked_outer_sum_cuda(index_t rows, int64_t nnz, const index_t* indptr, con
   template void spmv_transpose_cached_cuda<T>(index_t, int64_t, const index_t*, const index_t*, const index_t*, \
                                               const T*, const T*, T*, int);                                     \
   template void spmv_backward_cuda<T>(const DeviceCsr<const T>&, const T*, const T*, T*, T*);                   \
-  template void spmv_backward_transposed_cuda<T>(index_t, int64_t, const index_t*, const index_t*,               \
-                                                 const index_t*, const T*, const T*, const T*, T*, T*);         \
+  template void spmv_backward_transposed_cuda<T>(const DeviceCsr<const T>&, const index_t*, const index_t*,     \
+                                                 const index_t*, const T*, const T*, T*, T*);                   \
   template void masked_outer_sum_cuda<T>(index_t, int64_t, const index_t*, const index_t*, const T*, const T*,  \
                                          index_t, T, bool, T*);
 SAD_INSTANTIATE(float)

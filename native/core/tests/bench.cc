@@ -268,15 +268,16 @@ void gpu_ops(const Options& o, const Csr& A, const std::string& name, bool all) 
   sad::transpose_structure_cuda(index_t(n), index_t(n), A.nnz(), dA.ip.get(), dA.ix.get(), tip.get(), tix.get(),
                                 perm.get(), inv.get());
   {
-    // The VJP the autograd runs: one gather pass over the transpose; and the
+    // The VJP the autograd runs, through the transpose (no atomics); and the
     // paper's, one pass over A's rows with atomic adds into dx.
     const double f = time_gpu(o, [&] { sad::spmv_cuda(dA.view(), x.get(), y.get()); });
     const double b = time_gpu(o, [&] {
-      sad::spmv_backward_transposed_cuda(index_t(n), A.nnz(), tip.get(), tix.get(), perm.get(), dA.val.get(), v.get(),
-                                         x.get(), gA.get(), gx.get());
+      sad::spmv_backward_transposed_cuda(dA.view(), tip.get(), tix.get(), perm.get(), v.get(), x.get(), gA.get(),
+                                         gx.get());
     });
     report({"gpu", "spmv", name, n, A.nnz(), f, b,
-            gbs(A.nnz() * 12.0 + n * 20.0, f) + ", lanes " + std::to_string(sad::body::row_lanes(n, A.nnz()))});
+            gbs(A.nnz() * 12.0 + n * 20.0, f) + ", lanes " + std::to_string(sad::body::spmv_lanes(n, A.nnz())) +
+                (A.nnz() <= 4 * n ? ", VJP one pass" : ", VJP dA then dx")});
     const double b1 = time_gpu(o, [&] { sad::spmv_backward_cuda(dA.view(), v.get(), x.get(), gA.get(), gx.get()); });
     report({"gpu", "spmv, atomic VJP", name, n, A.nnz(), f, b1, "the paper's: dx by atomic adds"});
   }

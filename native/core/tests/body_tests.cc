@@ -366,6 +366,13 @@ SAD_TEST(bodies, lanes_heuristics) {
   SAD_CHECK(body::row_lanes(100, 500) == 4);    // 2-D Poisson: 5 per row
   SAD_CHECK(body::row_lanes(100, 1600) == 16);  // 16 per row
   SAD_CHECK(body::row_lanes(10, 100000) == 32);
+  SAD_CHECK(body::spmv_lanes(0, 0) == 1 && body::spmv_lanes(5, 0) == 1);
+  SAD_CHECK(body::spmv_lanes(100, 499) == 1);   // 2-D Poisson (5 a row, fewer on the border): a thread per row
+  SAD_CHECK(body::spmv_lanes(100, 799) == 1);   // under 8 a row
+  SAD_CHECK(body::spmv_lanes(100, 900) == 2);   // 9-point stencil
+  SAD_CHECK(body::spmv_lanes(100, 2700) == 4);  // 27-point stencil
+  SAD_CHECK(body::spmv_lanes(100, 3200) == 8);
+  SAD_CHECK(body::spmv_lanes(10, 100000) == 32);
   SAD_CHECK(body::dot_lanes(1) == 1 && body::dot_lanes(5) == 8 && body::dot_lanes(16) == 16 && body::dot_lanes(1000) == 32);
   const index_t ip[] = {0, 0, 2, 2, 5, 5};  // empty rows 0, 2, 4
   for (int64_t p = 0; p < 5; ++p) SAD_CHECK(sad::hd::row_of(p, ip, 5) == (p < 2 ? 1 : 3)) << p;

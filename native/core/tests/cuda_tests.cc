@@ -106,8 +106,8 @@ void spmv_case(ThreadPool& pool, const HostCsr<T>& A) {
   }
   for (int mode = 1; mode < 4; ++mode) {
     auto gA = poisoned<T>(A.nnz()), gx = poisoned<T>(A.cols);
-    sad::spmv_backward_transposed_cuda(A.cols, A.nnz(), tip.get(), tix.get(), perm.get(), dA.val.get(), dv.get(),
-                                       dx.get(), (mode & 1) ? gA.get() : nullptr, (mode & 2) ? gx.get() : nullptr);
+    sad::spmv_backward_transposed_cuda(dA.view(), tip.get(), tix.get(), perm.get(), dv.get(), dx.get(),
+                                       (mode & 1) ? gA.get() : nullptr, (mode & 2) ? gx.get() : nullptr);
     if (mode & 1) check_against("spmv_backward_transposed_cuda dA " + A.name, gA, couter, outer);
     if (mode & 2) check_against("spmv_backward_transposed_cuda dx " + A.name, gx, cyt, yt);
   }
@@ -422,6 +422,7 @@ SAD_TEST(cuda, spmv_transpose_gather) {
   for (const auto& A : test_matrices<double>()) spmv_case(pool, A);
   for (const auto& A : test_matrices<float>(false)) spmv_case(pool, A);
   spmv_case(pool, poisson1d<double>(1 << 20));
+  spmv_case(pool, poisson2d<double>(700));  // 490000 rows of 5: the VJP's two passes, dx by the stream kernel
   // Short columns on average (the VJP's warp-per-32-columns kernel) but one
   // column of 1500 entries, many chunks long, and one full row.
   std::vector<Triplet> arrow;
@@ -431,6 +432,13 @@ SAD_TEST(cuda, spmv_transpose_gather) {
   }
   for (index_t j = 1; j < 1200; ++j) arrow.push_back({0, j, 0.25});
   spmv_case(pool, from_coo<double>("arrow 1500x1200", 1500, 1200, std::move(arrow)));
+  // Columns of 8 on average (the VJP's two passes), one of them 3000 long.
+  std::vector<Triplet> wide;
+  for (index_t i = 0; i < 3000; ++i) {
+    wide.push_back({i, 0, 2.0 + i % 5});
+    for (index_t k = 1; k < 8; ++k) wide.push_back({i, 1 + (i * 7 + k * 131) % 2499, 0.125 * k});
+  }
+  spmv_case(pool, from_coo<double>("long column 3000x2500", 3000, 2500, std::move(wide)));
 }
 
 SAD_TEST(cuda, masked_products) {
