@@ -114,8 +114,7 @@ __global__ void backward_stream_kernel(index_t cols, const index_t* __restrict__
 // rows, a warp per 32 consecutive rows with consecutive lanes on consecutive
 // entries, so the writes of out are coalesced. (A thread per row writes with a
 // stride of its row length; with that, the SpMV VJP on the 2-D Poisson matrix
-// at 2^24 rows took 1.40 ms on an H200, where this walk's dA pass alone took
-// 0.37 ms in a scratch test.)
+// at 2^24 rows took 1.40 ms on an H200, and 0.92 ms with this kernel.)
 template <class T>
 __global__ void masked_outer_stream_kernel(index_t rows, const index_t* __restrict__ ip,
                                            const index_t* __restrict__ ix, const T* __restrict__ u,
