@@ -104,7 +104,7 @@ class Parser {
   [[noreturn]] void error(Code c, std::string what);
   [[noreturn]] void error_at(Code c, int64_t line, std::string what);
   void feed_piece(const char* p, size_t n);       // at most kMaxLine bytes
-  void long_line(const char* b, const char* e);   // the start of a line that is too long
+  void long_line(const char* b, const char* e, const char* more, const char* more_end);  // a line that is too long
   void process(const char* p, const char* end);  // complete lines; end[-1] == '\n'
   void line(const char* b, const char* e);       // one line without its terminator
   void banner_line(const char* b, const char* e);

@@ -179,9 +179,18 @@ void Parser::feed(const char* data, size_t n) {
   for (size_t at = 0; at < n; at += kMaxLine) feed_piece(data + at, std::min(kMaxLine, n - at));
 }
 
-// A line longer than kMaxLine: skipped when it is a comment (after the banner), an error otherwise.
-void Parser::long_line(const char* b, const char* e) {
+// A line longer than kMaxLine, as its carried start [b, e) and what follows in
+// this piece [more, more_end): skipped when it is a comment (after the banner),
+// an error otherwise. The leading whitespace may run past the carry, so the
+// first character is looked for within the line's first kMaxLine + 1 bytes,
+// which carry and piece always hold: where the chunks were cut does not matter.
+void Parser::long_line(const char* b, const char* e, const char* more, const char* more_end) {
   while (b < e && is_ws(*b)) ++b;
+  if (b == e) {
+    b = more;
+    e = more + std::min<size_t>(more_end - more, kMaxLine + 1 - carry_.size());
+    while (b < e && is_ws(*b)) ++b;
+  }
   if (b < e && *b == '%' && state_ != State::banner) {
     in_long_comment_ = true;
     std::string().swap(carry_);
@@ -202,7 +211,7 @@ void Parser::feed_piece(const char* p, size_t n) {
     } else {
       const size_t add = nl ? static_cast<size_t>(nl - p) : n;  // line bytes, without the newline
       if (carry_.size() + add > kMaxLine) {
-        long_line(carry_.data(), carry_.data() + carry_.size());
+        long_line(carry_.data(), carry_.data() + carry_.size(), p, p + add);
         if (!nl) return;
         in_long_comment_ = false;
         ++line_;

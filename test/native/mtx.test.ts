@@ -494,6 +494,15 @@ test('mtx: limits: rows, line length, 32-bit sizes; options are validated', () =
     assert.equal(withComment.matrix.values.data[0], 3);
     assert.equal(withComment.header.lines, 5);
   }
+  // A long comment line whose leading whitespace is cut by a chunk boundary (the
+  // chunk ends after its first two spaces) is still a comment.
+  const banner = '%%MatrixMarket matrix coordinate real general\n';
+  const pad = `%${'c'.repeat((1 << 20) - 2 - banner.length - 2)}\n`; // banner + pad ends 2 bytes before 1 MiB
+  const straddling = parseMatrixMarket(`${banner}${pad}    %${long}\n1 1 1\n1 1 3\n`, { chunkSize: 1 << 20 });
+  assert.equal(straddling.matrix.values.data[0], 3);
+  assert.equal(straddling.header.lines, 5);
+  const blank = parseRejects(`${banner}${pad}  ${' '.repeat(1 << 20)}\n1 1 1\n1 1 3\n`, { chunkSize: 1 << 20 });
+  assert.deepEqual([blank.line, blank.problem], [3, 'line is longer than 1048576 bytes'], 'a blank line over 1 MiB');
   const edge = 'x'.repeat((1 << 20) - 4); // '1 1 ' + edge is 1 MiB
   assert.equal(parseRejects(`%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 ${edge}\n`).problem, `value '${'x'.repeat(40)}...' is not a number`, 'a line of exactly 1 MiB is read');
   assert.equal(parseRejects(`%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 ${edge}x\n`).problem, 'line is longer than 1048576 bytes');
