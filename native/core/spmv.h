@@ -60,11 +60,11 @@ void spmv_backward_cuda(const DeviceCsr<const T>& A, const T* v, const T* x, T* 
 
 // Both VJPs through the transpose structure of A's pattern (t_indptr, t_indices,
 // perm as transpose_structure_* gives them): dx[j] gathered per column of A, as
-// spmv_backward_transposed_cpu. Columns of at most 4 entries on average: one
-// pass over Aᵀ, a warp per 32 columns walking their entries with consecutive
-// lanes on consecutive entries (coalesced), dA[perm[q]] written on the way.
-// Longer: dA = (v xᵀ) ⊙ mask(A) over A's rows (masked_outer_sum_cuda, k = 1),
-// then dx over Aᵀ. No atomics and no zeroing, deterministic; either output may
+// spmv_backward_transposed_cpu. Both wanted and columns of at most 4 entries
+// on average: one pass over Aᵀ, a warp per 32 columns walking their entries
+// with consecutive lanes on consecutive entries (coalesced), dA[perm[q]]
+// written on the way. Otherwise dA = (v xᵀ) ⊙ mask(A) over A's rows
+// (masked_outer_sum_cuda, k = 1), then dx over Aᵀ. No atomics and no zeroing, deterministic; either output may
 // be null. What the device autograd uses.
 template <class T>
 void spmv_backward_transposed_cuda(const DeviceCsr<const T>& A, const index_t* t_indptr, const index_t* t_indices,
