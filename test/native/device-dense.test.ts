@@ -13,7 +13,7 @@ import {
   Tensor, tensor, zeros,
 } from '../../native/lib/index.js';
 import type { DType } from '../../native/lib/index.js';
-import { testDevice } from '../device-helpers.js';
+import { checkAgainstCpu, testDevice } from '../device-helpers.js';
 import { assertClose, randomCsr } from '../helpers.js';
 
 testDevice('device-dense.test.ts');
@@ -32,31 +32,9 @@ function rnd(shape: readonly number[], dtype: DType, map?: (v: number) => number
 }
 const positive = (v: number): number => 0.5 + Math.abs(v);
 
-/**
- * fn on CPU copies of the inputs and on device copies: the outputs agree, and
- * so do the gradients of every input for one random seed gradient (the device
- * ones staying on the device).
- */
+/** fn on the CPU and on the device agree, forward and VJP (checkAgainstCpu). */
 function check(name: string, fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], tol = TOL[inputs[0]!.dtype]): void {
-  const dtype = inputs[0]!.dtype;
-  const msg = `${name} (${dtype})`;
-  const cpu = inputs.map((x) => x.detach().requiresGrad_());
-  const dev = inputs.map((x) => x.to('cuda').requiresGrad_());
-  const yc = fn(...cpu);
-  const yd = fn(...dev);
-  assert.equal(yd.device, 'cuda', msg);
-  assert.equal(yd.dtype, yc.dtype, msg);
-  assert.deepEqual(yd.shape, yc.shape, msg);
-  assertClose(yd.toArray(), yc.data, { ...tol, msg: `${msg} forward` });
-  const g = rnd(yc.shape, yc.dtype);
-  yc.backward(g);
-  yd.backward(g.to('cuda'));
-  cpu.forEach((x, i) => {
-    const gd = dev[i]!.grad!;
-    assert.equal(gd.device, 'cuda', `${msg} grad ${i}`);
-    assert.deepEqual(gd.shape, x.shape, `${msg} grad ${i}`);
-    assertClose(gd.toArray(), x.grad!.data, { ...tol, msg: `${msg} grad ${i}` });
-  });
+  checkAgainstCpu(name, fn, inputs, { tol, seedGradient: (shape, dtype) => rnd(shape, dtype) });
 }
 
 test('binary ops broadcast on the device as on the CPU, forward and VJP', () => {

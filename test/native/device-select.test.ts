@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { concat, deviceMemory, gatherRows, logSoftmax, nllLoss, randn, scope, Tensor, tensor, where } from '../../native/lib/index.js';
 import type { DType } from '../../native/lib/index.js';
-import { testDevice } from '../device-helpers.js';
+import { checkAgainstCpu, testDevice } from '../device-helpers.js';
 import { assertClose } from '../helpers.js';
 
 testDevice('device-select.test.ts');
@@ -37,40 +37,14 @@ function withEntries(t: Tensor, at: Record<number, number>): Tensor {
 let running: 'cpu' | 'cuda' = 'cpu';
 const here = (t: Tensor): Tensor => t.to(running);
 
-/**
- * fn on CPU copies of the inputs and on device copies: the outputs agree (NaN
- * and ±Inf exactly where the CPU has them), and so do the gradients of every
- * input for one random seed gradient, the device ones staying on the device.
- */
+/** fn on the CPU and on the device agree, forward and VJP (checkAgainstCpu). */
 function check(name: string, fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[]): void {
-  const dtype = inputs[0]!.dtype;
-  const tol = TOL[dtype];
-  const msg = `${name} (${dtype})`;
-  const cpu = inputs.map((x) => x.detach().requiresGrad_());
-  const dev = inputs.map((x) => x.to('cuda').requiresGrad_());
-  running = 'cpu';
-  const yc = fn(...cpu);
-  running = 'cuda';
-  const yd = fn(...dev);
-  assert.equal(yd.device, 'cuda', msg);
-  assert.equal(yd.dtype, yc.dtype, msg);
-  assert.deepEqual(yd.shape, yc.shape, msg);
-  const fwd = yd.toArray();
-  yc.data.forEach((v, i) => {
-    if (!Number.isFinite(v) || !Number.isFinite(fwd[i]!)) assert.ok(Object.is(fwd[i], v), `${msg} forward at ${i}: ${fwd[i]} vs ${v}`);
-  });
-  const finite = (d: ArrayLike<number>): number[] => Array.from(d, (v) => (Number.isFinite(v) ? v : 0));
-  assertClose(finite(fwd), finite(yc.data), { ...tol, msg: `${msg} forward` });
-  const g = rnd(yc.shape, yc.dtype);
-  yc.backward(g);
-  yd.backward(g.to('cuda'));
-  cpu.forEach((x, i) => {
-    const gd = dev[i]!.grad!;
-    assert.equal(gd.device, 'cuda', `${msg} grad ${i}`);
-    assert.deepEqual(gd.shape, x.shape, `${msg} grad ${i}`);
-    const gv = gd.toArray();
-    assert.ok(gv.every(Number.isFinite), `${msg} grad ${i} is finite`);
-    assertClose(gv, x.grad!.data, { ...tol, msg: `${msg} grad ${i}` });
+  checkAgainstCpu(name, fn, inputs, {
+    tol: TOL[inputs[0]!.dtype],
+    seedGradient: rnd,
+    onRun: (device) => {
+      running = device;
+    },
   });
 }
 
