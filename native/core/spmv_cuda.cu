@@ -60,7 +60,7 @@ __global__ void backward_kernel(index_t rows, int lanes, const index_t* __restri
 }
 
 // The VJPs through the transpose structure for short columns (both for at most
-// 4 entries a column on average, dx alone for fewer than 32): a
+// 4 entries a column on average, dx alone for fewer than 32; NeedDA: dA too): a
 // warp per 32 consecutive columns j0 … j0 + 31, whose entries of Aᵀ are one
 // contiguous range. The warp walks that range in chunks of kChunk with
 // consecutive lanes on consecutive entries q = (j, i), so the reads of tix, perm,
@@ -71,7 +71,7 @@ __global__ void backward_kernel(index_t rows, int lanes, const index_t* __restri
 constexpr int kChunk = 128;
 constexpr int kStreamWarps = kBlock / 32;
 
-template <class T, bool NeedDA, bool NeedDx>
+template <class T, bool NeedDA>
 __global__ void backward_stream_kernel(index_t cols, const index_t* __restrict__ tip,
                                        const index_t* __restrict__ tix, const index_t* __restrict__ perm,
                                        const T* __restrict__ av, const T* __restrict__ v, const T* __restrict__ x,
@@ -99,14 +99,13 @@ __global__ void backward_stream_kernel(index_t cols, const index_t* __restrict__
       const index_t p = perm[q];
       const T vi = v[tix[q]];
       if constexpr (NeedDA) dA[p] = vi * xs[warp][owner[warp][q - c0]];
-      if constexpr (NeedDx) prod[warp][q - c0] = av[p] * vi;
+      prod[warp][q - c0] = av[p] * vi;
     }
     __syncwarp();
-    if constexpr (NeedDx)
-      for (index_t q = my0; q < my1; ++q) acc += prod[warp][q - c0];
+    for (index_t q = my0; q < my1; ++q) acc += prod[warp][q - c0];
     __syncwarp();  // the chunk's buffers are rewritten next
   }
-  if (NeedDx && mine) dx[j] = acc;
+  if (mine) dx[j] = acc;
 }
 
 // masked_outer_sum for k = 1 and short rows, out[p] = alpha u[i] x[j] for the
@@ -143,35 +142,6 @@ __global__ void masked_outer_stream_kernel(index_t rows, const index_t* __restri
     }
     __syncwarp();  // the chunk's owners are rewritten next
   }
-}
-
-// The VJPs through the transpose structure, a group of L lanes per column j of
-// A (a row of Aᵀ), for long columns: dA[perm[q]] = v[i] x[j] and
-// dx[j] = Σ_q A[perm[q]] v[i] over the entries q = (j, i) of Aᵀ. A gather: no
-// atomics, no zeroing of dx, and the same sums in the same order on every run.
-template <class T, int L>
-__global__ void backward_transposed_kernel(index_t cols, const index_t* __restrict__ tip,
-                                           const index_t* __restrict__ tix, const index_t* __restrict__ perm,
-                                           const T* __restrict__ av, const T* __restrict__ v,
-                                           const T* __restrict__ x, T* __restrict__ dA, T* __restrict__ dx) {
-  const int64_t gid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  const int64_t col = gid / L;
-  const int lane = int(gid % L);
-  T acc = 0;
-  if (col < cols) {
-    const index_t j = index_t(col);
-    const T xj = dA ? x[j] : T(0);
-    for (index_t q = tip[j] + lane; q < tip[j + 1]; q += L) {
-      const index_t p = perm[q];
-      const T vi = v[tix[q]];
-      if (dA) dA[p] = vi * xj;
-      if (dx) acc += av[p] * vi;
-    }
-  }
-  if constexpr (L > 1) {
-    if (dx) acc = group_sum(acc, L);
-  }
-  if (dx && col < cols && lane == 0) dx[col] = acc;
 }
 
 // masked_outer_sum for wide k, a group of `lanes` threads per stored entry (its
@@ -263,32 +233,21 @@ void spmv_backward_transposed_cuda(const DeviceCsr<const T>& A, const index_t* t
   const unsigned stream_grid = blocks_for(int64_t(cols), kBlock, kMaxGrid);
   // Columns of at most 4 entries on average: both in one pass over Aᵀ.
   if (dA && dx && nnz <= 4 * int64_t(cols)) {
-    backward_stream_kernel<T, true, true><<<stream_grid, kBlock>>>(cols, t_indptr, t_indices, perm, A.values, v, x,
-                                                                    dA, dx);
+    backward_stream_kernel<T, true><<<stream_grid, kBlock>>>(cols, t_indptr, t_indices, perm, A.values, v, x, dA, dx);
     SAD_CUDA_LAUNCHED();
     return;
   }
   // Otherwise two passes: dA in A's own order (coalesced writes, where the
-  // fused pass scatters them through perm), then dx gathered over Aᵀ.
+  // fused pass scatters them through perm), then dx = Aᵀ v over the transpose.
   if (dA) masked_outer_sum_cuda<T>(A.rows, nnz, A.indptr, A.indices, v, x, 1, T(1), false, dA);
   if (!dx) return;
   const int lanes = body::spmv_lanes(cols, nnz);
-  const unsigned grid = blocks_for(int64_t(cols) * lanes, kBlock, kMaxGrid);
-#define SAD_LAUNCH(L)                                                                                          \
-  backward_transposed_kernel<T, L><<<grid, kBlock>>>(cols, t_indptr, t_indices, perm, A.values, v, x, nullptr, dx); \
-  break
-  switch (lanes) {  // body::spmv_lanes' choices
-    case 1:
-    case 2:
-    case 4:
-      backward_stream_kernel<T, false, true><<<stream_grid, kBlock>>>(cols, t_indptr, t_indices, perm, A.values, v,
-                                                                      x, nullptr, dx);
-      break;
-    case 8: SAD_LAUNCH(8);
-    case 16: SAD_LAUNCH(16);
-    default: SAD_LAUNCH(32);
+  if (lanes > 4) {  // long columns: spmv_transpose_cached_cuda's lane groups
+    launch_spmv<T>(cols, nnz, t_indptr, t_indices, perm, A.values, v, dx, lanes);
+    return;
   }
-#undef SAD_LAUNCH
+  backward_stream_kernel<T, false><<<stream_grid, kBlock>>>(cols, t_indptr, t_indices, perm, A.values, v, x, nullptr,
+                                                            dx);
   SAD_CUDA_LAUNCHED();
 }
 
