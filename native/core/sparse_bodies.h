@@ -40,6 +40,10 @@ SAD_HD int spmv_lanes(int64_t rows, int64_t nnz) {
   return lanes;
 }
 
+// Whether the GPU SpMV VJP takes dA and dx in one pass over Aᵀ (columns of at
+// most 4 entries on average), rather than dA over A's rows and then dx.
+SAD_HD bool spmv_vjp_one_pass(int64_t cols, int64_t nnz) { return nnz <= 4 * cols; }
+
 // Lanes per stored entry for the masked products (a dot over k columns).
 SAD_HD int dot_lanes(int64_t k) {
   int lanes = 1;

@@ -231,8 +231,7 @@ void spmv_backward_transposed_cuda(const DeviceCsr<const T>& A, const index_t* t
   const int64_t nnz = A.nnz;
   if (cols == 0 || (!dA && !dx)) return;
   const unsigned stream_grid = blocks_for(int64_t(cols), kBlock, kMaxGrid);
-  // Columns of at most 4 entries on average: both in one pass over Aᵀ.
-  if (dA && dx && nnz <= 4 * int64_t(cols)) {
+  if (dA && dx && body::spmv_vjp_one_pass(cols, nnz)) {
     backward_stream_kernel<T, true><<<stream_grid, kBlock>>>(cols, t_indptr, t_indices, perm, A.values, v, x, dA, dx);
     SAD_CUDA_LAUNCHED();
     return;

@@ -277,7 +277,7 @@ void gpu_ops(const Options& o, const Csr& A, const std::string& name, bool all) 
     });
     report({"gpu", "spmv", name, n, A.nnz(), f, b,
             gbs(A.nnz() * 12.0 + n * 20.0, f) + ", lanes " + std::to_string(sad::body::spmv_lanes(n, A.nnz())) +
-                (A.nnz() <= 4 * n ? ", VJP one pass" : ", VJP dA then dx")});
+                (sad::body::spmv_vjp_one_pass(n, A.nnz()) ? ", VJP one pass" : ", VJP dA then dx")});
     const double b1 = time_gpu(o, [&] { sad::spmv_backward_cuda(dA.view(), v.get(), x.get(), gA.get(), gx.get()); });
     report({"gpu", "spmv, atomic VJP", name, n, A.nnz(), f, b1, "the paper's: dx by atomic adds"});
   }
