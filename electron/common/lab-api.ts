@@ -2,7 +2,7 @@
 // app (ipcRenderer.invoke) and by a WebSocket client in browser mode, both built
 // from LAB_METHODS below, so the two cannot drift. Every method takes one params
 // object and returns a promise; the host validates params against
-// ./schema-lab.ts before anything runs. No platform imports here.
+// ./lab-schema.ts before anything runs. No platform imports here.
 
 // ---------------------------------------------------------------------------
 // The app and its compute host

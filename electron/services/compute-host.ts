@@ -19,7 +19,7 @@ import type {
   TimingRequest,
 } from '../common/lab-api.js';
 import { generatorLabel } from '../common/labels.js';
-import { checkCall } from '../common/schema-lab.js';
+import { checkCall } from './check-call.js';
 import { errorText, type Job, JobQueue } from './jobs.js';
 import * as lab from './lab-functions.js';
 import { MatrixStore } from './matrix-store.js';

@@ -3,7 +3,7 @@
 // first arrives, then answered by the compute host (or, for the few things
 // only the shell can do, by the shell's own hooks).
 import type { AppMode, LabEvent, LabInfo, LabMethods } from '../common/lab-api.js';
-import { checkCall } from '../common/schema-lab.js';
+import { checkCall } from './check-call.js';
 import type { ComputeHostClient } from './host-client.js';
 import { saveUpload } from './uploads.js';
 

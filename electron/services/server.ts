@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { contentSecurityPolicy } from '../common/csp.js';
-import { MAX_UPLOAD_BYTES } from '../common/schema-lab.js';
+import { MAX_UPLOAD_BYTES } from '../common/lab-schema.js';
 import { decodeFrame, encodeFrame } from '../common/wire.js';
 import type { LabBackend } from './lab-backend.js';
 import { streamUpload } from './uploads.js';

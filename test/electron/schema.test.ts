@@ -1,15 +1,24 @@
-// Every LabApi call is checked against its schema before the host acts on it:
-// malformed calls are refused with a message naming the method and the field.
+// Every LabApi call is parsed against its zod schema (electron/common/lab-schema.ts)
+// before the host acts on it: malformed calls are refused with a message naming
+// the method, the field, what the schema allows and what was received.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LAB_METHODS } from '../../electron/common/lab-api.js';
-import { SchemaError } from '../../electron/common/schema.js';
-import { checkCall, LAB_SCHEMAS } from '../../electron/common/schema-lab.js';
+import { LAB_SCHEMAS, MAX_UPLOAD_BYTES } from '../../electron/common/lab-schema.js';
 import { decodeFrame, encodeFrame } from '../../electron/common/wire.js';
+import { checkCall, SchemaError } from '../../electron/services/check-call.js';
 
 const rejects = (method: unknown, params: unknown, message: string): void => {
-  assert.throws(() => checkCall(method, params), (e: unknown) => e instanceof SchemaError && e.message === message);
+  assert.throws(
+    () => checkCall(method, params),
+    (e: unknown) => {
+      assert.ok(e instanceof SchemaError, `expected a SchemaError, got ${String(e)}`);
+      assert.equal(e.message, message);
+      return true;
+    },
+  );
 };
+const ID = 'a string of 1..64 characters matching /^[A-Za-z0-9_.-]+$/';
 
 describe('LabApi schemas', () => {
   it('has one schema per method', () => {
@@ -21,11 +30,12 @@ describe('LabApi schemas', () => {
     assert.deepEqual(checkCall('generateMatrix', { params: { kind: 'poisson2d', nx: 8, ny: 8 } }).params, { params: { kind: 'poisson2d', nx: 8, ny: 8 } });
     const data = new Uint8Array([1, 2, 3]);
     const open = checkCall('openMatrix', { source: { kind: 'bytes', name: 'a.mtx', data } }).params as { source: { data: Uint8Array } };
-    assert.equal(open.source.data, data);
+    assert.equal(open.source.data, data); // the bytes themselves, not a copy
     const suite = { kind: 'suite', quick: true, ops: ['spmv'], dtypes: ['float64'], peers: false, sweep: true };
     assert.deepEqual(checkCall('runTiming', { request: suite }).params, { request: suite });
-    rejects('runTiming', { request: { ...suite, ops: ['spmv', 'rm -rf'] } }, "runTiming: params.request.ops[1]: expected one of 'spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve' but received the string \"rm -rf\"");
+    rejects('runTiming', { request: { ...suite, ops: ['spmv', 'rm -rf'] } }, 'runTiming: params.request.ops[1]: expected one of "spmv", "spgemm", "spdmm", "spadd", "sptrsv", "spsolve" but received "rm -rf"');
     assert.deepEqual(checkCall('runProblem', { spec: { method: { kind: 'jacobi' }, epochs: 3 } }).params, { spec: { method: { kind: 'jacobi' }, epochs: 3 } });
+    assert.deepEqual(checkCall('getProbe', { runId: 'r1', edgeId: 'e 3' }).params, { runId: 'r1', edgeId: 'e 3' });
   });
 
   it('refuses unknown methods', () => {
@@ -34,28 +44,45 @@ describe('LabApi schemas', () => {
     rejects('__proto__', {}, 'call: expected a LabApi method but received "__proto__"');
   });
 
-  it('refuses wrong shapes, naming the field', () => {
-    rejects('info', null, 'info: params: expected an empty object but received null');
-    rejects('info', { x: 1 }, "info: params: unexpected field 'x' (allowed: none)");
-    rejects('cancel', {}, 'cancel: params.jobId: expected a string of 1..64 characters matching /^[A-Za-z0-9_.-]+$/ but received nothing');
-    rejects('cancel', { jobId: '../../etc' }, 'cancel: params.jobId: expected a string of 1..64 characters matching /^[A-Za-z0-9_.-]+$/ but received the string "../../etc"');
-    rejects('openMatrix', { source: { kind: 'url', url: 'http://x' } }, "openMatrix: params.source.kind: expected one of 'path', 'bytes' but received the string \"url\"");
-    rejects('openMatrix', { source: { kind: 'bytes', name: 'a.mtx', data: [1, 2] } }, 'openMatrix: params.source.data: expected a Uint8Array of at most 1073741824 bytes but received an array of length 2');
-    rejects('openMatrix', { source: { kind: 'path', path: 'a.mtx', extra: true } }, "openMatrix: params.source: unexpected field 'extra' (allowed: kind, path)");
-    rejects('generateMatrix', { params: { kind: 'poisson1d', n: 2.5 } }, 'generateMatrix: params.params.n: expected an integer ≥ 1 ≤ 50000000 but received the number 2.5');
-    rejects('generateMatrix', { params: { kind: 'poisson1d', n: Number.NaN } }, 'generateMatrix: params.params.n: expected an integer ≥ 1 ≤ 50000000 but received the number NaN');
-    rejects('generateMatrix', { params: { kind: 'random', rows: 3, cols: 3, density: 2, seed: 1 } }, 'generateMatrix: params.params.density: expected a finite number ≥ 0 ≤ 1 but received the number 2');
-    rejects('exportReport', { timingId: 't1', format: 'exe' }, "exportReport: params.format: expected one of 'csv', 'json', 'html', 'md' but received the string \"exe\"");
-    rejects('runTiming', { request: { kind: 'suite', quick: 'yes' } }, 'runTiming: params.request.quick: expected true or false but received the string "yes"');
+  it('refuses wrong types, out-of-range values and unknown fields, naming the field', () => {
+    rejects('info', null, 'info: params: expected an object but received null');
+    rejects('info', { x: 1 }, 'info: params.x: unknown field (expected none)');
+    rejects('cancel', {}, `cancel: params.jobId: expected ${ID} but received nothing`);
+    rejects('cancel', { jobId: '../../etc' }, `cancel: params.jobId: expected ${ID} but received "../../etc"`);
+    rejects('cancel', { jobId: 'x'.repeat(65) }, `cancel: params.jobId: expected ${ID} but received "${'x'.repeat(40)}…"`);
+    rejects('openMatrix', { source: { kind: 'url', url: 'http://x' } }, 'openMatrix: params.source.kind: expected one of "path", "bytes" but received "url"');
+    rejects('openMatrix', { source: { kind: 'bytes', name: 'a.mtx', data: [1, 2] } }, `openMatrix: params.source.data: expected a Uint8Array of at most ${MAX_UPLOAD_BYTES} bytes but received an array of length 2`);
+    rejects('openMatrix', { source: { kind: 'path', path: 'a.mtx', extra: true } }, 'openMatrix: params.source.extra: unknown field (expected one of kind, path)');
+    rejects('generateMatrix', { params: { kind: 'poisson1d', n: 2.5 } }, 'generateMatrix: params.params.n: expected an integer in [1, 50000000] but received 2.5');
+    rejects('generateMatrix', { params: { kind: 'poisson1d', n: 0 } }, 'generateMatrix: params.params.n: expected an integer in [1, 50000000] but received 0');
+    rejects('generateMatrix', { params: { kind: 'poisson1d', n: Number.NaN } }, 'generateMatrix: params.params.n: expected an integer in [1, 50000000] but received NaN');
+    rejects('generateMatrix', { params: { kind: 'random', rows: 3, cols: 3, density: 2, seed: 1 } }, 'generateMatrix: params.params.density: expected a number in [0, 1] but received 2');
+    rejects('exportReport', { timingId: 't1', format: 'exe' }, 'exportReport: params.format: expected one of "csv", "json", "html", "md" but received "exe"');
+    rejects('runTiming', { request: { kind: 'suite', quick: 'yes', peers: false, sweep: false } }, 'runTiming: params.request.quick: expected true or false but received "yes"');
+    rejects('runTiming', { request: { kind: 'suite', quick: true, peers: false, sweep: false, dtypes: ['float64', 'float32', 'float64'] } }, 'runTiming: params.request.dtypes: expected an array of at most 2 items, each one of "float32", "float64" but received an array of length 3');
   });
 
-  it('bounds free-form JSON (problem specs) in depth and size, and refuses non-JSON values', () => {
+  it('reports every offending field, not only the first', () => {
+    assert.throws(
+      () => checkCall('runTiming', { request: { kind: 'suite', quick: 'yes' } }),
+      (e: unknown) => {
+        assert.ok(e instanceof SchemaError);
+        assert.deepEqual(e.issues.map((i) => i.path), ['params.request.quick', 'params.request.peers', 'params.request.sweep']);
+        assert.equal(e.issues[1]!.message, 'expected true or false but received nothing');
+        return true;
+      },
+    );
+  });
+
+  it('bounds free-form JSON (problem specs, graphs) in depth and size, and refuses non-JSON values', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 20; i++) deep = { a: deep };
-    assert.throws(() => checkCall('validateSpec', { spec: deep }), /nests deeper/);
-    assert.throws(() => checkCall('validateSpec', { spec: { xs: new Array(30000).fill(0) } }), /holds more values/);
-    rejects('validateSpec', { spec: { lr: Number.POSITIVE_INFINITY } }, 'validateSpec: params.spec.lr: expected a finite number but received the number Infinity');
-    rejects('validateSpec', { spec: { when: new Date(0) } }, 'validateSpec: params.spec.when: expected JSON data but received an object');
+    assert.throws(() => checkCall('validateSpec', { spec: deep }), /^SchemaError: validateSpec: params\.spec(\.a){17}: expected JSON data \(depth ≤ 16, ≤ 20000 values\) but it nests deeper$/);
+    assert.throws(() => checkCall('validateGraph', { graph: { xs: new Array(30000).fill(0) } }), /^SchemaError: validateGraph: params\.graph: expected JSON data .* but it holds more values$/);
+    rejects('validateSpec', { spec: { lr: Number.POSITIVE_INFINITY } }, 'validateSpec: params.spec.lr: expected a finite number but received Infinity');
+    rejects('validateSpec', { spec: { xs: [1, Number.NaN] } }, 'validateSpec: params.spec.xs[1]: expected a finite number but received NaN');
+    rejects('validateSpec', { spec: { when: new Date(0) } }, 'validateSpec: params.spec.when: expected JSON data but received a Date');
+    rejects('validateSpec', { spec: { f: () => 1 } }, 'validateSpec: params.spec.f: expected JSON data but received function');
   });
 });
 
