@@ -1,0 +1,42 @@
+// Problem graphs (version 2): the one module the lab, the CLI and the tests
+// build on — the format and its schema, the node catalogue, validation with
+// shape and dtype inference, templates, v1→v2 conversion and the runner.
+import { allKinds, kindInfo } from './catalogue.js';
+import './kinds/index.js';
+import type { NodeKindInfo } from './schema.js';
+
+export { GRAPH_VERSION, GraphSchema, GraphNodeSchema, GraphEdgeSchema, TrainingSchema, OptimizerSchema, GraphError, formatIssue } from './schema.js';
+export type { Graph, GraphNode, GraphEdge, Training, PortType, PortDef, NodeKindInfo, GraphIssue, PortShape, GraphValidation, Category } from './schema.js';
+export { validateGraph } from './validate.js';
+export type { ValidateOptions } from './validate.js';
+export { defaultDataDir } from './data-dir.js';
+export { exportTypeScript } from './export-ts.js';
+export type { GraphResult, GraphSeries, GraphSummary, Probe, ProbeValues, ParamView } from './result.js';
+
+/** Every node kind, JSON-safe, in catalogue order (grouped by category). */
+export function nodeCatalogue(): NodeKindInfo[] {
+  return allKinds().map(kindInfo);
+}
+
+export interface TemplateInfo {
+  name: string;
+  title: string;
+  description: string;
+  notes: string[];
+  graph: import('./schema.js').Graph;
+}
+
+/** The templates: jacobi, heavyball, pcg, gcn first; then the new ones. */
+export function templates(): TemplateInfo[] {
+  throw new Error('templates: not implemented yet');
+}
+
+/** A v1 spec or a v2 graph (as parsed JSON) → a v2 graph (v1 converted). Throws GraphError with issues. */
+export function toGraph(_input: unknown): import('./schema.js').Graph {
+  throw new Error('toGraph: not implemented yet');
+}
+
+/** Runs a graph (or a v1 spec, converted): the one runner. */
+export async function runGraph(_input: unknown, _opts?: import('../runner/run.js').RunOptions): Promise<import('./result.js').GraphResult> {
+  throw new Error('runGraph: not implemented yet');
+}

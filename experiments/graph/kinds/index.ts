@@ -1,0 +1,3 @@
+// Registers every node kind (each file calls defineKind at import).
+import './sources.js';
+import './parameters.js';
