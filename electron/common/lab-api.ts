@@ -192,23 +192,148 @@ export interface ParamSnapshot {
   values: number[];
 }
 
-/** A figure of a finished run that is not a per-epoch curve. */
-export interface ParamView {
-  kind: 'bars' | 'lines';
-  title: string;
-  xLabel: string;
-  yLabel: string;
-  logY: boolean;
-  series: { name: string; values: number[] }[];
-}
+/** A figure of a finished run that is not a per-epoch curve: bars or lines over an index, or a heatmap of a grid. */
+export type ParamView =
+  | {
+      kind: 'bars' | 'lines';
+      title: string;
+      xLabel: string;
+      yLabel: string;
+      logY: boolean;
+      series: { name: string; values: number[] }[];
+    }
+  | {
+      kind: 'heatmap';
+      title: string;
+      width: number;
+      height: number;
+      /** Row-major, height × width. */
+      values: number[];
+      /** The colour scale's ends (default: the values' own range), so two heatmaps can share one. */
+      min?: number;
+      max?: number;
+    };
 
 export interface RunRecord {
   meta: RunMeta;
+  /** The problem as run: a v2 graph (a v1 spec is converted before it runs). */
   spec: Record<string, unknown>;
   points: RunPoint[];
   params: ParamSnapshot[];
   views: ParamView[];
+  /** Edges whose last-epoch values were recorded (getProbe answers for these). */
+  probeEdges: string[];
 }
+
+// ---------------------------------------------------------------------------
+// Problem graphs (issue 14): JSON-safe mirrors of experiments/graph's types, so
+// the renderer needs no engine code. lab-functions.ts checks they stay assignable.
+
+export type PortType = 'sparse' | 'dense' | 'index';
+export type NodeCategory = 'sources' | 'parameters' | 'sparse ops' | 'structure' | 'dense ops' | 'iteration' | 'losses' | 'outputs';
+
+export interface PortDef {
+  name: string;
+  type: PortType;
+  optional?: boolean;
+  description: string;
+}
+
+export interface NodeKindInfo {
+  kind: string;
+  category: NodeCategory;
+  title: string;
+  description: string;
+  inputs: PortDef[];
+  outputs: PortDef[];
+  /** JSON Schema of the node's fields: properties with type, enum, minimum, maximum, default, description. */
+  fields: Record<string, unknown>;
+  /** The fields a freshly dropped node gets. */
+  defaults: Record<string, unknown>;
+}
+
+export interface GraphNode {
+  id: string;
+  kind: string;
+  label?: string;
+  fields: Record<string, unknown>;
+  /** Editor layout only. */
+  position?: { x: number; y: number };
+}
+
+export interface GraphEdge {
+  id: string;
+  from: { node: string; port: string };
+  to: { node: string; port: string };
+}
+
+export interface Training {
+  optimizer: {
+    kind: 'adam' | 'adamw' | 'sgd';
+    lr: number;
+    betas: [number, number];
+    eps: number;
+    momentum: number;
+    /** One value, or one per parameter node id. */
+    weightDecay: number | Record<string, number>;
+  };
+  epochs: number;
+  runs: number;
+  seed: number;
+  dtype: 'float64' | 'float32';
+  device: 'cpu' | 'cuda';
+}
+
+export interface ProblemGraph {
+  version: 2;
+  name: string;
+  description?: string;
+  notes?: string[];
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  training: Training;
+}
+
+/** Where something is wrong: on a node (optionally one of its fields or ports) or on an edge. */
+export interface GraphIssue {
+  nodeId?: string;
+  edgeId?: string;
+  port?: string;
+  field?: string;
+  message: string;
+}
+
+export interface PortShape {
+  type: PortType;
+  shape: number[];
+  dtype: 'float64' | 'float32' | 'int32';
+}
+
+/** nodeId → output port → what flows out of it (inferred where possible, also for an invalid graph). */
+export type PortShapes = Record<string, Record<string, PortShape>>;
+
+export type GraphValidation = { ok: true; graph: ProblemGraph; ports: PortShapes } | { ok: false; issues: GraphIssue[]; ports: PortShapes };
+
+export interface TemplateInfo {
+  name: string;
+  title: string;
+  description: string;
+  notes: string[];
+  graph: ProblemGraph;
+}
+
+/** Values downsampled to at most ~2k, with their statistics over all of them. */
+export interface ProbeValues {
+  min: number;
+  max: number;
+  norm: number;
+  values?: number[];
+}
+
+/** What flowed on an edge in the last epoch of run 0 (and, leaving a parameter, its gradient). */
+export type Probe =
+  | ({ kind: 'dense'; shape: number[]; values: number[]; grad?: ProbeValues } & ProbeValues)
+  | ({ kind: 'sparse'; shape: number[]; nnz: number; spy: { width: number; height: number; counts: number[] }; grad?: ProbeValues } & ProbeValues);
 
 // ---------------------------------------------------------------------------
 // Timing (issue 5's study; the host adapts its report into these)
@@ -299,7 +424,18 @@ export interface LabMethods {
 
   presets: { params: Record<string, never>; result: PresetInfo[] };
   validateSpec: { params: { spec: unknown }; result: SpecValidation };
+  /** The node kinds a graph may use, with their ports and fields. */
+  graphCatalogue: { params: Record<string, never>; result: NodeKindInfo[] };
+  /** The graph templates (the paper's four first). */
+  templates: { params: Record<string, never>; result: TemplateInfo[] };
+  /** Checks a graph (a v1 spec is converted first): issues on nodes/edges and the inferred port shapes. Runs nothing. */
+  validateGraph: { params: { graph: unknown }; result: GraphValidation };
+  /** A self-contained TypeScript script that builds and trains the graph on sparse-ad-lab/engine. */
+  exportTypeScript: { params: { graph: unknown }; result: { fileName: string; text: string } };
+  /** Runs a v2 graph or a v1 spec (converted). */
   runProblem: { params: { spec: unknown; name?: string }; result: JobRef & { runId: string } };
+  /** What flowed on one edge in a finished run's last epoch (null: not recorded). */
+  getProbe: { params: { runId: string; edgeId: string }; result: Probe | null };
   listRuns: { params: Record<string, never>; result: RunMeta[] };
   getRun: { params: { runId: string }; result: RunRecord };
   deleteRun: { params: { runId: string }; result: { removed: boolean } };
@@ -324,7 +460,12 @@ export const LAB_METHODS: readonly LabMethod[] = [
   'spyPlot',
   'presets',
   'validateSpec',
+  'graphCatalogue',
+  'templates',
+  'validateGraph',
+  'exportTypeScript',
   'runProblem',
+  'getProbe',
   'listRuns',
   'getRun',
   'deleteRun',

@@ -101,9 +101,22 @@ export class ComputeHost {
         return lab.presets();
       case 'validateSpec':
         return lab.validateSpec((p as LabMethods['validateSpec']['params']).spec);
+      case 'graphCatalogue':
+        return lab.graphCatalogue();
+      case 'templates':
+        return lab.templates();
+      // Here, not in the pool: it reads at most file headers, and must answer while a run keeps the pool busy.
+      case 'validateGraph':
+        return lab.validateGraph((p as LabMethods['validateGraph']['params']).graph, this.opts.experimentsDataDir);
+      case 'exportTypeScript':
+        return lab.exportTypeScript((p as LabMethods['exportTypeScript']['params']).graph);
       case 'runProblem': {
         const { spec, name } = p as LabMethods['runProblem']['params'];
         return this.runProblem(spec, name);
+      }
+      case 'getProbe': {
+        const { runId, edgeId } = p as LabMethods['getProbe']['params'];
+        return this.runs.probe(runId, edgeId);
       }
       case 'listRuns':
         return this.runs.list();
@@ -196,18 +209,21 @@ export class ComputeHost {
   // -------------------------------------------------------------------------
   // Problems
 
-  private runProblem(spec: unknown, name: string | undefined): JobRef & { runId: string } {
-    const checked = lab.validateSpec(spec);
+  private async runProblem(spec: unknown, name: string | undefined): Promise<JobRef & { runId: string }> {
+    // A graph (or a v1 spec, converted) that does not check out runs nothing; the first issue names where.
+    const checked = await lab.validateGraph(spec, this.opts.experimentsDataDir);
     if (!checked.ok) {
-      const first = checked.errors[0]!;
-      throw new Error(`the problem spec is not valid: ${first.path ? `spec.${first.path}` : 'spec'}: ${first.message}`);
+      const first = checked.issues[0]!;
+      const where = first.edgeId ? `edge "${first.edgeId}"` : first.nodeId ? `node "${first.nodeId}"${first.field ? ` field ${first.field}` : first.port ? ` port ${first.port}` : ''}` : 'graph';
+      const more = checked.issues.length > 1 ? ` (and ${checked.issues.length - 1} more)` : '';
+      throw new Error(`the problem is not valid: ${where}: ${first.message}${more}`);
     }
-    const title = name ?? String(checked.spec.name ?? 'run');
+    const title = name ?? String(checked.graph.name ?? 'run');
     const job = this.jobs.create('run-problem', `Run ${title}`);
-    const meta = this.runs.create(title, checked.spec, job.id);
+    const meta = this.runs.create(title, checked.graph, job.id);
     job.info.runId = meta.id;
     this.emit({ type: 'run', run: meta });
-    const handle = this.pool.run<RunProblemResult>({ kind: 'run-problem', spec: checked.spec, dataDir: this.opts.experimentsDataDir ?? '' }, (m) => {
+    const handle = this.pool.run<RunProblemResult>({ kind: 'run-problem', spec: checked.graph, dataDir: this.opts.experimentsDataDir ?? '' }, (m) => {
       if (m.kind === 'progress') job.progress(m.progress, m.message, m.etaSeconds);
       else if (m.kind === 'run-start') this.emit({ type: 'run', run: this.runs.started(meta.id, { method: m.method, epochs: m.epochs, runs: m.runs, series: m.series }) });
       else if (m.kind === 'run-points') {
@@ -224,8 +240,9 @@ export class ComputeHost {
           job.cancelled();
           return;
         }
-        this.emit({ type: 'run', run: this.runs.finish(meta.id, { state: 'finished', summary: r.summary, views: r.views, result: r.result }) });
+        // The job's last word (its final epoch) goes out before the run drops its jobId.
         job.finish();
+        this.emit({ type: 'run', run: this.runs.finish(meta.id, { state: 'finished', summary: r.summary, views: r.views, probes: r.probes, result: r.result }) });
       },
       (e: unknown) => {
         const cancelled = e instanceof CancelledError;

@@ -29,22 +29,36 @@ import {
   type TimingReport,
   type TimingStudyOptions,
 } from '../../experiments/timing/index.js';
-import { runExperiment } from '../../experiments/runner/run.js';
-import type { ExperimentEvent, ExperimentResult } from '../../experiments/runner/types.js';
+import {
+  exportTypeScript as graphScript,
+  GraphError,
+  nodeCatalogue,
+  runGraph,
+  templates as graphTemplates,
+  toGraph,
+  validateGraph as checkGraph,
+  type GraphResult,
+} from '../../experiments/graph/index.js';
+import type { ExperimentEvent } from '../../experiments/runner/types.js';
 import { PRESETS } from '../../experiments/spec/presets.js';
 import { SpecError, validateSpec as validateProblemSpec } from '../../experiments/spec/validate.js';
 import type {
   EngineInfo,
   GeneratorParams,
+  GraphValidation,
+  NodeKindInfo,
   MatrixHeader,
   MatrixStatistics,
   ParamSnapshot,
   ParamView,
   PresetInfo,
+  Probe,
+  ProblemGraph,
   ReportFormat,
   RunPoint,
   SeriesInfo,
   SpecValidation,
+  TemplateInfo,
   TimingOp,
   TimingRequest,
   TimingRow,
@@ -179,21 +193,66 @@ function words(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, (_m, a: string, b: string) => `${a} ${b.toLowerCase()}`);
 }
 
+// ---------------------------------------------------------------------------
+// Problem graphs (experiments/graph): the catalogue, templates, validation and
+// export pass through as they are; the types in lab-api.ts mirror them.
+
+export function graphCatalogue(): NodeKindInfo[] {
+  return nodeCatalogue();
+}
+
+export function templates(): TemplateInfo[] {
+  return graphTemplates();
+}
+
+/** Never throws for a bad graph: its issues come back on the nodes and edges they concern. */
+export async function validateGraph(graph: unknown, dataDir: string | undefined): Promise<GraphValidation> {
+  let input = graph;
+  if (!(graph && typeof graph === 'object' && (graph as { version?: unknown }).version === 2)) {
+    // A v1 spec: converted first, its conversion errors reported as the graph's issues.
+    try {
+      input = toGraph(graph);
+    } catch (e) {
+      if (e instanceof GraphError) return { ok: false, issues: e.issues, ports: {} };
+      throw e;
+    }
+  }
+  return (await checkGraph(input, { dataDir: dataDir ?? defaultDataDir() })) as GraphValidation;
+}
+
+/** The graph (or v1 spec) as a TypeScript script, named after the graph. */
+export function exportTypeScript(graph: unknown): { fileName: string; text: string } {
+  const g = toGraph(graph);
+  const base = g.name.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'problem';
+  return { fileName: `${base}.ts`, text: graphScript(g) };
+}
+
+/** The result without its probes (they are saved apart, in probes.json, and fetched one edge at a time). */
+export interface RunOutcome {
+  result: Omit<GraphResult, 'probes'>;
+  graph: ProblemGraph;
+  views: ParamView[];
+  probes: Record<string, Probe>;
+  series: SeriesInfo[];
+}
+
 /**
- * Runs a spec through the experiments runner, turning its events into
- * per-epoch points (scalar losses, metrics and parameters by key) and snapshots
- * of vector parameters (at most ~200 per run, and the last).
+ * Runs a graph (or a v1 spec, converted) through the one runner, turning its
+ * events into per-epoch points (scalar losses, metrics and parameters by key)
+ * and snapshots of vector parameters (at most ~200 per run, and the last).
  */
-export async function runProblem(spec: unknown, dataDir: string | undefined, sink: RunSink, signal: AbortSignal): Promise<{ result: ExperimentResult; views: ParamView[]; series: SeriesInfo[] }> {
+export async function runProblem(spec: unknown, dataDir: string | undefined, sink: RunSink, signal: AbortSignal): Promise<RunOutcome> {
   const series = new Map<string, SeriesInfo>();
   let snapshotEvery = 1;
   let epochs = 1;
+  let runs = 1;
   const onEvent = (e: ExperimentEvent): void => {
     switch (e.type) {
       case 'start':
         epochs = e.epochs;
+        runs = e.runs;
         snapshotEvery = Math.max(1, Math.ceil(e.epochs / 200));
-        sink.start({ method: e.method, epochs: e.epochs, runs: e.runs });
+        sink.start({ method: String(e.method), epochs: e.epochs, runs: e.runs });
         break;
       case 'epoch': {
         const values: Record<string, number> = {};
@@ -224,53 +283,26 @@ export async function runProblem(spec: unknown, dataDir: string | undefined, sin
         sink.points([{ run: e.run, epoch: e.epoch, values }], params, added ? [...series.values()] : null);
         const done = e.step / e.totalSteps;
         const eta = done > 0 ? (e.elapsed * (1 - done)) / done : null;
-        sink.progress(done, `run ${e.run + 1}, epoch ${e.epoch + 1} of ${e.totalSteps / Math.max(1, epochs)}×${epochs}`, eta);
+        sink.progress(done, progressText(e.run, runs, e.epoch, epochs), eta);
         break;
       }
       default:
         break;
     }
   };
-  const result = await runExperiment(spec, { signal, onEvent, dataDir: dataDir ?? defaultDataDir() });
-  return { result, views: viewsOf(result), series: [...series.values()] };
+  const { probes, ...result } = await runGraph(spec, { signal, onEvent, dataDir: dataDir ?? defaultDataDir() });
+  return {
+    result,
+    graph: result.spec as unknown as ProblemGraph,
+    views: (result.views ?? []) as ParamView[],
+    probes: (probes ?? {}) as Record<string, Probe>,
+    series: [...series.values()],
+  };
 }
 
-function viewsOf(r: ExperimentResult): ParamView[] {
-  switch (r.method) {
-    case 'jacobi':
-      return [
-        {
-          kind: 'bars',
-          title: 'Learned Jacobi weights by node (Fig. 4)',
-          xLabel: 'node',
-          yLabel: 'ω',
-          logY: false,
-          series: [{ name: 'learned ω', values: r.summary.weights }],
-        },
-      ];
-    case 'heavyball':
-      return [
-        { kind: 'lines', title: 'α and β per epoch (Fig. 6)', xLabel: 'epoch', yLabel: 'value', logY: false, series: [{ name: 'α', values: r.series.alpha }, { name: 'β', values: r.series.beta }] },
-      ];
-    case 'pcg':
-      return [
-        {
-          kind: 'lines',
-          title: 'Residual history: CG vs learned PCG (Fig. 8)',
-          xLabel: 'iteration',
-          yLabel: '‖r‖/‖b‖',
-          logY: true,
-          series: [
-            { name: 'CG', values: r.series.cgHistory },
-            { name: 'learned PCG', values: r.series.pcgHistory },
-          ],
-        },
-      ];
-    case 'gcn': {
-      const acc = r.runs.map((run) => (typeof run.final.testAccuracy === 'number' ? run.final.testAccuracy : Number.NaN));
-      return [{ kind: 'bars', title: 'Final test accuracy per run', xLabel: 'run', yLabel: 'accuracy', logY: false, series: [{ name: 'test accuracy', values: acc }] }];
-    }
-  }
+/** "run 2 of 5, epoch 200 of 200" (1-based, as a person counts). */
+export function progressText(run: number, runs: number, epoch: number, epochs: number): string {
+  return `${runs > 1 ? `run ${run + 1} of ${runs}, ` : ''}epoch ${epoch + 1} of ${epochs}`;
 }
 
 // ---------------------------------------------------------------------------

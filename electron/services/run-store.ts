@@ -2,11 +2,12 @@
 //   meta.json     RunMeta (rewritten atomically on every state change)
 //   spec.json     the problem spec as run
 //   events.ndjson one line per batch of progress points / parameter snapshots (appended)
-//   result.json   the engine's result object, views.json the figures (when it ends)
+//   result.json   the runner's result object, views.json the figures (when it ends)
+//   probes.json   what flowed on each edge in run 0's last epoch (when it ends)
 // A run that was 'running' when the app stopped is listed again as failed.
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ParamSnapshot, ParamView, RunMeta, RunPoint, RunRecord, RunState, SeriesInfo } from '../common/lab-api.js';
+import type { ParamSnapshot, ParamView, Probe, RunMeta, RunPoint, RunRecord, RunState, SeriesInfo } from '../common/lab-api.js';
 
 const ID = /^run-[A-Za-z0-9_.-]+$/;
 
@@ -66,14 +67,17 @@ export class RunStore {
     const folder = join(this.dir, id);
     mkdirSync(folder, { recursive: true });
     const specObj = (spec && typeof spec === 'object' ? spec : {}) as Record<string, unknown>;
+    // A v2 graph keeps epochs and runs in `training` and is named by its name; a v1 spec by its method.
+    const training = (specObj.training && typeof specObj.training === 'object' ? specObj.training : specObj) as Record<string, unknown>;
+    const method = specObj.version === 2 ? specObj.name : (specObj.method as { kind?: unknown } | undefined)?.kind;
     const meta: RunMeta = {
       id,
       name,
-      method: typeof (specObj.method as { kind?: unknown })?.kind === 'string' ? ((specObj.method as { kind: string }).kind) : 'unknown',
+      method: typeof method === 'string' ? method : 'unknown',
       state: 'running',
       createdAt: Date.now(),
-      epochs: typeof specObj.epochs === 'number' ? specObj.epochs : 0,
-      runs: typeof specObj.runs === 'number' ? specObj.runs : 1,
+      epochs: typeof training.epochs === 'number' ? training.epochs : 0,
+      runs: typeof training.runs === 'number' ? training.runs : 1,
       series: [],
       folder,
       ...(jobId ? { jobId } : {}),
@@ -100,11 +104,13 @@ export class RunStore {
 
   finish(
     id: string,
-    end: { state: Exclude<RunState, 'running'>; error?: string; summary?: Record<string, unknown>; views?: ParamView[]; result?: unknown },
+    end: { state: Exclude<RunState, 'running'>; error?: string; summary?: Record<string, unknown>; views?: ParamView[]; probes?: Record<string, Probe>; result?: unknown },
   ): RunMeta {
     const meta = this.meta(id);
     if (end.result !== undefined) writeJsonAtomic(join(meta.folder, 'result.json'), end.result);
     if (end.views) writeJsonAtomic(join(meta.folder, 'views.json'), end.views);
+    if (end.probes) writeJsonAtomic(join(meta.folder, 'probes.json'), end.probes);
+    if (this.probeCache?.id === id) this.probeCache = null;
     meta.state = end.state;
     meta.finishedAt = Date.now();
     if (end.error !== undefined) meta.error = end.error;
@@ -134,7 +140,23 @@ export class RunStore {
     }
     const viewsPath = join(meta.folder, 'views.json');
     const views = existsSync(viewsPath) ? readJson<ParamView[]>(viewsPath) : [];
-    return { meta: { ...meta }, spec, points, params, views };
+    return { meta: { ...meta }, spec, points, params, views, probeEdges: Object.keys(this.probes(id)) };
+  }
+
+  /** What flowed on `edgeId` in the run's last epoch, or null when it was not recorded. */
+  probe(id: string, edgeId: string): Probe | null {
+    return Object.hasOwn(this.probes(id), edgeId) ? this.probes(id)[edgeId]! : null;
+  }
+
+  // The last run's probes stay in memory: clicking from edge to edge reads the file once.
+  private probeCache: { id: string; probes: Record<string, Probe> } | null = null;
+
+  private probes(id: string): Record<string, Probe> {
+    if (this.probeCache?.id === id) return this.probeCache.probes;
+    const path = join(this.meta(id).folder, 'probes.json');
+    const probes = existsSync(path) ? readJson<Record<string, Probe>>(path) : {};
+    this.probeCache = { id, probes };
+    return probes;
   }
 
   delete(id: string): boolean {
@@ -143,6 +165,7 @@ export class RunStore {
     if (meta.state === 'running') throw new Error(`run '${id}' is still going: cancel it first`);
     rmSync(meta.folder, { recursive: true, force: true });
     this.runs.delete(id);
+    if (this.probeCache?.id === id) this.probeCache = null;
     return true;
   }
 }

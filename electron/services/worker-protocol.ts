@@ -7,6 +7,7 @@ import type {
   MatrixStatistics,
   ParamSnapshot,
   ParamView,
+  Probe,
   ReportFormat,
   RunPoint,
   SeriesInfo,
@@ -78,7 +79,9 @@ export interface RunProblemResult {
   series: SeriesInfo[];
   summary: Record<string, unknown>;
   views: ParamView[];
-  /** The engine's own result object, saved as result.json. */
+  /** What flowed on each edge in run 0's last epoch, saved as probes.json. */
+  probes: Record<string, Probe>;
+  /** The runner's result object (without its probes), saved as result.json. */
   result: unknown;
   spec: Record<string, unknown>;
   cancelled: boolean;

@@ -120,23 +120,24 @@ async function runProblem(task: Extract<WorkerTask, { kind: 'run-problem' }>, po
       cancel.signal,
     );
     flush();
-    const summary = out.result.summary as unknown as Record<string, unknown>;
+    const s = started as { method: string; epochs: number; runs: number } | null;
     return {
-      method: out.result.method,
-      epochs: out.result.spec.epochs,
-      runs: out.result.spec.runs,
+      method: s?.method ?? out.graph.name,
+      epochs: s?.epochs ?? out.graph.training.epochs,
+      runs: s?.runs ?? out.graph.training.runs,
       series: out.series,
-      summary,
+      summary: out.result.summary as unknown as Record<string, unknown>,
       views: out.views,
+      probes: out.probes,
       result: out.result,
-      spec: out.result.spec as unknown as Record<string, unknown>,
+      spec: out.graph as unknown as Record<string, unknown>,
       cancelled: false,
     };
   } catch (e) {
     flush();
     if (cancel.signal.aborted) {
       const s = started as { method: string; epochs: number; runs: number } | null;
-      return { method: s?.method ?? 'unknown', epochs: s?.epochs ?? 0, runs: s?.runs ?? 0, series, summary: {}, views: [], result: null, spec: {}, cancelled: true };
+      return { method: s?.method ?? 'unknown', epochs: s?.epochs ?? 0, runs: s?.runs ?? 0, series, summary: {}, views: [], probes: {}, result: null, spec: {}, cancelled: true };
     }
     throw e;
   } finally {
