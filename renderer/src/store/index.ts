@@ -77,7 +77,7 @@ export function connectStore(): () => void {
   });
   const s = store.getState();
   void s.loadInfo();
-  void s.loadPresets();
+  void s.loadCatalogue();
   void s.loadRuns().catch(() => undefined);
   void s.loadTimings().catch(() => undefined);
   void s.reloadMatrices().catch(() => undefined);

@@ -3,6 +3,7 @@
 // run appends thousands of points); `runDataVersion` says when it changed.
 import type { ParamSnapshot, ParamView, RunMeta, RunPoint } from '../../../electron/common/lab-api.js';
 import { api } from '../api.js';
+import { issueWhere } from '../lib/graph-doc.js';
 import type { Slice } from './types.js';
 
 export interface RunData {
@@ -11,6 +12,8 @@ export interface RunData {
   /** The latest snapshot of each vector parameter (per name, of the latest run). */
   params: Record<string, ParamSnapshot>;
   views: ParamView[];
+  /** Edges with a recorded probe (a finished run's). */
+  probeEdges: string[];
 }
 
 export interface RunsSlice {
@@ -35,7 +38,7 @@ export interface RunsSlice {
 const KEEP_DATA = 4;
 
 function emptyData(): RunData {
-  return { values: {}, params: {}, views: [] };
+  return { values: {}, params: {}, views: [], probeEdges: [] };
 }
 
 export function appendPoints(data: RunData, points: readonly RunPoint[], params: readonly ParamSnapshot[]): void {
@@ -75,6 +78,7 @@ export const createRunsSlice: Slice<RunsSlice> = (set, get) => {
     const data = emptyData();
     appendPoints(data, rec.points, rec.params);
     data.views = rec.views;
+    data.probeEdges = rec.probeEdges ?? [];
     keep(id);
     set((s) => ({ runData: { ...s.runData, [id]: data }, runDataVersion: s.runDataVersion + 1, runs: { ...s.runs, [id]: rec.meta } }));
   };
@@ -88,15 +92,14 @@ export const createRunsSlice: Slice<RunsSlice> = (set, get) => {
     smoothing: 0,
 
     async startRun() {
-      const { spec, fieldErrors, specIssues } = get();
-      if (!spec) return;
-      const bad = Object.values(fieldErrors)[0] ?? (specIssues && specIssues[0] ? `${specIssues[0].path || 'spec'}: ${specIssues[0].message}` : null);
+      const { fieldErrors, issues } = get();
+      const bad = Object.values(fieldErrors)[0] ?? (issues && issues[0] ? `${issueWhere(issues[0])}: ${issues[0].message}` : null);
       if (bad) {
         get().notify('error', `Fix the problem first — ${bad}`);
         return;
       }
       try {
-        const { runId } = await api.runProblem({ spec });
+        const { runId } = await api.runProblem({ spec: get().currentGraph() });
         keep(runId);
         set((s) => ({ activeRunId: runId, runData: { ...s.runData, [runId]: s.runData[runId] ?? emptyData() } }));
       } catch (e) {

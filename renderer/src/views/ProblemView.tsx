@@ -1,123 +1,22 @@
-// Problem builder: the spec as a block diagram (matrix → method → learnable
-// parameters → loss → optimizer); pick a block to edit its fields. Presets set
-// the whole spec; specs save and load as JSON. The host validates as you type.
-import { useEffect, useState } from 'react';
-import { blocksOf, getPath, parseField, type Block, type Field } from '../lib/spec-fields.js';
-import { useLab } from '../store/index.js';
+// Problem builder: the problem as a graph of engine ops in a node editor
+// (React Flow). A palette of node kinds to drag in, typed ports that refuse a
+// wrong connection and say why, an inspector, templates, undo/redo, copy/paste,
+// auto-layout (dagre), save/load JSON and Export TypeScript. The host validates
+// the graph as it changes; issues are drawn on the node or edge and listed.
+import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Connection, type FinalConnectionState, type IsValidConnection } from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import { useCallback, useEffect, useRef, type DragEvent } from 'react';
+import { api } from '../api.js';
+import { Inspector } from '../components/graph/Inspector.js';
+import { OpNodeView } from '../components/graph/OpNodeView.js';
+import { DND_KIND, Palette } from '../components/graph/Palette.js';
+import { connectionProblem, issueWhere, type FlowEdge } from '../lib/graph-doc.js';
+import { store, useLab } from '../store/index.js';
 
-function FieldInput({ field, issue }: { field: Field; issue: string | undefined }) {
-  const value = useLab((s) => getPath(s.spec, field.path));
-  const localError = useLab((s) => s.fieldErrors[field.path]);
-  const setField = useLab((s) => s.setField);
-  const setFieldError = useLab((s) => s.setFieldError);
-  const [text, setText] = useState(value === undefined ? '' : String(value));
-  useEffect(() => {
-    // Follow the spec when it changes from outside (a preset, a loaded file).
-    if (!localError) setText(value === undefined ? '' : String(value));
-  }, [value, localError]);
-  const id = `field-${field.path.replace(/\W/g, '-')}`;
-  const error = localError ?? issue;
-  const errId = `${id}-error`;
-  let input;
-  if (field.type === 'bool') {
-    input = <input id={id} type="checkbox" checked={value === true} onChange={(e) => setField(field.path, e.target.checked)} />;
-  } else if (field.type === 'select') {
-    const options = field.options ?? [];
-    input = (
-      <select id={id} value={String(value)} onChange={(e) => setField(field.path, e.target.value)} aria-invalid={!!error} aria-describedby={error ? errId : undefined}>
-        {options.includes(String(value)) ? null : <option value={String(value)}>{String(value)}</option>}
-        {options.map((o) => (
-          <option key={o} value={o}>
-            {o}
-          </option>
-        ))}
-      </select>
-    );
-  } else {
-    input = (
-      <input
-        id={id}
-        value={text}
-        inputMode={field.type === 'text' ? 'text' : 'decimal'}
-        aria-invalid={!!error}
-        aria-describedby={error ? errId : undefined}
-        onChange={(e) => {
-          setText(e.target.value);
-          const r = parseField(field, e.target.value);
-          if ('error' in r) setFieldError(field.path, r.error);
-          else setField(field.path, r.value);
-        }}
-      />
-    );
-  }
-  return (
-    <div className={`field${error ? ' invalid' : ''}`}>
-      <label htmlFor={id}>{field.label}</label>
-      {input}
-      {field.hint ? <small className="muted">{field.hint}</small> : null}
-      {error ? (
-        <small id={errId} className="field-error" role="alert">
-          {error}
-        </small>
-      ) : null}
-    </div>
-  );
-}
+const NODE_TYPES = { op: OpNodeView };
 
-function Diagram({ blocks, open, setOpen, issuesBy }: { blocks: Block[]; open: string; setOpen(id: Block['id']): void; issuesBy: (b: Block) => boolean }) {
-  return (
-    <ol className="diagram" aria-label="Problem as a block diagram">
-      {blocks.map((b, i) => (
-        <li key={b.id}>
-          <button type="button" className={`block${open === b.id ? ' open' : ''}${issuesBy(b) ? ' has-issue' : ''}`} aria-pressed={open === b.id} onClick={() => setOpen(b.id)}>
-            <span className="block-title">{b.title}</span>
-            <span className="block-summary">{b.summary}</span>
-          </button>
-          {i < blocks.length - 1 ? (
-            <span className="arrow" aria-hidden="true">
-              →
-            </span>
-          ) : null}
-        </li>
-      ))}
-    </ol>
-  );
-}
-
-function LoadedMatrixPicker() {
-  const order = useLab((s) => s.matrixOrder);
-  const all = useLab((s) => s.matrices);
-  const matrices = order.map((id) => all[id]!).filter((m) => m && m.state === 'ready' && m.origin.kind === 'file');
-  const setField = useLab((s) => s.setField);
-  const kind = useLab((s) => getPath(s.spec, 'matrix.kind'));
-  if (kind === 'graph') return null;
-  return (
-    <div className="field">
-      <label htmlFor="use-loaded">Use a loaded matrix</label>
-      <select
-        id="use-loaded"
-        value=""
-        onChange={(e) => {
-          const m = matrices.find((x) => x.id === e.target.value);
-          if (m && m.origin.kind === 'file') setField('matrix', { kind: 'file', path: m.origin.path });
-        }}
-      >
-        <option value="">{matrices.length ? 'choose…' : 'none loaded (see Matrices)'}</option>
-        {matrices.map((m) => (
-          <option key={m.id} value={m.id}>
-            {m.name}
-          </option>
-        ))}
-      </select>
-      <button type="button" className="small" onClick={() => setField('matrix', { kind: 'generator', name: 'poisson1d', n: 16 })}>
-        Use a generator
-      </button>
-    </div>
-  );
-}
-
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+function download(name: string, text: string, type = 'application/json'): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
@@ -127,107 +26,294 @@ function download(name: string, text: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-export function ProblemView() {
-  const presets = useLab((s) => s.presets);
-  const presetName = useLab((s) => s.presetName);
-  const spec = useLab((s) => s.spec);
-  const issues = useLab((s) => s.specIssues);
-  const fieldErrors = useLab((s) => s.fieldErrors);
-  const choosePreset = useLab((s) => s.choosePreset);
-  const loadSpecJson = useLab((s) => s.loadSpecJson);
-  const startRun = useLab((s) => s.startRun);
-  const setTab = useLab((s) => s.setTab);
-  const [open, setOpen] = useState<Block['id']>('method');
-  const blocks = blocksOf(spec);
-  const current = blocks.find((b) => b.id === open) ?? blocks[0]!;
-  const fieldPaths = new Set(blocks.flatMap((b) => b.fields.map((f) => f.path)));
-  // An issue whose path is no field's is shown with the block it belongs to, or at the top.
-  const issueFor = (path: string): string | undefined => issues?.find((i) => i.path === path)?.message;
-  const strayIssues = (issues ?? []).filter((i) => !fieldPaths.has(i.path));
-  const blockHasIssue = (b: Block): boolean => (issues ?? []).some((i) => i.path.startsWith(b.id) || b.fields.some((f) => f.path === i.path)) || b.fields.some((f) => fieldErrors[f.path]);
-  const valid = issues !== null && issues.length === 0 && Object.keys(fieldErrors).length === 0;
+const isTyping = (t: EventTarget | null): boolean => t instanceof HTMLElement && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
 
+/** Ctrl+Z, Ctrl+Shift+Z (or Ctrl+Y), Ctrl+C, Ctrl+V and Delete while the builder is open (not while typing in a field). */
+function useShortcuts(): void {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (isTyping(e.target)) return;
+      const s = store.getState();
+      const mod = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      if (mod && key === 'z') s[e.shiftKey ? 'redo' : 'undo']();
+      else if (mod && key === 'y') s.redo();
+      else if (mod && key === 'c') s.copy();
+      else if (mod && key === 'v') s.paste();
+      else if (!mod && (e.key === 'Delete' || e.key === 'Backspace')) s.deleteSelection();
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}
+
+function Toolbar() {
+  const templates = useLab((s) => s.templates);
+  const templateName = useLab((s) => s.templateName);
+  const issues = useLab((s) => s.issues);
+  const fieldErrors = useLab((s) => s.fieldErrors);
+  const canUndo = useLab((s) => s.past.length > 0);
+  const canRedo = useLab((s) => s.future.length > 0);
+  const hasSelection = useLab((s) => s.nodes.some((n) => n.selected) || s.edges.some((e) => e.selected));
+  const empty = useLab((s) => s.nodes.length === 0);
+  const a = store.getState();
+  const rf = useReactFlow();
+  const valid = issues !== null && issues.length === 0 && Object.keys(fieldErrors).length === 0 && !empty;
+  const save = (): void => {
+    const g = a.currentGraph();
+    download(`${g.name || 'problem'}.json`, JSON.stringify(g, null, 2) + '\n');
+  };
+  const exportTs = async (): Promise<void> => {
+    try {
+      const r = await api.exportTypeScript({ graph: store.getState().currentGraph() });
+      download(r.fileName, r.text, 'text/plain');
+    } catch (e) {
+      a.notify('error', `Export TypeScript: ${(e as Error).message}`);
+    }
+  };
+  return (
+    <section className="card toolbar graph-toolbar" aria-label="Problem">
+      <button type="button" onClick={() => a.newGraph()}>
+        New empty
+      </button>
+      <label htmlFor="template">
+        New from template
+        <select id="template" value={templateName} onChange={(e) => e.target.value && store.getState().useTemplate(e.target.value)}>
+          <option value="">{templateName ? '' : 'choose…'}</option>
+          {templates.map((t) => (
+            <option key={t.name} value={t.name} title={t.description}>
+              {t.title}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" onClick={save}>
+        Save JSON
+      </button>
+      <input
+        id="load-graph"
+        type="file"
+        accept=".json,application/json"
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          e.target.value = '';
+          if (f) void f.text().then((t) => store.getState().loadGraphJson(t));
+        }}
+      />
+      <label htmlFor="load-graph" className="file-button">
+        Load JSON
+      </label>
+      <button type="button" onClick={() => void exportTs()} disabled={empty}>
+        Export TypeScript
+      </button>
+      <span className="button-group" role="group" aria-label="Edit">
+        <button type="button" className="icon" aria-label="Undo (Ctrl+Z)" title="Undo (Ctrl+Z)" disabled={!canUndo} onClick={() => a.undo()}>
+          ↶
+        </button>
+        <button type="button" className="icon" aria-label="Redo (Ctrl+Shift+Z)" title="Redo (Ctrl+Shift+Z)" disabled={!canRedo} onClick={() => a.redo()}>
+          ↷
+        </button>
+        <button type="button" className="icon" aria-label="Copy (Ctrl+C)" title="Copy (Ctrl+C)" disabled={!hasSelection} onClick={() => a.copy()}>
+          ⧉
+        </button>
+        <button type="button" className="icon" aria-label="Paste (Ctrl+V)" title="Paste (Ctrl+V)" onClick={() => a.paste()}>
+          ⎘
+        </button>
+        <button type="button" className="icon" aria-label="Delete selection (Delete)" title="Delete selection (Delete)" disabled={!hasSelection} onClick={() => a.deleteSelection()}>
+          ✕
+        </button>
+      </span>
+      <span className="button-group" role="group" aria-label="View">
+        <button type="button" className="icon" aria-label="Auto-layout" title="Auto-layout (dagre)" disabled={empty} onClick={() => a.autoLayout()}>
+          ⇶
+        </button>
+        <button type="button" className="icon" aria-label="Fit view" title="Fit view" onClick={() => void rf.fitView({ padding: 0.15, duration: 0 })}>
+          ⤢
+        </button>
+        <button type="button" className="icon" aria-label="Zoom in" title="Zoom in" onClick={() => void rf.zoomIn()}>
+          +
+        </button>
+        <button type="button" className="icon" aria-label="Zoom out" title="Zoom out" onClick={() => void rf.zoomOut()}>
+          −
+        </button>
+      </span>
+      <span className={`validity ${valid ? 'ok' : issues === null ? '' : 'bad'}`} role="status" aria-label="Graph check">
+        {issues === null ? 'checking…' : empty ? 'Empty graph' : valid ? 'Graph is valid' : `${issues.length + Object.keys(fieldErrors).length} problem${issues.length + Object.keys(fieldErrors).length === 1 ? '' : 's'}`}
+      </span>
+      <button
+        type="button"
+        className="primary"
+        disabled={!valid}
+        onClick={() => {
+          void store.getState().startRun();
+          store.getState().setTab('training');
+        }}
+      >
+        Run this problem
+      </button>
+    </section>
+  );
+}
+
+function Canvas() {
+  const nodes = useLab((s) => s.nodes);
+  const edges = useLab((s) => s.edges);
+  const fitRequest = useLab((s) => s.fitRequest);
+  const onNodesChange = useLab((s) => s.onNodesChange);
+  const onEdgesChange = useLab((s) => s.onEdgesChange);
+  const rf = useReactFlow();
+  const wrapper = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (!fitRequest) return;
+    // After React Flow has measured the new nodes.
+    const t = setTimeout(() => void rf.fitView({ padding: 0.15, duration: 0 }), 60);
+    return () => clearTimeout(t);
+  }, [fitRequest, rf]);
+
+  const kindOf = useCallback((id: string) => {
+    const s = store.getState();
+    return s.kinds[rf.getNode(id)?.data.kind as string];
+  }, [rf]);
+  // Checked while a connection is dragged (the target handle shows it); the reason is said when the drag ends.
+  const isValidConnection: IsValidConnection<FlowEdge> = useCallback((c) => connectionProblem(c, kindOf, store.getState().edges) === null, [kindOf]);
+  const onConnect = useCallback((c: Connection) => void store.getState().connect(c), []);
+  const onConnectEnd = useCallback(
+    (_e: MouseEvent | TouchEvent, st: FinalConnectionState) => {
+      if (st.isValid !== false || !st.fromHandle || !st.toHandle) return;
+      const fromSource = st.fromHandle.type === 'source';
+      const [a, b] = fromSource ? [st.fromHandle, st.toHandle] : [st.toHandle, st.fromHandle];
+      const reason = connectionProblem({ source: a.nodeId, sourceHandle: a.id ?? null, target: b.nodeId, targetHandle: b.id ?? null }, kindOf, store.getState().edges);
+      if (reason) store.getState().refuse(reason);
+    },
+    [kindOf],
+  );
+  const onDragOver = (e: DragEvent): void => {
+    if (!e.dataTransfer.types.includes(DND_KIND)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  };
+  const onDrop = (e: DragEvent): void => {
+    const kind = e.dataTransfer.getData(DND_KIND);
+    if (!kind) return;
+    e.preventDefault();
+    // Dropped where the pointer is: the node's top-left a little up-left of it, as if held by its header.
+    const at = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    store.getState().addNode(kind, { x: at.x - 20, y: at.y - 14 });
+  };
+  return (
+    <div className="canvas" ref={wrapper} onDragOver={onDragOver} onDrop={onDrop} aria-label="Graph canvas">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={NODE_TYPES}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        deleteKeyCode={null}
+        minZoom={0.1}
+        maxZoom={2.5}
+        onlyRenderVisibleElements
+        defaultEdgeOptions={{ interactionWidth: 14 }}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background gap={20} color="#e3e7ed" />
+        <Controls showInteractive={false} />
+        <MiniMap pannable zoomable ariaLabel="Overview of the graph" />
+      </ReactFlow>
+      {nodes.length === 0 ? <p className="canvas-empty muted">Drag node kinds here from the palette (or focus one and press Enter), then connect an output (right) to an input (left).</p> : null}
+    </div>
+  );
+}
+
+function Messages() {
+  const refusal = useLab((s) => s.refusal);
+  const issues = useLab((s) => s.issues);
+  const fieldErrors = useLab((s) => s.fieldErrors);
+  const selectOnly = useLab((s) => s.selectOnly);
+  const refuse = useLab((s) => s.refuse);
+  const list = issues ?? [];
+  const local = Object.entries(fieldErrors);
+  return (
+    <>
+      {refusal ? (
+        <p className="notice error refusal" role="alert" aria-label="Connection refused">
+          <span>{refusal}</span>
+          <button type="button" aria-label="Dismiss" onClick={() => refuse(null)}>
+            ×
+          </button>
+        </p>
+      ) : null}
+      {list.length || local.length ? (
+        <section className="card issues-card" aria-label="Problems with the graph">
+          <h3>Problems ({list.length + local.length})</h3>
+          <ul className="issues">
+            {local.map(([k, m]) => (
+              <li key={`local-${k}`}>{m}</li>
+            ))}
+            {list.map((i, n) => (
+              <li key={`${n}-${i.message}`}>
+                {i.nodeId || i.edgeId ? (
+                  <button type="button" className="link" onClick={() => selectOnly(i.edgeId ? { edgeId: i.edgeId } : { nodeId: i.nodeId! })}>
+                    {issueWhere(i)}
+                  </button>
+                ) : (
+                  'graph'
+                )}
+                : {i.message}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+    </>
+  );
+}
+
+function Notes() {
+  const meta = useLab((s) => s.meta);
+  if (!meta.description && !meta.notes?.length) return null;
+  return (
+    <details className="card notes">
+      <summary>{meta.description ?? 'Notes'}</summary>
+      {meta.notes?.length ? (
+        <ul>
+          {meta.notes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      ) : null}
+    </details>
+  );
+}
+
+function Builder() {
+  useShortcuts();
+  const canvas = useCallback(() => document.querySelector<HTMLElement>('.canvas'), []);
   return (
     <div className="problem">
-      <section className="card toolbar" aria-label="Problem">
-        <label htmlFor="preset">
-          Preset
-          <select id="preset" value={presets.some((p) => p.name === presetName) ? presetName : ''} onChange={(e) => choosePreset(e.target.value)}>
-            {presets.some((p) => p.name === presetName) ? null : <option value="">custom</option>}
-            {presets.map((p) => (
-              <option key={p.name} value={p.name}>
-                {p.title}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="button" onClick={() => spec && download(`${String(spec.name ?? 'problem')}.json`, JSON.stringify(spec, null, 2) + '\n')} disabled={!spec}>
-          Save spec JSON
-        </button>
-        <input
-          id="load-spec"
-          type="file"
-          accept=".json,application/json"
-          onChange={(e) => {
-            const f = e.target.files?.[0];
-            e.target.value = '';
-            if (f) void f.text().then(loadSpecJson);
-          }}
-        />
-        <label htmlFor="load-spec" className="file-button">
-          Load spec JSON
-        </label>
-        <span className={`validity ${valid ? 'ok' : issues === null ? '' : 'bad'}`} role="status">
-          {issues === null ? 'checking…' : valid ? 'Spec is valid' : 'Spec has problems'}
-        </span>
-        <button
-          type="button"
-          className="primary"
-          disabled={!valid}
-          onClick={() => {
-            void startRun();
-            setTab('training');
-          }}
-        >
-          Run this problem
-        </button>
-      </section>
-      {spec ? (
-        <>
-          <p className="muted description">{String(spec.description ?? '')}</p>
-          <Diagram blocks={blocks} open={open} setOpen={setOpen} issuesBy={blockHasIssue} />
-          {strayIssues.length ? (
-            <ul className="issues" role="alert">
-              {strayIssues.map((i) => (
-                <li key={i.path + i.message}>
-                  {i.path ? `spec.${i.path}` : 'spec'}: {i.message}
-                </li>
-              ))}
-            </ul>
-          ) : null}
-          <section className="card block-editor" aria-label={`${current.title} settings`}>
-            <h2>{current.title}</h2>
-            {current.id === 'matrix' ? <LoadedMatrixPicker /> : null}
-            <div className="fields">
-              {current.fields.map((f) => (
-                <FieldInput key={f.path} field={f} issue={issueFor(f.path)} />
-              ))}
-            </div>
-          </section>
-          {Array.isArray(spec.notes) && spec.notes.length ? (
-            <details className="card notes">
-              <summary>Why these values (the preset's notes)</summary>
-              <ul>
-                {(spec.notes as string[]).map((n) => (
-                  <li key={n}>{n}</li>
-                ))}
-              </ul>
-            </details>
-          ) : null}
-        </>
-      ) : (
-        <p className="muted">Loading presets…</p>
-      )}
+      <Toolbar />
+      <div className="builder">
+        <Palette canvas={canvas} />
+        <div className="builder-main">
+          <Canvas />
+          <Messages />
+          <Notes />
+        </div>
+        <Inspector />
+      </div>
     </div>
+  );
+}
+
+export function ProblemView() {
+  return (
+    <ReactFlowProvider>
+      <Builder />
+    </ReactFlowProvider>
   );
 }

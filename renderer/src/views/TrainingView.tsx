@@ -10,6 +10,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { RunMeta, SeriesInfo } from '../../../electron/common/lab-api.js';
 import { CanvasCurves } from '../components/CanvasCurves.js';
 import { CurveChart, IndexLines, VectorBars } from '../components/Charts.js';
+import { Heatmap } from '../components/Heatmap.js';
 import { Progress } from '../components/Progress.js';
 import { fmtNum, fmtSeconds } from '../lib/format.js';
 import { chartData } from '../lib/series.js';
@@ -95,16 +96,26 @@ function LiveVectors({ runId, phase }: { runId: string; phase: number }) {
   );
 }
 
-/** The run's progress bar: subscribes to its own job, so progress does not re-render the charts. */
-function RunProgress({ jobId, runState }: { jobId: string | undefined; runState: RunMeta['state'] }) {
-  const job = useLab((s) => (jobId ? s.jobs[jobId] : undefined));
-  const [last, setLast] = useState(job);
-  useEffect(() => {
-    if (job) setLast(job);
-  }, [job]);
-  // A run that has ended (its job forgotten) shows where it stopped, without an ETA.
-  const shown = job ?? (last && runState !== 'running' ? { ...last, state: runState, etaSeconds: null, progress: runState === 'finished' ? 1 : last.progress } : last);
-  return <Progress job={shown} label="Training progress" />;
+/**
+ * The run's progress bar: subscribes to its own job, so progress does not
+ * re-render the charts. The job is found by the run's id, not by the run's
+ * jobId: a run that ends drops its jobId, and the job's last word (the final
+ * epoch) must still be the one shown — progress on the way is throttled, so the
+ * last report seen before the end was often some epochs short of it.
+ */
+function RunProgress({ meta }: { meta: RunMeta }) {
+  const job = useLab((s) => {
+    if (meta.jobId && s.jobs[meta.jobId]) return s.jobs[meta.jobId];
+    for (const j of Object.values(s.jobs)) if (j.runId === meta.id && j.kind === 'run-problem') return j;
+    return undefined;
+  });
+  if (meta.state === 'finished') {
+    // Whatever was seen last, a finished run ran all its epochs.
+    const total = `${meta.runs > 1 ? `run ${meta.runs} of ${meta.runs}, ` : ''}epoch ${meta.epochs} of ${meta.epochs}`;
+    const done = { ...(job ?? { id: meta.id, kind: 'run-problem' as const, label: meta.name, createdAt: meta.createdAt }), state: 'finished' as const, progress: 1, etaSeconds: null, message: `${total} · finished` };
+    return <Progress job={done} label="Training progress" />;
+  }
+  return <Progress job={job && meta.state !== 'running' ? { ...job, etaSeconds: null } : job} label="Training progress" />;
 }
 
 function Summary({ summary }: { summary: Record<string, unknown> }) {
@@ -128,8 +139,8 @@ export function TrainingView() {
   const views = useLab((s) => (s.activeRunId ? s.runData[s.activeRunId]?.views : undefined));
   const logScale = useLab((s) => s.logScale);
   const smoothing = useLab((s) => s.smoothing);
-  const spec = useLab((s) => s.spec);
-  const presetName = useLab((s) => s.presetName);
+  const graphName = useLab((s) => s.meta.name);
+  const empty = useLab((s) => s.nodes.length === 0);
   const startRun = useLab((s) => s.startRun);
   const cancelRun = useLab((s) => s.cancelRun);
   const selectRun = useLab((s) => s.selectRun);
@@ -145,14 +156,14 @@ export function TrainingView() {
   return (
     <div className="training">
       <section className="card toolbar" aria-label="Run controls">
-        <button type="button" className="primary" onClick={() => void startRun()} disabled={!spec || running}>
+        <button type="button" className="primary" onClick={() => void startRun()} disabled={empty || running}>
           Run
         </button>
         <button type="button" onClick={() => void cancelRun()} disabled={!running}>
           Cancel
         </button>
         <span className="muted">
-          problem: {String(spec?.name ?? presetName)}{' '}
+          problem: {graphName}{' '}
           <button type="button" className="link" onClick={() => setTab('problem')}>
             edit
           </button>
@@ -172,7 +183,7 @@ export function TrainingView() {
           </select>
         </label>
       </section>
-      {meta ? <RunProgress jobId={meta.jobId} runState={meta.state} /> : null}
+      {meta ? <RunProgress meta={meta} /> : null}
       <section className="card chart-controls" aria-label="Chart options">
         <label>
           <input type="checkbox" checked={logScale} onChange={(e) => setLogScale(e.target.checked)} /> Log scale
@@ -196,11 +207,17 @@ export function TrainingView() {
           <LiveCurve runId={activeId} group="parameter" title="Scalar parameters" phase={UPDATE_MS / 2} logScale={false} />
           <LiveVectors runId={activeId} phase={(3 * UPDATE_MS) / 4} />
           {(views ?? []).map((v) =>
-            v.kind === 'bars' ? <VectorBars key={v.title} title={v.title} xLabel={v.xLabel} yLabel={v.yLabel} series={v.series} logY={v.logY} /> : <IndexLines key={v.title} title={v.title} xLabel={v.xLabel} yLabel={v.yLabel} series={v.series} logY={v.logY} />,
+            v.kind === 'heatmap' ? (
+              <Heatmap key={v.title} title={v.title} width={v.width} height={v.height} values={v.values} {...(v.min !== undefined ? { min: v.min } : {})} {...(v.max !== undefined ? { max: v.max } : {})} />
+            ) : v.kind === 'bars' ? (
+              <VectorBars key={v.title} title={v.title} xLabel={v.xLabel} yLabel={v.yLabel} series={v.series} logY={v.logY} />
+            ) : (
+              <IndexLines key={v.title} title={v.title} xLabel={v.xLabel} yLabel={v.yLabel} series={v.series} logY={v.logY} />
+            ),
           )}
         </div>
       ) : (
-        <p className="muted">Press Run to train the problem from the builder (the Jacobi preset unless you changed it), or pick a saved run.</p>
+        <p className="muted">Press Run to train the problem from the builder (the Jacobi template unless you changed it), or pick a saved run.</p>
       )}
       {meta?.summary ? (
         <section className="card" aria-label="Summary">
