@@ -139,17 +139,33 @@ function deref(node: Json, root: Json): Json {
   return n;
 }
 
-/** The branches of a union that fit `value` (their const fields match it); all of them when none says. */
-function branchesFor(options: Json[], value: unknown, root: Json): Json[] {
-  if (typeof value !== 'object' || value === null) return options;
-  const fit = options.filter((raw) => {
-    const o = deref(raw, root);
-    const props = (o.properties ?? {}) as Record<string, Json>;
-    return Object.entries(props).every(([k, p]) => {
-      const d = deref(p, root);
-      return !('const' in d) || (value as Record<string, unknown>)[k] === d.const;
-    });
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+/** Whether a union branch is the one meant for `value`: its type, and its const fields (a discriminator), agree. */
+function fits(raw: Json, value: unknown, root: Json): boolean {
+  const b = deref(raw, root);
+  const alternatives = (b.anyOf ?? b.oneOf) as Json[] | undefined;
+  if (Array.isArray(alternatives)) return alternatives.some((a) => fits(a, value, root));
+  if (value === undefined) return true;
+  const t = jsonType(value);
+  const types = Array.isArray(b.type) ? (b.type as string[]) : typeof b.type === 'string' ? [b.type] : null;
+  if (types && !types.some((x) => x === t || (x === 'number' && t === 'integer'))) return false;
+  if (t !== 'object') return true;
+  const props = (b.properties ?? {}) as Record<string, Json>;
+  return Object.entries(props).every(([k, p]) => {
+    const d = deref(p, root);
+    return !('const' in d) || (value as Record<string, unknown>)[k] === d.const;
   });
+}
+
+/** The branches of a union that fit `value`; all of them when none does. */
+function branchesFor(options: Json[], value: unknown, root: Json): Json[] {
+  const fit = options.filter((o) => fits(o, value, root));
   return fit.length > 0 ? fit : options;
 }
 
@@ -251,8 +267,8 @@ export function explainIssues(schema: z.ZodType, input: unknown, issues: readonl
         break;
       }
       case 'custom':
-        // A refinement's own sentence, unless the schema says what it expects (.meta({ expected })).
-        out.push({ path: issue.path, message: at && typeof at.expected === 'string' ? `expected ${at.expected} but received ${show(issue.input)}` : issue.message });
+        // A refinement's own sentence; zod's bare default for a z.custom() gives way to its .meta({ expected }).
+        out.push({ path: issue.path, message: at && typeof at.expected === 'string' && issue.message === 'Invalid input' ? `expected ${at.expected} but received ${show(issue.input)}` : issue.message });
         break;
       default:
         out.push({ path: issue.path, message: `expected ${expected} but received ${show(issue.input)}` });

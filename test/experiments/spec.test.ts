@@ -1,5 +1,6 @@
 // Problem specs: presets are valid and complete, defaults come from the method's
-// preset, and every bad field is reported by its path in one message format.
+// preset, and every bad field is reported by its path in one message format
+// (the zod schemas of experiments/spec/schema.ts, worded by experiments/schema/issues.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileSpec } from '../../experiments/compile/compile.js';
@@ -107,34 +108,34 @@ describe('validation errors name the field', () => {
     rejects({ version: 1 }, 'spec.method: expected an object but received nothing');
     rejects({ version: 1, method: { kind: 'newton' } }, 'spec.method.kind: expected one of "jacobi", "heavyball", "pcg", "gcn" but received "newton"');
     rejects(base('jacobi', { epoch: 3 }), 'spec.epoch: unknown field (expected one of version, name, description, notes, matrix, method, parameters, loss, optimizer, epochs, runs, seed, device, dtype)');
-    rejects(base('jacobi', { epochs: 0 }), 'spec.epochs: expected a positive integer (at most 1000000) but received 0');
-    rejects(base('jacobi', { epochs: 2.5 }), 'spec.epochs: expected a positive integer (at most 1000000) but received 2.5');
-    rejects(base('jacobi', { runs: '3' }), 'spec.runs: expected a positive integer (at most 100000) but received "3"');
-    rejects(base('jacobi', { seed: -1 }), 'spec.seed: expected a non-negative integer (at most 4294967295) but received -1');
+    rejects(base('jacobi', { epochs: 0 }), 'spec.epochs: expected an integer in [1, 1000000] but received 0');
+    rejects(base('jacobi', { epochs: 2.5 }), 'spec.epochs: expected an integer in [1, 1000000] but received 2.5');
+    rejects(base('jacobi', { runs: '3' }), 'spec.runs: expected an integer in [1, 100000] but received "3"');
+    rejects(base('jacobi', { seed: -1 }), 'spec.seed: expected an integer in [0, 4294967295] but received -1');
     rejects(base('jacobi', { device: 'gpu' }), 'spec.device: expected one of "cpu", "cuda" but received "gpu"');
     rejects(base('jacobi', { dtype: 'float16' }), 'spec.dtype: expected one of "float64", "float32" but received "float16"');
     rejects(base('jacobi', { notes: ['a', 3] }), 'spec.notes[1]: expected a string but received 3');
   });
 
   it('optimizer', () => {
-    rejects(base('jacobi', { optimizer: { lr: -1 } }), 'spec.optimizer.lr: expected a positive number but received -1');
-    rejects(base('jacobi', { optimizer: { lr: 0 } }), 'spec.optimizer.lr: expected a positive number but received 0');
-    rejects(base('jacobi', { optimizer: { lr: Number.NaN } }), 'spec.optimizer.lr: expected a positive number but received NaN');
+    rejects(base('jacobi', { optimizer: { lr: -1 } }), 'spec.optimizer.lr: expected a number > 0 but received -1');
+    rejects(base('jacobi', { optimizer: { lr: 0 } }), 'spec.optimizer.lr: expected a number > 0 but received 0');
+    rejects(base('jacobi', { optimizer: { lr: Number.NaN } }), 'spec.optimizer.lr: expected a number > 0 but received NaN');
     rejects(base('jacobi', { optimizer: { kind: 'lbfgs' } }), 'spec.optimizer.kind: expected one of "adam", "adamw", "sgd" but received "lbfgs"');
-    rejects(base('jacobi', { optimizer: { betas: [0.9] } }), 'spec.optimizer.betas: expected two numbers in [0, 1) but received an array of length 1');
+    rejects(base('jacobi', { optimizer: { betas: [0.9] } }), 'spec.optimizer.betas: expected an array of 2 items, each a number in [0, 1) but received an array of length 1');
     rejects(base('jacobi', { optimizer: { momentum: 0.9 } }), "spec.optimizer.momentum: only applies to kind 'sgd'");
     rejects(base('jacobi', { optimizer: { kind: 'sgd', momentum: 1 } }), 'spec.optimizer.momentum: expected a number in [0, 1) but received 1');
     rejects(base('jacobi', { optimizer: { kind: 'sgd', eps: 1e-6 } }), "spec.optimizer.eps: only applies to kinds 'adam' and 'adamw'");
-    rejects(base('jacobi', { optimizer: { weightDecay: -0.1 } }), 'spec.optimizer.weightDecay: expected a non-negative number but received -0.1');
+    rejects(base('jacobi', { optimizer: { weightDecay: -0.1 } }), 'spec.optimizer.weightDecay: expected a number ≥ 0 but received -0.1');
     rejects(base('gcn', { optimizer: { weightDecay: { W3: 1 } } }), 'spec.optimizer.weightDecay.W3: not a learnable parameter of this method (expected one of W1, W2)');
-    rejects(base('gcn', { optimizer: { weightDecay: { W1: -1 } } }), 'spec.optimizer.weightDecay.W1: expected a non-negative number but received -1');
+    rejects(base('gcn', { optimizer: { weightDecay: { W1: -1 } } }), 'spec.optimizer.weightDecay.W1: expected a number ≥ 0 but received -1');
     rejects(base('jacobi', { optimizer: { lr: 0.1, rate: 2 } }), 'spec.optimizer.rate: unknown field (expected one of kind, lr, betas, eps, momentum, weightDecay)');
   });
 
   it('matrix', () => {
-    rejects(base('jacobi', { matrix: { kind: 'generator', name: 'poisson1d', n: 0 } }), 'spec.matrix.n: expected a positive integer (at most 50000000) but received 0');
+    rejects(base('jacobi', { matrix: { kind: 'generator', name: 'poisson1d', n: 0 } }), 'spec.matrix.n: expected an integer in [1, 50000000] but received 0');
     rejects(base('jacobi', { matrix: { kind: 'generator', name: 'laplace' } }), 'spec.matrix.name: expected one of "poisson1d", "poisson2d" but received "laplace"');
-    rejects(base('pcg', { matrix: { kind: 'generator', name: 'poisson2d', nx: 8 } }), 'spec.matrix.ny: expected a positive integer (at most 100000) but received nothing');
+    rejects(base('pcg', { matrix: { kind: 'generator', name: 'poisson2d', nx: 8 } }), 'spec.matrix.ny: expected an integer in [1, 100000] but received nothing');
     rejects(base('jacobi', { matrix: { kind: 'generator', name: 'poisson1d', n: 4, nx: 2 } }), 'spec.matrix.nx: unknown field (expected one of kind, name, n)');
     rejects(base('jacobi', { matrix: { kind: 'file', path: '' } }), 'spec.matrix.path: expected a non-empty string but received ""');
     rejects(base('jacobi', { matrix: { kind: 'graph', format: 'folder', path: 'x' } }), 'spec.matrix.kind: the jacobi method needs a square matrix, not a graph (a graph goes with gcn)');
@@ -148,7 +149,7 @@ describe('validation errors name the field', () => {
   });
 
   it('method, parameters and loss', () => {
-    rejects(base('heavyball', { method: { kind: 'heavyball', iterations: 0 } }), 'spec.method.iterations: expected a positive integer (at most 100000) but received 0');
+    rejects(base('heavyball', { method: { kind: 'heavyball', iterations: 0 } }), 'spec.method.iterations: expected an integer in [1, 100000] but received 0');
     rejects(base('jacobi', { method: { kind: 'jacobi', vectors: { count: 4, distribution: 'cauchy' } } }), 'spec.method.vectors.distribution: expected one of "normal", "uniform" but received "cauchy"');
     rejects(base('pcg', { method: { kind: 'pcg', rhs: 'zero' } }), "spec.method.rhs: PCG's relative residual ‖r‖/‖b‖ needs b ≠ 0 (use 'ones', 'random' or 'linear')");
     rejects(base('gcn', { method: { kind: 'gcn', dropout: 1 } }), 'spec.method.dropout: expected a number in [0, 1) but received 1');
@@ -163,6 +164,42 @@ describe('validation errors name the field', () => {
     rejects(base('pcg', { loss: { kind: 'weighted-residual', gamma: 0 } }), 'spec.loss.gamma: expected a number in (0, 1] but received 0');
     rejects(base('pcg', { loss: { kind: 'weighted-residual' } }), 'spec.loss.gamma: expected a number in (0, 1] but received nothing');
     rejects(base('jacobi', { loss: { kind: 'energy', reduction: 'max' } }), 'spec.loss.reduction: expected one of "sum", "mean" but received "max"');
+  });
+});
+
+describe('several errors at once', () => {
+  it('are all reported, each by its path, the first in SpecError.field', () => {
+    assert.throws(
+      () => validateSpec(base('jacobi', { epochs: 0, optimizer: { lr: -1, eps: 'tiny' }, method: { kind: 'jacobi', vectors: { count: 2, shape: 3 } } })),
+      (e: unknown) => {
+        assert.ok(e instanceof SpecError);
+        assert.equal(e.field, e.issues[0]!.field);
+        assert.deepEqual(e.issues.map((i) => i.field).sort(), ['spec.epochs', 'spec.method.vectors.shape', 'spec.optimizer.eps', 'spec.optimizer.lr']);
+        assert.equal(e.issues.find((i) => i.field === 'spec.optimizer.eps')!.message, 'expected a number > 0 but received "tiny"');
+        assert.equal(e.issues.find((i) => i.field === 'spec.method.vectors.shape')!.message, 'unknown field (expected one of count, distribution)');
+        assert.equal(e.message, e.issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+        return true;
+      },
+    );
+  });
+
+  it("rules between fields: a gcn's bias parameters need bias, and a graph needs gcn", () => {
+    rejects(base('gcn', { parameters: { b1: { init: 'zeros' } } }), 'spec.parameters.b1: unknown field (expected one of W1, W2)');
+    const withBias = validateSpec(base('gcn', { method: { kind: 'gcn', bias: true }, parameters: { b1: { init: 'glorot' } } }));
+    assert.deepEqual(withBias.parameters.b1, { kind: 'dense', init: 'glorot' });
+    assert.deepEqual(withBias.parameters.b2, { kind: 'dense', init: 'zeros' });
+    rejects(base('pcg', { matrix: { kind: 'generator', name: 'poisson2d', nx: 10_000, ny: 10_000 } }), 'spec.matrix: a 10000×10000 grid is too large (at most 50,000,000 unknowns)');
+  });
+
+  it('defaults are copies: changing a validated spec leaves the presets alone', () => {
+    const a = validateSpec(base('gcn'));
+    (a.optimizer.weightDecay as Record<string, number>).W1 = 1;
+    a.notes.push('changed');
+    (a.matrix as { path: string }).path = 'elsewhere';
+    assert.deepEqual(validateSpec(base('gcn')).optimizer.weightDecay, { W1: 5e-4 });
+    assert.deepEqual(PRESETS.gcn.optimizer.weightDecay, { W1: 5e-4 });
+    assert.equal(PRESETS.gcn.notes.includes('changed'), false);
+    assert.equal((PRESETS.gcn.matrix as { path: string }).path, 'citeseer');
   });
 });
 
