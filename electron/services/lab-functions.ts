@@ -171,11 +171,8 @@ export function validateSpec(spec: unknown): SpecValidation {
   try {
     return { ok: true, spec: validateProblemSpec(spec) as unknown as Record<string, unknown> };
   } catch (e) {
-    if (e instanceof SpecError) {
-      const path = e.field.replace(/^spec\.?/, '');
-      const message = e.message.startsWith(`${e.field}: `) ? e.message.slice(e.field.length + 2) : e.message;
-      return { ok: false, errors: [{ path, message }] };
-    }
+    // Every offending field, by its path inside the spec ("" for the whole spec).
+    if (e instanceof SpecError) return { ok: false, errors: e.issues.map((i) => ({ path: i.field.replace(/^spec\.?/, ''), message: i.message })) };
     throw e;
   }
 }

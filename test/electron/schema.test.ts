@@ -86,6 +86,22 @@ describe('LabApi schemas', () => {
   });
 });
 
+describe('validateSpec (the LabApi method)', () => {
+  it('answers every offending field of a v1 spec by its path inside the spec, and the complete spec when it is valid', async () => {
+    const { validateSpec } = await import('../../electron/services/lab-functions.js');
+    const bad = validateSpec({ version: 1, method: { kind: 'jacobi' }, epochs: 0, optimizer: { lr: -1 } });
+    assert.equal(bad.ok, false);
+    assert.deepEqual(!bad.ok && [...bad.errors].sort((a, b) => a.path.localeCompare(b.path)), [
+      { path: 'epochs', message: 'expected an integer in [1, 1000000] but received 0' },
+      { path: 'optimizer.lr', message: 'expected a number > 0 but received -1' },
+    ]);
+    const good = validateSpec({ version: 1, method: { kind: 'jacobi' }, epochs: 3 });
+    assert.ok(good.ok);
+    assert.equal(good.spec.epochs, 3);
+    assert.deepEqual((good.spec.optimizer as { betas: number[] }).betas, [0.9, 0.999]); // filled from the jacobi preset
+  });
+});
+
 describe('browser-mode frames', () => {
   it('round-trips JSON with typed arrays, byte for byte', () => {
     const counts = new Uint32Array([0, 1, 2 ** 32 - 1]);
