@@ -1,7 +1,8 @@
 // The timing study's machinery: statistics, the log-log fit, the size plan, the
-// schema validator, and the reports (JSON validates, CSV parses back, HTML is
+// report's schema (zod, and the JSON Schema generated from it, checked by a peer validator), and the reports (JSON validates, CSV parses back, HTML is
 // self-contained and shows every row), on a tiny study. No assertion on timings.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { CsrMatrix } from '../../native/lib/index.js';
@@ -9,7 +10,7 @@ import { summarize } from '../../experiments/bench/measure.js';
 import { planSizes } from '../../experiments/timing/cases.js';
 import { parseCliArgs } from '../../experiments/timing/cli.js';
 import { timeMatrix } from '../../experiments/timing/matrix.js';
-import { CSV_COLUMNS, REPORT_SCHEMA, toCsv, toHtml, toJson, toMarkdown, validate, validateReport } from '../../experiments/timing/report/index.js';
+import { CSV_COLUMNS, REPORT_SCHEMA, reportJsonSchema, toCsv, toHtml, toJson, toMarkdown, validateReport } from '../../experiments/timing/report/index.js';
 import { buildTableView } from '../../experiments/timing/report/table.js';
 import { fitLogLog, speedup } from '../../experiments/timing/stats.js';
 import { runTimingStudy, type TimingProgress } from '../../experiments/timing/study.js';
@@ -68,28 +69,13 @@ test('planSizes: dense N scaled down by memory and work, with the reason; explic
   assert.match(given!.denseScaledReason!, /as asked/);
 });
 
-test('validate: types, required, additionalProperties, enum, anyOf, if/then/else, $ref; unknown keywords refused', () => {
-  const schema = {
-    type: 'object', additionalProperties: false, required: ['a', 'k'],
-    properties: { a: { type: 'integer', minimum: 0 }, k: { enum: ['x', 'y'] }, s: { anyOf: [{ type: 'null' }, { $ref: '#/$defs/p' }] } },
-    if: { properties: { k: { const: 'x' } } }, then: { required: ['s'] },
-    $defs: { p: { type: 'array', items: { type: 'string' }, minItems: 1 } },
-  };
-  assert.deepEqual(validate({ a: 1, k: 'y' }, schema), []);
-  assert.deepEqual(validate({ a: 1, k: 'x', s: ['q'] }, schema), []);
-  assert.deepEqual(validate({ a: 1, k: 'x' }, schema), [{ path: '', message: "missing required property 's'" }]);
-  assert.deepEqual(validate({ a: -1, k: 'z', extra: 1 }, schema).map((e) => `${e.path} ${e.message}`), [
-    '/a -1 is below the minimum 0',
-    '/k expected one of ["x","y"] but found "z"',
-    "/extra unexpected property 'extra'",
-  ]);
-  assert.deepEqual(validate({ a: 1.5, k: 'y', s: [] }, schema).map((e) => e.path), ['/a', '/s']);
-  assert.throws(() => validate(1, { type: 'number', multipleOf: 2 }), /unsupported schema keyword 'multipleOf'/);
-});
-
-test('experiments/timing/report.schema.json is the schema the code validates with', () => {
-  const file = JSON.parse(readFileSync(new URL('../../experiments/timing/report.schema.json', import.meta.url), 'utf8'));
-  assert.deepEqual(file, JSON.parse(JSON.stringify(REPORT_SCHEMA)));
+test('experiments/timing/report.schema.json is generated from the zod schema: the committed file is what npm run schemas writes', () => {
+  const text = readFileSync(new URL('../../experiments/timing/report.schema.json', import.meta.url), 'utf8');
+  assert.equal(text, `${JSON.stringify(reportJsonSchema(), null, 1)}\n`, 'stale: run npm run schemas');
+  assert.deepEqual(JSON.parse(text), REPORT_SCHEMA);
+  const check = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/gen-schemas.mjs', '--check'], { cwd: new URL('../..', import.meta.url), encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stderr);
+  assert.match(check.stdout, /report\.schema\.json: up to date/);
 });
 
 /** RFC 4180, written here independently of the writer. */
@@ -178,14 +164,71 @@ test('report.json: validates against the schema, round-trips, and the schema cat
   const absent = json.measurements.findIndex((m) => m.status === 'absent');
   const broken = structuredClone(json);
   broken.measurements[absent]!.stats = { samples: [0], callsPerSample: 1, min_s: 0, median_s: 0, mean_s: 0, stddev_s: 0, max_s: 0 };
-  assert.deepEqual(validateReport(broken).map((e) => `${e.path} ${e.message}`), [`/measurements/${absent}/stats expected null but found object`]);
+  assert.deepEqual(validateReport(broken).map((e) => `${e.path} ${e.message}`), [`/measurements/${absent}/stats expected null (status 'absent' has no time, never a zero one) but received an object`]);
   const dup = structuredClone(json);
   dup.measurements.push(dup.measurements[0]!);
-  assert.match(validateReport(dup)[0]!.message, /duplicate measurement id/);
+  assert.deepEqual(validateReport(dup), [{ path: `/measurements/${json.measurements.length}/id`, message: `duplicate measurement id ${json.measurements[0]!.id}` }]);
   const ok = json.measurements.findIndex((m) => m.status === 'ok');
   const noStats = structuredClone(json);
   noStats.measurements[ok]!.stats = null;
-  assert.equal(validateReport(noStats)[0]!.path, `/measurements/${ok}/stats`);
+  assert.deepEqual(validateReport(noStats), [{ path: `/measurements/${ok}/stats`, message: "expected timing statistics (status 'ok') but received null" }]);
+  const noReason = structuredClone(json);
+  delete noReason.measurements[absent]!.reason;
+  assert.deepEqual(validateReport(noReason).map((e) => e.path), [`/measurements/${absent}/reason`]);
+  const lost = structuredClone(json);
+  lost.sweeps[0]!.points[1]!.id = 'no/such/measurement';
+  assert.deepEqual(validateReport(lost), [{ path: '/sweeps/0/points/1/id', message: 'no measurement no/such/measurement' }]);
+});
+
+test('report.json: wrong types, ranges, enums and unknown fields are reported at their JSON Pointer, all of them', async () => {
+  const json = JSON.parse(toJson(await tiny())) as TimingReport;
+  const bad = structuredClone(json) as unknown as Record<string, unknown> & { measurements: Record<string, unknown>[]; environment: { cpu: Record<string, unknown> } };
+  bad.wall_s = -1;
+  bad.measurements[0]!.pass = 'backward';
+  bad.measurements[1]!.threads = 1.5;
+  bad.environment.cpu.cores = '2';
+  bad.extra = true;
+  assert.deepEqual(validateReport(bad).map((e) => `${e.path} ${e.message}`).sort(), [
+    "/environment/cpu/cores expected an integer ≥ 0 but received \"2\"",
+    '/extra unknown field (expected one of schemaVersion, kind, title, createdAt, wall_s, cancelled, options, environment, peers, sizes, notes, measurements, sweeps)',
+    '/measurements/0/pass expected one of "forward", "forward+backward" but received "backward"',
+    '/measurements/1/threads expected an integer ≥ 0 but received 1.5',
+    '/wall_s expected a number ≥ 0 but received -1',
+  ]);
+  assert.deepEqual(validateReport({ ...json, schemaVersion: 2 }), [{ path: '/schemaVersion', message: 'expected 1 but received 2' }]);
+});
+
+test('report.schema.json says what the zod schema says: a peer validator (Ajv, draft 2020-12) agrees on good and broken reports', async (t) => {
+  // Ajv 8 comes with electron-builder, not as our own dependency: compare where it is present.
+  type Validator = ((data: unknown) => boolean) & { errors?: unknown[] | null };
+  let Ajv2020: new (opts: { allErrors: boolean; strict: boolean }) => { compile(schema: object): Validator };
+  try {
+    Ajv2020 = (await import('ajv/dist/2020.js')).default as unknown as typeof Ajv2020;
+  } catch (e) {
+    t.skip(`ajv is not installed (${(e as Error).message.split('\n')[0]}), so there is no peer JSON Schema validator to compare with`);
+    return;
+  }
+  const check = new Ajv2020({ allErrors: true, strict: false }).compile(REPORT_SCHEMA);
+  const json = JSON.parse(toJson(await tiny())) as TimingReport;
+  const absent = json.measurements.findIndex((m) => m.status === 'absent');
+  const ok = json.measurements.findIndex((m) => m.status === 'ok');
+  const cases: [string, (r: TimingReport) => void][] = [
+    ['as measured', () => {}],
+    ['a time for an absent measurement', (r) => void (r.measurements[absent]!.stats = r.measurements[ok]!.stats)],
+    ['no time for an ok one', (r) => void (r.measurements[ok]!.stats = null)],
+    ['an absent one without a reason', (r) => void delete r.measurements[absent]!.reason],
+    ['an unknown field', (r) => void ((r.environment.os as Record<string, unknown>).kernel = 'x')],
+    ['a negative time', (r) => void (r.measurements[ok]!.stats!.samples[0] = -1)],
+    ['an unknown op', (r) => void ((r.sizes[0] as { op: string }).op = 'spfoo')],
+    ['a date that is not ISO', (r) => void (r.createdAt = 'yesterday')],
+  ];
+  for (const [what, breakIt] of cases) {
+    const r = structuredClone(json);
+    breakIt(r);
+    const zodOk = validateReport(r).length === 0;
+    assert.equal(check(r), zodOk, `${what}: Ajv ${check(r) ? 'accepts' : 'refuses'} it but zod ${zodOk ? 'accepts' : 'refuses'} it ${JSON.stringify(check.errors?.slice(0, 2))}`);
+    assert.equal(zodOk, what === 'as measured', what);
+  }
 });
 
 test('report.csv: one row per measurement that parses back to the same values, quoting commas, quotes and newlines', async () => {

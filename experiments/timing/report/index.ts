@@ -1,5 +1,5 @@
 // Writes a report in every format: report.json (canonical, validated against the
-// schema first), report.csv, report.md, report.html, and report.schema.json.
+// zod schema first), report.csv, report.md, report.html, and report.schema.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TimingReport } from '../types.js';
@@ -11,9 +11,8 @@ import { REPORT_SCHEMA, validateReport } from './schema.js';
 export { toCsv, CSV_COLUMNS } from './csv.js';
 export { toHtml } from './html.js';
 export { toMarkdown } from './markdown.js';
-export { REPORT_SCHEMA, validateReport } from './schema.js';
-export { validate } from './validate.js';
-export type { ValidationError, JsonSchema } from './validate.js';
+export { REPORT_SCHEMA, reportJsonSchema, TimingReportSchema, validateReport } from './schema.js';
+export type { ValidationError, JsonSchema } from './schema.js';
 export { buildTableView } from './table.js';
 
 export function toJson(report: TimingReport): string {
