@@ -78,29 +78,30 @@ describe('the lab in a browser', { skip: skip ?? false }, () => {
     await shot(page, 'matrices-with-error');
   });
 
-  it('runs the Jacobi preset: the chart grows while it runs, then the state reads Finished', async () => {
+  it('runs the Jacobi template: the chart grows while it runs, then the state reads Finished', async () => {
     const { page } = lab;
     await page.getByRole('tab', { name: 'Problem builder' }).click();
-    await page.getByLabel('Preset').selectOption('jacobi');
-    await page.getByRole('status').filter({ hasText: 'Spec is valid' }).waitFor();
-    // Save the spec as JSON, change it outside the app, load it back.
+    await page.getByLabel('New from template').selectOption('jacobi');
+    const check = page.getByRole('status', { name: 'Graph check' });
+    await check.filter({ hasText: 'Graph is valid' }).waitFor({ timeout: 20_000 });
+    // Save the graph as JSON, change it outside the app, load it back.
     const saved = page.waitForEvent('download');
-    await page.getByRole('button', { name: 'Save spec JSON' }).click();
-    const specPath = join(ARTIFACTS, 'jacobi-spec.json');
-    await (await saved).saveAs(specPath);
-    const spec = JSON.parse(readFileSync(specPath, 'utf8')) as { name: string; epochs: number; method: { kind: string } };
-    assert.deepEqual([spec.name, spec.epochs, spec.method.kind], ['jacobi', 200, 'jacobi']);
-    const longer = Buffer.from(JSON.stringify({ ...spec, name: 'jacobi-6000', epochs: 6000 }));
-    await page.getByLabel('Load spec JSON').setInputFiles({ name: 'jacobi-6000.json', mimeType: 'application/json', buffer: longer });
-    await page.getByRole('button', { name: /^Optimizer/ }).click();
-    await page.waitForFunction(() => ((globalThis as unknown as BrowserGlobals).document.querySelector('#field-epochs') as unknown as { value: string } | null)?.value === '6000');
-    await page.getByRole('status').filter({ hasText: 'Spec is valid' }).waitFor();
+    await page.getByRole('button', { name: 'Save JSON' }).click();
+    const graphPath = join(ARTIFACTS, 'jacobi-graph.json');
+    await (await saved).saveAs(graphPath);
+    const graph = JSON.parse(readFileSync(graphPath, 'utf8')) as { version: number; name: string; training: { epochs: number }; nodes: { kind: string }[] };
+    assert.deepEqual([graph.version, graph.name, graph.training.epochs], [2, 'jacobi', 200]);
+    assert.ok(graph.nodes.some((n) => n.kind === 'jacobi'), 'a Jacobi block');
+    const longer = Buffer.from(JSON.stringify({ ...graph, name: 'jacobi-6000', training: { ...graph.training, epochs: 6000 } }));
+    await page.getByLabel('Load JSON').setInputFiles({ name: 'jacobi-6000.json', mimeType: 'application/json', buffer: longer });
+    await page.waitForFunction(() => ((globalThis as unknown as BrowserGlobals).document.querySelector('#field-training-epochs') as unknown as { value: string } | null)?.value === '6000');
+    await check.filter({ hasText: 'Graph is valid' }).waitFor();
     // A bad value is named beside its field and stops the run button.
     await page.getByLabel('Learning rate').fill('-1');
     await page.locator('.field.invalid').filter({ hasText: 'Learning rate' }).getByRole('alert').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Run this problem' }).isDisabled(), true);
     await page.getByLabel('Learning rate').fill('0.01');
-    await page.getByRole('status').filter({ hasText: 'Spec is valid' }).waitFor();
+    await check.filter({ hasText: 'Graph is valid' }).waitFor();
     await shot(page, 'problem-builder');
     await page.getByRole('button', { name: 'Run this problem' }).click();
 
@@ -118,7 +119,9 @@ describe('the lab in a browser', { skip: skip ?? false }, () => {
     assert.equal(await loss.getAttribute('data-full-points'), '6000');
     assert.match(await page.getByRole('combobox', { name: 'Run' }).innerText(), /jacobi-6000/);
     assert.ok(Number(await loss.getAttribute('data-points')) <= 2000, 'at most 2k points drawn per series');
-    await page.getByRole('region', { name: /Learned Jacobi weights by node/ }).waitFor();
+    await page.getByRole('region', { name: /Jacobi weights/ }).waitFor();
+    // Item 8: the finished run's progress line ends at its last epoch.
+    assert.match(await page.locator('.progress .eta').innerText(), /epoch 6000 of 6000/);
     await page.getByLabel('Smoothing').fill('0.9');
     await page.getByLabel('Log scale').uncheck();
     await shot(page, 'training-jacobi');
@@ -128,8 +131,8 @@ describe('the lab in a browser', { skip: skip ?? false }, () => {
   it('starts GCN and cancels it', async () => {
     const { page } = lab;
     await page.getByRole('tab', { name: 'Problem builder' }).click();
-    await page.getByLabel('Preset').selectOption('gcn');
-    await page.getByRole('status').filter({ hasText: 'Spec is valid' }).waitFor();
+    await page.getByLabel('New from template').selectOption('gcn');
+    await page.getByRole('status', { name: 'Graph check' }).filter({ hasText: 'Graph is valid' }).waitFor({ timeout: 20_000 });
     await page.getByRole('button', { name: 'Run this problem' }).click();
     await runState(page).filter({ hasText: 'Running' }).waitFor({ timeout: 20_000 });
     await page.getByRole('progressbar', { name: 'Training progress' }).waitFor();

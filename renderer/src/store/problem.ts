@@ -157,17 +157,17 @@ export const createProblemSlice: Slice<ProblemSlice> = (set, get) => {
     fitRequest: 0,
 
     async loadCatalogue() {
-      try {
-        const [catalogue, templates] = await Promise.all([api.graphCatalogue({}), api.templates({})]);
-        set({ catalogue, kinds: Object.fromEntries(catalogue.map((k) => [k.kind, k])), templates });
+      const [catalogue, templates] = await Promise.allSettled([api.graphCatalogue({}), api.templates({})]);
+      if (catalogue.status === 'fulfilled') set({ catalogue: catalogue.value, kinds: Object.fromEntries(catalogue.value.map((k) => [k.kind, k])) });
+      else get().notify('error', `Node catalogue: ${(catalogue.reason as Error).message}`);
+      if (templates.status === 'fulfilled') {
+        set({ templates: templates.value });
         // A first visit starts from the Jacobi template (an empty canvas is one click away).
-        if (!get().nodes.length && templates[0]) {
-          get().useTemplate(templates[0].name);
+        if (!get().nodes.length && templates.value[0]) {
+          get().useTemplate(templates.value[0].name);
           set({ past: [] });
         }
-      } catch (e) {
-        get().notify('error', `Node catalogue: ${(e as Error).message}`);
-      }
+      } else get().notify('error', `Templates: ${(templates.reason as Error).message}`);
     },
 
     newGraph() {

@@ -80,8 +80,9 @@ function Toolbar() {
       </button>
       <label htmlFor="template">
         New from template
-        <select id="template" value={templateName} onChange={(e) => e.target.value && store.getState().useTemplate(e.target.value)}>
-          <option value="">{templateName ? '' : 'choose…'}</option>
+        {/* An action, not a state: it always reads "choose…", so the same template can be chosen again. */}
+        <select id="template" value="" onChange={(e) => e.target.value && store.getState().useTemplate(e.target.value)} title={templateName ? `started from ${templateName}` : undefined}>
+          <option value="">choose…</option>
           {templates.map((t) => (
             <option key={t.name} value={t.name} title={t.description}>
               {t.title}
@@ -110,27 +111,27 @@ function Toolbar() {
       </button>
       <span className="button-group" role="group" aria-label="Edit">
         <button type="button" className="icon" aria-label="Undo (Ctrl+Z)" title="Undo (Ctrl+Z)" disabled={!canUndo} onClick={() => a.undo()}>
-          ↶
+          Undo
         </button>
         <button type="button" className="icon" aria-label="Redo (Ctrl+Shift+Z)" title="Redo (Ctrl+Shift+Z)" disabled={!canRedo} onClick={() => a.redo()}>
-          ↷
+          Redo
         </button>
         <button type="button" className="icon" aria-label="Copy (Ctrl+C)" title="Copy (Ctrl+C)" disabled={!hasSelection} onClick={() => a.copy()}>
-          ⧉
+          Copy
         </button>
         <button type="button" className="icon" aria-label="Paste (Ctrl+V)" title="Paste (Ctrl+V)" onClick={() => a.paste()}>
-          ⎘
+          Paste
         </button>
         <button type="button" className="icon" aria-label="Delete selection (Delete)" title="Delete selection (Delete)" disabled={!hasSelection} onClick={() => a.deleteSelection()}>
-          ✕
+          Delete
         </button>
       </span>
       <span className="button-group" role="group" aria-label="View">
         <button type="button" className="icon" aria-label="Auto-layout" title="Auto-layout (dagre)" disabled={empty} onClick={() => a.autoLayout()}>
-          ⇶
+          Layout
         </button>
-        <button type="button" className="icon" aria-label="Fit view" title="Fit view" onClick={() => void rf.fitView({ padding: 0.15, duration: 0 })}>
-          ⤢
+        <button type="button" className="icon" aria-label="Fit view" title="Fit view" onClick={() => void rf.fitView({ padding: 0.15, duration: 0, maxZoom: 1.2 })}>
+          Fit
         </button>
         <button type="button" className="icon" aria-label="Zoom in" title="Zoom in" onClick={() => void rf.zoomIn()}>
           +
@@ -169,7 +170,8 @@ function Canvas() {
   useEffect(() => {
     if (!fitRequest) return;
     // After React Flow has measured the new nodes.
-    const t = setTimeout(() => void rf.fitView({ padding: 0.15, duration: 0 }), 60);
+    // An empty canvas starts at 100 % (fitting nothing would zoom in as far as allowed).
+    const t = setTimeout(() => void (store.getState().nodes.length ? rf.fitView({ padding: 0.15, duration: 0, maxZoom: 1 }) : rf.setViewport({ x: 0, y: 0, zoom: 1 })), 60);
     return () => clearTimeout(t);
   }, [fitRequest, rf]);
 
@@ -225,29 +227,35 @@ function Canvas() {
         <Controls showInteractive={false} />
         <MiniMap pannable zoomable ariaLabel="Overview of the graph" />
       </ReactFlow>
+      <Refusal />
       {nodes.length === 0 ? <p className="canvas-empty muted">Drag node kinds here from the palette (or focus one and press Enter), then connect an output (right) to an input (left).</p> : null}
     </div>
   );
 }
 
-function Messages() {
+/** Why the last connection was refused, over the canvas where the hand is. */
+function Refusal() {
   const refusal = useLab((s) => s.refusal);
+  const refuse = useLab((s) => s.refuse);
+  if (!refusal) return null;
+  return (
+    <p className="notice error refusal" role="alert" aria-label="Connection refused">
+      <span>{refusal}</span>
+      <button type="button" aria-label="Dismiss" onClick={() => refuse(null)}>
+        ×
+      </button>
+    </p>
+  );
+}
+
+function Messages() {
   const issues = useLab((s) => s.issues);
   const fieldErrors = useLab((s) => s.fieldErrors);
   const selectOnly = useLab((s) => s.selectOnly);
-  const refuse = useLab((s) => s.refuse);
   const list = issues ?? [];
   const local = Object.entries(fieldErrors);
   return (
     <>
-      {refusal ? (
-        <p className="notice error refusal" role="alert" aria-label="Connection refused">
-          <span>{refusal}</span>
-          <button type="button" aria-label="Dismiss" onClick={() => refuse(null)}>
-            ×
-          </button>
-        </p>
-      ) : null}
       {list.length || local.length ? (
         <section className="card issues-card" aria-label="Problems with the graph">
           <h3>Problems ({list.length + local.length})</h3>
