@@ -3,6 +3,8 @@
 // from LAB_METHODS below, so the two cannot drift. Every method takes one params
 // object and returns a promise; the host validates params against
 // ./lab-schema.ts before anything runs. No platform imports here.
+import type { z } from 'zod';
+import type { GeneratorParamsSchema, MatrixSourceSchema, ReportFormatSchema, TimingOpSchema, TimingRequestSchema } from './lab-schema.js';
 
 // ---------------------------------------------------------------------------
 // The app and its compute host
@@ -64,16 +66,12 @@ export interface JobRef {
 // ---------------------------------------------------------------------------
 // Matrices (they stay in the compute host; the renderer gets summaries)
 
-export type GeneratorParams =
-  | { kind: 'poisson1d'; n: number }
-  | { kind: 'poisson2d'; nx: number; ny: number }
-  | { kind: 'random'; rows: number; cols: number; density: number; seed: number };
+// The shapes the host validates are described once, as zod schemas in
+// ./lab-schema.ts; their types are inferred here.
+export type GeneratorParams = z.infer<typeof GeneratorParamsSchema>;
 
-export type MatrixSource =
-  /** A file the host can read (the app: a dropped file's path). */
-  | { kind: 'path'; path: string }
-  /** A file's bytes (browser mode: the browser gives no paths). */
-  | { kind: 'bytes'; name: string; data: Uint8Array };
+/** A file the host can read (the app: a dropped file's path), or its bytes (browser mode: the browser gives no paths). */
+export type MatrixSource = z.infer<typeof MatrixSourceSchema>;
 
 export type MatrixOrigin = { kind: 'file'; path: string } | { kind: 'generator'; params: GeneratorParams };
 
@@ -338,25 +336,11 @@ export type Probe =
 // ---------------------------------------------------------------------------
 // Timing (issue 5's study; the host adapts its report into these)
 
-export const TIMING_OPS = ['spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve'] as const;
-export type TimingOp = (typeof TIMING_OPS)[number];
+export { TIMING_OPS } from './lab-schema.js';
+export type TimingOp = z.infer<typeof TimingOpSchema>;
 
-export type TimingRequest =
-  | {
-      kind: 'suite';
-      /** The study's quick defaults (short samples, smaller dense sizes and sweep). */
-      quick: boolean;
-      /** Ops to time (default all six). */
-      ops?: TimingOp[];
-      dtypes?: ('float32' | 'float64')[];
-      /** Time SciPy / PyTorch / CuPy beside ours (through python3) where present. */
-      peers: boolean;
-      /** The Figure 11 scaling sweep. */
-      sweep: boolean;
-      /** Sparse N for every op (default: the paper's sizes). */
-      size?: number;
-    }
-  | { kind: 'matrix'; matrixId: string; op: TimingOp };
+/** A timing study ('suite': the paper's, with the quick defaults or not) or one op on a loaded matrix. */
+export type TimingRequest = z.infer<typeof TimingRequestSchema>;
 
 export interface TimingRow {
   /** 'table2' | 'matched' | 'sweep' | 'matrix' (the study's suites). */
@@ -398,7 +382,7 @@ export interface TimingSummary {
   environment: Record<string, unknown>;
 }
 
-export type ReportFormat = 'csv' | 'json' | 'html' | 'md';
+export type ReportFormat = z.infer<typeof ReportFormatSchema>;
 
 export interface ExportedReport {
   fileName: string;

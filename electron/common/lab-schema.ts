@@ -6,7 +6,6 @@
 // NaN and ±Infinity). No platform imports here: the renderer bundles this file.
 import { z } from 'zod';
 import type { LabMethod, LabMethods } from './lab-api.js';
-import { TIMING_OPS } from './lab-api.js';
 
 /** Matrix files up to 1 GiB may be sent as bytes (browser mode). */
 export const MAX_UPLOAD_BYTES = 1 << 30;
@@ -39,6 +38,7 @@ export const MatrixSourceSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+export const TIMING_OPS = ['spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve'] as const;
 export const TimingOpSchema = z.enum(TIMING_OPS);
 export const TimingRequestSchema = z.discriminatedUnion('kind', [
   z.strictObject({

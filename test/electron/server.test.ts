@@ -152,7 +152,7 @@ describe('browser-mode server', () => {
       assert.deepEqual(await callOver(ws, 1, 'listMatrices', {}), { type: 'result', id: 1, ok: true, value: [] });
       const bad = await callOver(ws, 2, 'openMatrix', { source: { kind: 'path', path: 7 } });
       assert.equal(bad.ok, false);
-      assert.equal(bad.error, 'openMatrix: params.source.path: expected a string of 1..4096 characters but received the number 7');
+      assert.equal(bad.error, 'openMatrix: params.source.path: expected a string of 1..4096 characters but received 7');
       const info = await callOver(ws, 3, 'info', {});
       assert.equal((info.value as { mode: string }).mode, 'browser');
       const pdf = await callOver(ws, 4, 'exportPdf', { timingId: 't1' });
