@@ -336,7 +336,8 @@ export type Probe =
 // ---------------------------------------------------------------------------
 // Timing (issue 5's study; the host adapts its report into these)
 
-export { TIMING_OPS } from './lab-schema.js';
+// A value here, not in lab-schema.ts: the preload imports this file, and must not pull in zod.
+export const TIMING_OPS = ['spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve'] as const;
 export type TimingOp = z.infer<typeof TimingOpSchema>;
 
 /** A timing study ('suite': the paper's, with the quick defaults or not) or one op on a loaded matrix. */

@@ -5,7 +5,7 @@
 // strings and arrays are bounded, numbers are finite (zod's z.number() refuses
 // NaN and ±Infinity). No platform imports here: the renderer bundles this file.
 import { z } from 'zod';
-import type { LabMethod, LabMethods } from './lab-api.js';
+import { type LabMethod, type LabMethods, TIMING_OPS } from './lab-api.js';
 
 /** Matrix files up to 1 GiB may be sent as bytes (browser mode). */
 export const MAX_UPLOAD_BYTES = 1 << 30;
@@ -38,7 +38,6 @@ export const MatrixSourceSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export const TIMING_OPS = ['spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve'] as const;
 export const TimingOpSchema = z.enum(TIMING_OPS);
 export const TimingRequestSchema = z.discriminatedUnion('kind', [
   z.strictObject({
