@@ -115,7 +115,7 @@ export function describe(node: Json | boolean | undefined, root: Json): string {
   if (Array.isArray(n.enum)) return oneOfValues(n.enum);
   const alternatives = (n.anyOf ?? n.oneOf) as Json[] | undefined;
   if (Array.isArray(alternatives)) {
-    // A union of objects told apart by a field reads as that field's options.
+    // Each branch in words, once: "a number ≥ 0 or an object".
     const words = [...new Set(alternatives.map((a) => describe(a, root)))];
     return words.join(' or ');
   }

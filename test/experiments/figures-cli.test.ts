@@ -134,7 +134,7 @@ describe('npm run experiment', () => {
     writeFileSync(bad, JSON.stringify({ version: 1, method: { kind: 'jacobi' }, optimizer: { lr: -1 } }));
     const b = cli(bad, '--out', join(scratch, 'bad-out'));
     assert.equal(b.status, 1);
-    assert.equal(b.stderr.trim(), 'experiment: spec.optimizer.lr: expected a positive number but received -1');
+    assert.equal(b.stderr.trim(), 'experiment: spec.optimizer.lr: expected a number > 0 but received -1');
 
     const u = cli('jacobi', '--epochz', '3');
     assert.equal(u.status, 2);
