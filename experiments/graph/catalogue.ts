@@ -6,6 +6,8 @@ import { z } from 'zod';
 import type { CsrMatrix, Device, DType, Generator, Tensor } from '../../native/lib/index.js';
 import type { Category, GraphNode, NodeKindInfo, PortDef, PortShape, Training } from './schema.js';
 
+export type { PortShape };
+
 /** What flows on an edge: a sparse matrix, a dense tensor (any rank; [] a scalar) or an integer vector. */
 export type Value = CsrMatrix | Tensor | Int32Array;
 
@@ -33,6 +35,8 @@ export interface BuildContext extends InferContext {
   /** The inferred shapes of this node's inputs and outputs. */
   inputs: Record<string, PortShape | undefined>;
   outputs: Record<string, PortShape>;
+  /** The output ports that have an edge (a node may skip work for the others). */
+  connected: Set<string>;
   device: Device;
 }
 

@@ -4,6 +4,7 @@
 import { allKinds, kindInfo } from './catalogue.js';
 import './kinds/index.js';
 import type { NodeKindInfo } from './schema.js';
+import { allTemplates } from './templates/index.js';
 
 export { GRAPH_VERSION, GraphSchema, GraphNodeSchema, GraphEdgeSchema, TrainingSchema, OptimizerSchema, GraphError, formatIssue } from './schema.js';
 export type { Graph, GraphNode, GraphEdge, Training, PortType, PortDef, NodeKindInfo, GraphIssue, PortShape, GraphValidation, Category } from './schema.js';
@@ -26,17 +27,12 @@ export interface TemplateInfo {
   graph: import('./schema.js').Graph;
 }
 
-/** The templates: jacobi, heavyball, pcg, gcn first; then the new ones. */
+/** The templates: jacobi, heavyball, pcg, gcn first; then the new ones. Fresh copies (safe to modify). */
 export function templates(): TemplateInfo[] {
-  throw new Error('templates: not implemented yet');
+  return allTemplates();
 }
 
-/** A v1 spec or a v2 graph (as parsed JSON) → a v2 graph (v1 converted). Throws GraphError with issues. */
-export function toGraph(_input: unknown): import('./schema.js').Graph {
-  throw new Error('toGraph: not implemented yet');
-}
-
-/** Runs a graph (or a v1 spec, converted): the one runner. */
-export async function runGraph(_input: unknown, _opts?: import('../runner/run.js').RunOptions): Promise<import('./result.js').GraphResult> {
-  throw new Error('runGraph: not implemented yet');
-}
+export { toGraph } from './v1.js';
+export { runGraph } from './run.js';
+export type { RunOptions } from './run.js';
+export { compileGraph, mixSeed, runSeed } from './compile.js';

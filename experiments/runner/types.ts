@@ -6,7 +6,8 @@ import type { MethodKind, ProblemSpec } from '../spec/types.js';
 export interface StartEvent {
   type: 'start';
   name: string;
-  method: MethodKind;
+  /** The graph's name (v1: the method). */
+  method: string;
   runs: number;
   epochs: number;
   /** runs × epochs: the number of 'epoch' events that will follow. */
@@ -35,6 +36,13 @@ export interface EpochEvent {
   /** Other measurements, e.g. { relativeResidual } or { trainAccuracy, valAccuracy, testAccuracy }. */
   metrics: Record<string, number>;
   /** Small learnable parameters as they were in this epoch's forward pass (large ones by their norm). */
+  parameters: Record<string, number | number[]>;
+}
+
+/** What one epoch measured (the payload of an epoch event). */
+export interface EpochRecord {
+  losses: Record<string, number>;
+  metrics: Record<string, number>;
   parameters: Record<string, number | number[]>;
 }
 

@@ -1,3 +1,9 @@
-// Registers every node kind (each file calls defineKind at import).
+// Registers every node kind (each file calls defineKind at import), in the
+// palette's order.
 import './sources.js';
 import './parameters.js';
+import './sparse-ops.js';
+import './dense-ops.js';
+import './iteration.js';
+import './losses.js';
+import './outputs.js';
