@@ -70,6 +70,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => {
  * null), bounded in depth and in the number of values, so a hostile message
  * cannot make the host walk forever. Its meaning is checked by the validator
  * that owns it (a problem spec by experiments/spec, a graph by experiments/graph).
+ * (zod's own z.json() has no bounds, hence this walk.)
  */
 export function jsonValue(opts: { maxDepth?: number; maxValues?: number } = {}) {
   const maxDepth = opts.maxDepth ?? 16;
@@ -81,10 +82,7 @@ export function jsonValue(opts: { maxDepth?: number; maxValues?: number } = {}) 
     const stack: { x: unknown; path: (string | number)[] }[] = [{ x: root, path: [] }];
     while (stack.length > 0) {
       const { x, path } = stack.pop()!;
-      if (++values > maxValues) {
-        ctx.addIssue({ code: 'custom', message: `expected ${what} but it holds more values`, input: root });
-        return;
-      }
+      values++;
       if (path.length > maxDepth) {
         ctx.addIssue({ code: 'custom', path, message: `expected ${what} but it nests deeper`, input: x });
         return;
@@ -93,6 +91,12 @@ export function jsonValue(opts: { maxDepth?: number; maxValues?: number } = {}) 
       if (typeof x === 'number') {
         if (!Number.isFinite(x)) ctx.addIssue({ code: 'custom', path, message: `expected a finite number but received ${x}`, input: x });
         continue;
+      }
+      // Children count before they are walked, so a huge array is refused without being pushed.
+      const children = Array.isArray(x) ? x.length : isPlainObject(x) ? Object.keys(x).length : 0;
+      if (values + stack.length + children > maxValues) {
+        ctx.addIssue({ code: 'custom', message: `expected ${what} but it holds more values`, input: root });
+        return;
       }
       if (Array.isArray(x)) {
         for (let i = x.length - 1; i >= 0; i--) stack.push({ x: x[i], path: [...path, i] });
