@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake g++ libsuitesparse-dev libopenblas-dev chromium)
+packages=(cmake g++ libsuitesparse-dev libopenblas-dev chromium redis-server)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-scipy python3-torch) ;;
