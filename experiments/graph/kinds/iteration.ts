@@ -10,6 +10,11 @@ import { applySparse } from './sparse-ops.js';
 const sp = (v: unknown): CsrMatrix => v as CsrMatrix;
 const dn = (v: unknown): Tensor => v as Tensor;
 
+/** b as x's shape: one vector for all K columns of a block becomes an n×1 column (broadcast). */
+export function rhsLike(b: Tensor, x: Tensor): Tensor {
+  return b.ndim === 1 && x.ndim === 2 ? reshape(b, [b.shape[0]!, 1]) : b;
+}
+
 /** x is a vector of A's size or an n×K block; b (when wired) has x's shape. */
 function iterateShapes(i: Record<string, PortShape | undefined>, x = 'x'): PortShape {
   const A = need(i, 'A');
@@ -20,7 +25,10 @@ function iterateShapes(i: Record<string, PortShape | undefined>, x = 'x'): PortS
   commonDtype('iteration', ['A', A], [x, X]);
   const b = i.b;
   if (b) {
-    if (b.shape.length !== X.shape.length || b.shape.some((d, k) => !sameSize(d, X.shape[k]!))) throw new NodeIssue(`b is ${showShape(b.shape)} but ${x} is ${showShape(X.shape)}; they must have one shape`, { port: 'b' });
+    const column = X.shape.length === 2 && b.shape.length === 1 && sameSize(b.shape[0]!, X.shape[0]!);
+    if (!column && (b.shape.length !== X.shape.length || b.shape.some((d, k) => !sameSize(d, X.shape[k]!)))) {
+      throw new NodeIssue(`b is ${showShape(b.shape)} but ${x} is ${showShape(X.shape)}; b must have x's shape (or be one vector for all columns)`, { port: 'b' });
+    }
     commonDtype('iteration', ['A', A], ['b', b]);
   }
   return X;
@@ -33,7 +41,7 @@ defineKind({
   description:
     'k sweeps of entry-wise weighted Jacobi, x⁺ = Ω D⁻¹ b + (I − Ω D⁻¹ A) x with Ω = diag(ω) (eq. 20). The iteration matrix is assembled with sparse ops (diag, SpGEMM, Sp+Sp), so ω’s gradient flows through their VJPs.',
   fields: z.object({ sweeps: z.int().min(1).max(10_000).default(1) }),
-  inputs: [sparse('A', 'n×n matrix with a nonzero diagonal'), dense('x', 'starting vector(s): n or n×K'), dense('omega', 'the weights ω, length n'), dense('b', 'right-hand side(s), shaped as x (absent: b = 0)', true)],
+  inputs: [sparse('A', 'n×n matrix with a nonzero diagonal'), dense('x', 'starting vector(s): n or n×K'), dense('omega', 'the weights ω, length n'), dense('b', 'right-hand side: shaped as x, or one vector for all columns (absent: b = 0)', true)],
   outputs: [dense('y', 'the iterate(s) after k sweeps')],
   infer: (_f, i) => {
     const X = iterateShapes(i);
@@ -56,7 +64,7 @@ defineKind({
         const I = A.device === 'cpu' ? eye(n, { dtype: A.dtype }) : noGrad(() => eye(n, { dtype: A.dtype }).to(A.device));
         const S = I.withValues(div(dn(i.omega), d)); // Ω D⁻¹ (the identity's pattern: a diagonal matrix)
         const E = spadd(I, spgemm(S, A), { alpha: 1, beta: -1 }); // I − Ω D⁻¹ A
-        const SB = i.b ? applySparse(S, dn(i.b)) : null; // Ω D⁻¹ b
+        const SB = i.b ? applySparse(S, rhsLike(dn(i.b), dn(i.x))) : null; // Ω D⁻¹ b
         let Y = dn(i.x);
         for (let s = 0; s < f.sweeps; s++) {
           Y = applySparse(E, Y);
@@ -76,7 +84,7 @@ defineKind({
   description:
     "k steps of Polyak's heavyball on f(x) = ½ xᵀAx − bᵀx: x⁺ = x − α (A x − b) + β (x − x⁻) (eqs. 22, 24), x⁻ = x at the start (the first step is gradient descent).",
   fields: z.object({ iterations: z.int().min(1).max(100_000).default(12) }),
-  inputs: [sparse('A', 'n×n SPD matrix'), dense('x', 'starting vector(s): n or n×K'), dense('alpha', 'step size α (scalar)'), dense('beta', 'momentum β (scalar)'), dense('b', 'right-hand side(s), shaped as x (absent: b = 0)', true)],
+  inputs: [sparse('A', 'n×n SPD matrix'), dense('x', 'starting vector(s): n or n×K'), dense('alpha', 'step size α (scalar)'), dense('beta', 'momentum β (scalar)'), dense('b', 'right-hand side: shaped as x, or one vector for all columns (absent: b = 0)', true)],
   outputs: [dense('y', 'the iterate(s) after k steps')],
   infer: (_f, i) => {
     const X = iterateShapes(i);
@@ -89,7 +97,7 @@ defineKind({
   build: (f) => ({
     evaluate: (i) => {
       const A = sp(i.A);
-      const B = i.b ? dn(i.b) : null;
+      const B = i.b ? rhsLike(dn(i.b), dn(i.x)) : null;
       const alpha = dn(i.alpha);
       const beta = dn(i.beta);
       const X0 = dn(i.x);

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { add, crossEntropy, type CsrMatrix, div, gatherRows, mean, mul, neg, reshape, sqrt, sub, sum, type Tensor } from '../../../native/lib/index.js';
 import { commonDtype, defineKind, dense, index, need, NodeIssue, type PortShape, sameSize, shapeOf, showShape, sparse } from '../catalogue.js';
+import { rhsLike } from './iteration.js';
 import { applySparse } from './sparse-ops.js';
 
 const sp = (v: unknown): CsrMatrix => v as CsrMatrix;
@@ -22,7 +23,9 @@ function solverShapes(i: Record<string, PortShape | undefined>): PortShape {
   const X = need(i, 'x');
   if (X.shape.length < 1 || X.shape.length > 2) throw new NodeIssue(`x must be a vector or an n×K block but is ${showShape(X.shape)}`, { port: 'x' });
   if (!sameSize(X.shape[0]!, A.shape[1]!)) throw new NodeIssue(`input x has ${X.shape[0]} rows but A has ${A.shape[1]} columns (A is ${showShape(A.shape)})`, { port: 'x' });
-  if (i.b && (i.b.shape.length !== X.shape.length || i.b.shape.some((d, k) => !sameSize(d, X.shape[k]!)))) throw new NodeIssue(`b is ${showShape(i.b.shape)} but x is ${showShape(X.shape)}`, { port: 'b' });
+  const b = i.b;
+  const column = b && X.shape.length === 2 && b.shape.length === 1 && sameSize(b.shape[0]!, X.shape[0]!);
+  if (b && !column && (b.shape.length !== X.shape.length || b.shape.some((d, k) => !sameSize(d, X.shape[k]!)))) throw new NodeIssue(`b is ${showShape(b.shape)} but x is ${showShape(X.shape)}`, { port: 'b' });
   return { ...X, dtype: commonDtype('loss', ['A', A], ['x', X]) };
 }
 
@@ -53,7 +56,7 @@ defineKind({
   title: 'Residual  Σ‖b − Ax‖²',
   description: "Σ_k ‖b − A x_k‖² over the columns of x ('squared'), or its square root ('norm'); b = 0 when not wired.",
   fields: z.object({ form: z.enum(['squared', 'norm']).default('squared'), reduction, role, weight }),
-  inputs: [sparse('A', 'n×n matrix'), dense('x', 'iterate(s): n or n×K'), dense('b', 'right-hand side(s), shaped as x', true)],
+  inputs: [sparse('A', 'n×n matrix'), dense('x', 'iterate(s): n or n×K'), dense('b', 'right-hand side: shaped as x, or one vector for all columns', true)],
   outputs: lossOut,
   lossRole: (f) => f.role,
   infer: (_f, i) => scalar(solverShapes(i).dtype),
@@ -61,7 +64,7 @@ defineKind({
     evaluate: (i) => {
       const Y = dn(i.x);
       const AY = applySparse(sp(i.A), Y);
-      const R = i.b ? sub(dn(i.b), AY) : neg(AY);
+      const R = i.b ? sub(rhsLike(dn(i.b), Y), AY) : neg(AY);
       let total = sum(mul(R, R));
       if (f.form === 'norm') total = sqrt(total);
       return { loss: weighted(f.reduction === 'mean' ? div(total, columns(Y)) : total, f.weight) };

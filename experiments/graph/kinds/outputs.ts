@@ -30,7 +30,7 @@ defineKind({
     const l = need(i, 'labels');
     if (x.shape.length !== 2) throw new NodeIssue(`logits must be n×C but are ${showShape(x.shape)}`, { port: 'logits' });
     if (!sameSize(l.shape[0]!, x.shape[0]!)) throw new NodeIssue(`labels has length ${l.shape[0]} but logits has ${x.shape[0]} rows`, { port: 'labels' });
-    return { value: shapeOf('dense', [], x.dtype) };
+    return { value: shapeOf('dense', [], 'float64') };
   },
   build: () => ({
     evaluate: (i) => {
@@ -45,7 +45,7 @@ defineKind({
         for (let c = 1; c < C; c++) if (d[r * C + c]! > d[r * C + best]!) best = c;
         if (best === labels[r]) hit++;
       }
-      return { value: tensor(rows.length > 0 ? hit / rows.length : Number.NaN, { dtype: logits.dtype }) };
+      return { value: tensor(rows.length > 0 ? hit / rows.length : Number.NaN, { dtype: 'float64' }) };
     },
   }),
 });
