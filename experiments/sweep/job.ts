@@ -60,14 +60,16 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   worker: string;
   onProgress?: (p: RunProgress) => void;
-  /** Least time between two progress reports (the last epoch is always reported). Default 250 ms. */
+  /** Least time between two progress reports, and before the first. Default 250 ms. */
   throttleMs?: number;
 }
 
 export async function runSweepJob(job: SweepJob, opts: RunJobOptions): Promise<RunRow> {
   const t0 = performance.now();
   const throttle = opts.throttleMs ?? 250;
-  let last = Number.NEGATIVE_INFINITY;
+  // The first report comes `throttle` after the start: a run shorter than that says nothing
+  // until its row arrives (on a queue, each report is a Redis round trip).
+  let last = t0;
   const result = await runGraph(job.graph, {
     ...(job.dataDir ? { dataDir: job.dataDir } : {}),
     ...(job.specDir ? { specDir: job.specDir } : {}),
@@ -75,7 +77,7 @@ export async function runSweepJob(job: SweepJob, opts: RunJobOptions): Promise<R
     onEvent: (e) => {
       if (e.type !== 'epoch' || !opts.onProgress) return;
       const now = performance.now();
-      if (now - last < throttle && e.step < e.totalSteps) return;
+      if (now - last < throttle) return;
       last = now;
       opts.onProgress({ index: job.index, step: e.step, totalSteps: e.totalSteps, loss: e.losses.train, worker: opts.worker });
     },

@@ -1,5 +1,6 @@
-// A private redis-server for a test: 127.0.0.1 only, a free port, a temporary
-// directory (AOF on, so a restart keeps the queue), stopped and removed after.
+// A private redis-server for tests and benchmarks: 127.0.0.1 only, a free port,
+// a temporary directory (AOF on, so a restart keeps the queue), stopped and
+// removed after. Needs Debian's redis-server (npm run setup installs it).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';

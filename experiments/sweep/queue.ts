@@ -102,7 +102,6 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
 
   const processor = async (job: Job<SweepJob, RunRow>, _token?: string, signal?: AbortSignal): Promise<RunRow> => {
     const { sweepId, index } = job.data;
-    if (await redis.exists(cancelKeyOf(sweepId))) throw new UnrecoverableError('cancelled');
     log(`run ${sweepId} #${index} (attempt ${job.attemptsStarted})`);
     const handle = pool.run(job.data, name, (p: RunProgress) => {
       job.updateProgress(p as never).catch(() => {});
@@ -113,9 +112,10 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       handle.cancel();
     };
     signal?.addEventListener('abort', cancel, { once: true });
-    const poll = setInterval(() => {
-      redis.exists(cancelKeyOf(sweepId)).then((n) => n && cancel(), () => {});
-    }, 250);
+    // The cancel flag is read as the run starts (not awaited: no round trip before the run) and every 250 ms.
+    const look = (): void => void redis.exists(cancelKeyOf(sweepId)).then((n) => n && cancel(), () => {});
+    look();
+    const poll = setInterval(look, 250);
     try {
       const row = await handle.result;
       log(`done ${sweepId} #${index} in ${row.seconds.toFixed(2)} s`);

@@ -13,7 +13,7 @@ import { createExecutor, QueueExecutor } from '../../experiments/sweep/executor.
 import { expandSweep, type ExpandedSweep } from '../../experiments/sweep/expand.js';
 import type { RunRow } from '../../experiments/sweep/job.js';
 import { QUEUE_NAME } from '../../experiments/sweep/queue.js';
-import { redisMissing, startRedis, type TestRedis } from './redis.js';
+import { redisMissing, startRedis, type TestRedis } from '../../experiments/sweep/local-redis.js';
 
 const missing = redisMissing();
 if (missing) console.log(`# skipping the queue tests: ${missing}`);

@@ -1,0 +1,106 @@
+// npm run bench:sweep [-- --runs 16 --epochs 300 --n 32 --empty 40]
+//
+// The sweep bars, measured in one process run on a private redis-server
+// (127.0.0.1, started and stopped here):
+//   1. queue overhead per run: `--empty` near-empty runs (1 epoch of a 4-point
+//      Jacobi problem) through Redis and one worker process vs the local pool with
+//      one thread; (queue − local) / runs.
+//   2. scaling: a `--runs`-run sweep of short runs on 1 worker process vs 2 worker
+//      processes (each --concurrency 1 --threads 1: one core each); the ratio.
+// Workers are started and warmed up (a first sweep) before anything is timed.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { LocalExecutor, QueueExecutor } from '../sweep/executor.js';
+import { expandSweep, type ExpandedSweep } from '../sweep/expand.js';
+import { redisMissing, startRedis } from '../sweep/local-redis.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '16' },
+    epochs: { type: 'string', default: '300' },
+    n: { type: 'string', default: '32' },
+    empty: { type: 'string', default: '40' },
+    only: { type: 'string' },
+  },
+});
+const RUNS = Number(values.runs);
+const EPOCHS = Number(values.epochs);
+const N = Number(values.n);
+const EMPTY = Number(values.empty);
+
+const why = redisMissing();
+if (why) {
+  console.error(`bench:sweep: ${why}`);
+  process.exit(2);
+}
+
+function worker(url: string, name: string): Promise<ChildProcess> {
+  const p = spawn(process.execPath, ['--import', 'tsx', 'experiments/cli/worker.ts', '--queue', url, '--name', name, '--concurrency', '1', '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let log = '';
+    p.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes(' joined ')) resolve(p);
+    });
+    p.once('exit', (c) => reject(new Error(`worker ${name} exited (${c}): ${log}`)));
+  });
+}
+
+async function stop(ps: ChildProcess[]): Promise<void> {
+  await Promise.all(ps.map(async (p) => {
+    const e = once(p, 'exit');
+    p.kill('SIGTERM');
+    await e;
+  }));
+}
+
+const sweepOf = (runs: number, epochs: number, n: number): ExpandedSweep =>
+  expandSweep({ version: 1, base: 'jacobi', seeds: [...Array(runs).keys()], axes: { 'A.n': [n] }, epochs, budget: Math.max(runs, 1) });
+
+async function timed(fn: () => Promise<{ rows: unknown[] }>, expect: number): Promise<number> {
+  const t = performance.now();
+  const out = await fn();
+  const s = (performance.now() - t) / 1000;
+  if (out.rows.length !== expect) throw new Error(`expected ${expect} rows, got ${out.rows.length}`);
+  return s;
+}
+
+const redis = await startRedis();
+const q = new QueueExecutor(redis.url, 1000);
+let id = 0;
+let ws: ChildProcess[] = [];
+try {
+  console.log(`bench:sweep — load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other work on this machine skews the times)`);
+
+  // 1. Queue overhead per near-empty run.
+  if (values.only !== 'scaling') {
+    const empty = sweepOf(EMPTY, 1, 4);
+    const local = new LocalExecutor({ concurrency: 1, threads: 1 });
+    await local.runSweep(`warm${id++}`, sweepOf(4, 1, 4));
+    const tLocal = await timed(() => local.runSweep(`local${id++}`, empty), EMPTY);
+    await local.close();
+    ws = [await worker(redis.url, 'w1')];
+    await q.runSweep(`warm${id++}`, sweepOf(4, 1, 4));
+    const tQueue = await timed(() => q.runSweep(`empty${id++}`, empty), EMPTY);
+    console.log(`${EMPTY} empty runs (1 epoch, n = 4): local pool ${tLocal.toFixed(3)} s (${((tLocal / EMPTY) * 1000).toFixed(2)} ms/run), Redis + 1 worker ${tQueue.toFixed(3)} s (${((tQueue / EMPTY) * 1000).toFixed(2)} ms/run)`);
+    console.log(`queue overhead per run: ${(((tQueue - tLocal) / EMPTY) * 1000).toFixed(2)} ms (bar: < 20 ms)`);
+  }
+  // 2. 1 worker vs 2 workers on the same sweep.
+  if (values.only !== 'overhead') {
+    if (!ws.length) ws = [await worker(redis.url, 'w1')];
+    const sweep = sweepOf(RUNS, EPOCHS, N);
+    await q.runSweep(`warm${id++}`, sweepOf(2, EPOCHS, N));
+    const t1 = await timed(() => q.runSweep(`one${id++}`, sweep), RUNS);
+    ws.push(await worker(redis.url, 'w2'));
+    await q.runSweep(`warm${id++}`, sweepOf(4, EPOCHS, N));
+    const t2 = await timed(() => q.runSweep(`two${id++}`, sweep), RUNS);
+    console.log(`${RUNS}-run sweep (jacobi n = ${N}, ${EPOCHS} epochs): 1 worker ${t1.toFixed(2)} s, 2 workers ${t2.toFixed(2)} s → ${(t1 / t2).toFixed(2)}× (bar: ≥ 1.7×)`);
+  }
+  console.log(`load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+} finally {
+  await stop(ws);
+  await q.close();
+  await redis.stop();
+}
