@@ -40,6 +40,22 @@ export class Editor {
     return added[0]!;
   }
 
+  /** Drags the palette item of `kind` onto an output port: the new node comes fed from it (one gesture). */
+  async dropOnto(kind: string, from: [string, string]): Promise<string> {
+    const before = new Set(await this.nodeIds());
+    const item = this.page.locator(`.palette-item[data-kind="${kind}"]`);
+    await item.scrollIntoViewIfNeeded();
+    await item.dragTo(this.handle(from[0], from[1], 'source'));
+    let added: string[] = [];
+    for (let i = 0; i < 50 && added.length === 0; i++) {
+      added = (await this.nodeIds()).filter((id) => !before.has(id));
+      if (!added.length) await this.page.waitForTimeout(50);
+    }
+    if (added.length !== 1) throw new Error(`dropping ${kind} onto ${from.join('.')} added ${added.length} nodes`);
+    this.count(`drag ${kind} from the palette onto output ${from.join('.')} → node "${added[0]}", fed from it`);
+    return added[0]!;
+  }
+
   async nodeIds(): Promise<string[]> {
     return this.page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => (e as unknown as { getAttribute(n: string): string }).getAttribute('data-id')));
   }
@@ -50,6 +66,19 @@ export class Editor {
 
   /** Presses on the output handle, moves to the input handle in steps, releases: React Flow's own connection gesture. */
   async connect(from: [string, string], to: [string, string]): Promise<void> {
+    const pane = await this.paneBox();
+    const inView = async (node: string): Promise<boolean> => {
+      const el = this.page.locator(`.react-flow__node[data-id="${node}"]`);
+      if ((await el.count()) === 0) return false; // off screen, so not rendered
+      const r = (await el.boundingBox())!;
+      return r.x >= pane.x && r.y >= pane.y && r.x + r.width <= pane.x + pane.width && r.y + r.height <= pane.y + pane.height;
+    };
+    if (!(await inView(from[0])) || !(await inView(to[0]))) {
+      // Looking is not building: bring both ends into view (as a person scrolls), uncounted.
+      await this.page.getByRole('button', { name: 'Fit view' }).click();
+      await this.page.waitForTimeout(100);
+      this.log.push(`   (view: Fit, to see ${from[0]} and ${to[0]})`);
+    }
     const a = await this.handle(from[0], from[1], 'source').boundingBox();
     const b = await this.handle(to[0], to[1], 'target').boundingBox();
     if (!a) throw new Error(`no output handle ${from.join('.')}`);

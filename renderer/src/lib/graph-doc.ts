@@ -10,6 +10,10 @@ export interface OpData extends Record<string, unknown> {
   kind: string;
   fields: Record<string, unknown>;
   label?: string;
+  /** What the host says is wrong with this node (several issues joined), drawn on it. */
+  issue?: string;
+  /** The shapes the host inferred for its outputs. */
+  ports?: Record<string, PortShape>;
 }
 export type OpNode = Node<OpData, 'op'>;
 export type FlowEdge = Edge<{ issue?: string }>;
@@ -82,7 +86,7 @@ export function freshId(base: string, taken: ReadonlySet<string>): string {
   for (let i = 2; ; i++) if (!taken.has(`${stem}${i}`)) return `${stem}${i}`;
 }
 
-export const edgeId = (source: string, sourcePort: string, target: string, targetPort: string): string => `${source}.${sourcePort}->${target}.${targetPort}`;
+export const edgeId = (source: string, sourcePort: string, target: string, targetPort: string): string => `${source}.${sourcePort}→${target}.${targetPort}`;
 
 // ---------------------------------------------------------------------------
 // Ports

@@ -57,12 +57,17 @@ export interface ProblemSlice {
   future: Snapshot[];
   /** Bumped when the view should fit the graph (a template, a file, a layout). */
   fitRequest: number;
+  /** A template was loaded: lay it out by dagre once its nodes have been measured (their sizes are known only then). */
+  layoutPending: boolean;
+  layoutMeasured(): void;
   loadCatalogue(): Promise<void>;
   newGraph(): void;
   useTemplate(name: string): void;
   loadGraphJson(text: string): Promise<void>;
   currentGraph(): ProblemGraph;
   addNode(kind: string, position?: { x: number; y: number }): string | null;
+  /** Adds a node fed from an output port: wired to its first input of that port's type. */
+  addNodeFedBy(kind: string, position: { x: number; y: number }, from: { node: string; port: string }): Promise<string | null>;
   onNodesChange(changes: NodeChange<OpNode>[]): void;
   onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
   connect(c: Connection): Promise<void>;
@@ -94,6 +99,28 @@ let lastEditKey: string | null = null;
 
 const NO_ISSUES: IssueIndex = { byNode: {}, byEdge: {}, byField: {} };
 
+/**
+ * The host's verdict carried on the nodes themselves (issue text, output
+ * shapes), so a node component needs no store subscription of its own; only
+ * nodes whose verdict changed get a new object (React Flow re-renders those).
+ */
+function withNodeVerdicts(nodes: OpNode[], byNode: Record<string, string>, ports: PortShapes): OpNode[] {
+  let changed = false;
+  const out = nodes.map((n) => {
+    const issue = byNode[n.id];
+    const shapes = ports[n.id];
+    if (n.data.issue === issue && JSON.stringify(n.data.ports) === JSON.stringify(shapes)) return n;
+    changed = true;
+    const data = { ...n.data };
+    if (issue) data.issue = issue;
+    else delete data.issue;
+    if (shapes) data.ports = shapes;
+    else delete data.ports;
+    return { ...n, data };
+  });
+  return changed ? out : nodes;
+}
+
 function withEdgeIssues(edges: FlowEdge[], byEdge: Record<string, string>): FlowEdge[] {
   let changed = false;
   const out = edges.map((e) => {
@@ -124,9 +151,9 @@ export const createProblemSlice: Slice<ProblemSlice> = (set, get) => {
   const applyValidation = (r: GraphValidation): void => {
     const issues = r.ok ? [] : r.issues;
     const issueIndex = issues.length ? indexIssues(issues) : NO_ISSUES;
-    set((s) => ({ issues, issueIndex, ports: r.ports, edges: withEdgeIssues(s.edges, issueIndex.byEdge) }));
+    set((s) => ({ issues, issueIndex, ports: r.ports, nodes: withNodeVerdicts(s.nodes, issueIndex.byNode, r.ports), edges: withEdgeIssues(s.edges, issueIndex.byEdge) }));
   };
-  const load = (graph: ProblemGraph, templateName: string): void => {
+  const load = (graph: ProblemGraph, templateName: string, relayout = false): void => {
     let { nodes, edges } = toFlow(graph);
     if (graph.nodes.some((n) => !n.position)) {
       const at = layout(nodes, edges);
@@ -134,7 +161,7 @@ export const createProblemSlice: Slice<ProblemSlice> = (set, get) => {
     }
     remember();
     const meta: GraphMeta = { name: graph.name, ...(graph.description ? { description: graph.description } : {}), ...(graph.notes ? { notes: graph.notes } : {}) };
-    set((s) => ({ meta, nodes, edges, training: structuredClone(graph.training), templateName, fieldErrors: {}, refusal: null, fitRequest: s.fitRequest + 1 }));
+    set((s) => ({ meta, nodes, edges, training: structuredClone(graph.training), templateName, fieldErrors: {}, refusal: null, fitRequest: s.fitRequest + 1, layoutPending: relayout && nodes.length > 0 }));
     validateSoon();
   };
 
@@ -155,6 +182,14 @@ export const createProblemSlice: Slice<ProblemSlice> = (set, get) => {
     past: [],
     future: [],
     fitRequest: 0,
+    layoutPending: false,
+
+    layoutMeasured() {
+      const s = get();
+      if (!s.layoutPending) return;
+      const at = layout(s.nodes, s.edges);
+      set((st) => ({ layoutPending: false, nodes: s.nodes.map((n) => ({ ...n, position: at[n.id]! })), fitRequest: st.fitRequest + 1 }));
+    },
 
     async loadCatalogue() {
       const [catalogue, templates] = await Promise.allSettled([api.graphCatalogue({}), api.templates({})]);
@@ -162,8 +197,8 @@ export const createProblemSlice: Slice<ProblemSlice> = (set, get) => {
       else get().notify('error', `Node catalogue: ${(catalogue.reason as Error).message}`);
       if (templates.status === 'fulfilled') {
         set({ templates: templates.value });
-        // A first visit starts from the Jacobi template (an empty canvas is one click away).
-        if (!get().nodes.length && templates.value[0]) {
+        // A first visit starts from the Jacobi template (an empty canvas is one click away) unless the person already began.
+        if (!get().nodes.length && !get().past.length && templates.value[0]) {
           get().useTemplate(templates.value[0].name);
           set({ past: [] });
         }
@@ -176,7 +211,7 @@ export const createProblemSlice: Slice<ProblemSlice> = (set, get) => {
 
     useTemplate(name) {
       const t = get().templates.find((x) => x.name === name);
-      if (t) load(structuredClone(t.graph), name);
+      if (t) load(structuredClone(t.graph), name, true);
     },
 
     async loadGraphJson(text) {
@@ -224,6 +259,24 @@ export const createProblemSlice: Slice<ProblemSlice> = (set, get) => {
       return id;
     },
 
+    async addNodeFedBy(kind, position, from) {
+      const s = get();
+      const source = s.nodes.find((n) => n.id === from.node);
+      const out = s.kinds[source?.data.kind ?? '']?.outputs.find((p) => p.name === from.port);
+      const input = s.kinds[kind]?.inputs.find((p) => p.type === out?.type);
+      // Right of the node it is fed from, below the nodes that node already feeds.
+      const fed = new Set(s.edges.filter((e) => e.source === from.node).map((e) => e.target)).size;
+      const at = source ? { x: source.position.x + (source.measured?.width ?? 200) + 80, y: source.position.y + fed * 130 } : position;
+      const id = get().addNode(kind, at);
+      if (!id || !out) return id;
+      if (!input) {
+        set({ refusal: `${s.kinds[kind]!.title} has no input that takes what ${from.node}.${from.port} gives (${out.type}): it was added unconnected` });
+        return id;
+      }
+      await get().connect({ source: from.node, sourceHandle: from.port, target: id, targetHandle: input.name });
+      return id;
+    },
+
     onNodesChange(changes) {
       let structural = false;
       for (const c of changes) {
@@ -256,17 +309,20 @@ export const createProblemSlice: Slice<ProblemSlice> = (set, get) => {
       }
       const id = edgeId(c.source, c.sourceHandle!, c.target, c.targetHandle!);
       const edge: FlowEdge = { id, source: c.source, sourceHandle: c.sourceHandle!, target: c.target, targetHandle: c.targetHandle! };
-      // Shapes and dtypes only the host can infer: ask it about the graph with this edge before keeping it.
-      const candidate = fromFlow(s.meta, s.nodes, [...s.edges, edge], s.training);
+      // Shapes and dtypes only the host can infer: ask it about the graph with and without this edge, and
+      // refuse the edge if it brings an issue of its own (on itself, or on the node it feeds).
+      const without = fromFlow(s.meta, s.nodes, s.edges, s.training);
+      const candidate = { ...without, edges: [...without.edges, { id, from: { node: c.source, port: c.sourceHandle! }, to: { node: c.target, port: c.targetHandle! } }] };
       let verdict: GraphValidation | null = null;
+      let before: GraphValidation | null = null;
       try {
-        verdict = await api.validateGraph({ graph: candidate });
+        [verdict, before] = await Promise.all([api.validateGraph({ graph: candidate }), api.validateGraph({ graph: without })]);
       } catch {
         verdict = null; // the host is away: keep the edge, the next validation says more
       }
       if (verdict && !verdict.ok) {
-        const known = new Set((get().issues ?? []).map((i) => i.message));
-        const blame = verdict.issues.find((i) => !known.has(i.message) && (i.edgeId === id || (i.nodeId === c.target && (!i.port || i.port === c.targetHandle))));
+        const known = new Set((before && !before.ok ? before.issues : []).map((i) => i.message));
+        const blame = verdict.issues.find((i) => !known.has(i.message) && (i.edgeId === id || i.nodeId === c.target));
         if (blame) {
           set({ refusal: `Cannot connect ${c.source}.${c.sourceHandle} → ${c.target}.${c.targetHandle}: ${blame.message}` });
           return;

@@ -3,7 +3,7 @@
 // wrong connection and say why, an inspector, templates, undo/redo, copy/paste,
 // auto-layout (dagre), save/load JSON and Export TypeScript. The host validates
 // the graph as it changes; issues are drawn on the node or edge and listed.
-import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Connection, type FinalConnectionState, type IsValidConnection } from '@xyflow/react';
+import { Background, ReactFlow, ReactFlowProvider, useNodesInitialized, useReactFlow, type Connection, type FinalConnectionState, type IsValidConnection } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useCallback, useEffect, useRef, type DragEvent } from 'react';
 import { api } from '../api.js';
@@ -158,6 +158,19 @@ function Toolbar() {
   );
 }
 
+/** The output handle within 16 px of a screen point (where a palette item was dropped), if any. */
+function outputNear(x: number, y: number): { node: string; port: string; x: number; y: number } | null {
+  let best: { node: string; port: string; x: number; y: number; d: number } | null = null;
+  for (const h of document.querySelectorAll<HTMLElement>('.canvas .react-flow__handle.source')) {
+    const r = h.getBoundingClientRect();
+    const cx = r.left + r.width / 2;
+    const cy = r.top + r.height / 2;
+    const d = Math.hypot(cx - x, cy - y);
+    if (d <= 16 && (!best || d < best.d)) best = { node: h.dataset.nodeid ?? '', port: h.dataset.handleid ?? '', x: cx, y: cy, d };
+  }
+  return best && best.node && best.port ? best : null;
+}
+
 function Canvas() {
   const nodes = useLab((s) => s.nodes);
   const edges = useLab((s) => s.edges);
@@ -174,6 +187,13 @@ function Canvas() {
     const t = setTimeout(() => void (store.getState().nodes.length ? rf.fitView({ padding: 0.15, duration: 0, maxZoom: 1 }) : rf.setViewport({ x: 0, y: 0, zoom: 1 })), 60);
     return () => clearTimeout(t);
   }, [fitRequest, rf]);
+
+  // A template's positions are a rough grid: once React Flow knows the nodes' sizes, dagre lays them out.
+  const measured = useNodesInitialized();
+  const layoutPending = useLab((s) => s.layoutPending);
+  useEffect(() => {
+    if (measured && layoutPending) store.getState().layoutMeasured();
+  }, [measured, layoutPending]);
 
   const kindOf = useCallback((id: string) => {
     const s = store.getState();
@@ -201,6 +221,13 @@ function Canvas() {
     const kind = e.dataTransfer.getData(DND_KIND);
     if (!kind) return;
     e.preventDefault();
+    // Dropped on (or within a few pixels of) an output port: the new node is fed from it, one gesture for two steps.
+    const port = outputNear(e.clientX, e.clientY);
+    if (port) {
+      const at = rf.screenToFlowPosition({ x: port.x + 70, y: port.y - 30 });
+      void store.getState().addNodeFedBy(kind, at, { node: port.node, port: port.port });
+      return;
+    }
     // Dropped where the pointer is: the node's top-left a little up-left of it, as if held by its header.
     const at = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
     store.getState().addNode(kind, { x: at.x - 20, y: at.y - 14 });
@@ -224,11 +251,13 @@ function Canvas() {
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={20} color="#e3e7ed" />
-        <Controls showInteractive={false} />
-        <MiniMap pannable zoomable ariaLabel="Overview of the graph" />
       </ReactFlow>
       <Refusal />
-      {nodes.length === 0 ? <p className="canvas-empty muted">Drag node kinds here from the palette (or focus one and press Enter), then connect an output (right) to an input (left).</p> : null}
+      {nodes.length === 0 ? (
+        <p className="canvas-empty muted">
+          Drag node kinds here from the palette (or focus one and press Enter), then connect an output (right) to an input (left). Dropping a node onto an output port adds it already fed from that port.
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -1,8 +1,8 @@
 // One node on the canvas: its kind's title and its id, input ports on the left
 // and output ports (with the shape the host inferred) on the right, a line of
-// its main fields, and what is wrong with it. Memoised, and each store read is
-// narrow (this node's issue text, this node's port shapes), so moving one node
-// of 200 re-renders one node.
+// its main fields, and what is wrong with it. Memoised, and the host's verdict
+// arrives in the node's own data (store/problem.ts), so the only store read is
+// its kind's catalogue entry: moving one node of 200 re-renders one node.
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { fmtNum } from '../../lib/format.js';
@@ -24,8 +24,7 @@ function fieldLine(fields: Record<string, unknown>): string {
 
 export const OpNodeView = memo(function OpNodeView({ id, data, selected }: NodeProps<OpNode>) {
   const info = useLab((s) => s.kinds[data.kind]);
-  const issue = useLab((s) => s.issueIndex.byNode[id]);
-  const ports = useLab((s) => s.ports[id]);
+  const { issue, ports } = data;
   const title = info?.title ?? data.kind;
   return (
     <div className={`op-node ${info ? categoryClass(info.category) : 'cat-unknown'}${issue ? ' has-issue' : ''}${selected ? ' selected' : ''}`} data-kind={data.kind} title={info?.description}>

@@ -51,7 +51,7 @@ export function Palette({ canvas }: { canvas: () => HTMLElement | null }) {
                   draggable
                   className={`palette-item ${categoryClass(k.category)}`}
                   data-kind={k.kind}
-                  title={`${k.description}\nDrag onto the canvas, or press Enter to add.`}
+                  title={`${k.description}\nDrag onto the canvas (onto an output port to feed it from there), or press Enter to add.`}
                   aria-label={`Add ${k.title} (${k.kind})`}
                   onDragStart={(e) => {
                     e.dataTransfer.setData(DND_KIND, k.kind);
