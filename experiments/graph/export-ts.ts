@@ -170,6 +170,8 @@ function identifiers(code: string): Set<string> {
 
 interface EmitContext {
   node: GraphNode;
+  /** The node's variable name (its id as an identifier); locals of its code may add suffixes. */
+  name: string;
   /** The node's fields, defaults filled. */
   f: Record<string, any>;
   /** The variable on an input port (undefined when not wired). */
@@ -321,7 +323,7 @@ const KINDS: Record<string, KindCode> = {
     code(c) {
       if (c.f.format !== 'folder') throw new Error(`exportTypeScript: graph-dataset "${c.node.id}": only graph folders (format 'folder') can be exported yet`);
       c.use('loadGraphFolder');
-      const g = `${c.out('adjacency')}Graph`;
+      const g = `${c.name}Graph`;
       const d = lit(c.trainingDtype);
       const lines = [`const ${g} = await loadGraphFolder(${lit(c.f.path)});`];
       let adjacency = `${g}.adjacency`;
@@ -789,6 +791,7 @@ export function exportTypeScript(input: Graph, opts: ExportOptions = {}): string
     const dtype = typeof f.dtype === 'string' && f.dtype !== 'auto' ? f.dtype : training.dtype;
     const ctx: EmitContext = {
       node,
+      name: baseName.get(id)!,
       f,
       in: (port) => {
         const w = wiring.get(id)?.get(port);
@@ -830,11 +833,18 @@ export function exportTypeScript(input: Graph, opts: ExportOptions = {}): string
   const perRun: string[] = [];
   const redraw: string[] = [];
   const params: string[] = [];
-  for (const id of order) {
-    if (isOutput(id)) continue;
-    const l = level.get(id)!;
-    if (l === 0) constants.push(...emit(id, 'code'));
-    else if (resampled.has(id)) {
+  // Per-run draws and parameters: depth first from each node in graph order, as RunState.start.
+  const started = new Set<string>();
+  const startNode = (id: string): void => {
+    if (started.has(id) || level.get(id)! === 0) return;
+    if (!(level.get(id) === 1 || resampled.has(id) || isParameter(id))) return;
+    started.add(id);
+    for (const w of wiring.get(id)?.values() ?? []) startNode(w.node);
+    if (isOutput(id)) return;
+    if (isParameter(id)) {
+      perRun.push(...emit(id, 'create'));
+      params.push(id);
+    } else if (resampled.has(id)) {
       // A fresh draw every epoch after the first: the draw as a function.
       const lines = emit(id, 'code');
       const outs = defs.get(id)!.outputs.map((p) => outVar(id, p.name));
@@ -842,12 +852,10 @@ export function exportTypeScript(input: Graph, opts: ExportOptions = {}): string
       perRun.push(`const ${draw} = () => {`, ...lines.map((s) => `  ${s}`), `  return ${outs.length === 1 ? outs[0] : `{ ${outs.join(', ')} }`};`, `};`);
       perRun.push(outs.length === 1 ? `let ${outs[0]} = ${draw}();` : `let { ${outs.join(', ')} } = ${draw}();`);
       redraw.push(outs.length === 1 ? `${outs[0]} = ${draw}();` : `({ ${outs.join(', ')} } = ${draw}());`);
-    } else if (l === 1) perRun.push(...emit(id, 'code'));
-    else if (isParameter(id)) {
-      perRun.push(...emit(id, 'create'));
-      params.push(id);
-    }
-  }
+    } else perRun.push(...emit(id, 'code'));
+  };
+  for (const id of order) if (!isOutput(id) && level.get(id) === 0) constants.push(...emit(id, 'code'));
+  for (const n of graph.nodes) startNode(n.id);
 
   // The forward pass: depth first from the objective losses, as the runner's Pass evaluates.
   const objective = graph.nodes.filter((n) => defs.get(n.id)!.category === 'losses' && defs.get(n.id)!.lossRole?.(fields.get(n.id) as never) !== 'monitor').map((n) => n.id);
