@@ -246,7 +246,6 @@ function Canvas() {
         deleteKeyCode={null}
         minZoom={0.1}
         maxZoom={2.5}
-        onlyRenderVisibleElements
         defaultEdgeOptions={{ interactionWidth: 14 }}
         proOptions={{ hideAttribution: true }}
       >
