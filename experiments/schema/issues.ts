@@ -238,10 +238,20 @@ function fromIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
+/** The words zod gives an issue by itself (its locale's), to tell them from a schema author's own. */
+function zodWords(issue: z.core.$ZodIssue): string | undefined {
+  const words = z.config().localeError?.(issue as never);
+  return typeof words === 'string' ? words : words?.message;
+}
+
 /**
  * Turns zod's issues for `input` under `schema` into messages a person can act
  * on, one per offending field (an unknown key is one issue per key). Parse with
  * `{ reportInput: true }` so each issue carries what was received.
+ *
+ * A message the schema's author gave a check names what is expected
+ * (`z.string().regex(re, 'a Redis URL')` reads "expected a Redis URL but
+ * received …"); a refinement's message is a sentence of its own, kept as written.
  */
 export function explainIssues(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[]): Issue[] {
   const json = asJsonSchema(schema);
@@ -270,8 +280,10 @@ export function explainIssues(schema: z.ZodType, input: unknown, issues: readonl
         // A refinement's own sentence; zod's bare default for a z.custom() gives way to its .meta({ expected }).
         out.push({ path: issue.path, message: at && typeof at.expected === 'string' && issue.message === 'Invalid input' ? `expected ${at.expected} but received ${show(issue.input)}` : issue.message });
         break;
-      default:
-        out.push({ path: issue.path, message: `expected ${expected} but received ${show(issue.input)}` });
+      default: {
+        const own = issue.message !== zodWords(issue) ? issue.message : null;
+        out.push({ path: issue.path, message: `expected ${own ?? expected} but received ${show(issue.input)}` });
+      }
     }
   }
   return out;

@@ -61,12 +61,12 @@ export const GraphSourceSchema = z
   })
   .superRefine((g, ctx) => {
     if (g.format === 'folder') {
-      if (g.path === undefined) ctx.addIssue({ code: 'invalid_type', expected: 'string', path: ['path'], input: undefined, message: 'a folder graph needs a path' });
+      if (g.path === undefined) ctx.addIssue({ code: 'invalid_type', expected: 'string', path: ['path'], input: undefined });
       for (const k of ['name', 'url', 'cache'] as const) {
         if (g[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: "only applies to format 'planetoid'", input: g[k] });
       }
     } else {
-      if (g.name === undefined) ctx.addIssue({ code: 'invalid_type', expected: 'string', path: ['name'], input: undefined, message: 'a planetoid graph needs a name' });
+      if (g.name === undefined) ctx.addIssue({ code: 'invalid_type', expected: 'string', path: ['name'], input: undefined });
       if (g.path === undefined && g.url === undefined) ctx.addIssue({ code: 'custom', message: 'a planetoid graph needs a path to the raw files or a url to fetch them from', input: g });
     }
   });

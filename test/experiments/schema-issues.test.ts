@@ -90,13 +90,16 @@ describe('issue wording', () => {
     assert.deepEqual(said(s, { ...ok, src: { kind: 'file', path: 'a', n: 2 } }), ['x.src.n: unknown field (expected one of kind, path)']);
   });
 
-  it("refinements keep their own sentence; a z.custom() says its .meta({ expected }); recursive schemas resolve", () => {
+  it("refinements keep their own sentence; a check's own message and a z.custom()'s .meta({ expected }) say what is expected; recursive schemas resolve", () => {
     const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array).meta({ expected: 'a Uint8Array' });
     const s = z
       .strictObject({ data: bytes, lo: z.number(), hi: z.number() })
       .refine((r) => r.lo <= r.hi, { message: 'lo must not exceed hi', path: ['lo'] });
     assert.deepEqual(said(s, { data: [1], lo: 0, hi: 1 }), ['x.data: expected a Uint8Array but received an array of length 1']);
     assert.deepEqual(said(s, { data: new Uint8Array(1), lo: 2, hi: 1 }), ['x.lo: lo must not exceed hi']);
+    // A check's own message names what it expects.
+    const q = z.strictObject({ queue: z.string().max(100).regex(/^rediss?:\/\//, 'a Redis URL (redis://host:port)'), w: z.number({ error: 'a weight' }) });
+    assert.deepEqual(said(q, { queue: 'http://x', w: 'heavy' }), ['x.queue: expected a Redis URL (redis://host:port) but received "http://x"', 'x.w: expected a weight but received "heavy"']);
     interface Tree { value: number; children: Tree[] }
     const tree: z.ZodType<Tree> = z.lazy(() => z.strictObject({ value: z.int().min(0), children: z.array(tree) }));
     assert.deepEqual(said(tree, { value: 1, children: [{ value: 2, children: [{ value: -3, children: [] }] }] }), ['x.children[0].children[0].value: expected an integer ≥ 0 but received -3']);
