@@ -5,6 +5,8 @@
 // ./lab-schema.ts before anything runs. No platform imports here.
 import type { z } from 'zod';
 import type { GeneratorParamsSchema, MatrixSourceSchema, ReportFormatSchema, TimingOpSchema, TimingRequestSchema } from './lab-schema.js';
+import type { SweepDetail, SweepField, SweepMeta, SweepPreview } from './sweep-api.js';
+export type * from './sweep-api.js';
 
 // ---------------------------------------------------------------------------
 // The app and its compute host
@@ -430,6 +432,17 @@ export interface LabMethods {
   exportReport: { params: { timingId: string; format: ReportFormat }; result: ExportedReport };
   /** The app only (printToPDF); browser mode answers with an error. */
   exportPdf: { params: { timingId: string }; result: { savedPath: string } };
+
+  /** Sweeps (issue 17): the fields of a graph a sweep can vary, a sweep's run count, start/list/get/cancel/delete/export. */
+  sweepFields: { params: { graph: unknown }; result: SweepField[] };
+  previewSweep: { params: { sweep: unknown }; result: SweepPreview };
+  /** queue: a Redis URL (redis://, rediss://) to run on; absent: the host's default ($SPARSE_AD_QUEUE) or the local pool. */
+  startSweep: { params: { sweep: unknown; queue?: string; name?: string }; result: SweepMeta };
+  listSweeps: { params: Record<string, never>; result: SweepMeta[] };
+  getSweep: { params: { sweepId: string }; result: SweepDetail };
+  cancelSweep: { params: { sweepId: string }; result: { cancelled: boolean } };
+  deleteSweep: { params: { sweepId: string }; result: { removed: boolean } };
+  exportSweep: { params: { sweepId: string; format: 'csv' | 'json' }; result: { fileName: string; text: string } };
 }
 
 export type LabMethod = keyof LabMethods;
@@ -458,6 +471,14 @@ export const LAB_METHODS: readonly LabMethod[] = [
   'listTimings',
   'exportReport',
   'exportPdf',
+  'sweepFields',
+  'previewSweep',
+  'startSweep',
+  'listSweeps',
+  'getSweep',
+  'cancelSweep',
+  'deleteSweep',
+  'exportSweep',
 ];
 
 export type LabEvent =
@@ -467,6 +488,7 @@ export type LabEvent =
   | { type: 'run'; run: RunMeta }
   | { type: 'run-progress'; runId: string; points: RunPoint[]; params: ParamSnapshot[] }
   | { type: 'timing'; timing: TimingSummary }
+  | { type: 'sweep'; sweep: SweepMeta }
   | { type: 'host'; state: 'restarted'; reason: string };
 
 export type LabCalls = { [K in LabMethod]: (params: LabMethods[K]['params']) => Promise<LabMethods[K]['result']> };

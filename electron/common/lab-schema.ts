@@ -149,6 +149,21 @@ export const LAB_SCHEMAS = {
   validateGraph: z.strictObject({ graph: jsonValue() }),
   exportTypeScript: z.strictObject({ graph: jsonValue() }),
   getProbe: z.strictObject({ runId: IdSchema, edgeId: z.string().min(1).max(200) }),
+
+  // ---- sweeps (issue 17). A sweep is bounded JSON here; experiments/sweep's SweepSchema
+  // gives it meaning (and names the offending field). ----
+  sweepFields: z.strictObject({ graph: jsonValue() }),
+  previewSweep: z.strictObject({ sweep: jsonValue() }),
+  startSweep: z.strictObject({
+    sweep: jsonValue(),
+    queue: z.string().max(1000).regex(/^rediss?:\/\//, 'a Redis URL: redis://host:port or rediss://…').optional(),
+    name: z.string().min(1).max(200).optional(),
+  }),
+  listSweeps: empty,
+  getSweep: z.strictObject({ sweepId: IdSchema }),
+  cancelSweep: z.strictObject({ sweepId: IdSchema }),
+  deleteSweep: z.strictObject({ sweepId: IdSchema }),
+  exportSweep: z.strictObject({ sweepId: IdSchema, format: z.enum(['csv', 'json']) }),
 } satisfies Record<LabMethod, z.ZodType>;
 
 export type LabParams<M extends LabMethod> = z.output<(typeof LAB_SCHEMAS)[M]>;

@@ -27,6 +27,7 @@ import { CancelledError, WorkerPool } from './pool.js';
 import { RunStore } from './run-store.js';
 import { TimingStore } from './timing-store.js';
 import { saveUpload } from './uploads.js';
+import { SweepService } from './sweep-service.js';
 import type { LoadedMatrix, RunProblemResult, RunTimingResult, WorkerTask } from './worker-protocol.js';
 
 export interface ComputeHostOptions {
@@ -49,6 +50,7 @@ export class ComputeHost {
   readonly matrices = new MatrixStore();
   readonly runs: RunStore;
   readonly timings: TimingStore;
+  readonly sweeps: SweepService;
   private readonly pool: WorkerPool;
   private readonly spyMax: number;
   private engine: Promise<EngineInfo | { error: string }> | undefined;
@@ -60,6 +62,7 @@ export class ComputeHost {
     mkdirSync(opts.dataDir, { recursive: true });
     this.runs = new RunStore(join(opts.dataDir, 'runs'));
     this.timings = new TimingStore(join(opts.dataDir, 'timings'));
+    this.sweeps = new SweepService(join(opts.dataDir, 'sweeps'), (e) => this.emit(e), { ...(opts.experimentsDataDir ? { dataDir: opts.experimentsDataDir } : {}), concurrency: opts.threads });
     this.spyMax = opts.spyMax ?? 512;
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
@@ -134,6 +137,26 @@ export class ComputeHost {
       }
       case 'exportPdf':
         throw new Error('PDF export needs the app (printToPDF); in the browser, export HTML and print it');
+      case 'sweepFields':
+        return this.sweeps.fields((p as LabMethods['sweepFields']['params']).graph);
+      case 'previewSweep':
+        return this.sweeps.preview((p as LabMethods['previewSweep']['params']).sweep);
+      case 'startSweep': {
+        const { sweep, queue, name } = p as LabMethods['startSweep']['params'];
+        return this.sweeps.start(sweep, queue, name);
+      }
+      case 'listSweeps':
+        return this.sweeps.list();
+      case 'getSweep':
+        return this.sweeps.get((p as LabMethods['getSweep']['params']).sweepId);
+      case 'cancelSweep':
+        return this.sweeps.cancel((p as LabMethods['cancelSweep']['params']).sweepId);
+      case 'deleteSweep':
+        return this.sweeps.remove((p as LabMethods['deleteSweep']['params']).sweepId);
+      case 'exportSweep': {
+        const { sweepId, format } = p as LabMethods['exportSweep']['params'];
+        return this.sweeps.export(sweepId, format);
+      }
     }
   }
 
@@ -332,6 +355,7 @@ export class ComputeHost {
   }
 
   async close(): Promise<void> {
+    await this.sweeps.close();
     await this.pool.destroy();
   }
 }

@@ -18,6 +18,11 @@ export interface SweepRunOptions {
   /** Where relative data paths resolve on the machine that runs a job. */
   dataDir?: string;
   signal?: AbortSignal;
+  /**
+   * Stops collecting without cancelling (the lab closing): queue jobs stay and a later
+   * call with the same sweep id collects them; local runs stop and run again then.
+   */
+  detach?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
   /** Called once per run index, as its row is recorded. */
   onRow?: (row: RunRow) => void;
@@ -29,6 +34,8 @@ export interface SweepOutcome {
   /** The rows recorded by this call, in the order they finished. */
   rows: RunRow[];
   cancelled: boolean;
+  /** Stopped through `detach`: the sweep is not finished, nor cancelled. */
+  detached: boolean;
 }
 
 export interface RunExecutor {
@@ -109,24 +116,32 @@ export class LocalExecutor implements RunExecutor {
       return { job, h };
     });
     let cancelled = false;
+    let detached = false;
     const onAbort = (): void => {
       cancelled = true;
       for (const { h } of handles) h.cancel();
     };
+    const onDetach = (): void => {
+      detached = true;
+      for (const { h } of handles) h.cancel();
+    };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    opts.detach?.addEventListener('abort', onDetach, { once: true });
     if (opts.signal?.aborted) onAbort();
+    if (opts.detach?.aborted) onDetach();
     await Promise.all(
       handles.map(({ job, h }) =>
         h.result.then(
           (row) => void rec.record(row),
           (e: unknown) => {
-            if (!cancelled) rec.record(failedRow(job, (e as Error)?.message ?? String(e), 'local', 1));
+            if (!cancelled && !detached) rec.record(failedRow(job, (e as Error)?.message ?? String(e), 'local', 1));
           },
         ),
       ),
     );
     opts.signal?.removeEventListener('abort', onAbort);
-    return { rows: rec.rows, cancelled };
+    opts.detach?.removeEventListener('abort', onDetach);
+    return { rows: rec.rows, cancelled, detached: detached && !cancelled };
   }
 
   async close(): Promise<void> {
@@ -253,15 +268,22 @@ export class QueueExecutor implements RunExecutor {
     events.on('progress', onProgress);
 
     let cancelled = false;
+    let detached = false;
     const onAbort = (): void => {
       cancelled = true;
       resolveDone();
     };
+    const onDetach = (): void => {
+      detached = true;
+      resolveDone();
+    };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    opts.detach?.addEventListener('abort', onDetach, { once: true });
     const timer = setInterval(() => void reconcile(), this.reconcileMs);
     try {
       await redis.del(cancelKeyOf(sweepId));
-      if (!opts.signal?.aborted) {
+      if (opts.detach?.aborted) detached = true;
+      else if (!opts.signal?.aborted) {
         await add([...rec.pending]);
         await reconcile();
         await done;
@@ -272,9 +294,10 @@ export class QueueExecutor implements RunExecutor {
       events.off('failed', onCompleted);
       events.off('progress', onProgress);
       opts.signal?.removeEventListener('abort', onAbort);
+      opts.detach?.removeEventListener('abort', onDetach);
     }
     if (cancelled) await this.cancelJobs(sweepId, sweep.runs.length);
-    return { rows: rec.rows, cancelled };
+    return { rows: rec.rows, cancelled, detached: detached && !cancelled };
   }
 
   /**
