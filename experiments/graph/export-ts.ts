@@ -526,7 +526,7 @@ const KINDS: Record<string, KindCode> = {
       const y = c.out('y');
       const b = c.in('b');
       const lines = [
-        `// ${c.f.sweeps} weighted-Jacobi sweeps  x⁺ = Ω D⁻¹ b + (I − Ω D⁻¹ A) x  (eq. 20)`,
+        `// ${c.f.sweeps} weighted-Jacobi sweep${c.f.sweeps === 1 ? '' : 's'}  x⁺ = Ω D⁻¹ b + (I − Ω D⁻¹ A) x  (eq. 20)`,
         `const ${y}I = eye(${A}.rows, { dtype: ${A}.dtype });`,
         `const ${y}S = ${y}I.withValues(div(${req(c, 'omega')}, diagonal(${A}))); // Ω D⁻¹`,
         `const ${y}E = spadd(${y}I, spgemm(${y}S, ${A}), { alpha: 1, beta: -1 }); // I − Ω D⁻¹ A`,
@@ -550,7 +550,7 @@ const KINDS: Record<string, KindCode> = {
       const b = b0 ? `${y}B` : undefined;
       return [
         ...(b0 ? [`const ${y}B = rhsLike(${b0}, ${req(c, 'x')}); // one b for every column`] : []),
-        `// ${c.f.iterations} heavyball steps  x⁺ = x − α (A x − b) + β (x − x⁻)  (eqs. 22, 24)`,
+        `// ${c.f.iterations} heavyball step${c.f.iterations === 1 ? '' : 's'}  x⁺ = x − α (A x − b) + β (x − x⁻)  (eqs. 22, 24)`,
         `let ${y}Previous = ${req(c, 'x')};`,
         `let ${y} = ${req(c, 'x')};`,
         `for (let it = 0; it < ${c.f.iterations}; it++) {`,
@@ -650,7 +650,7 @@ const KINDS: Record<string, KindCode> = {
   'add-noise': {
     code(c) {
       c.use('addNoise');
-      return [`const ${c.out('y')} = addNoise(${req(c, 'x')}, ${lit(c.f.level)}, ${lit(c.f.relativeTo)}, stream(${c.stream}));`];
+      return [`const ${c.out('y')} = addNoise(${req(c, 'x')}, ${lit(c.f.level)}, ${lit(c.f.scale)}, stream(${c.stream}));`];
     },
   },
   'matrix-graph': {

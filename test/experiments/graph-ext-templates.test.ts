@@ -163,6 +163,39 @@ describe('ext kinds against independent references', () => {
   });
 });
 
+describe('ext kinds: mistakes are reported on the node, edge or field, before anything runs', () => {
+  it('an unknown field value, too many classes for the graph, and a right-hand side of the wrong size', async () => {
+    const v = await validateGraph({
+      version: 2,
+      name: 'bad',
+      nodes: [
+        { id: 'A', kind: 'poisson2d', fields: { nx: 4, ny: 4 } },
+        { id: 'b', kind: 'random-block', fields: { rows: 10, count: 2 } },
+        { id: 'cg', kind: 'block-cg', fields: {} },
+        { id: 'l', kind: 'weighted-residual-loss', fields: {} },
+        { id: 'mg', kind: 'matrix-graph', fields: { classes: 40 } },
+        { id: 'f', kind: 'grid-field', fields: { shape: 'blob' } },
+      ],
+      edges: [
+        { id: 'e1', from: { node: 'A', port: 'A' }, to: { node: 'cg', port: 'A' } },
+        { id: 'e2', from: { node: 'b', port: 'X' }, to: { node: 'cg', port: 'b' } },
+        { id: 'e3', from: { node: 'cg', port: 'residuals' }, to: { node: 'l', port: 'residuals' } },
+        { id: 'e4', from: { node: 'A', port: 'A' }, to: { node: 'mg', port: 'A' } },
+      ],
+    });
+    assert.equal(v.ok, false);
+    const issues = v.ok ? [] : v.issues;
+    const on = (nodeId: string) => issues.find((i) => i.nodeId === nodeId);
+    assert.equal(on('f')?.field, 'shape');
+    assert.match(on('f')!.message, /grid-field "f" field shape/);
+    assert.equal(on('mg')?.field, 'classes');
+    assert.match(on('mg')!.message, /40 classes need at least as many nodes but A has 16 rows/);
+    assert.deepEqual([on('cg')?.edgeId, on('cg')?.port], ['e2', 'b']);
+    assert.match(on('cg')!.message, /block-cg "cg": b has 10 rows but A is 16×16/);
+    assert.equal(issues.length, 3, JSON.stringify(issues));
+  });
+});
+
 describe('templates beyond the paper', () => {
   it('inverse-diffusion: on the defaults the relative L2 error of κ is below 0.15, as its formula gives; two heatmaps', async () => {
     const graph = template('inverse-diffusion', inverseDiffusionTemplate);

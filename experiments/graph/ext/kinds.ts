@@ -65,10 +65,10 @@ defineKind({
   kind: 'add-noise',
   category: 'dense ops',
   title: 'Add noise',
-  description: "x + σ ε with ε standard normal, drawn once per run: σ = level · max|x| ('relative') or level ('absolute'). Noisy observations of a computed quantity.",
+  description: "x + σ ε with ε standard normal, drawn once per run: σ = level · max|x| (scale 'relative') or level (scale 'absolute'). Noisy observations of a computed quantity.",
   fields: z.object({
     level: z.number().min(0).default(0.01),
-    relativeTo: z.enum(['relative', 'absolute']).default('relative').describe("'relative': σ = level · max|x|; 'absolute': σ = level"),
+    scale: z.enum(['relative', 'absolute']).default('relative').describe("'relative': σ = level · max|x|; 'absolute': σ = level"),
     stream: streamField(),
   }),
   inputs: [dense('x', 'the clean values (not depending on a parameter)')],
@@ -78,7 +78,7 @@ defineKind({
   infer: (_f, i) => ({ y: { ...need(i, 'x'), shape: need(i, 'x').shape.slice() } }),
   build: (f, ctx) => {
     const stream = streamOf(ctx.node);
-    return { evaluate: (i, pc) => ({ y: addNoise(dn(i.x), f.level, f.relativeTo, pc.generator(stream)) }) };
+    return { evaluate: (i, pc) => ({ y: addNoise(dn(i.x), f.level, f.scale, pc.generator(stream)) }) };
   },
 });
 
