@@ -1,130 +1,81 @@
-// npm run experiment -- <preset|spec.json> [--runs N] [--epochs E] [--seed S] [--device cpu|cuda] [--data DIR] [--out DIR] [--threads T]
+// npm run experiment -- list
+// npm run experiment -- <template|graph.json|spec.json> [--out DIR] [--epochs E] [--runs N] [--seed S] [--device cpu|cuda] [--data DIR] [--threads T] [--quiet]
+// npm run experiment -- export-ts <template|graph.json|spec.json>
 //
-// Runs one of the paper's applications (a preset: jacobi, heavyball, pcg, gcn)
-// or a spec file headless: a progress bar with ETA on stderr, the summary on
-// stdout, and result.json plus one self-contained SVG per paper figure in the
-// out folder.
+// Runs a problem graph headless — a template (the paper's four applications and
+// the new ones), a graph file (version 2) or a v1 spec file (converted) — with a
+// progress bar and ETA on stderr, the summary on stdout, and result.json plus
+// one self-contained SVG per figure (the graph's views, and the paper's figures
+// for the paper templates) in the out folder. export-ts prints the graph as a
+// TypeScript script against sparse-ad-lab/engine.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { setThreads } from '../../native/lib/index.js';
-import { defaultDataDir } from '../compile/common.js';
 import { paperFigures } from '../figures/paper.js';
-import { runExperiment } from '../runner/run.js';
+import { viewFigures } from '../figures/views.js';
+import { defaultDataDir, exportTypeScript, type Graph, GraphError, runGraph, templates, toGraph } from '../graph/index.js';
 import type { EpochEvent, ExperimentEvent } from '../runner/types.js';
-import { isPresetName, preset, PRESETS } from '../spec/presets.js';
 
-const USAGE = `usage: npm run experiment -- <preset|spec.json> [options]
+const USAGE = `usage: npm run experiment -- list
+       npm run experiment -- <template|graph.json|spec.json> [options]
+       npm run experiment -- export-ts <template|graph.json|spec.json>
 
-  <preset>        one of: ${Object.keys(PRESETS).join(', ')}
-  <spec.json>     a problem spec file (see experiments/spec/types.ts)
+  list            the templates: name, title and what each does
+  <template>      one of the templates (see list)
+  <graph.json>    a problem graph file (version 2), or a version-1 spec file (converted)
+  export-ts       print the problem as a self-contained TypeScript script
 
 options:
-  --runs N        number of runs (default: the spec's)
-  --epochs E      epochs per run (default: the spec's)
-  --seed S        base seed (default: the spec's)
-  --device D      cpu or cuda: where the training loop runs (default: the spec's)
-  --data DIR      folder that relative data paths resolve against (default: ${defaultDataDir()})
   --out DIR       where result.json and the figures go (default: out/experiments/<name>)
+  --epochs E      epochs per run (default: the graph's)
+  --runs N        number of runs (default: the graph's)
+  --seed S        base seed (default: the graph's)
+  --device D      cpu or cuda: where the training loop runs (default: the graph's)
+  --data DIR      folder that relative data paths resolve against (default: ${defaultDataDir()})
   --threads T     CPU kernel threads (default: all cores)
   --quiet         no progress bar
   -h, --help      this text`;
 
-interface Args {
-  target: string;
-  runs?: number;
-  epochs?: number;
-  seed?: number;
-  device?: 'cpu' | 'cuda';
-  data?: string;
-  out?: string;
-  threads?: number;
-  quiet: boolean;
-}
-
 class UsageError extends Error {}
 
-function parseArgs(argv: string[]): Args | null {
-  const args: Partial<Args> & { quiet: boolean } = { quiet: false };
-  const intFlag = (flag: string, v: string | undefined, min: number): number => {
-    if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${flag}: expected an integer ≥ ${min} but received ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
-    return Number(v);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string | undefined => inline ?? argv[++i];
-    switch (flag) {
-      case '-h':
-      case '--help':
-        return null;
-      case '--runs':
-        args.runs = intFlag(flag, value(), 1);
-        break;
-      case '--epochs':
-        args.epochs = intFlag(flag, value(), 1);
-        break;
-      case '--seed':
-        args.seed = intFlag(flag, value(), 0);
-        break;
-      case '--threads':
-        args.threads = intFlag(flag, value(), 0);
-        break;
-      case '--device': {
-        const v = value();
-        if (v !== 'cpu' && v !== 'cuda') throw new UsageError(`--device: expected cpu or cuda but received ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
-        args.device = v;
-        break;
-      }
-      case '--data':
-      case '--out': {
-        const v = value();
-        if (!v) throw new UsageError(`${flag}: expected a folder`);
-        args[flag === '--data' ? 'data' : 'out'] = v;
-        break;
-      }
-      case '--quiet':
-        args.quiet = true;
-        break;
-      default:
-        if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag}`);
-        if (args.target !== undefined) throw new UsageError(`one preset or spec file, please (received ${JSON.stringify(args.target)} and ${JSON.stringify(flag)})`);
-        args.target = flag;
-    }
-  }
-  if (args.target === undefined) throw new UsageError('name a preset or a spec file');
-  return args as Args;
+const OPTIONS = {
+  out: { type: 'string' },
+  epochs: { type: 'string' },
+  runs: { type: 'string' },
+  seed: { type: 'string' },
+  device: { type: 'string' },
+  data: { type: 'string' },
+  threads: { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function integer(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${flag}: expected an integer ≥ ${min} but received ${JSON.stringify(v)}`);
+  return Number(v);
 }
 
-/** The spec as parsed JSON (validated later by the runner), with the command-line overrides. */
-function loadSpec(args: Args): { spec: Record<string, unknown>; specDir?: string } {
-  let spec: Record<string, unknown>;
-  let specDir: string | undefined;
-  if (isPresetName(args.target)) {
-    spec = preset(args.target) as unknown as Record<string, unknown>;
-  } else {
-    const path = resolve(args.target);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new UsageError(
-        code === 'ENOENT' ? `${args.target}: no such preset or file (presets: ${Object.keys(PRESETS).join(', ')})` : `${path}: ${(e as Error).message}`,
-      );
-    }
-    try {
-      spec = JSON.parse(text) as Record<string, unknown>;
-    } catch (e) {
-      throw new UsageError(`${path}: not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new UsageError(`${path}: a spec is a JSON object`);
-    specDir = dirname(path);
+/** A template by name, or a graph / v1 spec file, as a checked v2 graph (and the file's folder). */
+function loadGraph(target: string): { graph: Graph; specDir?: string } {
+  const t = templates().find((x) => x.name === target);
+  if (t) return { graph: t.graph };
+  const path = resolve(target);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `${target}: no such template or file (templates: ${templates().map((x) => x.name).join(', ')})` : `${path}: ${(e as Error).message}`);
   }
-  if (args.runs !== undefined) spec.runs = args.runs;
-  if (args.epochs !== undefined) spec.epochs = args.epochs;
-  if (args.seed !== undefined) spec.seed = args.seed;
-  if (args.device !== undefined) spec.device = args.device;
-  return { spec, ...(specDir ? { specDir } : {}) };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return { graph: toGraph(json), specDir: dirname(path) };
 }
 
 // ---------------------------------------------------------------------------
@@ -165,7 +116,7 @@ function progressReporter(quiet: boolean): (e: ExperimentEvent) => void {
     if (e.type === 'start') {
       runs = e.runs;
       epochs = e.epochs;
-      process.stderr.write(`${e.name}: ${e.method}, ${e.runs} run${e.runs === 1 ? '' : 's'} × ${e.epochs} epochs, seed ${e.seed}\n`);
+      process.stderr.write(`${e.name}: ${e.runs} run${e.runs === 1 ? '' : 's'} × ${e.epochs} epochs, seed ${e.seed}\n`);
     } else if (e.type === 'epoch') {
       if (firstAt === 0) {
         firstAt = performance.now();
@@ -178,78 +129,100 @@ function progressReporter(quiet: boolean): (e: ExperimentEvent) => void {
   };
 }
 
+/** One line: the loss from start to end and the summary's other numbers. */
+function describeSummary(summary: Record<string, number | number[]>): string {
+  const e = (x: number): string => (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(3));
+  const skip = new Set(['initialLoss', 'finalLoss', 'runs', 'epochs']);
+  const extras = Object.entries(summary)
+    .filter(([k, v]) => !skip.has(k) && typeof v === 'number')
+    .map(([k, v]) => `${k} ${e(v as number)}`);
+  return [`loss ${e(summary.initialLoss as number)} → ${e(summary.finalLoss as number)}`, ...extras].join('; ');
+}
+
 // ---------------------------------------------------------------------------
 
 async function main(): Promise<number> {
-  let args: Args | null;
+  let values: { [K in keyof typeof OPTIONS]?: string | boolean };
+  let positionals: string[];
   try {
-    args = parseArgs(process.argv.slice(2));
+    ({ values, positionals } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true, strict: true }));
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`experiment: ${e.message}\n\n${USAGE}\n`);
+    process.stderr.write(`experiment: ${(e as Error).message}\n\n${USAGE}\n`);
     return 2;
   }
-  if (args === null) {
+  if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let loaded: ReturnType<typeof loadSpec>;
   try {
-    loaded = loadSpec(args);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`experiment: ${e.message}\n`);
-    return 2;
-  }
-  if (args.threads !== undefined) setThreads(args.threads);
-
-  const controller = new AbortController();
-  const onSigint = (): void => controller.abort(new Error('cancelled (Ctrl-C)'));
-  process.once('SIGINT', onSigint);
-  let result;
-  try {
-    result = await runExperiment(loaded.spec, {
-      dataDir: resolve(args.data ?? defaultDataDir()),
-      ...(loaded.specDir ? { specDir: loaded.specDir } : {}),
-      signal: controller.signal,
-      onEvent: progressReporter(args.quiet),
-    });
-  } catch (e) {
-    if (process.stderr.isTTY) process.stderr.write('\n');
-    process.stderr.write(`experiment: ${(e as Error).message}\n`);
-    return controller.signal.aborted ? 130 : 1;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-
-  const out = resolve(args.out ?? join('out', 'experiments', result.name));
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 1)}\n`);
-  const figures = paperFigures(result);
-  for (const f of figures) writeFileSync(join(out, f.file), f.svg);
-
-  process.stdout.write(`${JSON.stringify({ name: result.name, method: result.method, summary: result.summary }, null, 2)}\n`);
-  process.stdout.write(`${describeSummary(result)}\n`);
-  process.stdout.write(`wrote ${join(out, 'result.json')} and ${figures.map((f) => f.file).join(', ')} in ${duration(result.seconds)} (${result.threads} thread${result.threads === 1 ? '' : 's'})\n`);
-  return 0;
-}
-
-function describeSummary(r: Awaited<ReturnType<typeof runExperiment>>): string {
-  const e = (x: number): string => x.toExponential(3);
-  switch (r.method) {
-    case 'jacobi': {
-      const w = r.summary.weights;
-      const mid = w.slice(Math.floor(w.length / 4), Math.ceil((3 * w.length) / 4));
-      return `loss ${e(r.summary.initialLoss)} → ${e(r.summary.finalLoss)}; weights: ends ${w[0]!.toFixed(3)}, ${w[w.length - 1]!.toFixed(3)}, middle mean ${(mid.reduce((a, b) => a + b, 0) / mid.length).toFixed(3)}`;
+    const [command, ...rest] = positionals;
+    if (command === undefined) throw new UsageError('name a template, a graph file or a command (list, export-ts)');
+    if (command === 'list') {
+      if (rest.length) throw new UsageError(`list takes no arguments (received ${rest.join(' ')})`);
+      const ts = templates();
+      const w = Math.max(...ts.map((t) => t.name.length));
+      for (const t of ts) process.stdout.write(`${t.name.padEnd(w)}  ${t.title} — ${t.description.split(/(?<=\.)\s/)[0]}\n`);
+      return 0;
     }
-    case 'heavyball':
-      return `loss ${e(r.summary.initialLoss)} → ${e(r.summary.finalLoss)}; α = ${r.summary.alpha.toFixed(4)}, β = ${r.summary.beta.toFixed(4)}`;
-    case 'pcg': {
-      const n = r.summary.cgResidual.length;
-      return `loss ${e(r.summary.initialLoss)} → ${e(r.summary.finalLoss)}; relative residual after ${n} iterations: CG ${e(r.summary.cgResidual[n - 1]!)}, learned PCG ${e(r.summary.pcgResidual[n - 1]!)}`;
+    if (command === 'export-ts') {
+      if (rest.length !== 1) throw new UsageError('export-ts takes one template or graph file');
+      process.stdout.write(exportTypeScript(loadGraph(rest[0]!).graph));
+      return 0;
     }
-    case 'gcn':
-      return `test accuracy ${(r.summary.testAccuracyMean * 100).toFixed(2)}% ± ${(r.summary.testAccuracyStd * 100).toFixed(2)}% over ${r.summary.runs} runs of ${r.summary.epochs} epochs; ${r.summary.secondsPerRun.toFixed(3)} s per run`;
+    if (rest.length) throw new UsageError(`one template or file, please (received ${[command, ...rest].map((s) => JSON.stringify(s)).join(' and ')})`);
+
+    const { graph, specDir } = loadGraph(command);
+    const tr = graph.training;
+    tr.epochs = integer('epochs', values.epochs as string | undefined, 1) ?? tr.epochs;
+    tr.runs = integer('runs', values.runs as string | undefined, 1) ?? tr.runs;
+    tr.seed = integer('seed', values.seed as string | undefined, 0) ?? tr.seed;
+    const device = values.device as string | undefined;
+    if (device !== undefined && device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device: expected cpu or cuda but received ${JSON.stringify(device)}`);
+    if (device) tr.device = device;
+    const threads = integer('threads', values.threads as string | undefined, 0);
+    if (threads !== undefined) setThreads(threads);
+
+    const controller = new AbortController();
+    const onSigint = (): void => controller.abort(new Error('cancelled (Ctrl-C)'));
+    process.once('SIGINT', onSigint);
+    let result;
+    try {
+      result = await runGraph(graph, {
+        dataDir: resolve((values.data as string | undefined) ?? defaultDataDir()),
+        ...(specDir ? { specDir } : {}),
+        signal: controller.signal,
+        onEvent: progressReporter(values.quiet === true),
+      });
+    } catch (e) {
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      if (e instanceof GraphError) throw e;
+      process.stderr.write(`experiment: ${(e as Error).message}\n`);
+      return controller.signal.aborted ? 130 : 1;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+
+    const out = resolve((values.out as string | undefined) ?? join('out', 'experiments', result.name.replace(/[^A-Za-z0-9_-]+/g, '-')));
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 1)}\n`);
+    writeFileSync(join(out, 'probes.json'), `${JSON.stringify(result.probes)}\n`);
+    const figures = [...paperFigures(result), ...viewFigures(result.views)];
+    for (const f of figures) writeFileSync(join(out, f.file), f.svg);
+
+    process.stdout.write(`${JSON.stringify({ name: result.name, summary: result.summary }, null, 2)}\n`);
+    process.stdout.write(`${describeSummary(result.summary)}\n`);
+    process.stdout.write(`wrote ${join(out, 'result.json')} and ${figures.map((f) => f.file).join(', ')} in ${duration(result.seconds)} (${result.threads} thread${result.threads === 1 ? '' : 's'})\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`experiment: ${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof GraphError) {
+      process.stderr.write(`experiment: the graph has problems:\n${e.message.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
+      return 1;
+    }
+    throw e;
   }
 }
 

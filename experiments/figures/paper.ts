@@ -1,4 +1,8 @@
 // The paper's Figures 3–10 drawn from a run's result, one self-contained SVG each.
+// A result is the graph runner's (one shape for every graph); the figures are
+// drawn for graphs built as the paper templates are (experiments/graph/v1.ts),
+// found by their nodes: a Jacobi block learning ω, heavyball with α and β, a CG
+// block with residual histories, a cross-entropy loss with accuracies.
 import type { Band, ExperimentResult } from '../runner/types.js';
 import { COLORS, rampColor, renderChart } from './svg.js';
 
@@ -20,12 +24,34 @@ function bandSeries(label: string, b: Band, color: string, sigmas = 2) {
   };
 }
 
-/** The figures a result reproduces (Fig. 3–4 jacobi, 5–6 heavyball, 7–8 pcg, 9–10 gcn). */
+/** Which paper application a result's graph is, by its nodes (null: none of them). */
+export function paperApplication(result: ExperimentResult): 'jacobi' | 'heavyball' | 'pcg' | 'gcn' | null {
+  const kinds = new Set(result.spec.nodes.map((n) => n.kind));
+  const s = result.series;
+  if (kinds.has('jacobi') && Array.isArray(result.summary.omega) && s.parameters.omega) return 'jacobi';
+  if (kinds.has('heavyball') && s.parameters.alpha && s.parameters.beta && s.losses.test) return 'heavyball';
+  if (kinds.has('cg') && s.figures.cgHistory && s.figures.pcgHistory && s.metrics.relativeResidual) return 'pcg';
+  if (kinds.has('cross-entropy-loss') && s.metrics.testAccuracy && s.metrics.trainAccuracy && s.metrics.valAccuracy) return 'gcn';
+  return null;
+}
+
+/** A per-epoch band across runs: the runner's band when there were several runs, else run 0's values (σ = 0). */
+function bandOf(result: ExperimentResult, key: string, values: number[] | undefined): Band {
+  const b = result.series.bands[key];
+  if (b) return b;
+  const v = values ?? [];
+  return { mean: v, std: v.map(() => 0) };
+}
+
+/** The figures a result reproduces (Fig. 3–4 jacobi, 5–6 heavyball, 7–8 pcg, 9–10 gcn); none for other graphs. */
 export function paperFigures(result: ExperimentResult): Figure[] {
   const name = result.name;
-  switch (result.method) {
+  switch (paperApplication(result)) {
+    case null:
+      return [];
     case 'jacobi': {
-      const { loss, weights } = result.series;
+      const loss = result.series.losses.train!;
+      const weights = result.series.parameters.omega as number[][];
       const n = weights[0]?.length ?? 0;
       const fig3 = renderChart({
         title: `Fig. 3 — Jacobi weights: loss and node-wise weights per epoch (${name})`,
@@ -49,7 +75,7 @@ export function paperFigures(result: ExperimentResult): Figure[] {
         xLabel: 'node',
         xInteger: true,
         yLabel: 'Jacobi weight Ω_i',
-        series: [{ label: 'learned Ω', y: result.summary.weights, color: COLORS.blue, markers: true }],
+        series: [{ label: 'learned Ω', y: result.summary.omega as number[], color: COLORS.blue, markers: true }],
       });
       return [
         { file: 'fig3-jacobi-loss-weights.svg', figure: 3, title: 'Jacobi loss and weight history', svg: fig3 },
@@ -57,7 +83,8 @@ export function paperFigures(result: ExperimentResult): Figure[] {
       ];
     }
     case 'heavyball': {
-      const s = result.series;
+      const p = result.series.parameters;
+      const s = { trainLoss: result.series.losses.train!, testLoss: result.series.losses.test!, alpha: p.alpha as number[], beta: p.beta as number[] };
       const fig5 = renderChart({
         title: `Fig. 5 — Heavyball: training and test loss (${name})`,
         xLabel: 'training epoch',
@@ -86,10 +113,16 @@ export function paperFigures(result: ExperimentResult): Figure[] {
       ];
     }
     case 'pcg': {
-      const s = result.series;
+      const s = {
+        loss: result.series.losses.train!,
+        relativeResidual: result.series.metrics.relativeResidual!,
+        cgHistory: result.series.figures.cgHistory!,
+        pcgHistory: result.series.figures.pcgHistory!,
+      };
+      const iterations = Number(result.spec.nodes.find((n) => n.kind === 'cg')?.fields.iterations ?? 0);
       const fig7 = renderChart({
         title: `Fig. 7 — Learning the CG preconditioner M = L Lᵀ (${name})`,
-        subtitle: `loss (28), left axis; relative residual after ${result.summary.pcgResidual.length} PCG iterations, right axis`,
+        subtitle: `loss (28), left axis; relative residual after ${iterations} PCG iterations, right axis`,
         xLabel: 'training epoch',
         yLabel: 'loss',
         y2Label: 'relative residual ‖r‖/‖b‖',
@@ -117,8 +150,17 @@ export function paperFigures(result: ExperimentResult): Figure[] {
       ];
     }
     case 'gcn': {
-      const s = result.series;
-      const runs = result.summary.runs;
+      const m = result.series.metrics;
+      const s = {
+        loss: bandOf(result, 'train', result.series.losses.train),
+        trainAccuracy: bandOf(result, 'trainAccuracy', m.trainAccuracy),
+        valAccuracy: bandOf(result, 'valAccuracy', m.valAccuracy),
+        testAccuracy: bandOf(result, 'testAccuracy', m.testAccuracy),
+      };
+      const runs = result.runs.length;
+      const test = result.runs.map((r) => r.final.testAccuracy as number);
+      const mean = test.reduce((a, x) => a + x, 0) / test.length;
+      const std = test.length > 1 ? Math.sqrt(test.reduce((a, x) => a + (x - mean) ** 2, 0) / (test.length - 1)) : 0;
       const fig9 = renderChart({
         title: `Fig. 9 — GCN training loss on ${graphName(result)} (${runs} run${runs === 1 ? '' : 's'})`,
         subtitle: 'line: mean over runs; shaded: ± 2 standard deviations',
@@ -128,7 +170,7 @@ export function paperFigures(result: ExperimentResult): Figure[] {
       });
       const fig10 = renderChart({
         title: `Fig. 10 — GCN classification accuracy on ${graphName(result)} (${runs} run${runs === 1 ? '' : 's'})`,
-        subtitle: `final test accuracy ${(result.summary.testAccuracyMean * 100).toFixed(1)}% ± ${(result.summary.testAccuracyStd * 100).toFixed(1)}%`,
+        subtitle: `final test accuracy ${(mean * 100).toFixed(1)}% ± ${(std * 100).toFixed(1)}%`,
         xLabel: 'training epoch',
         yLabel: 'accuracy',
         yRange: [0, 1],
@@ -147,8 +189,9 @@ export function paperFigures(result: ExperimentResult): Figure[] {
 }
 
 function graphName(result: ExperimentResult): string {
-  const m = result.spec.matrix;
-  if (m.kind !== 'graph') return 'the graph';
-  const raw = m.format === 'planetoid' ? m.name : m.path?.split(/[\\/]/).filter(Boolean).pop();
+  const data = result.spec.nodes.find((n) => n.kind === 'graph-dataset');
+  if (!data) return 'the graph';
+  const f = data.fields as { format?: string; name?: string; path?: string };
+  const raw = f.format === 'planetoid' ? f.name : f.path?.split(/[\\/]/).filter(Boolean).pop();
   return raw ? raw.charAt(0).toUpperCase() + raw.slice(1) : 'the graph';
 }

@@ -176,3 +176,58 @@ export function commonDtype(op: string, a: [string, PortShape], b: [string, Port
 }
 
 export const shapeOf = (type: PortShape['type'], shape: number[], dtype: PortShape['dtype']): PortShape => ({ type, shape, dtype });
+
+/**
+ * One node kind applied to values outside a graph (for tests and tools): its
+ * fields parsed (defaults filled), its output shapes inferred from the inputs',
+ * then built and evaluated once in the given pass on the CPU.
+ */
+export async function evaluateKind(
+  kind: string,
+  fields: Record<string, unknown>,
+  inputs: Record<string, Value>,
+  opts: { mode?: PassContext['mode']; training?: Partial<Training>; seed?: number; param?: Tensor | CsrMatrix; dataDir?: string } = {},
+): Promise<Record<string, Value>> {
+  const def = kindDef(kind);
+  if (!def) throw new Error(`unknown node kind "${kind}"`);
+  const f = def.fields.parse(fields) as Record<string, unknown>;
+  const { Generator, mixSeed, Tensor: T } = await engineForEvaluate();
+  const training: Training = {
+    optimizer: { kind: 'adam', lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, momentum: 0, weightDecay: 0 },
+    epochs: 1,
+    runs: 1,
+    seed: 0,
+    dtype: 'float64',
+    device: 'cpu',
+    ...opts.training,
+  };
+  const shapes: Record<string, PortShape> = {};
+  for (const [k, v] of Object.entries(inputs)) {
+    shapes[k] =
+      v instanceof Int32Array
+        ? { type: 'index', shape: [v.length], dtype: 'int32' }
+        : v instanceof T
+          ? { type: 'dense', shape: v.shape.slice(), dtype: v.dtype }
+          : { type: 'sparse', shape: [(v as CsrMatrix).rows, (v as CsrMatrix).cols], dtype: (v as CsrMatrix).dtype };
+  }
+  const node = { id: kind, kind, fields: f };
+  const ictx: InferContext = { node, training, dataDir: opts.dataDir ?? process.cwd(), specDir: undefined };
+  const outputs = await def.infer(f as never, shapes, ictx);
+  const impl = await def.build(f as never, { ...ictx, inputs: shapes, outputs, connected: new Set(def.outputs.map((p) => p.name)), device: 'cpu' });
+  const gens = new Map<number, Generator>();
+  const ctx: PassContext = {
+    mode: opts.mode ?? 'train',
+    epoch: 0,
+    device: 'cpu',
+    dtype: training.dtype,
+    generator: (s) => gens.get(s) ?? gens.set(s, new Generator(mixSeed(opts.seed ?? 0, s))).get(s)!,
+  };
+  if (impl.createParameter) ctx.param = opts.param ?? impl.createParameter(inputs, { ...ctx, mode: 'setup' });
+  return impl.evaluate(inputs, ctx);
+}
+
+async function engineForEvaluate() {
+  const engine = await import('../../native/lib/index.js');
+  const { mixSeed } = await import('./compile.js');
+  return { Generator: engine.Generator, Tensor: engine.Tensor, mixSeed };
+}

@@ -258,10 +258,11 @@ function finish(state: RunState, roles: Roles, outcome: RunOutcome, first: boole
       if (v instanceof Tensor && v.ndim === 0) final[id] = v.item();
       else if (first) outcome.finalVectors[id] = vectorOf(v);
     }
+    // Scalars, vectors and sparse matrices' values (small ones); dense matrices are left to the probes.
     for (const [id, p] of state.params) {
       const t = p instanceof CsrMatrix ? p.values : p;
       if (t.ndim === 0) final[id] = t.item();
-      else if (t.size <= SMALL) final[id] = Array.from(cpuArray(t));
+      else if (t.ndim === 1 && t.size <= SMALL) final[id] = Array.from(cpuArray(t));
     }
     for (const id of roles.charts) {
       const f = ChartFields.parse(state.plan.nodes.get(id)!.node.fields);
@@ -320,7 +321,6 @@ function assemble(plan: Plan, roles: Roles, outcomes: RunOutcome[], runs: RunRec
     finalLoss: f0.loss as number,
     runs: runs.length,
     epochs: recs.length,
-    secondsPerRun: runs.reduce((a, r) => a + r.seconds, 0) / Math.max(1, runs.length),
   };
   for (const id of roles.monitors) summary[`${id}Loss`] = f0[id] as number;
   for (const id of roles.params) if (f0[id] !== undefined) summary[id] = f0[id]!;

@@ -110,8 +110,10 @@ export class GraphError extends Error {
   }
 }
 
-/** One line naming where the issue is, e.g. `node "y" port x: …`. */
+/** One line naming where the issue is, e.g. `node "y" port x: …` (messages that already name their node or edge stand as they are). */
 export function formatIssue(i: GraphIssue): string {
+  if ((i.nodeId !== undefined && i.message.includes(`"${i.nodeId}"`)) || (i.edgeId !== undefined && i.message.includes(`"${i.edgeId}"`))) return i.message;
+  if (i.nodeId === undefined && i.edgeId === undefined && i.field !== undefined && i.message.startsWith(i.field)) return i.message;
   const where = [
     i.nodeId !== undefined ? `node "${i.nodeId}"` : undefined,
     i.edgeId !== undefined ? `edge "${i.edgeId}"` : undefined,

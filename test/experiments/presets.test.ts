@@ -1,17 +1,23 @@
-// The solver presets behave as the paper describes (fixed seeds), their numbers
-// agree with dense reference computations written here, and the runner is
-// deterministic, emits its events in order and can be cancelled.
+// The solver templates (the paper's applications, v1 presets converted to
+// graphs) behave as the paper describes (fixed seeds), their numbers agree with
+// dense reference computations written here, and the runner is deterministic,
+// emits its events in order and can be cancelled.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { generatorFor, runSeed, STREAM, vectorBlock } from '../../experiments/compile/common.js';
+import { mixSeed, runSeed, templates } from '../../experiments/graph/index.js';
+import { STREAM } from '../../experiments/graph/templates/build.js';
 import { runExperiment } from '../../experiments/runner/run.js';
-import type { ExperimentEvent, HeavyballResult, JacobiResult, PcgResult } from '../../experiments/runner/types.js';
+import type { ExperimentEvent } from '../../experiments/runner/types.js';
 import { preset } from '../../experiments/spec/presets.js';
 import type { HeavyballMethod, JacobiMethod } from '../../experiments/spec/types.js';
+import { Generator } from '../../native/lib/index.js';
 import { assertClose, denseMatmul } from '../helpers.js';
+
+/** A paper template's graph (a fresh copy). */
+const template = (name: string) => templates().find((t) => t.name === name)!.graph;
 
 // ---------------------------------------------------------------------------
 // Dense references (plain arrays, independent of the engine)
@@ -40,9 +46,10 @@ const matvec = (A: number[][], x: number[]): number[] => A.map((row) => row.redu
 const dotv = (a: number[], b: number[]): number => a.reduce((s, v, i) => s + v * b[i]!, 0);
 const nrm = (a: number[]): number => Math.sqrt(dotv(a, a));
 
-/** Columns of the K starting vectors a run draws (the same seeded stream the compiler uses). */
+/** Columns of the K starting vectors a run draws: the n×K block filled row by row from the run's stream. */
 function startingVectors(seed: number, stream: number, set: { count: number; distribution: 'normal' | 'uniform' }, n: number): number[][] {
-  const X = vectorBlock(set, n, generatorFor(seed, stream), 'float64').data;
+  const g = new Generator(mixSeed(seed, stream));
+  const X = Array.from({ length: n * set.count }, () => (set.distribution === 'normal' ? g.normal() : g.uniform()));
   return Array.from({ length: set.count }, (_, k) => Array.from({ length: n }, (_, i) => X[i * set.count + k]!));
 }
 
@@ -68,23 +75,25 @@ function denseCg(A: number[][], b: number[], M: number[][] | null, iterations: n
 
 // ---------------------------------------------------------------------------
 
-describe('jacobi preset (§4.1)', () => {
+describe('jacobi template (§4.1)', () => {
   it('learns larger weights at the two end nodes than in the middle, and the loss falls', async () => {
     const spec = preset('jacobi');
-    const r = (await runExperiment(spec)) as JacobiResult;
-    const w = r.summary.weights;
+    const r = await runExperiment(template('jacobi'));
+    const w = r.summary.omega as number[];
+    const weights = r.series.parameters.omega as number[][];
     assert.equal(w.length, 16);
     const middle = w.slice(4, 12);
     assert.ok(Math.min(w[0]!, w[15]!) > Math.max(...middle), `ends ${w[0]}, ${w[15]} vs middle ${middle.join(', ')}`);
     assert.ok(r.summary.finalLoss < 0.5 * r.summary.initialLoss, `loss ${r.summary.initialLoss} → ${r.summary.finalLoss}`);
-    assert.equal(r.series.loss.length, spec.epochs);
-    assert.deepEqual(r.series.weights[0], new Array(16).fill(1)); // Ω starts at 1
+    assert.equal(r.series.losses.train!.length, spec.epochs);
+    assert.deepEqual(weights[0], new Array(16).fill(1)); // Ω starts at 1
+    assert.deepEqual(r.views[0], { kind: 'bars', title: 'Learned Jacobi weights by node (Fig. 4)', xLabel: 'node', yLabel: 'ω', logY: false, series: [{ name: 'learned ω', values: w }] });
 
     // The initial loss (21) at Ω = 1 and its gradient's sign, densely: one sweep of
     // y = (I − Ω D⁻¹ A) x, ℓ = Σ yᵀ A y, dℓ/dω_i = −2 Σ_k (A x_k)_i / d_i · (A y_k)_i.
     const n = 16;
     const A = poisson1dDense(n);
-    const xs = startingVectors(runSeed(spec, 0), STREAM.vectors, (spec.method as JacobiMethod).vectors, n);
+    const xs = startingVectors(runSeed(spec.seed, 0), STREAM.vectors, (spec.method as JacobiMethod).vectors, n);
     let loss = 0;
     const grad = new Array<number>(n).fill(0);
     for (const x of xs) {
@@ -96,27 +105,32 @@ describe('jacobi preset (§4.1)', () => {
     }
     assertClose([r.summary.initialLoss], [loss], { rtol: 1e-12 });
     // Adam's first step moves each weight by lr against the sign of its gradient.
-    assertClose(r.series.weights[1]!, grad.map((g) => 1 - spec.optimizer.lr * Math.sign(g)), { rtol: 1e-6 });
+    assertClose(weights[1]!, grad.map((g) => 1 - spec.optimizer.lr * Math.sign(g)), { rtol: 1e-6 });
   });
 });
 
-describe('heavyball preset (§4.2)', () => {
+describe('heavyball template (§4.2)', () => {
   it('lowers the loss on held-out test vectors', async () => {
     const spec = preset('heavyball');
-    const r = (await runExperiment(spec)) as HeavyballResult;
-    const test = r.series.testLoss;
+    const r = await runExperiment(template('heavyball'));
+    const test = r.series.losses.test!;
     assert.ok(test[test.length - 1]! < 0.5 * test[0]!, `test loss ${test[0]} → ${test[test.length - 1]}`);
     assert.ok(r.summary.finalLoss < r.summary.initialLoss);
-    assert.equal(r.series.alpha[0], 0.25);
-    assert.equal(r.series.beta[0], 0.25);
-    assert.ok(r.summary.alpha > 0.25 && r.summary.beta > 0.25, `α ${r.summary.alpha}, β ${r.summary.beta}`);
+    assert.equal(r.series.parameters.alpha![0], 0.25);
+    assert.equal(r.series.parameters.beta![0], 0.25);
+    const [alpha, beta] = [r.summary.alpha as number, r.summary.beta as number];
+    assert.ok(alpha > 0.25 && beta > 0.25, `α ${alpha}, β ${beta}`);
+    // The α, β view is the parameters' history.
+    const view = r.views[0]!;
+    assert.ok(view.kind === 'lines');
+    assert.deepEqual(view.series.map((x) => x.values), [r.series.parameters.alpha, r.series.parameters.beta]);
 
     // Initial training loss (25), densely: 12 heavyball steps from x with x⁻ = x, b = 0.
     const n = 16;
     const A = poisson1dDense(n);
     const method = spec.method as HeavyballMethod;
     let loss = 0;
-    for (const x0 of startingVectors(runSeed(spec, 0), STREAM.vectors, method.train, n)) {
+    for (const x0 of startingVectors(runSeed(spec.seed, 0), STREAM.vectors, method.train, n)) {
       let prev = x0;
       let x = x0;
       for (let it = 0; it < method.iterations; it++) {
@@ -131,20 +145,24 @@ describe('heavyball preset (§4.2)', () => {
   });
 });
 
-describe('pcg preset (§4.3)', () => {
+describe('pcg template (§4.3)', () => {
   it('learns a preconditioner whose residual after 4 iterations is below plain CG', async () => {
-    const spec = preset('pcg');
-    const r = (await runExperiment(spec)) as PcgResult;
-    const { cgResidual, pcgResidual } = r.summary;
-    assert.equal(cgResidual.length, 4);
-    assert.equal(pcgResidual.length, 4);
+    const r = await runExperiment(template('pcg'));
+    // The histories after the last step, from i = 0 (1) on; iterations 1-4 are the loss's.
+    const cgHistory = r.series.figures.cgHistory!;
+    const pcgHistory = r.series.figures.pcgHistory!;
+    const cgResidual = cgHistory.slice(1, 5);
+    const pcgResidual = pcgHistory.slice(1, 5);
     assert.ok(pcgResidual[3]! < cgResidual[3]!, `PCG ${pcgResidual[3]} vs CG ${cgResidual[3]}`);
     assert.ok(r.summary.finalLoss < r.summary.initialLoss);
+    // The relative residual metric is the last of the loss's 4 residuals, each epoch.
+    assert.equal(r.series.metrics.relativeResidual!.length, 150);
 
     // Against dense CG and dense PCG with the learned M = L Lᵀ.
     const A = poisson2dDense(8);
     const b = Array.from({ length: 64 }, (_, k) => -1 + (2 * ((k % 8) + 1)) / 9);
     assertClose(cgResidual, denseCg(A, b, null, 4), { rtol: 1e-10 });
+    assertClose(r.series.metrics.relativeResidual!.slice(0, 1), denseCg(A, b, null, 4).slice(3), { rtol: 1e-10 });
     const Lv = r.runs[0]!.final.L as number[];
     // L lower bidiagonal in CSR order: row i holds (i, i−1) then (i, i).
     const L = Array.from({ length: 64 }, () => new Array<number>(64).fill(0));
@@ -159,8 +177,12 @@ describe('pcg preset (§4.3)', () => {
     const w = [0.6 ** 3, 0.6 ** 2, 0.6, 1];
     const s = w.reduce((a, x) => a + x, 0);
     assertClose([r.summary.initialLoss], [cgResidual.reduce((a, x, i) => a + (w[i]! / s) * x, 0)], { rtol: 1e-12 });
-    assert.equal(r.series.cgHistory[0], 1);
-    assertClose(r.series.cgHistory.slice(1, 5), cgResidual, { rtol: 1e-12 });
+    assert.equal(cgHistory[0], 1);
+    assert.equal(pcgHistory[0], 1);
+    // The Fig. 8 view draws the two histories.
+    const view = r.views[0]!;
+    assert.ok(view.kind === 'lines' && view.logY);
+    assert.deepEqual(view.series.map((x) => x.values), [cgHistory, pcgHistory]);
   });
 });
 
@@ -174,10 +196,16 @@ describe('matrix sources', () => {
         if (i < 16) lines.push(`${i + 1} ${i} -1`);
       }
       writeFileSync(join(dir, 'poisson16.mtx'), `${lines.join('\n')}\n`);
-      const spec = { ...preset('jacobi'), epochs: 10 };
-      const fromFile = await runExperiment({ ...spec, matrix: { kind: 'file', path: 'poisson16.mtx' } }, { specDir: dir });
-      const generated = await runExperiment(spec);
+      const generatedGraph = template('jacobi');
+      generatedGraph.training.epochs = 10;
+      const fromFileGraph = structuredClone(generatedGraph);
+      fromFileGraph.nodes[0] = { ...fromFileGraph.nodes[0]!, kind: 'matrix-file', fields: { path: 'poisson16.mtx' } };
+      const fromFile = await runExperiment(fromFileGraph, { specDir: dir });
+      const generated = await runExperiment(generatedGraph);
       assert.deepEqual(fromFile.series, generated.series);
+      // The same through a v1 spec naming the file.
+      const v1 = await runExperiment({ ...preset('jacobi'), epochs: 10, matrix: { kind: 'file', path: 'poisson16.mtx' } }, { specDir: dir });
+      assert.deepEqual(v1.series, generated.series);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -191,8 +219,8 @@ describe('the runner', () => {
     const b = await runExperiment(structuredClone(spec));
     assert.deepEqual(a.series, b.series);
     assert.deepEqual(a.summary, b.summary);
-    const c = (await runExperiment({ ...spec, seed: 7 })) as JacobiResult;
-    assert.notDeepEqual(c.series.loss, (a as JacobiResult).series.loss);
+    const c = await runExperiment({ ...spec, seed: 7 });
+    assert.notDeepEqual(c.series.losses.train, a.series.losses.train);
   });
 
   it('emits start, run-start, epoch (numbered), run-end and end events in order', async () => {
@@ -216,6 +244,8 @@ describe('the runner', () => {
     const end = events[events.length - 1]!;
     assert.ok(end.type === 'end');
     assert.deepEqual(end.summary, r.summary);
+    assert.equal(r.version, 2);
+    assert.equal(r.spec.nodes.find((n) => n.id === 'alpha')?.kind, 'scalar-parameter'); // the spec, converted
     assert.equal(r.runs.length, 2);
     assert.notEqual(r.runs[0]!.seed, r.runs[1]!.seed);
   });
@@ -244,10 +274,21 @@ describe('the runner', () => {
 
   it('can be cancelled from outside while it runs (it yields to the event loop)', async () => {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error('timeout')), 50);
+    // A timer started once training is under way fires only if the runner yields between steps.
+    let timer: NodeJS.Timeout | undefined;
     let epochs = 0;
     await assert.rejects(
-      runExperiment({ ...preset('heavyball'), epochs: 100000 }, { signal: controller.signal, onEvent: (e) => void (e.type === 'epoch' && epochs++) }),
+      runExperiment(
+        { ...preset('heavyball'), epochs: 100000 },
+        {
+          signal: controller.signal,
+          onEvent: (e) => {
+            if (e.type !== 'epoch') return;
+            epochs++;
+            timer ??= setTimeout(() => controller.abort(new Error('timeout')), 50);
+          },
+        },
+      ),
       /timeout/,
     );
     clearTimeout(timer);

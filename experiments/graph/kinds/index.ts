@@ -7,3 +7,5 @@ import './dense-ops.js';
 import './iteration.js';
 import './losses.js';
 import './outputs.js';
+// The kinds the templates beyond the paper add (graph-ext's).
+import '../ext/kinds.js';

@@ -10,6 +10,21 @@ import { applySparse } from './sparse-ops.js';
 const sp = (v: unknown): CsrMatrix => v as CsrMatrix;
 const dn = (v: unknown): Tensor => v as Tensor;
 
+/**
+ * The n×n identity on a matrix's device and dtype. The CPU identity of the
+ * inferred size is made when the node is built (outside any run's scope) and
+ * kept, so that on a device its pattern (and the pattern's device arrays) is
+ * made once; the values copied each pass belong to the pass's scope.
+ */
+export function identityCache(hint: PortShape | undefined): (n: number, like: { device: string; dtype: 'float64' | 'float32' }) => CsrMatrix {
+  const n0 = hint?.shape[0] ?? -1;
+  const kept = n0 >= 0 && hint!.dtype !== 'int32' ? eye(n0, { dtype: hint!.dtype as 'float64' }) : null;
+  return (n, like) => {
+    const I = kept && n === n0 && kept.dtype === like.dtype ? kept : eye(n, { dtype: like.dtype });
+    return like.device === 'cpu' ? I : noGrad(() => I.to(like.device as 'cuda'));
+  };
+}
+
 /** b as x's shape: one vector for all K columns of a block becomes an n×1 column (broadcast). */
 export function rhsLike(b: Tensor, x: Tensor): Tensor {
   return b.ndim === 1 && x.ndim === 2 ? reshape(b, [b.shape[0]!, 1]) : b;
@@ -51,6 +66,7 @@ defineKind({
   },
   build: (f, ctx) => {
     let checked = false;
+    const identity = identityCache(ctx.inputs.A);
     return {
       evaluate: (i) => {
         const A = sp(i.A);
@@ -61,7 +77,7 @@ defineKind({
           if (zero >= 0) throw new NodeIssue(`weighted Jacobi divides by the diagonal, but A[${zero}, ${zero}] = 0`, { port: 'A' });
           checked = true;
         }
-        const I = A.device === 'cpu' ? eye(n, { dtype: A.dtype }) : noGrad(() => eye(n, { dtype: A.dtype }).to(A.device));
+        const I = identity(n, A);
         const S = I.withValues(div(dn(i.omega), d)); // Ω D⁻¹ (the identity's pattern: a diagonal matrix)
         const E = spadd(I, spgemm(S, A), { alpha: 1, beta: -1 }); // I − Ω D⁻¹ A
         const SB = i.b ? applySparse(S, rhsLike(dn(i.b), dn(i.x))) : null; // Ω D⁻¹ b
@@ -70,7 +86,6 @@ defineKind({
           Y = applySparse(E, Y);
           if (SB) Y = add(Y, SB);
         }
-        void ctx;
         return { y: Y };
       },
     };

@@ -93,18 +93,22 @@ defineKind({
     if (r.shape.length !== 1) throw new NodeIssue(`residuals must be a vector but is ${showShape(r.shape)}`, { port: 'residuals' });
     return scalar(r.dtype);
   },
-  build: (f) => ({
+  build: (f) => {
+    const picks: Int32Array[] = [];
+    return {
     evaluate: (i) => {
       const r = dn(i.residuals);
       const n = r.shape[0]!;
       const w = residualWeights(f.gamma, n);
-      // Summed term by term in order (each r_i a scalar), as the sum is written.
-      const at = (k: number): Tensor => reshape(gatherRows(r, [k]), []);
+      // Summed term by term in order (each r_i a scalar), as the sum is written. One index
+      // array per entry, kept: on a device its selection matrix is made once.
+      const at = (k: number): Tensor => reshape(gatherRows(r, (picks[k] ??= Int32Array.of(k))), []);
       let total: Tensor = mul(at(0), w[0]!);
       for (let k = 1; k < n; k++) total = add(total, mul(at(k), w[k]!));
       return { loss: weighted(total, f.weight) };
     },
-  }),
+    };
+  },
 });
 
 defineKind({

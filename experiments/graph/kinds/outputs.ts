@@ -71,16 +71,21 @@ defineKind({
     if (b.shape.length !== 1 || !sameSize(b.shape[0]!, A.shape[0]!)) throw new NodeIssue(`b is ${showShape(b.shape)} but A is ${showShape(A.shape)}`, { port: 'b' });
     return { value: shapeOf('dense', [], commonDtype('relative-residual', ['A', A], ['x', x])) };
   },
-  build: () => ({
-    evaluate: (i) => {
-      if (i.residuals) {
-        const r = dn(i.residuals);
-        return { value: reshape(gatherRows(r, [r.shape[0]! - 1]), []) };
-      }
-      const b = dn(i.b);
-      return { value: div(norm(sub(b, spmv(sp(i.A), dn(i.x)))), norm(b)) };
-    },
-  }),
+  build: () => {
+    let last: Int32Array | null = null;
+    return {
+      evaluate: (i) => {
+        if (i.residuals) {
+          const r = dn(i.residuals);
+          // The index array kept: on a device its selection matrix is made once.
+          if (last?.[0] !== r.shape[0]! - 1) last = Int32Array.of(r.shape[0]! - 1);
+          return { value: reshape(gatherRows(r, last), []) };
+        }
+        const b = dn(i.b);
+        return { value: div(norm(sub(b, spmv(sp(i.A), dn(i.x)))), norm(b)) };
+      },
+    };
+  },
 });
 
 defineKind({

@@ -24,6 +24,7 @@ import {
 } from '../../../native/lib/index.js';
 import { commonDtype, defineKind, dense, need, NodeIssue, type PortShape, sameSize, shapeOf, showShape, sparse } from '../catalogue.js';
 import { assembleDiffusion2d, diffusionPattern } from './fields.js';
+import { identityCache } from './iteration.js';
 
 const sp = (v: unknown): CsrMatrix => v as CsrMatrix;
 const dn = (v: unknown): Tensor => v as Tensor;
@@ -255,14 +256,15 @@ defineKind({
     if (v.shape.length !== 1) throw new NodeIssue(`v must be a vector but is ${showShape(v.shape)}`, { port: 'v' });
     return { D: shapeOf('sparse', [v.shape[0]!, v.shape[0]!], v.dtype) };
   },
-  build: () => ({
-    evaluate: (i) => {
-      const v = dn(i.v);
-      const n = v.shape[0]!;
-      const I = v.device === 'cpu' ? eye(n, { dtype: v.dtype }) : noGrad(() => eye(n, { dtype: v.dtype }).to(v.device));
-      return { D: I.withValues(v) };
-    },
-  }),
+  build: (_f, ctx) => {
+    const identity = identityCache(ctx.inputs.v);
+    return {
+      evaluate: (i) => {
+        const v = dn(i.v);
+        return { D: identity(v.shape[0]!, v).withValues(v) };
+      },
+    };
+  },
 });
 
 defineKind({
