@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
+import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { defaultDataDir, templates } from '../../experiments/graph/index.js';
 import { createExecutor, QueueExecutor } from '../../experiments/sweep/executor.js';
@@ -131,15 +132,26 @@ describe('sweeps as BullMQ jobs on Redis', { skip: missing ?? false }, () => {
 
   it('SIGKILL of a worker mid-run: its run is retried elsewhere, still 12 results exactly once, equal to the local pool', async () => {
     let killed: { name: string; index: number } | undefined;
+    let looking = false;
+    const queue = new Queue(QUEUE_NAME, { connection: { url: redis.url } });
     const out = await executor.runSweep('k1', sweepA(), {
       onProgress: (p) => {
-        if (killed || p.step >= p.totalSteps) return;
+        if (killed || looking || p.step >= p.totalSteps) return;
         const w = workers.find((x) => x.name === p.worker && x.proc.exitCode === null && x.proc.signalCode === null);
         if (!w) return;
-        killed = { name: w.name, index: p.index };
-        w.proc.kill('SIGKILL');
+        // A progress event may arrive after its run ended: kill only while Redis says the job is still running on that worker.
+        looking = true;
+        void Job.fromId(queue, `k1.${p.index}`)
+          .then(async (job) => {
+            if (!killed && job && job.processedBy === w.name && (await job.getState()) === 'active') {
+              killed = { name: w.name, index: p.index };
+              w.proc.kill('SIGKILL');
+            }
+          })
+          .finally(() => (looking = false));
       },
     });
+    await queue.close();
     assert.ok(killed, 'a worker was killed mid-run');
     assertExactlyOnce(out.rows, 12);
     assertSameAsLocal(out.rows, local);
