@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { GraphValidation, JobInfo, LabEvent, NodeKindInfo, Probe, ProblemGraph, RunMeta, RunRecord, TemplateInfo } from '../../electron/common/lab-api.js';
 import { ComputeHost } from '../../electron/services/compute-host.js';
 import { nodeCatalogue, templates } from '../../experiments/graph/index.js';
+import { jacobiPreset } from '../../experiments/spec/presets.js';
 
 const workerFile = fileURLToPath(new URL('../../electron/services/worker.ts', import.meta.url));
 
@@ -64,6 +65,13 @@ describe('ComputeHost graph methods', () => {
     assert.equal(v.ok, false);
     assert.ok(!v.ok && v.issues.some((i) => i.nodeId === 'mystery' && /no-such-kind/.test(i.message)), JSON.stringify(!v.ok && v.issues));
     await assert.rejects(host.call('runProblem', { spec: bad }), /the problem is not valid: node "mystery"/);
+    // A v1 spec comes back as the graph it converts to (what the editor loads).
+    const v1 = (await host.call('validateGraph', { graph: jacobiPreset })) as GraphValidation;
+    assert.equal(v1.ok, true, JSON.stringify(!v1.ok && v1.issues));
+    assert.ok(v1.ok && v1.graph.version === 2 && v1.graph.nodes.some((n) => n.kind === 'jacobi'));
+    const v1bad = (await host.call('validateGraph', { graph: { ...jacobiPreset, epochs: -1 } })) as GraphValidation;
+    assert.equal(v1bad.ok, false);
+    assert.match(!v1bad.ok ? v1bad.issues.map((i) => i.message).join('\n') : '', /epochs/);
   });
 
   it('runs the Jacobi template: views from the result, probes saved and read per edge, progress ending at the last epoch', async () => {
