@@ -51,14 +51,15 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `password`: require AUTH (the URL then carries it, redis://:password@127.0.0.1:port). */
+export async function startRedis(opts: { password?: string } = {}): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'sweep-redis-'));
   const port = await freePort();
   let proc: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     proc = spawn(
       'redis-server',
-      ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning'],
+      ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning', ...(opts.password ? ['--requirepass', opts.password] : [])],
       { stdio: 'ignore' },
     );
     await waitForPort(port);
@@ -73,7 +74,7 @@ export async function startRedis(): Promise<TestRedis> {
   };
   await launch();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: opts.password ? `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     dir,
     restart: async (downMs = 300) => {

@@ -113,4 +113,22 @@ describe('the sweep service (lab host)', () => {
       await redis.stop();
     }
   });
+
+  it('a Redis with a password (AUTH in the URL) runs the sweep; the lab shows the URL without the password', { skip: missing ?? false }, async () => {
+    const redis = await startRedis({ password: 's3cret-pw' });
+    const worker = await startQueueWorker({ url: redis.url, concurrency: 1, threads: 1, name: 'auth-w' });
+    try {
+      const rec = recorder();
+      const svc = new SweepService(tempDir(), rec.emit);
+      const meta = await svc.start({ version: 1, base: 'jacobi', seeds: [0, 1], epochs: 5 }, redis.url);
+      assert.equal(meta.executor, `redis://:***@127.0.0.1:${redis.port}`);
+      const done = await waitFor(rec.events, (m) => m.status !== 'running', rec.listeners);
+      assert.equal(done.status, 'done');
+      assert.deepEqual(svc.get(meta.sweepId).rows.map((r) => r.worker), ['auth-w', 'auth-w']);
+      await svc.close();
+    } finally {
+      await worker.close();
+      await redis.stop();
+    }
+  });
 });
