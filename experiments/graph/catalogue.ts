@@ -171,23 +171,24 @@ export function need(inputs: Record<string, PortShape | undefined>, port: string
 
 /** The dtype two float operands share, or an issue naming both. */
 export function commonDtype(op: string, a: [string, PortShape], b: [string, PortShape]): 'float64' | 'float32' {
-  if (a[1].dtype !== b[1].dtype) throw new NodeIssue(`${op}: ${a[0]} is ${a[1].dtype} but ${b[0]} is ${b[1].dtype} (insert a cast node)`, { port: b[0] });
+  if (a[1].dtype !== b[1].dtype) throw new NodeIssue(`${a[0]} is ${a[1].dtype} but ${b[0]} is ${b[1].dtype} (insert a cast node)`, { port: b[0] });
   return a[1].dtype as 'float64' | 'float32';
 }
 
 export const shapeOf = (type: PortShape['type'], shape: number[], dtype: PortShape['dtype']): PortShape => ({ type, shape, dtype });
 
 /**
- * One node kind applied to values outside a graph (for tests and tools): its
- * fields parsed (defaults filled), its output shapes inferred from the inputs',
- * then built and evaluated once in the given pass on the CPU.
+ * One node kind outside a graph (for tests and tools): its fields parsed
+ * (defaults filled), its output shapes inferred from the inputs' and the node
+ * built; the returned function evaluates it on the CPU (synchronously, so it can
+ * go under gradcheck), in a training pass unless told otherwise.
  */
-export async function evaluateKind(
+export async function buildKind(
   kind: string,
   fields: Record<string, unknown>,
-  inputs: Record<string, Value>,
-  opts: { mode?: PassContext['mode']; training?: Partial<Training>; seed?: number; param?: Tensor | CsrMatrix; dataDir?: string } = {},
-): Promise<Record<string, Value>> {
+  like: Record<string, Value>,
+  opts: { training?: Partial<Training>; seed?: number; dataDir?: string; id?: string } = {},
+): Promise<{ outputs: Record<string, PortShape>; evaluate: (inputs: Record<string, Value>, o?: { mode?: PassContext['mode']; param?: Tensor | CsrMatrix }) => Record<string, Value>; impl: NodeImpl }> {
   const def = kindDef(kind);
   if (!def) throw new Error(`unknown node kind "${kind}"`);
   const f = def.fields.parse(fields) as Record<string, unknown>;
@@ -202,7 +203,7 @@ export async function evaluateKind(
     ...opts.training,
   };
   const shapes: Record<string, PortShape> = {};
-  for (const [k, v] of Object.entries(inputs)) {
+  for (const [k, v] of Object.entries(like)) {
     shapes[k] =
       v instanceof Int32Array
         ? { type: 'index', shape: [v.length], dtype: 'int32' }
@@ -210,20 +211,32 @@ export async function evaluateKind(
           ? { type: 'dense', shape: v.shape.slice(), dtype: v.dtype }
           : { type: 'sparse', shape: [(v as CsrMatrix).rows, (v as CsrMatrix).cols], dtype: (v as CsrMatrix).dtype };
   }
-  const node = { id: kind, kind, fields: f };
+  const node = { id: opts.id ?? kind, kind, fields: f };
   const ictx: InferContext = { node, training, dataDir: opts.dataDir ?? process.cwd(), specDir: undefined };
   const outputs = await def.infer(f as never, shapes, ictx);
   const impl = await def.build(f as never, { ...ictx, inputs: shapes, outputs, connected: new Set(def.outputs.map((p) => p.name)), device: 'cpu' });
   const gens = new Map<number, Generator>();
-  const ctx: PassContext = {
-    mode: opts.mode ?? 'train',
-    epoch: 0,
-    device: 'cpu',
-    dtype: training.dtype,
-    generator: (s) => gens.get(s) ?? gens.set(s, new Generator(mixSeed(opts.seed ?? 0, s))).get(s)!,
+  const generator = (s: number): Generator => gens.get(s) ?? gens.set(s, new Generator(mixSeed(opts.seed ?? 0, s))).get(s)!;
+  return {
+    outputs,
+    impl,
+    evaluate: (inputs, o = {}) => {
+      const ctx: PassContext = { mode: o.mode ?? 'train', epoch: 0, device: 'cpu', dtype: training.dtype, generator };
+      if (impl.createParameter) ctx.param = o.param ?? impl.createParameter(inputs, { ...ctx, mode: 'setup' });
+      return impl.evaluate(inputs, ctx);
+    },
   };
-  if (impl.createParameter) ctx.param = opts.param ?? impl.createParameter(inputs, { ...ctx, mode: 'setup' });
-  return impl.evaluate(inputs, ctx);
+}
+
+/** buildKind, evaluated once on `inputs`. */
+export async function evaluateKind(
+  kind: string,
+  fields: Record<string, unknown>,
+  inputs: Record<string, Value>,
+  opts: { mode?: PassContext['mode']; training?: Partial<Training>; seed?: number; param?: Tensor | CsrMatrix; dataDir?: string } = {},
+): Promise<Record<string, Value>> {
+  const k = await buildKind(kind, fields, inputs, opts);
+  return k.evaluate(inputs, { ...(opts.mode ? { mode: opts.mode } : {}), ...(opts.param ? { param: opts.param } : {}) });
 }
 
 async function engineForEvaluate() {

@@ -1,8 +1,10 @@
 // The paper's four applications as graph templates give the numbers of the
 // version-1 runner they replace (same seed: loss curves equal to 1e-12 relative
 // in float64), and every v1 variation converts (toGraph) to a graph that does.
-// The reference numbers were recorded by that runner (fixtures/make-v1-curves.ts,
-// at the commit named in the file) before its method-specific code was deleted.
+// The reference numbers were recorded by that runner (experiments/methods, with
+// the script test/experiments/fixtures/make-v1-curves.ts of commit 3165f8b, at the
+// commit named in the file) before its method-specific code was deleted; at that
+// commit the graph runner matched them bit for bit on every case.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
