@@ -2,7 +2,7 @@
 // sweep jobs with the same code a queue worker uses (pool-worker.ts). The local
 // executor runs a whole sweep on it; a queue worker hands each BullMQ job to it, so
 // that the worker's own event loop stays free to renew job locks.
-import { extname } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -23,10 +23,16 @@ export interface RunHandle {
   cancel(): void;
 }
 
-/** The thread module next to this one (.ts from source through tsx, .js when compiled). */
+/**
+ * The thread module: pool-worker next to this file (.ts from source through tsx, .js
+ * when compiled), or sweep-worker.mjs beside the bundle this code was bundled into
+ * (dist/app, scripts/build-app.mjs).
+ */
 function workerFile(): string {
   const self = fileURLToPath(import.meta.url);
-  return self.slice(0, -extname(self).length).replace(/pool$/, 'pool-worker') + extname(self);
+  const ext = extname(self);
+  if (basename(self, ext) !== 'pool') return join(dirname(self), 'sweep-worker.mjs');
+  return join(dirname(self), `pool-worker${ext}`);
 }
 
 export class RunPool {
