@@ -243,6 +243,36 @@ describe('the node editor in a browser', { skip: skip ?? false }, () => {
       await shot(page, 'builder-reloaded');
     }));
 
+  it('edits from the keyboard: a palette item added with Enter, copy/paste, undo/redo, delete', () =>
+    shootFailure(() => lab.page, 'builder-keyboard', async () => {
+      const { page } = lab;
+      const ed = new Editor(page);
+      const count = async (): Promise<number> => (await ed.nodeIds()).length;
+      const n0 = await count();
+      await page.getByLabel('Search node kinds').fill('spmv');
+      await page.locator('.palette-item[data-kind="spmv"]').focus();
+      await page.keyboard.press('Enter');
+      await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('.react-flow__node').length === n + 1, n0);
+      await page.getByLabel('Search node kinds').fill('');
+      // The new node is selected (focus it, as Tab would): copy it, paste twice, take one paste back and forth, delete the selection.
+      await page.locator('.react-flow__node.selected').focus();
+      await page.keyboard.press('Control+c');
+      await page.keyboard.press('Control+v');
+      await page.keyboard.press('Control+v');
+      assert.equal(await count(), n0 + 3);
+      await page.keyboard.press('Control+z');
+      assert.equal(await count(), n0 + 2);
+      await page.keyboard.press('Control+Shift+z');
+      assert.equal(await count(), n0 + 3);
+      await page.keyboard.press('Delete');
+      assert.equal(await count(), n0 + 2, 'the selected (last pasted) node is deleted');
+      await page.keyboard.press('Control+z');
+      await page.keyboard.press('Control+z');
+      await page.keyboard.press('Control+z');
+      await page.keyboard.press('Control+z');
+      assert.equal(await count(), n0, 'undo walks back to before the Enter');
+    }));
+
   it('loads a version 1 spec converted to a graph', () =>
     shootFailure(() => lab.page, 'builder-v1', async () => {
       const { page } = lab;

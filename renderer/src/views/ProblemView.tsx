@@ -6,6 +6,7 @@
 import { Background, ReactFlow, ReactFlowProvider, useNodesInitialized, useReactFlow, type Connection, type FinalConnectionState, type IsValidConnection } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useCallback, useEffect, useRef, type DragEvent } from 'react';
+import type { GraphIssue } from '../../../electron/common/lab-api.js';
 import { api } from '../api.js';
 import { Inspector } from '../components/graph/Inspector.js';
 import { OpNodeView } from '../components/graph/OpNodeView.js';
@@ -38,7 +39,8 @@ function useShortcuts(): void {
       const key = e.key.toLowerCase();
       if (mod && key === 'z') s[e.shiftKey ? 'redo' : 'undo']();
       else if (mod && key === 'y') s.redo();
-      else if (mod && key === 'c') s.copy();
+      // Text selected on the page (an issue's message, say) copies as text, not as nodes.
+      else if (mod && key === 'c' && !window.getSelection()?.toString()) s.copy();
       else if (mod && key === 'v') s.paste();
       else if (!mod && (e.key === 'Delete' || e.key === 'Backspace')) s.deleteSelection();
       else return;
@@ -280,7 +282,15 @@ function Messages() {
   const issues = useLab((s) => s.issues);
   const fieldErrors = useLab((s) => s.fieldErrors);
   const selectOnly = useLab((s) => s.selectOnly);
+  const rf = useReactFlow();
   const list = issues ?? [];
+  /** Selects what the issue is about and brings it into view. */
+  const show = (i: GraphIssue): void => {
+    const edge = i.edgeId ? store.getState().edges.find((e) => e.id === i.edgeId) : undefined;
+    selectOnly(i.edgeId ? { edgeId: i.edgeId } : { nodeId: i.nodeId! });
+    const ids = edge ? [edge.source, edge.target] : i.nodeId ? [i.nodeId] : [];
+    if (ids.length) void rf.fitView({ nodes: ids.map((id) => ({ id })), maxZoom: 1, padding: 0.4, duration: 200 });
+  };
   const local = Object.entries(fieldErrors);
   return (
     <>
@@ -294,7 +304,7 @@ function Messages() {
             {list.map((i, n) => (
               <li key={`${n}-${i.message}`}>
                 {i.nodeId || i.edgeId ? (
-                  <button type="button" className="link" onClick={() => selectOnly(i.edgeId ? { edgeId: i.edgeId } : { nodeId: i.nodeId! })}>
+                  <button type="button" className="link" onClick={() => show(i)}>
                     {issueWhere(i)}
                   </button>
                 ) : (
