@@ -55,6 +55,7 @@ const HELPER_FILES: Record<string, string> = {
   smooth: 'ext/solvers',
   conjugateGradient: 'ext/solvers',
   applyTo: 'ext/solvers',
+  accuracy: 'ext/metrics',
   loadGraphFolder: '../data/graph',
   readMatrixFile: '../data/matrix-file',
 };
@@ -681,7 +682,32 @@ const KINDS: Record<string, KindCode> = {
   },
 };
 
-/** Whether exportTypeScript can write this kind (outputs are left out of scripts: they do not change the loss). */
+/**
+ * Output nodes the script reports after training (a number each, as in the
+ * lab's summary); the others (charts, heatmaps, histories) are left out: they do
+ * not change the loss.
+ */
+const OUTPUTS: Record<string, (c: EmitContext) => { lines: string[]; value: string }> = {
+  'relative-error': (c) => ({ lines: [`const ${c.name} = div(norm(sub(${req(c, 'x')}, ${req(c, 'truth')})), norm(${req(c, 'truth')})); // ‖x − t‖/‖t‖`], value: `${c.name}.item()` }),
+  'relative-residual': (c) => {
+    const r = c.in('residuals');
+    const line = r
+      ? `const ${c.name} = reshape(gatherRows(${r}, [${r}.shape[0]! - 1]), []); // the last of the history`
+      : `const ${c.name} = div(norm(sub(${req(c, 'b')}, spmv(${req(c, 'A')}, ${req(c, 'x')}))), norm(${req(c, 'b')})); // ‖b − A x‖/‖b‖`;
+    return { lines: [line], value: `${c.name}.item()` };
+  },
+  accuracy: (c) => {
+    c.use('accuracy');
+    const rows = c.in('rows');
+    return { lines: [`const ${c.name} = accuracy(${req(c, 'logits')}, ${req(c, 'labels')}${rows ? `, ${rows}` : ''});`], value: c.name };
+  },
+  metric: (c) =>
+    c.f.reduce === 'norm' ? { lines: [`const ${c.name} = norm(${req(c, 'x')});`], value: `${c.name}.item()` } : { lines: [`const ${c.name} = ${req(c, 'x')};`], value: `${c.name}.item()` },
+};
+
+const reported = (kind: string, f: Record<string, any>): boolean => kind in OUTPUTS && (kind !== 'metric' || f.reduce === 'value' || f.reduce === 'norm');
+
+/** Whether exportTypeScript can write this kind (outputs it does not report are left out of scripts: they do not change the loss). */
 export function exportable(kind: string): boolean {
   return kind in KINDS || kindDef(kind)?.category === 'outputs';
 }
@@ -762,7 +788,9 @@ export function exportTypeScript(input: Graph, opts: ExportOptions = {}): string
   }
 
   // Variable names: the node ids (a port suffix where a node has several outputs).
-  const taken = new Set<string>([...KEYWORDS, ...SCRIPT_NAMES, ...Object.keys(engine), ...ENGINE_TYPES, ...Object.keys(HELPER_FILES)]);
+  // Not the names the script imports or copies in either (every top-level name of the helpers' files).
+  const helperNames = [...new Set(Object.values(HELPER_FILES))].flatMap((file) => declarations(file).map((d) => d.name));
+  const taken = new Set<string>([...KEYWORDS, ...SCRIPT_NAMES, ...Object.keys(engine), ...ENGINE_TYPES, ...Object.keys(NODE_BUILTINS), ...helperNames]);
   const baseName = new Map<string, string>();
   for (const n of graph.nodes) {
     let name = n.id.replace(/[^\w$]+(.)?/g, (_, ch: string | undefined) => (ch ? ch.toUpperCase() : ''));
@@ -809,6 +837,25 @@ export function exportTypeScript(input: Graph, opts: ExportOptions = {}): string
       trainingDtype: training.dtype,
     };
     return what === 'create' ? code.create!(ctx) : what === 'setup' ? code.setup!(ctx) : code.code(ctx);
+  };
+  const emitOutput = (id: string): { lines: string[]; value: string } => {
+    const node = byId.get(id)!;
+    return OUTPUTS[node.kind]!({
+      node,
+      name: baseName.get(id)!,
+      f: fields.get(id)!,
+      in: (port) => {
+        const w = wiring.get(id)?.get(port);
+        return w ? outVar(w.node, w.port) : undefined;
+      },
+      out: () => baseName.get(id)!,
+      used: () => false,
+      inDtype: () => training.dtype,
+      dtype: training.dtype,
+      stream: 0,
+      use: (...names) => names.forEach((n) => helpers.add(n)),
+      trainingDtype: training.dtype,
+    });
   };
   const isOutput = (id: string): boolean => defs.get(id)!.category === 'outputs';
   // A node's element type: its dtype field (cast nodes: the target), else that of its first input.
@@ -870,6 +917,40 @@ export function exportTypeScript(input: Graph, opts: ExportOptions = {}): string
     forward.push(...emit(id, 'code'));
   };
   for (const id of objective) visit(id);
+  // After training (run 0): the numbers the lab's output nodes report, from one more pass without dropout.
+  const report: string[] = [];
+  const reportedIds = graph.nodes.filter((n) => reported(n.kind, fields.get(n.id)!)).map((n) => n.id);
+  if (reportedIds.length) {
+    const before = new Set(seen);
+    seen.clear();
+    const pass: string[] = [];
+    const visitReport = (id: string): void => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      if (level.get(id)! < 2 || resampled.has(id)) return;
+      for (const w of wiring.get(id)?.values() ?? []) visitReport(w.node);
+      if (!isOutput(id)) pass.push(...emit(id, 'code'));
+    };
+    const prints: string[] = [];
+    for (const id of reportedIds) {
+      for (const w of wiring.get(id)?.values() ?? []) visitReport(w.node);
+      const o = emitOutput(id);
+      pass.push(...o.lines);
+      prints.push(`console.log(\`${id} \${${o.value}}\`);`);
+    }
+    report.push(
+      '',
+      "// What the lab reports after training (its output nodes), from one more pass without dropout.",
+      'if (run === 0) {',
+      '  noGrad(() => {',
+      ...(pass.some((l) => /\btraining\b/.test(l)) ? ['    const training = false;'] : []),
+      ...pass.map((l) => `    ${l}`),
+      ...prints.map((l) => `    ${l}`),
+      '  });',
+      '}',
+    );
+    for (const id of before) seen.add(id);
+  }
   const lossVars = objective.map((id) => outVar(id, 'loss'));
   const total = lossVars.slice(1).reduce((acc, v) => `add(${acc}, ${v})`, lossVars[0]!);
 
@@ -945,7 +1026,9 @@ export function exportTypeScript(input: Graph, opts: ExportOptions = {}): string
           2,
         ),
         '}',
-        'return noGrad(() => forward(false)).item();',
+        'const finalLoss = noGrad(() => forward(false)).item();',
+        ...report,
+        'return finalLoss;',
       ],
       2,
     ),

@@ -1,12 +1,14 @@
 // Export as TypeScript: for every template, and for a graph that uses nearly
 // every node kind, the exported script — run under tsx from inside the checkout,
 // importing only sparse-ad-lab/engine — prints `final loss x` with x equal to
-// runGraph's finalLoss to 1e-9 relative. Epochs are few so the file stays fast.
+// runGraph's finalLoss to 1e-9 relative, and the measurements it reports (test
+// accuracy, relative error, …) equal to the summary's. Epochs are few so the
+// file stays fast.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { exportTypeScript, GraphError, nodeCatalogue, runGraph, templates, validateGraph, type Graph, type TemplateInfo } from '../../experiments/graph/index.js';
@@ -25,6 +27,8 @@ const skip = engineBuilt ? false : 'dist/native/lib/index.js is missing: run `np
 if (skip) console.log(`graph-ext-export: skipped: ${skip}`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+const relDiff = (a: number, b: number): number => (a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b)));
+
 /** Every template: templates() plus the new ones where it does not list them yet. */
 function allTemplates(): TemplateInfo[] {
   const listed = templates();
@@ -32,17 +36,50 @@ function allTemplates(): TemplateInfo[] {
   return [...listed, ...own];
 }
 
-/** Runs the exported script of `graph` and returns [script's final loss, runGraph's, the code]. */
-async function exportAndRun(graph: Graph): Promise<[number, number, string]> {
-  const result = await runGraph(structuredClone(graph));
-  const code = exportTypeScript(graph);
+interface Case {
+  graph: Graph;
+  code: string;
+  summary: Record<string, number | number[]>;
+  /** What the script printed. */
+  stdout: string;
+}
+
+/**
+ * Runs each graph with runGraph, exports it, and runs all the scripts in one
+ * tsx process, one after another (a process per script spends most of this
+ * file's time starting tsx): each script's output follows a marker line.
+ */
+async function exportAndRunAll(graphs: Graph[]): Promise<Map<string, Case>> {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${graph.name}.ts`);
-  writeFileSync(file, code);
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: root, maxBuffer: 1 << 24 });
-  const m = /^final loss (\S+)$/m.exec(stdout);
-  assert.ok(m, `no "final loss" line in the output:\n${stdout}`);
-  return [Number(m[1]), result.summary.finalLoss, code];
+  const cases = new Map<string, Case>();
+  for (const graph of graphs) {
+    const result = await runGraph(structuredClone(graph));
+    const code = exportTypeScript(graph);
+    writeFileSync(join(dir, `${graph.name}.ts`), code);
+    cases.set(graph.name, { graph, code, summary: result.summary, stdout: '' });
+  }
+  const runner = join(dir, 'run-all.mjs');
+  writeFileSync(runner, "import { pathToFileURL } from 'node:url';\nfor (const f of process.argv.slice(2)) {\n  console.log(`### ${f}`);\n  await import(pathToFileURL(f).href);\n}\n");
+  const files = graphs.map((g) => join(dir, `${g.name}.ts`));
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', runner, ...files], { cwd: root, maxBuffer: 1 << 26 });
+  for (const part of stdout.split(/^### /m).slice(1)) {
+    const nl = part.indexOf('\n');
+    const name = part.slice(0, nl).replace(/^.*\//, '').replace(/\.ts$/, '');
+    cases.get(name)!.stdout = part.slice(nl + 1);
+  }
+  return cases;
+}
+
+/** The script printed runGraph's final loss, and every measurement it reports (`name value`) is the summary's value. */
+function assertSameNumbers(c: Case): void {
+  const m = /^final loss (\S+)$/m.exec(c.stdout);
+  assert.ok(m, `no "final loss" line in the output of ${c.graph.name}:\n${c.stdout}`);
+  assert.ok(relDiff(Number(m[1]), c.summary.finalLoss as number) <= 1e-9, `script ${m[1]} vs runGraph ${c.summary.finalLoss}`);
+  for (const [, name, value] of c.stdout.matchAll(/^(\w+) (\S+)$/gm)) {
+    const lab = c.summary[name!];
+    assert.equal(typeof lab, 'number', `the script reports ${name} but the summary has no such number`);
+    assert.ok(relDiff(Number(value), lab as number) <= 1e-9, `${name}: script ${value} vs runGraph ${lab}`);
+  }
 }
 
 function assertScriptShape(code: string): void {
@@ -51,32 +88,37 @@ function assertScriptShape(code: string): void {
   assert.doesNotMatch(code, /experiments\/|kindDef|runGraph|compileGraph/);
 }
 
-const relDiff = (a: number, b: number): number => (a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b)));
+describe('export-ts: the script computes the runner’s final loss', { skip }, () => {
+  const graphs = allTemplates().map((t) => {
+    t.graph.training.epochs = 3;
+    t.graph.training.runs = 1;
+    return t.graph;
+  });
+  let cases: Map<string, Case>;
+  before(async () => {
+    const sink = kitchenSink();
+    const v = await validateGraph(sink);
+    assert.ok(v.ok, JSON.stringify(!v.ok && v.issues, null, 1));
+    cases = await exportAndRunAll([...graphs, sink]);
+  });
 
-describe('export-ts: the script computes the runner’s final loss', { skip, concurrency: 4 }, () => {
-  for (const t of allTemplates()) {
-    it(`${t.name}`, async () => {
-      const g = t.graph;
-      g.training.epochs = 3;
-      g.training.runs = 1;
-      const [script, runner, code] = await exportAndRun(g);
-      assertScriptShape(code);
-      assert.ok(relDiff(script, runner) <= 1e-9, `script ${script} vs runGraph ${runner}`);
+  for (const g of graphs) {
+    it(`${g.name}`, () => {
+      const c = cases.get(g.name)!;
+      assertScriptShape(c.code);
+      assertSameNumbers(c);
     });
   }
 
-  it('a graph with nearly every node kind (ops, structure, iteration blocks, losses, dropout, per-run draws, two runs)', async () => {
-    const g = kitchenSink();
-    const v = await validateGraph(g);
-    assert.ok(v.ok, JSON.stringify(!v.ok && v.issues, null, 1));
-    const [script, runner, code] = await exportAndRun(g);
-    assertScriptShape(code);
-    assert.ok(Number.isFinite(runner));
-    assert.ok(relDiff(script, runner) <= 1e-9, `script ${script} vs runGraph ${runner}`);
+  it('a graph with nearly every node kind (ops, structure, iteration blocks, losses, dropout, per-run draws, two runs)', () => {
+    const c = cases.get('kitchen-sink')!;
+    assertScriptShape(c.code);
+    assert.ok(Number.isFinite(c.summary.finalLoss));
+    assertSameNumbers(c);
     // One statement per op: e.g. the triangular solves are engine calls in the script.
-    assert.match(code, /= sptrsv\(L, y1, \{ lower: true, unitDiagonal: false \}\);/);
-    assert.match(code, /for \(let sweep = 0; sweep < 2; sweep\+\+\)/);
-    const covered = new Set(g.nodes.map((n) => n.kind));
+    assert.match(c.code, /= sptrsv\(L, y1, \{ lower: true, unitDiagonal: false \}\);/);
+    assert.match(c.code, /for \(let sweep = 0; sweep < 2; sweep\+\+\)/);
+    const covered = new Set(c.graph.nodes.map((n) => n.kind));
     const left = nodeCatalogue()
       .map((k) => k.kind)
       .filter((k) => !covered.has(k));
