@@ -3,7 +3,7 @@
 // shape and dtype inference, templates, v1→v2 conversion and the runner.
 import { allKinds, kindInfo } from './catalogue.js';
 import './kinds/index.js';
-import type { NodeKindInfo } from './schema.js';
+import type { Category, NodeKindInfo } from './schema.js';
 import { allTemplates } from './templates/index.js';
 
 export { GRAPH_VERSION, GraphSchema, GraphNodeSchema, GraphEdgeSchema, TrainingSchema, OptimizerSchema, GraphError, formatIssue } from './schema.js';
@@ -14,9 +14,16 @@ export { defaultDataDir } from './data-dir.js';
 export { exportTypeScript } from './export-ts.js';
 export type { GraphResult, GraphSeries, GraphSummary, Probe, ProbeValues, ParamView } from './result.js';
 
-/** Every node kind, JSON-safe, in catalogue order (grouped by category). */
+const CATEGORY_ORDER: Category[] = ['sources', 'parameters', 'sparse ops', 'structure', 'dense ops', 'iteration', 'losses', 'outputs'];
+
+/** Every node kind, JSON-safe, grouped by category (in the palette's order), then in the order they were defined. */
 export function nodeCatalogue(): NodeKindInfo[] {
-  return allKinds().map(kindInfo);
+  const rank = (c: Category): number => CATEGORY_ORDER.indexOf(c);
+  return allKinds()
+    .map(kindInfo)
+    .map((k, i) => ({ k, i }))
+    .sort((a, b) => rank(a.k.category) - rank(b.k.category) || a.i - b.i)
+    .map(({ k }) => k);
 }
 
 export interface TemplateInfo {

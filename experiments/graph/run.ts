@@ -3,11 +3,10 @@
 // progress events of experiments/runner/types.ts, and returns a result holding
 // every series a figure needs, the views, and probes of the last epoch of run 0.
 import { CsrMatrix, getThreads, noGrad, scope, spyBins, Tensor, TensorArena } from '../../native/lib/index.js';
-import type { EpochRecord, ExperimentEvent, RunRecord } from '../runner/types.js';
+import type { Band, EpochRecord, ExperimentEvent, RunRecord } from '../runner/types.js';
 import type { Value } from './catalogue.js';
 import { ChartFields, HeatmapFields } from './kinds/outputs.js';
 import { compileGraph, type CompileOptions, makeOptimizer, type Pass, type Plan, RunState, runSeed } from './compile.js';
-import type { Band } from '../runner/types.js';
 import type { GraphResult, GraphSeries, GraphSummary, ParamView, Probe, ProbeValues } from './result.js';
 import { toGraph } from './v1.js';
 
@@ -211,7 +210,6 @@ function trainEpoch(state: RunState, roles: Roles, optimizer: ReturnType<typeof 
       const v = pass.node(id).value;
       if (v instanceof Tensor && v.ndim === 0) metrics[id] = v.item();
     }
-    if (outcome === undefined) return;
     for (const id of roles.charts) {
       const f = ChartFields.parse(state.plan.nodes.get(id)!.node.fields);
       if (f.x !== 'epoch') continue;

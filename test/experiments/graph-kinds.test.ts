@@ -173,6 +173,11 @@ describe('dense ops', () => {
     assert.deepEqual(((await run('reshape', { shape: [3, -1] }, { x: t([1, 2, 3, 4, 5, 6]) })).y as Tensor).shape, [3, 2]);
     assert.deepEqual(arr((await run('dense-transpose', {}, { x: M })).y), [1, 3, 2, 4]);
     assert.equal(((await run('cast', { dtype: 'float32' }, { x: a })).y as Tensor).dtype, 'float32');
+    assert.deepEqual(arr((await run('clamp', { min: 1.5, max: 2.5 }, { x: a })).y), [1.5, 2, 2.5]);
+    assert.deepEqual(arr((await run('where', {}, { cond: t([1, 0, 1]), a, b })).y), [1, 5, 3]);
+    const S = [[4, 1], [2, 3]];
+    assertClose(matvec(S, arr((await run('dense-solve', {}, { A: t(S), b: t([1, 2]) })).x)), [1, 2], { rtol: 1e-14 });
+    assertClose(arr((await run('dense-triangular-solve', {}, { L: t(S), b: t([4, 8]) })).x), [1, 2], { rtol: 1e-14 });
     // Dropout: about p zeroed and the rest scaled by 1/(1 − p) in training; the identity when evaluating.
     const ones = t(new Array(2000).fill(1));
     const d = arr((await run('dropout', { p: 0.5, stream: 1 }, { x: ones })).y);
@@ -261,6 +266,8 @@ describe('losses and outputs', () => {
     const ce = -(Math.log(Math.exp(2) / (Math.exp(2) + 1)) + Math.log(Math.exp(3) / (Math.exp(1) + Math.exp(3)))) / 2;
     assertClose(arr((await run('cross-entropy-loss', {}, { logits, labels, rows: Int32Array.of(0, 2) })).loss), [ce], { rtol: 1e-14 });
     assert.deepEqual(arr((await run('sum-loss', {}, { x: t([1, 2, 3]) })).loss), [6]);
+    const logp = (await run('log-softmax', {}, { x: logits })).y as Tensor;
+    assertClose(arr((await run('nll-loss', {}, { logp, labels, rows: Int32Array.of(0, 2) })).loss), [ce], { rtol: 1e-14 });
     assert.deepEqual(arr((await run('accuracy', {}, { logits, labels })).value), [2 / 3]);
     assert.deepEqual(arr((await run('relative-residual', {}, { residuals: t([0.5, 0.1]) })).value), [0.1]);
     assertClose(arr((await run('relative-residual', {}, { A, x: t([1, 1, 1]), b: t([1, 0, 1]) })).value), [0], { atol: 1e-15 });

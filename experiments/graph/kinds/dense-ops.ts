@@ -315,3 +315,65 @@ defineKind({
   infer: (f, i) => ({ y: shapeOf('dense', need(i, 'x').shape.slice(), f.dtype) }),
   build: (f) => ({ evaluate: (i) => ({ y: E.cast(dn(i.x), f.dtype) }) }),
 });
+
+defineKind({
+  kind: 'clamp',
+  category: 'dense ops',
+  title: 'clamp(x)',
+  description: 'Each entry limited to [min, max] (either bound may be left out); the gradient passes where x is inside.',
+  fields: z.object({ min: z.number().optional(), max: z.number().optional() }),
+  inputs: [dense('x', 'tensor')],
+  outputs: [dense('y', 'same shape')],
+  infer: (_f, i) => ({ y: { ...need(i, 'x'), shape: need(i, 'x').shape.slice() } }),
+  build: (f) => ({ evaluate: (i) => ({ y: E.clamp(dn(i.x), f.min ?? null, f.max ?? null) }) }),
+});
+
+defineKind({
+  kind: 'where',
+  category: 'dense ops',
+  title: 'where(c, a, b)',
+  description: 'a where the condition is nonzero, b elsewhere (broadcasting the three together).',
+  fields: none,
+  inputs: [dense('cond', 'condition (nonzero = true)'), dense('a', 'tensor'), dense('b', 'tensor')],
+  outputs: [dense('y', 'the picked entries')],
+  infer: (_f, i) => {
+    const c = need(i, 'cond');
+    const a = need(i, 'a');
+    const b = need(i, 'b');
+    const dtype = commonDtype('where', ['a', a], ['b', b]);
+    return { y: shapeOf('dense', broadcast({ ...c, shape: broadcast(a, b) }, c, 'cond'), dtype) };
+  },
+  build: () => ({ evaluate: (i) => ({ y: E.where(dn(i.cond), dn(i.a), dn(i.b)) }) }),
+});
+
+function systemShapes(i: Record<string, PortShape | undefined>, m: 'A' | 'L'): PortShape {
+  const A = need(i, m);
+  const b = need(i, 'b');
+  if (A.shape.length !== 2 || (A.shape[0]! >= 0 && A.shape[1]! >= 0 && A.shape[0] !== A.shape[1])) throw new NodeIssue(`${m} must be a square matrix but is ${showShape(A.shape)}`, { port: m });
+  if (b.shape.length < 1 || b.shape.length > 2 || (b.shape[0]! >= 0 && A.shape[0]! >= 0 && b.shape[0] !== A.shape[0])) throw new NodeIssue(`b is ${showShape(b.shape)} but ${m} is ${showShape(A.shape)}: b needs ${A.shape[0]} rows`, { port: 'b' });
+  return shapeOf('dense', b.shape.slice(), commonDtype('solve', [m, A], ['b', b]));
+}
+
+defineKind({
+  kind: 'dense-solve',
+  category: 'dense ops',
+  title: 'Dense solve  A⁻¹b',
+  description: 'x = A⁻¹ b for a square dense A (LU with partial pivoting); the dense counterpart of spsolve.',
+  fields: none,
+  inputs: [dense('A', 'n×n'), dense('b', 'n or n×k')],
+  outputs: [dense('x', 'shaped as b')],
+  infer: (_f, i) => ({ x: systemShapes(i, 'A') }),
+  build: () => ({ evaluate: (i) => ({ x: E.denseSolve(dn(i.A), dn(i.b)) }) }),
+});
+
+defineKind({
+  kind: 'dense-triangular-solve',
+  category: 'dense ops',
+  title: 'Dense triangular solve  L⁻¹b',
+  description: 'x = L⁻¹ b with the lower (or upper) triangle of a square dense L; the dense counterpart of sptrsv.',
+  fields: z.object({ lower: z.boolean().default(true), unitDiagonal: z.boolean().default(false) }),
+  inputs: [dense('L', 'n×n'), dense('b', 'n or n×k')],
+  outputs: [dense('x', 'shaped as b')],
+  infer: (_f, i) => ({ x: systemShapes(i, 'L') }),
+  build: (f) => ({ evaluate: (i) => ({ x: E.denseTriangularSolve(dn(i.L), dn(i.b), { lower: f.lower, unitDiagonal: f.unitDiagonal }) }) }),
+});

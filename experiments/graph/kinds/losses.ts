@@ -2,7 +2,7 @@
 // 'objective'; a 'monitor' loss (e.g. the heavyball test loss) is evaluated
 // without gradients and reported beside it.
 import { z } from 'zod';
-import { add, crossEntropy, type CsrMatrix, div, gatherRows, mean, mul, neg, reshape, sqrt, sub, sum, type Tensor } from '../../../native/lib/index.js';
+import { add, crossEntropy, nllLoss, type CsrMatrix, div, gatherRows, mean, mul, neg, reshape, sqrt, sub, sum, type Tensor } from '../../../native/lib/index.js';
 import { commonDtype, defineKind, dense, index, need, NodeIssue, type PortShape, sameSize, shapeOf, showShape, sparse } from '../catalogue.js';
 import { rhsLike } from './iteration.js';
 import { applySparse } from './sparse-ops.js';
@@ -152,6 +152,25 @@ defineKind({
     return scalar(x.dtype);
   },
   build: (f) => ({ evaluate: (i) => ({ loss: weighted(crossEntropy(dn(i.logits), i.labels as Int32Array, i.rows as Int32Array | undefined), f.weight) }) }),
+});
+
+defineKind({
+  kind: 'nll-loss',
+  category: 'losses',
+  title: 'Negative log-likelihood',
+  description: 'Mean of −logp[row, label] over the selected rows, for log-probabilities (e.g. from a log-softmax node).',
+  fields: z.object({ role, weight }),
+  inputs: [dense('logp', 'n×C log-probabilities'), index('labels', 'class per row (length n)'), index('rows', 'rows to average over (absent: all)', true)],
+  outputs: lossOut,
+  lossRole: (f) => f.role,
+  infer: (_f, i) => {
+    const x = need(i, 'logp');
+    const l = need(i, 'labels');
+    if (x.shape.length !== 2) throw new NodeIssue(`logp must be n×C but is ${showShape(x.shape)}`, { port: 'logp' });
+    if (!sameSize(l.shape[0]!, x.shape[0]!)) throw new NodeIssue(`labels has length ${l.shape[0]} but logp has ${x.shape[0]} rows`, { port: 'labels' });
+    return scalar(x.dtype);
+  },
+  build: (f) => ({ evaluate: (i) => ({ loss: weighted(nllLoss(dn(i.logp), i.labels as Int32Array, i.rows as Int32Array | undefined), f.weight) }) }),
 });
 
 defineKind({
