@@ -518,6 +518,12 @@ const KINDS: Record<string, KindCode> = {
     },
   },
   'dense-transpose': unary('denseTranspose'),
+  clamp: { code: (c) => [`const ${c.out('y')} = clamp(${req(c, 'x')}, ${c.f.min ?? 'null'}, ${c.f.max ?? 'null'});`] },
+  where: { code: (c) => [`const ${c.out('y')} = where(${req(c, 'cond')}, ${req(c, 'a')}, ${req(c, 'b')});`] },
+  'dense-solve': { code: (c) => [`const ${c.out('x')} = denseSolve(${req(c, 'A')}, ${req(c, 'b')});`] },
+  'dense-triangular-solve': {
+    code: (c) => [`const ${c.out('x')} = denseTriangularSolve(${req(c, 'L')}, ${req(c, 'b')}, { lower: ${c.f.lower}, unitDiagonal: ${c.f.unitDiagonal} });`],
+  },
   cast: { code: (c) => [`const ${c.out('y')} = cast(${req(c, 'x')}, ${lit(c.f.dtype)});`] },
 
   // Iteration blocks
@@ -626,6 +632,9 @@ const KINDS: Record<string, KindCode> = {
   },
   'cross-entropy-loss': {
     code: (c) => [`const ${c.out('loss')} = ${weighted(`crossEntropy(${req(c, 'logits')}, ${req(c, 'labels')}${c.in('rows') ? `, ${c.in('rows')}` : ''})`, c.f.weight)};`],
+  },
+  'nll-loss': {
+    code: (c) => [`const ${c.out('loss')} = ${weighted(`nllLoss(${req(c, 'logp')}, ${req(c, 'labels')}${c.in('rows') ? `, ${c.in('rows')}` : ''})`, c.f.weight)};`],
   },
   'sum-loss': { code: (c) => [`const ${c.out('loss')} = ${weighted(`sum(${req(c, 'x')})`, c.f.weight)};`] },
 
