@@ -9,7 +9,7 @@ import { useCallback, useEffect, useRef, type DragEvent } from 'react';
 import type { GraphIssue } from '../../../electron/common/lab-api.js';
 import { api } from '../api.js';
 import { Inspector } from '../components/graph/Inspector.js';
-import { OpNodeView } from '../components/graph/OpNodeView.js';
+import { KindsContext, OpNodeView } from '../components/graph/OpNodeView.js';
 import { DND_KIND, Palette } from '../components/graph/Palette.js';
 import { connectionProblem, issueWhere, type FlowEdge } from '../lib/graph-doc.js';
 import { store, useLab } from '../store/index.js';
@@ -339,20 +339,23 @@ function Notes() {
 
 function Builder() {
   useShortcuts();
+  const kinds = useLab((s) => s.kinds);
   const canvas = useCallback(() => document.querySelector<HTMLElement>('.canvas'), []);
   return (
-    <div className="problem">
-      <Toolbar />
-      <div className="builder">
-        <Palette canvas={canvas} />
-        <div className="builder-main">
-          <Canvas />
-          <Messages />
-          <Notes />
+    <KindsContext value={kinds}>
+      <div className="problem">
+        <Toolbar />
+        <div className="builder">
+          <Palette canvas={canvas} />
+          <div className="builder-main">
+            <Canvas />
+            <Messages />
+            <Notes />
+          </div>
+          <Inspector />
         </div>
-        <Inspector />
       </div>
-    </div>
+    </KindsContext>
   );
 }
 
