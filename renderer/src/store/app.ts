@@ -3,7 +3,7 @@ import type { JobInfo, LabInfo } from '../../../electron/common/lab-api.js';
 import { api } from '../api.js';
 import type { Slice } from './types.js';
 
-export type Tab = 'matrices' | 'problem' | 'training' | 'timing';
+export type Tab = 'matrices' | 'problem' | 'sweeps' | 'training' | 'timing';
 
 export interface Notice {
   id: number;

@@ -9,6 +9,7 @@ import { createAppSlice } from './app.js';
 import { createMatricesSlice } from './matrices.js';
 import { createProblemSlice } from './problem.js';
 import { createRunsSlice } from './runs.js';
+import { createSweepsSlice } from './sweeps.js';
 import { createTimingSlice } from './timing.js';
 import type { LabState } from './types.js';
 
@@ -20,6 +21,7 @@ export const store = createStore<LabState>()((...a) => ({
   ...createProblemSlice(...a),
   ...createRunsSlice(...a),
   ...createTimingSlice(...a),
+  ...createSweepsSlice(...a),
 }));
 
 export function useLab<T>(selector: (s: LabState) => T): T {
@@ -46,6 +48,9 @@ function apply(e: LabEvent): void {
       break;
     case 'timing':
       s.applyTiming(e.timing);
+      break;
+    case 'sweep':
+      s.applySweep(e.sweep);
       break;
     case 'host':
       s.notify('error', `${e.reason}. Matrices loaded before are gone; open them again.`);

@@ -5,12 +5,14 @@ import { store, useLab } from '../store/index.js';
 import type { Tab } from '../store/app.js';
 import { MatricesView } from './MatricesView.js';
 import { ProblemView } from './ProblemView.js';
+import { SweepsView } from './SweepsView.js';
 import { TimingView } from './TimingView.js';
 import { TrainingView } from './TrainingView.js';
 
 const TABS: { id: Tab; label: string }[] = [
   { id: 'matrices', label: 'Matrices' },
   { id: 'problem', label: 'Problem builder' },
+  { id: 'sweeps', label: 'Sweeps' },
   { id: 'training', label: 'Training' },
   { id: 'timing', label: 'Timing' },
 ];
@@ -130,7 +132,7 @@ export function App() {
       </header>
       <Notices />
       <main id={`panel-${tab}`} role="tabpanel" aria-labelledby={`tab-${tab}`}>
-        {tab === 'matrices' ? <MatricesView /> : tab === 'problem' ? <ProblemView /> : tab === 'training' ? <TrainingView /> : <TimingView />}
+        {tab === 'matrices' ? <MatricesView /> : tab === 'problem' ? <ProblemView /> : tab === 'sweeps' ? <SweepsView /> : tab === 'training' ? <TrainingView /> : <TimingView />}
       </main>
       {dropping ? (
         <div className="drop-overlay" aria-hidden="true">
