@@ -20,9 +20,6 @@ import * as engine from '../../native/lib/index.js';
 import { kindDef, streamOf, type KindDef } from './catalogue.js';
 import { defaultDataDir, resolveDataPath } from './data-dir.js';
 import './kinds/index.js';
-// The node kinds of the templates beyond the paper register here, so that they
-// are in the catalogue wherever the graph module is loaded.
-import './ext/kinds.js';
 import { type Graph, GraphError, type GraphNode, GraphSchema } from './schema.js';
 
 export interface ExportOptions {
@@ -316,6 +313,54 @@ const KINDS: Record<string, KindCode> = {
       return [
         `const ${X} = zeros([${n}, ${c.f.count}], { dtype: ${lit(c.dtype)} });`,
         `for (let i = 0; i < ${X}.data.length; i++) ${X}.data[i] = stream(${c.stream}).${c.f.distribution === 'normal' ? 'normal' : 'uniform'}();`,
+      ];
+    },
+  },
+  'random-sparse': {
+    code(c) {
+      const A = c.out('A');
+      const f = c.f;
+      const g = `stream(${c.stream})`;
+      const value = f.values === 'ones' ? '1' : `${g}.${f.values === 'normal' ? 'normal' : 'uniform'}()`;
+      // Each row draws its entries by geometric skips (sources.ts random-sparse).
+      const skip = f.density >= 1 ? null : `Math.floor(Math.log(1 - ${g}.uniform()) / ${A}LogQ)`;
+      const lines = [
+        `// ${f.rows}×${f.cols}, each entry present with probability ${f.density}: gaps between entries are geometric`,
+        `const ${A}Rows: number[] = [];`,
+        `const ${A}Cols: number[] = [];`,
+        `const ${A}Values: number[] = [];`,
+        ...(skip ? [`const ${A}LogQ = Math.log1p(-${lit(Math.min(f.density, 1 - 1e-12))});`] : []),
+        `for (let i = 0; i < ${f.rows}; i++) {`,
+        `  for (let j = ${skip ?? '0'}; j < ${f.cols}; j += ${skip ? `1 + ${skip}` : '1'}) {`,
+        `    ${A}Rows.push(i);`,
+        `    ${A}Cols.push(j);`,
+        `    ${A}Values.push(${value});`,
+        `  }`,
+        `}`,
+      ];
+      if (!f.spd) return [...lines, `const ${A} = CsrMatrix.fromCoo(${A}Rows, ${A}Cols, ${A}Values, [${f.rows}, ${f.cols}], { dtype: ${lit(c.dtype)} });`];
+      return [
+        ...lines,
+        `// SPD: (B + Bᵀ)/2 off the diagonal, and on it 1 + Σ_j |off-diagonal| (Gershgorin)`,
+        `const ${A}Diagonal = new Float64Array(${f.rows}).fill(1);`,
+        `const ${A}SymRows: number[] = [];`,
+        `const ${A}SymCols: number[] = [];`,
+        `const ${A}SymValues: number[] = [];`,
+        `for (let k = 0; k < ${A}Rows.length; k++) {`,
+        `  if (${A}Rows[k] === ${A}Cols[k]) continue;`,
+        `  for (const [a, b] of [[${A}Rows[k]!, ${A}Cols[k]!], [${A}Cols[k]!, ${A}Rows[k]!]]) {`,
+        `    ${A}SymRows.push(a!);`,
+        `    ${A}SymCols.push(b!);`,
+        `    ${A}SymValues.push(${A}Values[k]! / 2);`,
+        `    ${A}Diagonal[a!]! += Math.abs(${A}Values[k]! / 2);`,
+        `  }`,
+        `}`,
+        `for (let i = 0; i < ${f.rows}; i++) {`,
+        `  ${A}SymRows.push(i);`,
+        `  ${A}SymCols.push(i);`,
+        `  ${A}SymValues.push(${A}Diagonal[i]!);`,
+        `}`,
+        `const ${A} = CsrMatrix.fromCoo(${A}SymRows, ${A}SymCols, ${A}SymValues, [${f.rows}, ${f.rows}], { dtype: ${lit(c.dtype)} });`,
       ];
     },
   },
@@ -845,7 +890,12 @@ export function exportTypeScript(input: Graph, opts: ExportOptions = {}): string
       use: (...names) => names.forEach((n) => helpers.add(n)),
       trainingDtype: training.dtype,
     };
-    return what === 'create' ? code.create!(ctx) : what === 'setup' ? code.setup!(ctx) : code.code(ctx);
+    try {
+      return what === 'create' ? code.create!(ctx) : what === 'setup' ? code.setup!(ctx) : code.code(ctx);
+    } catch (e) {
+      const message = (e instanceof Error ? e.message : String(e)).replace(/^exportTypeScript: /, '');
+      throw new GraphError([{ nodeId: id, message: `export as TypeScript: ${message}` }]);
+    }
   };
   const emitOutput = (id: string): { lines: string[]; value: string } => {
     const node = byId.get(id)!;

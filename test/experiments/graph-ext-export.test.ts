@@ -125,14 +125,14 @@ describe('export-ts: the script computes the runner’s final loss', { skip }, (
     console.log(`export-ts: kinds not in this graph (covered by the templates or not exportable): ${left.join(', ')}`);
   });
 
-  it('a kind without a TypeScript form is refused on its node, by name', () => {
+  it('what has no TypeScript form yet is refused on its node, by name (a Planetoid dataset)', () => {
     const g = kitchenSink();
-    g.nodes.push({ id: 'R', kind: 'random-sparse', fields: {} });
-    assert.equal(exportable('random-sparse'), false);
+    g.nodes.push({ id: 'P', kind: 'graph-dataset', fields: { format: 'planetoid', name: 'cora', url: 'https://example.org/' } });
     assert.throws(
       () => exportTypeScript(g),
-      (e: unknown) => e instanceof GraphError && e.issues[0]!.nodeId === 'R' && /random-sparse "R"/.test(e.message),
+      (e: unknown) => e instanceof GraphError && e.issues[0]!.nodeId === 'P' && /graph-dataset "P": only graph folders/.test(e.message),
     );
+    for (const k of nodeCatalogue()) assert.ok(exportable(k.kind), `${k.kind} cannot be exported`);
   });
 });
 
@@ -255,6 +255,12 @@ function kitchenSink(): Graph {
       ['nll', 'nll-loss', { weight: 0.1 }],
       ['lossWh', 'sum-loss', { weight: 0.01 }],
       ['lossDts', 'sum-loss', { weight: 0.001 }],
+      ['RS', 'random-sparse', { rows: 12, cols: 12, density: 0.3, spd: true }],
+      ['RU', 'random-sparse', { rows: 12, cols: 12, density: 0.2, values: 'uniform' }],
+      ['rsx', 'spmv'],
+      ['rux', 'spmv'],
+      ['lossRs', 'sum-loss', { weight: 0.001 }],
+      ['lossRu', 'sum-loss', { weight: 0.001 }],
       ['G2', 'poisson2d', { nx: 4, ny: 3 }],
       ['g2', 'spmv'],
       ['lossG2', 'sum-loss', { weight: 0.001 }],
@@ -295,6 +301,7 @@ function kitchenSink(): Graph {
       'bcg.residuals -> lossBcg.residuals', 'z.x -> lossZ.x', 'y64.y -> lossY64.x', 't8.y -> cl.x', 'xr.b -> wh.cond', 'cl.y -> wh.a', 't9.y -> wh.b', 'wh.y -> lossWh.x',
       'Kd.D -> ds.A', 'ww.y -> ds.b', 'Kd.D -> dts.L', 'ds.x -> dts.b', 'dts.x -> lossDts.x',
       'lsm.y -> nll.logp', 'mg.labels -> nll.labels', 'mg.test -> nll.rows',
+      'RS.A -> rsx.A', 'w.value -> rsx.x', 'rsx.y -> lossRs.x', 'RU.A -> rux.A', 'w.value -> rux.x', 'rux.y -> lossRu.x',
       'G2.A -> g2.A', 'w.value -> g2.x', 'g2.y -> lossG2.x', 'an.Y -> monitor.x',
     ],
     training: { epochs: 3, runs: 2, seed: 7, optimizer: { kind: 'adamw', lr: 0.01, weightDecay: { Wd: 0.01, om: 0.001 } } },
