@@ -31,7 +31,7 @@ module.exports = {
   asar: true,
   // What another process or thread loads from disk must be a real file: the
   // addon, the compute host (a utilityProcess), its pool threads and piscina.
-  asarUnpack: ['**/*.node', 'dist/app/host-process.mjs', 'dist/app/worker.mjs', 'node_modules/piscina/**'],
+  asarUnpack: ['**/*.node', 'dist/app/host-process.mjs', 'dist/app/worker.mjs', 'dist/app/sweep-worker.mjs', 'node_modules/piscina/**'],
   linux: {
     target: ['AppImage', 'deb'],
     category: 'Science',
