@@ -225,6 +225,9 @@ export async function analyzeGraph(input: unknown, opts: ValidateOptions = {}): 
   // The objective and the optimizer's parameter names.
   const kinds = graph.nodes.map((n) => kindDef(n.kind));
   if (issues.length === 0 && !kinds.some((d) => d?.category === 'losses')) issues.push({ message: 'the graph has no loss node: add one (losses) so there is something to minimise' });
+  else if (issues.length === 0 && !graph.nodes.some((n, k) => kinds[k]?.category === 'losses' && kinds[k]?.lossRole?.(n.fields as never) !== 'monitor')) {
+    issues.push({ message: "every loss node is a monitor: set one's role to 'objective' so there is something to minimise" });
+  }
   const wd = graph.training.optimizer.weightDecay;
   if (typeof wd === 'object') {
     for (const name of Object.keys(wd)) {

@@ -149,6 +149,9 @@ describe('validateGraph', () => {
     g.nodes = g.nodes.filter((n) => n.id !== 'loss');
     g.edges = g.edges.filter((e) => e.id !== 'e4');
     assert.match((await issues(g))[0]!.message, /no loss node/);
+    const m = small();
+    m.nodes[3]!.fields = { role: 'monitor' };
+    assert.match((await issues(m))[0]!.message, /every loss node is a monitor/);
     const f = small();
     f.nodes[0] = { id: 'A', kind: 'matrix-file', fields: { path: 'no/such.mtx' } };
     const [i] = await issues(f);
