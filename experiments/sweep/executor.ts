@@ -253,7 +253,20 @@ export class QueueExecutor implements RunExecutor {
       }
     };
 
-    const onCompleted = ({ jobId }: { jobId: string }): void => {
+    // A completion event carries the row: recorded without reading the job back (its data holds
+    // the whole graph), then the job is removed. A failure is read back: it may still be retried.
+    const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue?: unknown }): void => {
+      if (indexOf(jobId) === undefined) return;
+      const row = typeof returnvalue === 'string' ? (JSON.parse(returnvalue) as RunRow) : (returnvalue as RunRow | undefined);
+      if (row && typeof row === 'object' && row.index === indexOf(jobId)) {
+        rec.record(row);
+        check();
+        queue.remove(jobId).catch(() => {});
+        return;
+      }
+      onFailed({ jobId });
+    };
+    const onFailed = ({ jobId }: { jobId: string }): void => {
       if (indexOf(jobId) === undefined) return;
       void Job.fromId<SweepJob, RunRow>(queue, jobId)
         .then((job) => job && settle(job as Job<SweepJob, RunRow>))
@@ -264,7 +277,7 @@ export class QueueExecutor implements RunExecutor {
       if (indexOf(jobId) !== undefined && data && typeof data === 'object') opts.onProgress?.(data as RunProgress);
     };
     events.on('completed', onCompleted);
-    events.on('failed', onCompleted);
+    events.on('failed', onFailed);
     events.on('progress', onProgress);
 
     let cancelled = false;
@@ -291,7 +304,7 @@ export class QueueExecutor implements RunExecutor {
     } finally {
       clearInterval(timer);
       events.off('completed', onCompleted);
-      events.off('failed', onCompleted);
+      events.off('failed', onFailed);
       events.off('progress', onProgress);
       opts.signal?.removeEventListener('abort', onAbort);
       opts.detach?.removeEventListener('abort', onDetach);
