@@ -14,7 +14,10 @@ import { DND_KIND, Palette } from '../components/graph/Palette.js';
 import { connectionProblem, issueWhere, type FlowEdge } from '../lib/graph-doc.js';
 import { store, useLab } from '../store/index.js';
 
+// Props React Flow compares by identity: made once, so a re-render on every drag move does not reset its store.
 const NODE_TYPES = { op: OpNodeView };
+const EDGE_OPTIONS = { interactionWidth: 14 };
+const PRO_OPTIONS = { hideAttribution: true };
 
 function download(name: string, text: string, type = 'application/json'): void {
   const url = URL.createObjectURL(new Blob([text], { type }));
@@ -248,8 +251,8 @@ function Canvas() {
         deleteKeyCode={null}
         minZoom={0.1}
         maxZoom={2.5}
-        defaultEdgeOptions={{ interactionWidth: 14 }}
-        proOptions={{ hideAttribution: true }}
+        defaultEdgeOptions={EDGE_OPTIONS}
+        proOptions={PRO_OPTIONS}
       >
         <Background gap={20} color="#e3e7ed" />
       </ReactFlow>
