@@ -14,6 +14,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LocalExecutor, QueueExecutor } from '../sweep/executor.js';
 import { expandSweep, type ExpandedSweep } from '../sweep/expand.js';
+import type { RunRow } from '../sweep/job.js';
 import { redisMissing, startRedis } from '../sweep/local-redis.js';
 
 const { values } = parseArgs({
@@ -37,7 +38,13 @@ if (why) {
 }
 
 function worker(url: string, name: string): Promise<ChildProcess> {
-  const p = spawn(process.execPath, ['--import', 'tsx', 'experiments/cli/worker.ts', '--queue', url, '--name', name, '--concurrency', '1', '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // detached: each worker in a session of its own, as on a machine of its own. With the kernel's
+  // autogroup scheduling (sched_autogroup_enabled = 1) the processes of one session share one
+  // CPU share, so on a busy machine two workers in this session would get no more CPU than one.
+  const p = spawn(process.execPath, ['--import', 'tsx', 'experiments/cli/worker.ts', '--queue', url, '--name', name, '--concurrency', '1', '--threads', '1'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
   return new Promise((resolve, reject) => {
     let log = '';
     p.stderr!.on('data', (d: Buffer) => {
@@ -59,12 +66,26 @@ async function stop(ps: ChildProcess[]): Promise<void> {
 const sweepOf = (runs: number, epochs: number, n: number): ExpandedSweep =>
   expandSweep({ version: 1, base: 'jacobi', seeds: [...Array(runs).keys()], axes: { 'A.n': [n] }, epochs, budget: Math.max(runs, 1) });
 
-async function timed(fn: () => Promise<{ rows: unknown[] }>, expect: number): Promise<number> {
+let lastRows: RunRow[] = [];
+async function timed(fn: () => Promise<{ rows: RunRow[] }>, expect: number): Promise<number> {
   const t = performance.now();
   const out = await fn();
   const s = (performance.now() - t) / 1000;
   if (out.rows.length !== expect) throw new Error(`expected ${expect} rows, got ${out.rows.length}`);
+  lastRows = out.rows;
   return s;
+}
+
+/** Runs per worker and the summed run time (what the runs themselves took, queue aside). */
+function perWorker(): string {
+  const by = new Map<string, { n: number; s: number }>();
+  for (const r of lastRows) {
+    const w = by.get(r.worker) ?? { n: 0, s: 0 };
+    w.n++;
+    w.s += r.seconds;
+    by.set(r.worker, w);
+  }
+  return [...by.entries()].map(([w, x]) => `${w}: ${x.n} runs, ${x.s.toFixed(2)} s running`).join('; ');
 }
 
 const redis = await startRedis();
@@ -93,9 +114,11 @@ try {
     const sweep = sweepOf(RUNS, EPOCHS, N);
     await q.runSweep(`warm${id++}`, sweepOf(2, EPOCHS, N));
     const t1 = await timed(() => q.runSweep(`one${id++}`, sweep), RUNS);
+  const one = perWorker();
     ws.push(await worker(redis.url, 'w2'));
     await q.runSweep(`warm${id++}`, sweepOf(4, EPOCHS, N));
     const t2 = await timed(() => q.runSweep(`two${id++}`, sweep), RUNS);
+  console.log(`  1 worker — ${one}\n  2 workers — ${perWorker()}`);
     console.log(`${RUNS}-run sweep (jacobi n = ${N}, ${EPOCHS} epochs): 1 worker ${t1.toFixed(2)} s, 2 workers ${t2.toFixed(2)} s → ${(t1 / t2).toFixed(2)}× (bar: ≥ 1.7×)`);
   }
   console.log(`load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
