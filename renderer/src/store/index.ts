@@ -56,6 +56,7 @@ function apply(e: LabEvent): void {
       s.notify('error', `${e.reason}. Matrices loaded before are gone; open them again.`);
       void s.reloadMatrices();
       void s.loadRuns();
+      void s.loadSweeps();
       break;
   }
 }
