@@ -4,10 +4,6 @@
 // allocated; on_device() runs the CUDA kernel on a GPU and the CPU kernel on
 // the emulated device.
 //
-//   dSpmv(A..., x, y)                    y = A x
-//   dSpmvBackward(A..., tIndptr, tIndices, perm, v, x, dA|null, dx|null)
-//                                        dA = (v xᵀ) ⊙ mask(A), dx = Aᵀ v, through the transpose structure
-//
 //   dSpgemm(A..., B..., cIndptr) -> [cIndices, cValues]
 //                                        C = A B in full (writes cIndptr; C's arrays allocated here)
 //   dSpgemmNumeric(A..., B..., cNnz, cIndptr, cIndices, cValues)
@@ -24,8 +20,6 @@
 //   dSpdmmBackward(A..., tIndptr, tIndices, perm, V, D, m, dA|null, dD|null)
 //                                        dA = (V Dᵀ) ⊙ mask(A), dD = Aᵀ V (on the transpose structure)
 //   dTransposeStructure(rows, cols, nnz, indptr, indices, tIndptr, tIndices, perm, inv|null)
-//   dGatherValues(idx, src, out)         out[q] = idx[q] < 0 ? 0 : src[idx[q]]
-//   dScatterValues(idx, src, out)        out = 0, then out[idx[q]] = src[q] where idx[q] >= 0
 //
 // Index arrays that the kernels follow (C's structure, the spadd maps, perm,
 // gather/scatter indices) are made by kernels and cached in TypeScript, never
@@ -45,42 +39,6 @@
 
 namespace sad::binding {
 namespace {
-
-Napi::Value DSpmv(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "spmv";
-  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
-    using T = decltype(tag);
-    const auto A = dcsr_arg<T>(env, info, 0, op);
-    const T* x = dev_arg<T>(env, info[6], A.cols, op, "x");
-    T* y = dev_arg<T>(env, info[7], A.rows, op, "y");
-    on_device(env, op, [&] { spmv_cuda<T>(A, x, y); }, [&] { spmv_cpu<T>(pool_of(env), host_view(A), x, y); });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value DSpmvBackward(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "spmv";
-  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
-    using T = decltype(tag);
-    const auto A = dcsr_arg<T>(env, info, 0, op);
-    const index_t* t_indptr = dev_arg<int32_t>(env, info[6], int64_t(A.cols) + 1, op, "tIndptr");
-    const index_t* t_indices = dev_arg<int32_t>(env, info[7], A.nnz, op, "tIndices");
-    const index_t* perm = dev_arg<int32_t>(env, info[8], A.nnz, op, "perm");
-    const T* v = dev_arg<T>(env, info[9], A.rows, op, "v");
-    const T* x = dev_arg<T>(env, info[10], A.cols, op, "x");
-    T* dA = dev_arg_or_null<T>(env, info[11], A.nnz, op, "dA");
-    T* dx = dev_arg_or_null<T>(env, info[12], A.cols, op, "dx");
-    on_device(
-        env, op,
-        [&] { spmv_backward_transposed_cuda<T>(A, t_indptr, t_indices, perm, v, x, dA, dx); },
-        [&] { spmv_backward_transposed_cpu<T>(pool_of(env), A.cols, t_indptr, t_indices, perm, A.values, v, x, dA, dx); });
-    return 0;
-  });
-  return env.Undefined();
-}
 
 // ---------------------------------------------------------------------------
 // SpGEMM
@@ -356,50 +314,9 @@ Napi::Value DTransposeStructure(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value DGatherValues(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "gather";
-  int64_t n = 0;
-  const index_t* idx = dev_arg<int32_t>(env, info[0], -1, op, "idx", &n);
-  by_device_dtype(env, info[1], op, "src", [&](auto tag) {
-    using T = decltype(tag);
-    const T* src = dev_arg<T>(env, info[1], -1, op, "src");
-    T* out = dev_arg<T>(env, info[2], n, op, "out");
-    on_device(env, op, [&] { gather_cuda<T>(n, idx, src, out); }, [&] { gather_cpu<T>(pool_of(env), n, idx, src, out); });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value DScatterValues(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "scatter";
-  int64_t n = 0;
-  const index_t* idx = dev_arg<int32_t>(env, info[0], -1, op, "idx", &n);
-  by_device_dtype(env, info[1], op, "src", [&](auto tag) {
-    using T = decltype(tag);
-    const T* src = dev_arg<T>(env, info[1], n, op, "src");
-    int64_t len = 0;
-    T* out = dev_arg<T>(env, info[2], -1, op, "out", &len);
-    on_device(env, op,
-              [&] {
-                fill_cuda<T>(len, T(0), out);
-                scatter_cuda<T>(n, idx, src, out);
-              },
-              [&] {
-                std::fill(out, out + len, T(0));
-                scatter_cpu<T>(pool_of(env), n, idx, src, out);
-              });
-    return 0;
-  });
-  return env.Undefined();
-}
-
 }  // namespace
 
 void register_d_sparse(Napi::Env env, Napi::Object exports) {
-  exports.Set("dSpmv", Napi::Function::New(env, DSpmv));
-  exports.Set("dSpmvBackward", Napi::Function::New(env, DSpmvBackward));
   exports.Set("dSpgemm", Napi::Function::New(env, DSpgemm));
   exports.Set("dSpgemmNumeric", Napi::Function::New(env, DSpgemmNumeric));
   exports.Set("dSpgemmBackward", Napi::Function::New(env, DSpgemmBackward));
@@ -410,8 +327,6 @@ void register_d_sparse(Napi::Env env, Napi::Object exports) {
   exports.Set("dSpdmm", Napi::Function::New(env, DSpdmm));
   exports.Set("dSpdmmBackward", Napi::Function::New(env, DSpdmmBackward));
   exports.Set("dTransposeStructure", Napi::Function::New(env, DTransposeStructure));
-  exports.Set("dGatherValues", Napi::Function::New(env, DGatherValues));
-  exports.Set("dScatterValues", Napi::Function::New(env, DScatterValues));
 }
 
 }  // namespace sad::binding

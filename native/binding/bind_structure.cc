@@ -1,7 +1,5 @@
 // Bindings for the structure kernels (see native/core/structure.h).
 //   transposeStructure(rows, cols, indptr, indices)          -> { indptr, indices, perm, inv }
-//   gatherValues(idx, src, out)                              out[q] = idx[q] < 0 ? 0 : src[idx[q]]
-//   scatterValues(idx, src, out)                             out[idx[q]] = src[q]
 //   diagonalPositions(rows, cols, indptr, indices, k, len)   -> Int32Array (entry or -1)
 //   bandStructure(rows, cols, indptr, indices, k, lower)     -> { indptr, indices, keep }
 //   kronStructure(A..., B...)                                -> { indptr, indices }
@@ -9,6 +7,7 @@
 //   kronBackward(A..., a, B..., b, g, dA | null, dB | null)
 // where A... is (rows, cols, indptr, indices). Index maps (perm, keep, positions)
 // are made by these kernels and cached in TypeScript, never taken from users.
+// The gathers and scatters that move values through them are bind_gather.cc's.
 #include <limits>
 #include <type_traits>
 
@@ -60,36 +59,6 @@ Napi::Value TransposeStructure(const Napi::CallbackInfo& info) {
   o.Set("perm", perm);
   o.Set("inv", inv);
   return o;
-}
-
-Napi::Value GatherValues(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "gatherValues";
-  const index_t* idx = array_arg<int32_t>(env, info[0], -1, op, "idx");
-  int64_t n = array_len<int32_t>(info[0]);
-  by_dtype(env, info[1], op, [&](auto tag) {
-    using T = decltype(tag);
-    const T* src = array_arg<T>(env, info[1], -1, op, "src");
-    T* out = array_arg<T>(env, info[2], n, op, "out");
-    guarded(env, [&] { gather_cpu<T>(pool_of(env), n, idx, src, out); return 0; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value ScatterValues(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "scatterValues";
-  const index_t* idx = array_arg<int32_t>(env, info[0], -1, op, "idx");
-  int64_t n = array_len<int32_t>(info[0]);
-  by_dtype(env, info[1], op, [&](auto tag) {
-    using T = decltype(tag);
-    const T* src = array_arg<T>(env, info[1], n, op, "src");
-    T* out = array_arg<T>(env, info[2], -1, op, "out");
-    guarded(env, [&] { scatter_cpu<T>(pool_of(env), n, idx, src, out); return 0; });
-    return 0;
-  });
-  return env.Undefined();
 }
 
 Napi::Value DiagonalPositions(const Napi::CallbackInfo& info) {
@@ -194,8 +163,6 @@ Napi::Value KronBackward(const Napi::CallbackInfo& info) {
 
 void register_structure(Napi::Env env, Napi::Object exports) {
   exports.Set("transposeStructure", Napi::Function::New(env, TransposeStructure));
-  exports.Set("gatherValues", Napi::Function::New(env, GatherValues));
-  exports.Set("scatterValues", Napi::Function::New(env, ScatterValues));
   exports.Set("diagonalPositions", Napi::Function::New(env, DiagonalPositions));
   exports.Set("bandStructure", Napi::Function::New(env, BandStructure));
   exports.Set("kronStructure", Napi::Function::New(env, KronStructure));

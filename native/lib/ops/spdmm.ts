@@ -8,7 +8,7 @@ import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import type { DeviceArray } from '../device.js';
 import { assertTensor, csrArg, sameKind } from './check.js';
-import { deviceTransposeInfo, transposeInfo } from './structure.js';
+import { deviceTransposeInfo, transposeInfo } from './transpose_cache.js';
 import { deviceCsr, type DeviceCsrArgs, deviceEmpty } from './transfer.js';
 
 type Pattern = [rows: number, cols: number, indptr: Int32Array, indices: Int32Array];
