@@ -7,8 +7,6 @@
 //                                        x = L⁻¹ b, b and x rows × k row-major
 //   dSptrsvBackward(L..., x, v, w, grad | null, k, lower, unit) -> -1 | row
 //                                        w = L⁻ᵀ v, grad = −w xᵀ ⊙ mask(L) (summed over the k columns)
-//   dMaskedOuterSum(rows, cols, nnz, indptr, indices, u, x, k, alpha, skipDiagonal, out)
-//                                        out[p] = alpha Σ_c u[i, c] x[j, c] for p = (i, j)
 //
 //   new DeviceLU(op, rows, cols, indptr, indices, values)
 //       the hybrid spsolve (spsolve_hybrid.h): factors A by KLU on the CPU, from
@@ -73,30 +71,6 @@ Napi::Value DSptrsvBackward(const Napi::CallbackInfo& info) {
     return 0;
   });
   return Napi::Number::New(env, bad);
-}
-
-Napi::Value DMaskedOuterSum(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "maskedOuterSum";
-  const auto rows = static_cast<index_t>(int_arg(env, info[0], op, "rows"));
-  const int64_t cols = int_arg(env, info[1], op, "cols");
-  const int64_t nnz = int_arg(env, info[2], op, "nnz");
-  const index_t* indptr = dev_arg<int32_t>(env, info[3], int64_t(rows) + 1, op, "indptr");
-  const index_t* indices = dev_arg<int32_t>(env, info[4], nnz, op, "indices");
-  const auto k = static_cast<index_t>(int_arg(env, info[7], op, "k"));
-  const double alpha = num_arg(env, info[8], op, "alpha");
-  const bool skip_diagonal = bool_arg(info[9]);
-  by_device_dtype(env, info[5], op, "u", [&](auto tag) {
-    using T = decltype(tag);
-    const T* u = dev_arg<T>(env, info[5], int64_t(rows) * k, op, "u");
-    const T* x = dev_arg<T>(env, info[6], cols * k, op, "x");
-    T* out = dev_arg<T>(env, info[10], nnz, op, "out");
-    on_device(env, op,
-              [&] { masked_outer_sum_cuda<T>(rows, nnz, indptr, indices, u, x, k, T(alpha), skip_diagonal, out); },
-              [&] { masked_outer_sum_cpu<T>(pool_of(env), rows, indptr, indices, u, x, k, T(alpha), skip_diagonal, out); });
-    return 0;
-  });
-  return env.Undefined();
 }
 
 // The device bytes of the factors in value type T (what CudaSplitLU<T> holds).
@@ -228,7 +202,6 @@ class DeviceLU : public Napi::ObjectWrap<DeviceLU> {
 void register_d_solve(Napi::Env env, Napi::Object exports) {
   exports.Set("dSptrsv", Napi::Function::New(env, DSptrsv));
   exports.Set("dSptrsvBackward", Napi::Function::New(env, DSptrsvBackward));
-  exports.Set("dMaskedOuterSum", Napi::Function::New(env, DMaskedOuterSum));
   exports.Set("DeviceLU", DeviceLU::Define(env));
 }
 

@@ -16,9 +16,6 @@
 //                                        c = α a + β b through the maps (null: the identity)
 //   dSpaddBackward(v, cNnz, nA, mapA|null, a|null, alpha, dA|null, nB, mapB|null, b|null, beta, dB|null)
 //                                        -> [⟨V, A⟩, ⟨V, B⟩]; dA = α V ⊙ mask(A), dB = β V ⊙ mask(B)
-//   dSpdmm(A..., D, m, C)                C = A D (D: A.cols × m, C: A.rows × m, row-major)
-//   dSpdmmBackward(A..., tIndptr, tIndices, perm, V, D, m, dA|null, dD|null)
-//                                        dA = (V Dᵀ) ⊙ mask(A), dD = Aᵀ V (on the transpose structure)
 //   dTransposeStructure(rows, cols, nnz, indptr, indices, tIndptr, tIndices, perm, inv|null)
 //
 // Index arrays that the kernels follow (C's structure, the spadd maps, perm,
@@ -254,42 +251,6 @@ Napi::Value DSpaddBackward(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------------------
 // SpDMM
 
-Napi::Value DSpdmm(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "spdmm";
-  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
-    using T = decltype(tag);
-    const auto A = dcsr_arg<T>(env, info, 0, op);
-    const int64_t m = int_arg(env, info[7], op, "m");
-    const T* D = dev_arg<T>(env, info[6], int64_t(A.cols) * m, op, "D");
-    T* C = dev_arg<T>(env, info[8], int64_t(A.rows) * m, op, "C");
-    on_device(env, op, [&] { spdmm_cuda<T>(A, D, m, C); }, [&] { spdmm_cpu<T>(pool_of(env), host_view(A), D, m, C); });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value DSpdmmBackward(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "spdmm";
-  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
-    using T = decltype(tag);
-    const auto A = dcsr_arg<T>(env, info, 0, op);
-    const index_t* t_indptr = dev_arg<int32_t>(env, info[6], int64_t(A.cols) + 1, op, "tIndptr");
-    const index_t* t_indices = dev_arg<int32_t>(env, info[7], A.nnz, op, "tIndices");
-    const index_t* perm = dev_arg<int32_t>(env, info[8], A.nnz, op, "perm");
-    const int64_t m = int_arg(env, info[11], op, "m");
-    const T* V = dev_arg<T>(env, info[9], int64_t(A.rows) * m, op, "V");
-    const T* D = dev_arg<T>(env, info[10], int64_t(A.cols) * m, op, "D");
-    T* dA = dev_arg_or_null<T>(env, info[12], A.nnz, op, "dA");
-    T* dD = dev_arg_or_null<T>(env, info[13], int64_t(A.cols) * m, op, "dD");
-    on_device(env, op, [&] { spdmm_backward_cuda<T>(A, t_indptr, t_indices, perm, V, D, m, dA, dD); },
-              [&] { spdmm_backward_cpu<T>(pool_of(env), A.cols, t_indptr, t_indices, perm, A.values, V, D, m, dA, dD); });
-    return 0;
-  });
-  return env.Undefined();
-}
-
 // ---------------------------------------------------------------------------
 // Structure: transpose, and the gathers/scatters of the structural ops
 
@@ -324,8 +285,6 @@ void register_d_sparse(Napi::Env env, Napi::Object exports) {
   exports.Set("dSpaddStructure", Napi::Function::New(env, DSpaddStructure));
   exports.Set("dSpaddValues", Napi::Function::New(env, DSpaddValues));
   exports.Set("dSpaddBackward", Napi::Function::New(env, DSpaddBackward));
-  exports.Set("dSpdmm", Napi::Function::New(env, DSpdmm));
-  exports.Set("dSpdmmBackward", Napi::Function::New(env, DSpdmmBackward));
   exports.Set("dTransposeStructure", Napi::Function::New(env, DTransposeStructure));
 }
 

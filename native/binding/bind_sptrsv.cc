@@ -6,8 +6,7 @@
 //     x = L⁻¹ b, b and x row-major rows × k
 // sptrsvBackward(rows, cols, indptr, indices, values, x, v, w, k, lower, unit, grad | null) -> -1 | row
 //     w = L⁻ᵀ v and grad = −w xᵀ ⊙ mask(L) (summed over the k columns) in one call
-// maskedOuterSum(rows, cols, indptr, indices, u, x, k, alpha, skipDiagonal, out)
-//     out[p] = alpha Σ_c u[i, c] x[j, c] for p = (i, j); u is rows × k, x is cols × k
+// (dL's masked product is bind_sddmm.cc's maskedOuterSum.)
 #include "bindings.h"
 #include "sptrsv.h"
 #include "util.h"
@@ -71,38 +70,12 @@ Napi::Value SptrsvBackward(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, bad);
 }
 
-Napi::Value MaskedOuterSum(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "maskedOuterSum";
-  auto rows = static_cast<index_t>(int_arg(env, info[0], op, "rows"));
-  auto cols = int_arg(env, info[1], op, "cols");
-  const index_t* indptr = array_arg<int32_t>(env, info[2], rows + 1, op, "indptr");
-  const int64_t nnz = indptr[rows];
-  if (indptr[0] != 0 || nnz < 0) throw_js(env, std::string(op) + ": invalid indptr");
-  const index_t* indices = array_arg<int32_t>(env, info[3], nnz, op, "indices");
-  auto k = static_cast<index_t>(int_arg(env, info[6], op, "k"));
-  by_dtype(env, info[4], op, [&](auto tag) {
-    using T = decltype(tag);
-    const T* u = array_arg<T>(env, info[4], int64_t(rows) * k, op, "u");
-    const T* x = array_arg<T>(env, info[5], cols * k, op, "x");
-    const T alpha = static_cast<T>(num_arg(env, info[7], op, "alpha"));
-    T* out = array_arg<T>(env, info[9], nnz, op, "out");
-    guarded(env, [&] {
-      masked_outer_sum_cpu<T>(pool_of(env), rows, indptr, indices, u, x, k, alpha, bool_arg(info[8]), out);
-      return 0;
-    });
-    return 0;
-  });
-  return env.Undefined();
-}
-
 }  // namespace
 
 void register_sptrsv(Napi::Env env, Napi::Object exports) {
   exports.Set("sptrsvCheck", Napi::Function::New(env, SptrsvCheck));
   exports.Set("sptrsv", Napi::Function::New(env, Sptrsv));
   exports.Set("sptrsvBackward", Napi::Function::New(env, SptrsvBackward));
-  exports.Set("maskedOuterSum", Napi::Function::New(env, MaskedOuterSum));
 }
 
 }  // namespace sad::binding

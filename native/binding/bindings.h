@@ -14,6 +14,7 @@ void register_spsolve(Napi::Env env, Napi::Object exports);
 void register_dense(Napi::Env env, Napi::Object exports);
 void register_structure(Napi::Env env, Napi::Object exports);
 void register_gather(Napi::Env env, Napi::Object exports);
+void register_sddmm(Napi::Env env, Napi::Object exports);
 void register_mtx(Napi::Env env, Napi::Object exports);
 void register_bench(Napi::Env env, Napi::Object exports);
 void register_dense_solve(Napi::Env env, Napi::Object exports);
@@ -34,6 +35,7 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_dense(env, exports);
   register_structure(env, exports);
   register_gather(env, exports);
+  register_sddmm(env, exports);
   register_mtx(env, exports);
   register_bench(env, exports);
   register_dense_solve(env, exports);

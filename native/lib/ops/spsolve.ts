@@ -32,7 +32,7 @@ import { uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, sameArray, sameKind, tensorArg } from './check.js';
-import { maskedOuterSum, maskedOuterSumDevice } from './sptrsv.js';
+import { maskedOuterSum } from './sddmm.js';
 import { deviceEmpty } from './transfer.js';
 import type { DeviceArray } from '../device.js';
 
@@ -188,13 +188,14 @@ function luSolve(op: string, lu: SparseLU, b: Tensor, transpose: boolean): Tenso
   return record(op, out, [A.values, b], (v, needs) => {
     const w = uninit(A.dtype, n * k);
     lu.solveInto(op, !transpose, v.data, w, k);
+    const wt = new Tensor(w, b.shape);
     let dA: Tensor | null = null;
     if (needs[0]) {
       // A x = b:  dA = −(A⁻ᵀ v) xᵀ ⊙ mask(A);   Aᵀ x = b:  dA = −x (A⁻¹ v)ᵀ ⊙ mask(A)
-      dA = transpose ? maskedOuterSum(A, x, w, k, -1) : maskedOuterSum(A, w, x, k, -1);
+      dA = transpose ? maskedOuterSum(A, out, wt, k, -1) : maskedOuterSum(A, wt, out, k, -1);
     }
     // A x = b:  db = A⁻ᵀ v;   Aᵀ x = b:  db = A⁻¹ v
-    return [dA, needs[1] ? new Tensor(w, b.shape) : null];
+    return [dA, needs[1] ? wt : null];
   });
 }
 
@@ -243,7 +244,7 @@ function solveDevice(op: string, A: CsrMatrix, b: Tensor, transpose: boolean, fa
     let dA: Tensor | null = null;
     if (needs[0]) {
       // A x = b:  dA = −(A⁻ᵀ v) xᵀ ⊙ mask(A);   Aᵀ x = b:  dA = −x (A⁻¹ v)ᵀ ⊙ mask(A)
-      dA = transpose ? maskedOuterSumDevice(A, x, w, k, -1) : maskedOuterSumDevice(A, w, x, k, -1);
+      dA = transpose ? maskedOuterSum(A, x, w, k, -1) : maskedOuterSum(A, w, x, k, -1);
     }
     if (!needs[1]) w.dispose();
     // A x = b:  db = A⁻ᵀ v;   Aᵀ x = b:  db = A⁻¹ v

@@ -32,36 +32,10 @@ type BackwardFn = (
   rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray,
   x: FloatArray, v: FloatArray, w: FloatArray, k: number, lower: boolean, unit: boolean, grad: FloatArray | null,
 ) => number;
-type MaskedOuterSumFn = (
-  rows: number, cols: number, indptr: Int32Array, indices: Int32Array,
-  u: FloatArray, x: FloatArray, k: number, alpha: number, skipDiagonal: boolean, out: FloatArray,
-) => void;
-
 type DSptrsv = (...args: [...DeviceCsrArgs, b: DeviceArray, x: DeviceArray, k: number, lower: boolean, unit: boolean]) => number;
 type DSptrsvBackward = (
   ...args: [...DeviceCsrArgs, x: DeviceArray, v: DeviceArray, w: DeviceArray, grad: DeviceArray | null, k: number, lower: boolean, unit: boolean]
 ) => number;
-type DMaskedOuterSum = (
-  rows: number, cols: number, nnz: number, indptr: DeviceArray, indices: DeviceArray,
-  u: DeviceArray, x: DeviceArray, k: number, alpha: number, skipDiagonal: boolean, out: DeviceArray,
-) => void;
-
-/** @internal out[p] = alpha Σ_c u[i, c] x[j, c] on A's pattern (for the dA of the solves). */
-export function maskedOuterSum(A: CsrMatrix, u: FloatArray, x: FloatArray, k: number, alpha: number, skipDiagonal = false): Tensor {
-  const { indptr, indices } = A.pattern.raw;
-  const out = uninit(A.dtype, A.nnz);
-  kernel<MaskedOuterSumFn>('maskedOuterSum')(A.rows, A.cols, indptr, indices, u, x, k, alpha, skipDiagonal, out);
-  return new Tensor(out, [A.nnz]);
-}
-
-/** @internal maskedOuterSum for a 'cuda' A and device tensors u (rows × k) and x (cols × k). */
-export function maskedOuterSumDevice(A: CsrMatrix, u: Tensor, x: Tensor, k: number, alpha: number, skipDiagonal = false): Tensor {
-  const { indptr, indices } = A.pattern.deviceArrays();
-  const out = deviceEmpty(A.dtype, [A.nnz]);
-  kernel<DMaskedOuterSum>('dMaskedOuterSum')(A.rows, A.cols, A.nnz, indptr, indices, u.buffer, x.buffer, k, alpha, skipDiagonal, out.buffer);
-  return out;
-}
-
 // The structure check is O(rows) and the pattern immutable: run it once per
 // pattern and side, and remember a pass.
 function checkTriangle(op: string, L: CsrMatrix, lower: boolean, unit: boolean): void {
