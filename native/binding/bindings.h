@@ -21,7 +21,6 @@ void register_dense_solve(Napi::Env env, Napi::Object exports);
 void register_device(Napi::Env env, Napi::Object exports);
 // Device ('cuda') versions of the ops, one file per group (bind_d_<group>.cc).
 void register_d_sparse(Napi::Env env, Napi::Object exports);
-void register_d_solve(Napi::Env env, Napi::Object exports);
 void register_d_dense(Napi::Env env, Napi::Object exports);
 void register_d_nn(Napi::Env env, Napi::Object exports);
 
@@ -41,7 +40,6 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_dense_solve(env, exports);
   register_device(env, exports);
   register_d_sparse(env, exports);
-  register_d_solve(env, exports);
   register_d_dense(env, exports);
   register_d_nn(env, exports);
 }
