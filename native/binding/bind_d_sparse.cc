@@ -4,12 +4,6 @@
 // allocated; on_device() runs the CUDA kernel on a GPU and the CPU kernel on
 // the emulated device.
 //
-//   dSpgemm(A..., B..., cIndptr) -> [cIndices, cValues]
-//                                        C = A B in full (writes cIndptr; C's arrays allocated here)
-//   dSpgemmNumeric(A..., B..., cNnz, cIndptr, cIndices, cValues)
-//                                        C's values on its known pattern
-//   dSpgemmBackward(A..., B..., cNnz, cIndptr, cIndices, v, dA|null, dB|null)
-//                                        dA = (V Bᵀ) ⊙ mask(A), dB = (Aᵀ V) ⊙ mask(B)
 //   dSpaddSymbolic(rows, aNnz, aIndptr, aIndices, bNnz, bIndptr, bIndices, cIndptr) -> nnz(C)
 //   dSpaddStructure(rows, aNnz, aIndptr, aIndices, bNnz, bIndptr, bIndices, cNnz, cIndptr, cIndices, mapA, mapB)
 //   dSpaddValues(rows, cNnz, cIndptr, aNnz, aIndptr, a, mapA|null, bNnz, bIndptr, b, mapB|null, alpha, beta, c)
@@ -37,60 +31,6 @@
 namespace sad::binding {
 namespace {
 
-// ---------------------------------------------------------------------------
-// SpGEMM
-
-// A fresh DeviceArray of n T's, made through the JS class so it is owned and
-// counted like every other (its pointer valid while the returned handle lives).
-template <class T>
-Napi::Object new_device_array(const Napi::Env& env, int64_t n, T** ptr) {
-  Napi::Object o = env.GetInstanceData<AddonData>()->device_array.Value().New(
-      {Napi::String::New(env, ElemOf<T>::name), Napi::Number::New(env, double(n))});
-  *ptr = static_cast<T*>(DeviceArray::Unwrap(o)->ptr());
-  return o;
-}
-
-// A and B of a product from info[0..11].
-template <class T>
-struct Factors {
-  DeviceCsr<const T> A, B;
-};
-
-template <class T>
-Factors<T> factors_arg(const Napi::Env& env, const Napi::CallbackInfo& info, const char* op) {
-  Factors<T> f{dcsr_arg<T>(env, info, 0, op), dcsr_arg<T>(env, info, 6, op)};
-  if (f.A.cols != f.B.rows)
-    throw_js(env, std::string(op) + ": A has " + std::to_string(f.A.cols) + " columns but B has " +
-                      std::to_string(f.B.rows) + " rows");
-  return f;
-}
-
-Napi::Value DSpgemm(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "spgemm";
-  return by_device_dtype(env, info[5], op, "values", [&](auto tag) -> Napi::Value {
-    using T = decltype(tag);
-    const Factors<T> f = factors_arg<T>(env, info, op);
-    const auto& A = f.A;
-    const auto& B = f.B;
-    index_t* c_indptr = dev_arg<int32_t>(env, info[12], int64_t(A.rows) + 1, op, "cIndptr");
-    Napi::Object indices, values;
-    // Called once, on this (JS) thread, when nnz(C) is known.
-    auto allocate = [&](int64_t nnz) {
-      CsrOut<T> out;
-      indices = new_device_array<index_t>(env, nnz, &out.indices);
-      values = new_device_array<T>(env, nnz, &out.values);
-      return out;
-    };
-    on_device(env, op, [&] { spgemm_cuda<T>(A, B, c_indptr, allocate); },
-              [&] { spgemm_cpu<T>(pool_of(env), host_view(A), host_view(B), c_indptr, allocate); });
-    auto result = Napi::Array::New(env, 2);
-    result.Set(uint32_t{0}, indices);
-    result.Set(uint32_t{1}, values);
-    return result;
-  });
-}
-
 // A pattern on the device from info[at..at+2]: nnz, indptr (rows + 1), indices (nnz).
 struct DeviceStructure {
   int64_t nnz;
@@ -105,42 +45,6 @@ DeviceStructure pattern_arg(const Napi::Env& env, const Napi::CallbackInfo& info
   p.indptr = dev_arg<int32_t>(env, info[at + 1], int64_t(rows) + 1, op, indptr_name);
   p.indices = dev_arg<int32_t>(env, info[at + 2], p.nnz, op, indices_name);
   return p;
-}
-
-Napi::Value DSpgemmNumeric(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "spgemm";
-  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
-    using T = decltype(tag);
-    const Factors<T> f = factors_arg<T>(env, info, op);
-    const auto& A = f.A;
-    const auto& B = f.B;
-    const DeviceStructure c = pattern_arg(env, info, 12, A.rows, op, "cNnz", "cIndptr", "cIndices");
-    T* c_values = dev_arg<T>(env, info[15], c.nnz, op, "cValues");
-    on_device(env, op, [&] { spgemm_numeric_cuda<T>(A, B, c.indptr, c.indices, c_values); },
-              [&] { spgemm_numeric_cpu<T>(pool_of(env), host_view(A), host_view(B), c.indptr, c.indices, c_values); });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value DSpgemmBackward(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "spgemm";
-  by_device_dtype(env, info[5], op, "values", [&](auto tag) {
-    using T = decltype(tag);
-    const Factors<T> f = factors_arg<T>(env, info, op);
-    const auto& A = f.A;
-    const auto& B = f.B;
-    const DeviceStructure c = pattern_arg(env, info, 12, A.rows, op, "cNnz", "cIndptr", "cIndices");
-    const T* v = dev_arg<T>(env, info[15], c.nnz, op, "v");
-    T* dA = dev_arg_or_null<T>(env, info[16], A.nnz, op, "dA");
-    T* dB = dev_arg_or_null<T>(env, info[17], B.nnz, op, "dB");
-    on_device(env, op, [&] { spgemm_backward_cuda<T>(A, B, c.indptr, c.indices, v, dA, dB); },
-              [&] { spgemm_backward_cpu<T>(pool_of(env), host_view(A), host_view(B), c.indptr, c.indices, v, dA, dB); });
-    return 0;
-  });
-  return env.Undefined();
 }
 
 // ---------------------------------------------------------------------------
@@ -278,9 +182,6 @@ Napi::Value DTransposeStructure(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_d_sparse(Napi::Env env, Napi::Object exports) {
-  exports.Set("dSpgemm", Napi::Function::New(env, DSpgemm));
-  exports.Set("dSpgemmNumeric", Napi::Function::New(env, DSpgemmNumeric));
-  exports.Set("dSpgemmBackward", Napi::Function::New(env, DSpgemmBackward));
   exports.Set("dSpaddSymbolic", Napi::Function::New(env, DSpaddSymbolic));
   exports.Set("dSpaddStructure", Napi::Function::New(env, DSpaddStructure));
   exports.Set("dSpaddValues", Napi::Function::New(env, DSpaddValues));
