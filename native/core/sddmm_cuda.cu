@@ -11,6 +11,10 @@ namespace {
 
 using namespace cuda_detail;
 
+// The streaming walk's chunk shape, as spmv_cuda.cu's VJP kernel for short columns.
+constexpr int kChunk = 128;
+constexpr int kStreamWarps = kBlock / 32;
+
 // Above this many columns the masked dots go a group per stored entry (the
 // binary search for its row costs less than the long dot, and the groups of
 // one row share its u row in the cache); up to it, a group per row. On an H100,
