@@ -20,7 +20,6 @@ void register_bench(Napi::Env env, Napi::Object exports);
 void register_dense_solve(Napi::Env env, Napi::Object exports);
 void register_device(Napi::Env env, Napi::Object exports);
 // Device ('cuda') versions of the ops, one file per group (bind_d_<group>.cc).
-void register_d_sparse(Napi::Env env, Napi::Object exports);
 void register_d_dense(Napi::Env env, Napi::Object exports);
 void register_d_nn(Napi::Env env, Napi::Object exports);
 
@@ -39,7 +38,6 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_bench(env, exports);
   register_dense_solve(env, exports);
   register_device(env, exports);
-  register_d_sparse(env, exports);
   register_d_dense(env, exports);
   register_d_nn(env, exports);
 }

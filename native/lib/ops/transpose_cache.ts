@@ -9,12 +9,6 @@ import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
 import type { Device } from '../dtype.js';
 import type { IndexMap } from './gather.js';
 
-type PatternArgs = [rows: number, cols: number, indptr: Int32Array, indices: Int32Array];
-
-function patternArgs(p: CsrPattern): PatternArgs {
-  const { indptr, indices } = p.raw;
-  return [p.rows, p.cols, indptr, indices];
-}
 
 /** @internal The structure of Aᵀ and the maps between the entries of A and Aᵀ, cached per pattern. */
 export interface TransposeInfo {
@@ -41,7 +35,11 @@ function setTranspose(p: CsrPattern, r: TransposeArrays): TransposeInfo {
 /** @internal */
 export function transposeInfo(p: CsrPattern): TransposeInfo {
   const have = p.cache.get('transpose') as TransposeInfo | undefined;
-  return have ?? setTranspose(p, kernel<(...a: PatternArgs) => TransposeArrays>('transposeStructure')(...patternArgs(p)));
+  if (have) return have;
+  const { indptr, indices } = p.raw;
+  const t = { indptr: new Int32Array(p.cols + 1), indices: new Int32Array(p.nnz), perm: new Int32Array(p.nnz), inv: new Int32Array(p.nnz) };
+  kernel<TransposeStructure>('transposeStructure')(p.rows, p.cols, p.nnz, indptr, indices, t.indptr, t.indices, t.perm, t.inv);
+  return setTranspose(p, t);
 }
 
 /** @internal The transpose maps on the device; the pattern of Aᵀ is transposeInfo's. */
@@ -51,9 +49,10 @@ export interface DeviceTransposeInfo {
   inv: DeviceArray;
 }
 
-type DTransposeStructure = (
-  rows: number, cols: number, nnz: number, indptr: DeviceArray, indices: DeviceArray,
-  tIndptr: DeviceArray, tIndices: DeviceArray, perm: DeviceArray, inv: DeviceArray | null,
+type Index = Int32Array | DeviceArray;
+type TransposeStructure = (
+  rows: number, cols: number, nnz: number, indptr: Index, indices: Index,
+  tIndptr: Index, tIndices: Index, perm: Index, inv: Index | null,
 ) => void;
 
 /**
@@ -76,7 +75,7 @@ export function deviceTransposeInfo(p: CsrPattern): DeviceTransposeInfo {
     const perm = deviceAlloc('int32', p.nnz);
     const inv = deviceAlloc('int32', p.nnz);
     try {
-      kernel<DTransposeStructure>('dTransposeStructure')(p.rows, p.cols, p.nnz, d.indptr, d.indices, tIndptr, tIndices, perm, inv);
+      kernel<TransposeStructure>('transposeStructure')(p.rows, p.cols, p.nnz, d.indptr, d.indices, tIndptr, tIndices, perm, inv);
     } catch (e) {
       for (const a of [tIndptr, tIndices, perm, inv]) a.dispose();
       throw e;
