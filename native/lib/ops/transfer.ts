@@ -93,12 +93,3 @@ export function csrArgs(A: { rows: number; cols: number; nnz: number; pattern: P
   const s = structureOn(A.pattern, A.values.device);
   return [A.rows, A.cols, A.nnz, s.indptr, s.indices, storage(A.values)];
 }
-
-/** A device CSR operand as the device bindings take it: rows, cols, nnz, indptr, indices, values. */
-export type DeviceCsrArgs = [rows: number, cols: number, nnz: number, indptr: DeviceArray, indices: DeviceArray, values: DeviceArray];
-
-/** The device arguments of a CsrMatrix on 'cuda' (its pattern's structure uploaded once). */
-export function deviceCsr(A: { rows: number; cols: number; nnz: number; pattern: { deviceArrays(): { indptr: DeviceArray; indices: DeviceArray } }; values: Tensor }): DeviceCsrArgs {
-  const d = A.pattern.deviceArrays();
-  return [A.rows, A.cols, A.nnz, d.indptr, d.indices, A.values.buffer];
-}
