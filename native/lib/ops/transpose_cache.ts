@@ -9,7 +9,6 @@ import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
 import type { Device } from '../dtype.js';
 import type { IndexMap } from './gather.js';
 
-
 /** @internal The structure of Aᵀ and the maps between the entries of A and Aᵀ, cached per pattern. */
 export interface TransposeInfo {
   /** The pattern of Aᵀ. */
