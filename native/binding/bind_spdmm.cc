@@ -1,11 +1,13 @@
-// Bindings for the spdmm kernels (see native/core/spdmm.h).
-//   spdmm(rows, cols, indptr, indices, values, D, m, C)                  C = A D
-//   spdmmBackward(t_rows, t_cols, t_indptr, t_indices, perm, values, V, D, m, dA | null, dD | null)
-//       over the transpose structure of A (t_rows = A.cols):  dA = (V Dᵀ) ⊙ mask(A),  dD = Aᵀ V
-// D, V, C and dD are row-major with m columns; lengths are re-checked here.
+// Bindings for SpDMM (native/core/spdmm.h), on the host or the device (storage.h).
+// A CSR operand A... is (rows, cols, nnz, indptr, indices, values).
+//   spdmm(A..., D, m, C)                                         C = A D
+//   spdmmBackward(A..., tIndptr, tIndices, perm, V, D, m, dA | null, dD | null)
+//       over the transpose structure of A's pattern:  dA = (V Dᵀ) ⊙ mask(A),  dD = Aᵀ V
+// D, V, C and dD are row-major with m columns; lengths are re-checked here. The
+// transpose structure is ops/transpose_cache.ts's for this pattern, never user input.
 #include "bindings.h"
 #include "spdmm.h"
-#include "util.h"
+#include "storage.h"
 
 #ifdef __linux__
 #include <sys/mman.h>
@@ -32,30 +34,18 @@ void prefer_huge_pages(void* data, int64_t bytes) {
 #endif
 }
 
-// The pattern part of a CSR argument list (rows, cols, indptr, indices) with the
-// O(1) guards csr_arg applies; returns nnz.
-int64_t pattern_arg(const Napi::Env& env, const Napi::CallbackInfo& info, const char* op, index_t& rows,
-                    index_t& cols, const index_t*& indptr, const index_t*& indices) {
-  rows = static_cast<index_t>(int_arg(env, info[0], op, "rows"));
-  cols = static_cast<index_t>(int_arg(env, info[1], op, "cols"));
-  indptr = array_arg<int32_t>(env, info[2], rows + 1, op, "indptr");
-  int64_t nnz = indptr[rows];
-  if (indptr[0] != 0 || nnz < 0) throw_js(env, std::string(op) + ": invalid indptr");
-  indices = array_arg<int32_t>(env, info[3], nnz, op, "indices");
-  return nnz;
-}
-
 Napi::Value Spdmm(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "spdmm";
-  by_dtype(env, info[4], op, [&](auto tag) {
+  const Place at = place_of(info[5]);
+  by_float_type(env, at, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
-    auto A = csr_arg<T>(env, info, 0, op, "A");
-    int64_t m = int_arg(env, info[6], op, "m");
-    const T* D = array_arg<T>(env, info[5], int64_t(A.cols) * m, op, "D");
-    T* C = array_arg<T>(env, info[7], int64_t(A.rows) * m, op, "C");
-    prefer_huge_pages(C, int64_t(A.rows) * m * int64_t(sizeof(T)));
-    guarded(env, [&] { spdmm_cpu<T>(pool_of(env), A, D, m, C); return 0; });
+    const auto A = csr_at<T>(env, at, info, 0, op, "A");
+    const int64_t m = int_arg(env, info[7], op, "m");
+    const T* D = buf_arg<T>(env, at, info[6], int64_t(A.cols) * m, op, "D");
+    T* C = buf_arg<T>(env, at, info[8], int64_t(A.rows) * m, op, "C");
+    if (at == Place::host) prefer_huge_pages(C, int64_t(A.rows) * m * int64_t(sizeof(T)));
+    run_at(env, at, op, [&] { spdmm_cuda<T>(A.device(), D, m, C); }, [&] { spdmm_cpu<T>(pool_of(env), A.host(), D, m, C); });
     return 0;
   });
   return env.Undefined();
@@ -63,26 +53,24 @@ Napi::Value Spdmm(const Napi::CallbackInfo& info) {
 
 Napi::Value SpdmmBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  const char* op = "spdmmBackward";
-  // The pattern is Aᵀ's: t_rows = A.cols, t_cols = A.rows.
-  index_t t_rows, t_cols;
-  const index_t *t_indptr, *t_indices;
-  int64_t nnz = pattern_arg(env, info, op, t_rows, t_cols, t_indptr, t_indices);
-  const index_t* perm = array_arg<int32_t>(env, info[4], nnz, op, "perm");
-  by_dtype(env, info[5], op, [&](auto tag) {
+  const char* op = "spdmm";
+  const Place at = place_of(info[5]);
+  by_float_type(env, at, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
-    // perm is a permutation of [0, nnz) made by the transpose kernel, so values needs nnz entries.
-    const T* values = array_arg<T>(env, info[5], nnz, op, "values");
-    int64_t m = int_arg(env, info[8], op, "m");
-    const T* V = array_arg<T>(env, info[6], int64_t(t_cols) * m, op, "V");
-    const T* D = array_arg<T>(env, info[7], int64_t(t_rows) * m, op, "D");
-    T* dA = array_arg_or_null<T>(env, info[9], nnz, op, "dA");
-    T* dD = array_arg_or_null<T>(env, info[10], int64_t(t_rows) * m, op, "dD");
-    if (dD) prefer_huge_pages(dD, int64_t(t_rows) * m * int64_t(sizeof(T)));
-    guarded(env, [&] {
-      spdmm_backward_cpu<T>(pool_of(env), t_rows, t_indptr, t_indices, perm, values, V, D, m, dA, dD);
-      return 0;
-    });
+    const auto A = csr_at<T>(env, at, info, 0, op, "A");
+    const index_t* t_indptr = buf_arg<int32_t>(env, at, info[6], int64_t(A.cols) + 1, op, "tIndptr");
+    if (at == Place::host && (t_indptr[0] != 0 || t_indptr[A.cols] != A.nnz))
+      throw_js(env, std::string(op) + ": transpose structure does not match A");
+    const index_t* t_indices = buf_arg<int32_t>(env, at, info[7], A.nnz, op, "tIndices");
+    const index_t* perm = buf_arg<int32_t>(env, at, info[8], A.nnz, op, "perm");
+    const int64_t m = int_arg(env, info[11], op, "m");
+    const T* V = buf_arg<T>(env, at, info[9], int64_t(A.rows) * m, op, "V");
+    const T* D = buf_arg<T>(env, at, info[10], int64_t(A.cols) * m, op, "D");
+    T* dA = buf_arg_or_null<T>(env, at, info[12], A.nnz, op, "dA");
+    T* dD = buf_arg_or_null<T>(env, at, info[13], int64_t(A.cols) * m, op, "dD");
+    if (at == Place::host && dD) prefer_huge_pages(dD, int64_t(A.cols) * m * int64_t(sizeof(T)));
+    run_at(env, at, op, [&] { spdmm_backward_cuda<T>(A.device(), t_indptr, t_indices, perm, V, D, m, dA, dD); },
+           [&] { spdmm_backward_cpu<T>(pool_of(env), A.cols, t_indptr, t_indices, perm, A.values, V, D, m, dA, dD); });
     return 0;
   });
   return env.Undefined();

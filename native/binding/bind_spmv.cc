@@ -1,48 +1,54 @@
-// spmv(rows, cols, indptr, indices, values, x, y)   y = A x
-// spmvBackwardTransposed(...)                        both VJPs (below)
+// Bindings for SpMV (native/core/spmv.h), on the host or the device (storage.h).
+// A CSR operand A... is (rows, cols, nnz, indptr, indices, values).
+//   spmv(A..., x, y)                                   y = A x
+//   spmvBackward(A..., tIndptr, tIndices, perm, v, x, dA | null, dx | null)
+//                                                      dA = (v xᵀ) ⊙ mask(A), dx = Aᵀ v, in one sweep
+//                                                      over the transpose structure of A's pattern
+// The transpose structure is the one ops/transpose_cache.ts computed and cached
+// for this pattern (never user input: the public API cannot build one); the
+// binding checks its sizes in O(1) (on the host also its ends), not its contents.
 #include "bindings.h"
 #include "spmv.h"
-#include "util.h"
+#include "storage.h"
 
 namespace sad::binding {
 namespace {
 
 Napi::Value Spmv(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  by_dtype(env, info[4], "spmv", [&](auto tag) {
+  const char* op = "spmv";
+  const Place at = place_of(info[5]);
+  by_float_type(env, at, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
-    auto A = csr_arg<T>(env, info, 0, "spmv", "A");
-    const T* x = array_arg<T>(env, info[5], A.cols, "spmv", "x");
-    T* y = array_arg<T>(env, info[6], A.rows, "spmv", "y");
-    guarded(env, [&] { spmv_cpu<T>(pool_of(env), A, x, y); return 0; });
+    const auto A = csr_at<T>(env, at, info, 0, op, "A");
+    const T* x = buf_arg<T>(env, at, info[6], A.cols, op, "x");
+    T* y = buf_arg<T>(env, at, info[7], A.rows, op, "y");
+    run_at(env, at, op, [&] { spmv_cuda<T>(A.device(), x, y); }, [&] { spmv_cpu<T>(pool_of(env), A.host(), x, y); });
     return 0;
   });
   return env.Undefined();
 }
 
-// spmvBackwardTransposed(rows, cols, indptr, indices, values, tIndptr, tIndices, perm, v, x, dA | null, dx | null)
-// The transpose structure is the one ops/structure.ts computed and cached for
-// this pattern (never user input: the public API cannot build one); the binding
-// checks its sizes in O(1), not its contents.
-Napi::Value SpmvBackwardTransposed(const Napi::CallbackInfo& info) {
+Napi::Value SpmvBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  const char* op = "spmvBackwardTransposed";
-  by_dtype(env, info[4], op, [&](auto tag) {
+  const char* op = "spmv";
+  const Place at = place_of(info[5]);
+  by_float_type(env, at, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
-    auto A = csr_arg<T>(env, info, 0, op, "A");
-    const int64_t nnz = A.nnz();
-    const index_t* tp = array_arg<int32_t>(env, info[5], A.cols + 1, op, "tIndptr");
-    if (tp[0] != 0 || tp[A.cols] != nnz) throw_js(env, std::string(op) + ": transpose structure does not match A");
-    const index_t* ti = array_arg<int32_t>(env, info[6], nnz, op, "tIndices");
-    const index_t* perm = array_arg<int32_t>(env, info[7], nnz, op, "perm");
-    const T* v = array_arg<T>(env, info[8], A.rows, op, "v");
-    const T* x = array_arg<T>(env, info[9], A.cols, op, "x");
-    T* dA = array_arg_or_null<T>(env, info[10], nnz, op, "dA");
-    T* dx = array_arg_or_null<T>(env, info[11], A.cols, op, "dx");
-    guarded(env, [&] {
-      spmv_backward_transposed_cpu<T>(pool_of(env), A.cols, tp, ti, perm, A.values, v, x, dA, dx);
-      return 0;
-    });
+    const auto A = csr_at<T>(env, at, info, 0, op, "A");
+    const index_t* t_indptr = buf_arg<int32_t>(env, at, info[6], int64_t(A.cols) + 1, op, "tIndptr");
+    if (at == Place::host && (t_indptr[0] != 0 || t_indptr[A.cols] != A.nnz))
+      throw_js(env, std::string(op) + ": transpose structure does not match A");
+    const index_t* t_indices = buf_arg<int32_t>(env, at, info[7], A.nnz, op, "tIndices");
+    const index_t* perm = buf_arg<int32_t>(env, at, info[8], A.nnz, op, "perm");
+    const T* v = buf_arg<T>(env, at, info[9], A.rows, op, "v");
+    const T* x = buf_arg<T>(env, at, info[10], A.cols, op, "x");
+    T* dA = buf_arg_or_null<T>(env, at, info[11], A.nnz, op, "dA");
+    T* dx = buf_arg_or_null<T>(env, at, info[12], A.cols, op, "dx");
+    run_at(
+        env, at, op,
+        [&] { spmv_backward_transposed_cuda<T>(A.device(), t_indptr, t_indices, perm, v, x, dA, dx); },
+        [&] { spmv_backward_transposed_cpu<T>(pool_of(env), A.cols, t_indptr, t_indices, perm, A.values, v, x, dA, dx); });
     return 0;
   });
   return env.Undefined();
@@ -52,7 +58,7 @@ Napi::Value SpmvBackwardTransposed(const Napi::CallbackInfo& info) {
 
 void register_spmv(Napi::Env env, Napi::Object exports) {
   exports.Set("spmv", Napi::Function::New(env, Spmv));
-  exports.Set("spmvBackwardTransposed", Napi::Function::New(env, SpmvBackwardTransposed));
+  exports.Set("spmvBackward", Napi::Function::New(env, SpmvBackward));
 }
 
 }  // namespace sad::binding

@@ -1,16 +1,20 @@
-// Bindings for the sptrsv kernels (see native/core/sptrsv.h).
+// Bindings for the sptrsv kernels (see native/core/sptrsv.h). The solves take
+// host or device storage (storage.h); L... is (rows, cols, nnz, indptr, indices, values).
 //
 // sptrsvCheck(n, indptr, indices, lower, unit) -> [kind, row, col]
 //     kind 0 = ok, 1 = entry on the wrong side at (row, col), 2 = no diagonal in row
-// sptrsv(rows, cols, indptr, indices, values, b, x, k, lower, unit) -> -1 | row with a zero diagonal
+// sptrsv(L..., b, x, k, lower, unit) -> -1 | row with a zero diagonal
 //     x = L⁻¹ b, b and x row-major rows × k
-// sptrsvBackward(rows, cols, indptr, indices, values, x, v, w, k, lower, unit, grad | null) -> -1 | row
+// sptrsvBackward(L..., x, v, w, grad | null, k, lower, unit) -> -1 | row
 //     w = L⁻ᵀ v and grad = −w xᵀ ⊙ mask(L) (summed over the k columns) in one call
-// maskedOuterSum(rows, cols, indptr, indices, u, x, k, alpha, skipDiagonal, out)
-//     out[p] = alpha Σ_c u[i, c] x[j, c] for p = (i, j); u is rows × k, x is cols × k
+// The triangular structure of L was checked (sptrsvCheck, once per pattern)
+// before any solve: the synchronisation-free device solves wait on every row a
+// row depends on, so they must only ever see a valid triangle with (unless
+// unit) its diagonal stored.
+// (dL's masked product is bind_sddmm.cc's maskedOuterSum.)
 #include "bindings.h"
 #include "sptrsv.h"
-#include "util.h"
+#include "storage.h"
 
 namespace sad::binding {
 namespace {
@@ -34,17 +38,19 @@ Napi::Value SptrsvCheck(const Napi::CallbackInfo& info) {
 Napi::Value Sptrsv(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const char* op = "sptrsv";
+  const Place at = place_of(info[5]);
   index_t bad = -1;
-  by_dtype(env, info[4], op, [&](auto tag) {
+  by_float_type(env, at, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
-    auto L = csr_arg<T>(env, info, 0, op, "L");
+    const auto L = csr_at<T>(env, at, info, 0, op, "L");
     if (L.rows != L.cols) throw_js(env, std::string(op) + ": L must be square");
-    auto k = static_cast<index_t>(int_arg(env, info[7], op, "k"));
+    const auto k = static_cast<index_t>(int_arg(env, info[8], op, "k"));
     const int64_t len = int64_t(L.rows) * k;
-    const T* b = array_arg<T>(env, info[5], len, op, "b");
-    T* x = array_arg<T>(env, info[6], len, op, "x");
-    TriangularOptions opts{bool_arg(info[8]), bool_arg(info[9])};
-    bad = guarded(env, [&] { return sptrsv_cpu<T>(pool_of(env), L, opts, b, x, k); });
+    const T* b = buf_arg<T>(env, at, info[6], len, op, "b");
+    T* x = buf_arg<T>(env, at, info[7], len, op, "x");
+    const TriangularOptions opts{bool_arg(info[9]), bool_arg(info[10])};
+    run_at(env, at, op, [&] { bad = sptrsv_cuda<T>(L.device(), opts, b, x, k); },
+           [&] { bad = sptrsv_cpu<T>(pool_of(env), L.host(), opts, b, x, k); });
     return 0;
   });
   return Napi::Number::New(env, bad);
@@ -52,48 +58,25 @@ Napi::Value Sptrsv(const Napi::CallbackInfo& info) {
 
 Napi::Value SptrsvBackward(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  const char* op = "sptrsvBackward";
+  const char* op = "sptrsv";
+  const Place at = place_of(info[5]);
   index_t bad = -1;
-  by_dtype(env, info[4], op, [&](auto tag) {
+  by_float_type(env, at, info[5], op, "values", [&](auto tag) {
     using T = decltype(tag);
-    auto L = csr_arg<T>(env, info, 0, op, "L");
+    const auto L = csr_at<T>(env, at, info, 0, op, "L");
     if (L.rows != L.cols) throw_js(env, std::string(op) + ": L must be square");
-    auto k = static_cast<index_t>(int_arg(env, info[8], op, "k"));
+    const auto k = static_cast<index_t>(int_arg(env, info[10], op, "k"));
     const int64_t len = int64_t(L.rows) * k;
-    const T* x = array_arg<T>(env, info[5], len, op, "x");
-    const T* v = array_arg<T>(env, info[6], len, op, "v");
-    T* w = array_arg<T>(env, info[7], len, op, "w");
-    TriangularOptions opts{bool_arg(info[9]), bool_arg(info[10])};
-    T* grad = array_arg_or_null<T>(env, info[11], L.nnz(), op, "grad");
-    bad = guarded(env, [&] { return sptrsv_backward_cpu<T>(pool_of(env), L, opts, x, v, w, grad, k); });
+    const T* x = buf_arg<T>(env, at, info[6], len, op, "x");
+    const T* v = buf_arg<T>(env, at, info[7], len, op, "v");
+    T* w = buf_arg<T>(env, at, info[8], len, op, "w");
+    T* grad = buf_arg_or_null<T>(env, at, info[9], L.nnz, op, "grad");
+    const TriangularOptions opts{bool_arg(info[11]), bool_arg(info[12])};
+    run_at(env, at, op, [&] { bad = sptrsv_backward_cuda<T>(L.device(), opts, x, v, w, grad, k); },
+           [&] { bad = sptrsv_backward_cpu<T>(pool_of(env), L.host(), opts, x, v, w, grad, k); });
     return 0;
   });
   return Napi::Number::New(env, bad);
-}
-
-Napi::Value MaskedOuterSum(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "maskedOuterSum";
-  auto rows = static_cast<index_t>(int_arg(env, info[0], op, "rows"));
-  auto cols = int_arg(env, info[1], op, "cols");
-  const index_t* indptr = array_arg<int32_t>(env, info[2], rows + 1, op, "indptr");
-  const int64_t nnz = indptr[rows];
-  if (indptr[0] != 0 || nnz < 0) throw_js(env, std::string(op) + ": invalid indptr");
-  const index_t* indices = array_arg<int32_t>(env, info[3], nnz, op, "indices");
-  auto k = static_cast<index_t>(int_arg(env, info[6], op, "k"));
-  by_dtype(env, info[4], op, [&](auto tag) {
-    using T = decltype(tag);
-    const T* u = array_arg<T>(env, info[4], int64_t(rows) * k, op, "u");
-    const T* x = array_arg<T>(env, info[5], cols * k, op, "x");
-    const T alpha = static_cast<T>(num_arg(env, info[7], op, "alpha"));
-    T* out = array_arg<T>(env, info[9], nnz, op, "out");
-    guarded(env, [&] {
-      masked_outer_sum_cpu<T>(pool_of(env), rows, indptr, indices, u, x, k, alpha, bool_arg(info[8]), out);
-      return 0;
-    });
-    return 0;
-  });
-  return env.Undefined();
 }
 
 }  // namespace
@@ -102,7 +85,6 @@ void register_sptrsv(Napi::Env env, Napi::Object exports) {
   exports.Set("sptrsvCheck", Napi::Function::New(env, SptrsvCheck));
   exports.Set("sptrsv", Napi::Function::New(env, Sptrsv));
   exports.Set("sptrsvBackward", Napi::Function::New(env, SptrsvBackward));
-  exports.Set("maskedOuterSum", Napi::Function::New(env, MaskedOuterSum));
 }
 
 }  // namespace sad::binding

@@ -1,7 +1,6 @@
 // Bindings for the structure kernels (see native/core/structure.h).
-//   transposeStructure(rows, cols, indptr, indices)          -> { indptr, indices, perm, inv }
-//   gatherValues(idx, src, out)                              out[q] = idx[q] < 0 ? 0 : src[idx[q]]
-//   scatterValues(idx, src, out)                             out[idx[q]] = src[q]
+//   transposeStructure(rows, cols, nnz, indptr, indices, tIndptr, tIndices, perm, inv | null)
+//       Aᵀ's structure and the maps, on the host or the device (storage.h)
 //   diagonalPositions(rows, cols, indptr, indices, k, len)   -> Int32Array (entry or -1)
 //   bandStructure(rows, cols, indptr, indices, k, lower)     -> { indptr, indices, keep }
 //   kronStructure(A..., B...)                                -> { indptr, indices }
@@ -9,11 +8,14 @@
 //   kronBackward(A..., a, B..., b, g, dA | null, dB | null)
 // where A... is (rows, cols, indptr, indices). Index maps (perm, keep, positions)
 // are made by these kernels and cached in TypeScript, never taken from users.
+// The gathers and scatters that move values through them are bind_gather.cc's.
 #include <limits>
+#include <vector>
 #include <type_traits>
 
 #include "bindings.h"
 #include "structure.h"
+#include "storage.h"
 #include "util.h"
 
 namespace sad::binding {
@@ -40,55 +42,28 @@ int64_t offset_arg(const Napi::Env& env, const Napi::Value& v, const char* op, c
 
 Napi::Int32Array new_index_array(const Napi::Env& env, int64_t len) { return new_array<int32_t>(env, len); }
 
+// On the host or the device (storage.h): the structure of Aᵀ and the maps
+// between the entries of A and Aᵀ, into arrays the caller allocated.
 Napi::Value TransposeStructure(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  const char* op = "transposeStructure";
-  Pattern A = pattern_at(env, info, 0, op);
-  int64_t nnz = A.nnz();
-  auto t_indptr = new_index_array(env, int64_t(A.cols) + 1);
-  auto t_indices = new_index_array(env, nnz);
-  auto perm = new_index_array(env, nnz);
-  auto inv = new_index_array(env, nnz);
-  guarded(env, [&] {
-    transpose_structure_cpu(A.rows, A.cols, A.indptr, A.indices, t_indptr.Data(), t_indices.Data(), perm.Data(),
-                            inv.Data());
-    return 0;
-  });
-  auto o = Napi::Object::New(env);
-  o.Set("indptr", t_indptr);
-  o.Set("indices", t_indices);
-  o.Set("perm", perm);
-  o.Set("inv", inv);
-  return o;
-}
-
-Napi::Value GatherValues(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "gatherValues";
-  const index_t* idx = array_arg<int32_t>(env, info[0], -1, op, "idx");
-  int64_t n = array_len<int32_t>(info[0]);
-  by_dtype(env, info[1], op, [&](auto tag) {
-    using T = decltype(tag);
-    const T* src = array_arg<T>(env, info[1], -1, op, "src");
-    T* out = array_arg<T>(env, info[2], n, op, "out");
-    guarded(env, [&] { gather_cpu<T>(pool_of(env), n, idx, src, out); return 0; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value ScatterValues(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "scatterValues";
-  const index_t* idx = array_arg<int32_t>(env, info[0], -1, op, "idx");
-  int64_t n = array_len<int32_t>(info[0]);
-  by_dtype(env, info[1], op, [&](auto tag) {
-    using T = decltype(tag);
-    const T* src = array_arg<T>(env, info[1], n, op, "src");
-    T* out = array_arg<T>(env, info[2], -1, op, "out");
-    guarded(env, [&] { scatter_cpu<T>(pool_of(env), n, idx, src, out); return 0; });
-    return 0;
-  });
+  const char* op = "transpose";
+  const Place at = place_of(info[3]);
+  const auto rows = static_cast<index_t>(int_arg(env, info[0], op, "rows"));
+  const auto cols = static_cast<index_t>(int_arg(env, info[1], op, "cols"));
+  const int64_t nnz = int_arg(env, info[2], op, "nnz");
+  const index_t* indptr = buf_arg<int32_t>(env, at, info[3], int64_t(rows) + 1, op, "indptr");
+  if (at == Place::host && (indptr[0] != 0 || indptr[rows] != nnz)) throw_js(env, std::string(op) + ": invalid indptr");
+  const index_t* indices = buf_arg<int32_t>(env, at, info[4], nnz, op, "indices");
+  index_t* t_indptr = buf_arg<int32_t>(env, at, info[5], int64_t(cols) + 1, op, "tIndptr");
+  index_t* t_indices = buf_arg<int32_t>(env, at, info[6], nnz, op, "tIndices");
+  index_t* perm = buf_arg<int32_t>(env, at, info[7], nnz, op, "perm");
+  index_t* inv = buf_arg_or_null<int32_t>(env, at, info[8], nnz, op, "inv");
+  run_at(env, at, op, [&] { transpose_structure_cuda(rows, cols, nnz, indptr, indices, t_indptr, t_indices, perm, inv); },
+         [&] {
+           // The CPU kernel always writes inv.
+           std::vector<index_t> scratch(inv ? 0 : size_t(nnz));
+           transpose_structure_cpu(rows, cols, indptr, indices, t_indptr, t_indices, perm, inv ? inv : scratch.data());
+         });
   return env.Undefined();
 }
 
@@ -194,8 +169,6 @@ Napi::Value KronBackward(const Napi::CallbackInfo& info) {
 
 void register_structure(Napi::Env env, Napi::Object exports) {
   exports.Set("transposeStructure", Napi::Function::New(env, TransposeStructure));
-  exports.Set("gatherValues", Napi::Function::New(env, GatherValues));
-  exports.Set("scatterValues", Napi::Function::New(env, ScatterValues));
   exports.Set("diagonalPositions", Napi::Function::New(env, DiagonalPositions));
   exports.Set("bandStructure", Napi::Function::New(env, BandStructure));
   exports.Set("kronStructure", Napi::Function::New(env, KronStructure));

@@ -1,11 +1,11 @@
 // SpDMM on the GPU (spdmm.h): C = A D with a thread per entry of C, and its VJP:
 // for m ≤ 128 one fused pass over the transpose structure; wider, dD = Aᵀ V as
 // the forward kernel on the transpose structure and dA by the masked dot products
-// of sptrsv.h's masked_outer_sum_cuda. Bodies in sparse_bodies.h.
+// of sddmm.h's masked_outer_sum_cuda. Bodies in sparse_bodies.h.
 #include "cuda_common.cuh"
 #include "sparse_bodies.h"
 #include "spdmm.h"
-#include "sptrsv.h"
+#include "sddmm.h"
 
 namespace sad {
 

@@ -2,7 +2,7 @@
 // fill-reducing ordering (SuiteSparse KLU: BTF, then AMD on each block), and
 // the solves its VJP needs with the same factors (Table 1):
 //   db = A⁻ᵀ v                       (solve with transpose = true)
-//   dA = −(A⁻ᵀ v) xᵀ ⊙ mask(A)       (masked_outer_sum_cpu in sptrsv.h, alpha = −1)
+//   dA = −(A⁻ᵀ v) xᵀ ⊙ mask(A)       (masked_outer_sum_cpu in sddmm.h, alpha = −1)
 //
 // KLU reads compressed columns. The CSR arrays of A are the CSC arrays of Aᵀ,
 // so SparseLU factors M = Aᵀ without copying the structure: A x = b is then

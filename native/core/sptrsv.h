@@ -1,7 +1,7 @@
 // SpTRSV: x = L⁻¹ b for a sparse triangular L (lower or upper), and the pieces
 // of its VJP (Table 1):
 //   db = L⁻ᵀ v                       (sptrsv_transpose_cpu: a column-oriented sweep on the CSR of L)
-//   dL = −(L⁻ᵀ v) xᵀ ⊙ mask(L)       (masked_outer_sum_cpu with alpha = −1)
+//   dL = −(L⁻ᵀ v) xᵀ ⊙ mask(L)       (sddmm.h's masked_outer_sum_cpu with alpha = −1)
 // (sptrsv_backward_cpu does both, fused into one sweep for a vector b).
 //
 // Right-hand sides are row-major rows × k (k = 1 for a vector), so one row of
@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "device.h"
+#include "sddmm.h"
 #include "thread_pool.h"
 
 namespace sad {
@@ -56,13 +57,6 @@ template <class T>
 index_t sptrsv_backward_cpu(ThreadPool& pool, const Csr<const T>& L, TriangularOptions opts, const T* x, const T* v,
                             T* w, T* grad, index_t k);
 
-// out[p] = alpha Σ_c u[i, c] x[j, c] for each stored entry p = (i, j), with u
-// row-major rows × k and x row-major cols × k. With skip_diagonal, out[p] = 0
-// where i == j (the gradient of an ignored unit diagonal).
-template <class T>
-void masked_outer_sum_cpu(ThreadPool& pool, index_t rows, const index_t* indptr, const index_t* indices,
-                          const T* u, const T* x, index_t k, T alpha, bool skip_diagonal, T* out);
-
 // CUDA (device pointers, see device.h): synchronisation-free solves (Su et al.
 // 2020, as the paper; see sparse_bodies.h), a thread per row, one launch per
 // right-hand side column. Same contracts as the CPU versions (x may alias b),
@@ -74,11 +68,5 @@ index_t sptrsv_transpose_cuda(const DeviceCsr<const T>& L, TriangularOptions opt
 template <class T>
 index_t sptrsv_backward_cuda(const DeviceCsr<const T>& L, TriangularOptions opts, const T* x, const T* v, T* w,
                              T* grad, index_t k);
-
-// out[p] = alpha Σ_c u[i, c] x[j, c] for p = (i, j), as masked_outer_sum_cpu.
-// Also (V Dᵀ) ⊙ mask(A) of SpDMM's VJP. A group of lanes per entry for k > 4.
-template <class T>
-void masked_outer_sum_cuda(index_t rows, int64_t nnz, const index_t* indptr, const index_t* indices, const T* u,
-                           const T* x, index_t k, T alpha, bool skip_diagonal, T* out);
 
 }  // namespace sad

@@ -2,18 +2,12 @@
 // GradFn to its output: the inputs and a backward closure (the VJP) that returns
 // one gradient slot per input. `backward()` walks the graph iteratively (long
 // unrolled solvers make deep tapes) in reverse topological order and accumulates.
-import type { Tensor } from './tensor.js';
+import type { GradFn, Grads, Tensor } from './tensor.js';
 import { untrackTensor } from './device.js';
 import { SparseAdError } from './errors.js';
 
-export type Grads = readonly (Tensor | null | undefined)[];
-
-export interface GradFn {
-  readonly name: string;
-  readonly inputs: readonly (Tensor | null)[];
-  /** Returns one gradient per input (null where none is needed or it is zero). */
-  backward(grad: Tensor, needs: readonly boolean[]): Grads;
-}
+// A node of the tape and its gradient slots are declared beside Tensor, which holds them.
+export type { GradFn, Grads };
 
 let gradEnabled = true;
 
@@ -66,7 +60,7 @@ export function record(
 type Adder = (a: Tensor, b: Tensor) => Tensor;
 let addGrads: Adder | undefined;
 
-/** Installed by tensor.ts (which owns elementwise storage) to avoid an import cycle. */
+/** Installed by methods.ts, which sits above the ops that add (an op here would be an import cycle). */
 export function setGradAdder(fn: Adder): void {
   addGrads = fn;
 }

@@ -4,13 +4,9 @@
 // gradient with respect to a sparse matrix lives on its own pattern.
 import { record } from './autograd.js';
 import { type DeviceArray, upload } from './device.js';
-import { allocate, type Device, type DType, isDType } from './dtype.js';
+import { allocate, type DType, isDType } from './dtype.js';
 import { describe, expected, fail, shapeStr } from './errors.js';
 import { Tensor, type NestedArray, tensor } from './tensor.js';
-// Op modules import this one too; they are only used inside methods, never at load time.
-import { matmul as matmulOp } from './ops/matmul.js';
-import * as structure from './ops/structure.js';
-import { toDevice } from './ops/transfer.js';
 
 export interface CsrOptions {
   dtype?: DType;
@@ -166,6 +162,8 @@ function valuesTensor(op: string, values: unknown, nnz: number, opts: CsrOptions
   return t;
 }
 
+// Its ops as methods (A.matmul, A.transpose, A.toDense, CsrMatrix.eye, …) are
+// installed by methods.ts, above the ops: this module imports none of them.
 export class CsrMatrix {
   readonly pattern: CsrPattern;
   /** The nonzero values, a differentiable 1-D Tensor of length nnz. */
@@ -310,70 +308,6 @@ export class CsrMatrix {
     return new CsrMatrix(new CsrPattern(rows, cols, indptr, indices), values);
   }
 
-  /** A dense copy (differentiable: the gradient is the dense gradient read on the pattern). */
-  toDense(): Tensor {
-    if (this.device === 'cuda') return structure.toDenseDevice(this);
-    const [rows, cols] = this.shape;
-    const { indptr, indices } = this.pattern.raw;
-    const out = allocate(this.dtype, rows * cols);
-    const v = this.values.data;
-    for (let i = 0; i < rows; i++) {
-      for (let p = indptr[i]!; p < indptr[i + 1]!; p++) out[i * cols + indices[p]!] = v[p]!;
-    }
-    const result = new Tensor(out, [rows, cols]);
-    // dvalues[p] = G[i, j] for p = (i, j)
-    return record('toDense', result, [this.values], (g) => {
-      const gv = allocate(g.dtype, this.nnz);
-      for (let i = 0; i < rows; i++) {
-        for (let p = indptr[i]!; p < indptr[i + 1]!; p++) gv[p] = g.data[i * cols + indices[p]!]!;
-      }
-      return [new Tensor(gv, [this.nnz])];
-    });
-  }
-
-  // -------------------------------------------------------------------------
-  // Structural ops (native/lib/ops/structure.ts), differentiable w.r.t. the values.
-
-  /** Aᵀ, with the transpose structure cached on this pattern (see structure.transpose). */
-  transpose(): CsrMatrix {
-    return structure.transpose(this);
-  }
-
-  /** The k-th diagonal as a dense 1-D Tensor, zero where nothing is stored (see structure.diagonal). */
-  diagonal(k = 0): Tensor {
-    return structure.diagonal(this, k);
-  }
-
-  /** The entries on and below the k-th diagonal. */
-  tril(k = 0): CsrMatrix {
-    return structure.tril(this, k);
-  }
-
-  /** The entries on and above the k-th diagonal. */
-  triu(k = 0): CsrMatrix {
-    return structure.triu(this, k);
-  }
-
-  /** The values converted to `dtype` (differentiable); this matrix when it already has that dtype. */
-  astype(dtype: DType): CsrMatrix {
-    return structure.astype(this, dtype);
-  }
-
-  /**
-   * The values converted to `dtype` (as astype), or the matrix on another
-   * device ('cuda' or 'cpu': the values move, differentiably, and the pattern's
-   * structure is uploaded once and shared by every matrix with this pattern).
-   */
-  to(target: DType | Device): CsrMatrix {
-    if (target === 'cpu' || target === 'cuda') {
-      if (this.device === target) return this;
-      const values = toDevice(this.values, target); // first: without a device, says so as 'to'
-      if (target === 'cuda') this.pattern.deviceArrays();
-      return new CsrMatrix(this.pattern, values);
-    }
-    return structure.astype(this, target);
-  }
-
   /** Frees the values' memory now (see Tensor.dispose); the pattern stays (see CsrPattern.releaseDevice). */
   dispose(): void {
     this.values.dispose();
@@ -381,43 +315,6 @@ export class CsrMatrix {
 
   get isDisposed(): boolean {
     return this.values.isDisposed;
-  }
-
-  /** A times a dense vector/matrix (spmv/spdmm) or a sparse matrix (spgemm), through matmul(). */
-  matmul(other: Tensor): Tensor;
-  matmul(other: CsrMatrix): CsrMatrix;
-  matmul(other: Tensor | CsrMatrix): Tensor | CsrMatrix {
-    return matmulOp(this, other);
-  }
-
-  /** The n × n identity. */
-  static eye(n: number, opts: CsrOptions = {}): CsrMatrix {
-    return structure.eye(n, opts);
-  }
-
-  /** A matrix from diagonals, as scipy.sparse.diags (see structure.diags). */
-  static diags(
-    diagonals: readonly structure.DiagonalValues[],
-    offsets: readonly number[],
-    shape?: readonly [number, number],
-    opts: CsrOptions = {},
-  ): CsrMatrix {
-    return structure.diags(diagonals, offsets, shape, opts);
-  }
-
-  /** The Kronecker product A ⊗ B (differentiable w.r.t. both). */
-  static kron(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
-    return structure.kron(A, B);
-  }
-
-  /** The 1-D Poisson matrix: 2 on the diagonal, −1 off. */
-  static poisson1d(n: number, opts: CsrOptions = {}): CsrMatrix {
-    return structure.poisson1d(n, opts);
-  }
-
-  /** The 2-D Poisson matrix (5-point Laplacian) on an nx × ny grid: kron(I, T_nx) + kron(T_ny, I). */
-  static poisson2d(nx: number, ny: number, opts: CsrOptions = {}): CsrMatrix {
-    return structure.poisson2d(nx, ny, opts);
   }
 
   toString(): string {

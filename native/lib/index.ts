@@ -1,4 +1,6 @@
 // sparse-ad-lab/engine: the public API.
+// First: installs the ops as methods on Tensor and CsrMatrix (x.add, A.matmul, …).
+import './methods.js';
 export { Tensor, tensor, zeros, ones, full, zerosLike, onesLike, arange, randn, rand } from './tensor.js';
 export type { TensorOptions, NestedArray, RandomOptions, DType, Device } from './tensor.js';
 export { CsrMatrix, CsrPattern } from './csr.js';

@@ -1,18 +1,8 @@
 // Dense tensors: contiguous row-major storage of float64 (default) or float32.
 import type { FloatArray } from './addon.js';
-import { type GradFn, runBackward, setGradAdder } from './autograd.js';
 import { allocate, type Device, type DType, dtypeOfArray, isDType } from './dtype.js';
 import { describe, expected, fail, shapeStr } from './errors.js';
 import { type Generator, resolveGenerator } from './random.js';
-// The op methods below call the ops (import cycle: used inside methods only).
-import type { CsrMatrix } from './csr.js';
-import { add, clamp, div, mul, neg, pow, sub } from './ops/elementwise.js';
-import { matmul } from './ops/matmul.js';
-import { logSoftmax, softmax } from './ops/nn.js';
-import { type Axis, dot, mean, norm, sum } from './ops/reduce.js';
-import { cast, denseTranspose, reshape } from './ops/shape.js';
-import { deviceAdd, deviceFull, toDevice } from './ops/transfer.js';
-import { abs, cos, exp, log, relu, sigmoid, sin, sqrt, tanh } from './ops/unary.js';
 import { copyDevice, type DeviceArray, DeviceStorage, download, trackTensor } from './device.js';
 
 export type { DType, Device } from './dtype.js';
@@ -26,6 +16,23 @@ export interface TensorOptions {
 
 export type NestedArray = number | readonly NestedArray[];
 
+/** One gradient slot per input of a tape node (null where none is needed or it is zero). */
+export type Grads = readonly (Tensor | null | undefined)[];
+
+/**
+ * A node of the tape (autograd.record makes them): the op's name, its inputs
+ * and its VJP. Declared here, beside the Tensor that holds it, because the two
+ * types refer to each other; autograd.ts, which walks the tape, imports both.
+ */
+export interface GradFn {
+  readonly name: string;
+  readonly inputs: readonly (Tensor | null)[];
+  /** Returns one gradient per input (null where none is needed or it is zero). */
+  backward(grad: Tensor, needs: readonly boolean[]): Grads;
+}
+
+// The ops' methods (x.add, x.sum, x.to, …) and backward() are installed by
+// methods.ts, above autograd and the ops: this module imports none of them.
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -147,28 +154,6 @@ export class Tensor {
     return this.device === 'cpu' ? this.data[0]! : this.toArray()[0]!;
   }
 
-  /**
-   * Reverse-mode differentiation from this tensor. Without an argument it must
-   * hold one element (the seed is 1); otherwise pass the gradient of the output.
-   */
-  backward(grad?: Tensor): void {
-    let seed: Tensor;
-    if (grad === undefined) {
-      if (this.size !== 1) {
-        fail('backward', `a seed gradient is needed for a non-scalar output of shape ${shapeStr(this.shape)} (call .sum() first or pass one)`);
-      }
-      seed = this.device === 'cpu' ? new Tensor(allocate(this.dtype, 1).fill(1), this.shape) : deviceFull(this.dtype, this.shape, 1);
-    } else {
-      if (!(grad instanceof Tensor)) expected('backward', 'a Tensor', 'grad', grad);
-      if (shapeStr(grad.shape) !== shapeStr(this.shape) || grad.dtype !== this.dtype) {
-        fail('backward', `grad has shape ${shapeStr(grad.shape)} (${grad.dtype}) but the output has ${shapeStr(this.shape)} (${this.dtype})`);
-      }
-      if (grad.device !== this.device) fail('backward', `grad is on ${grad.device} but the output is on ${this.device}`);
-      seed = grad;
-    }
-    runBackward(this, seed);
-  }
-
   /** The same storage, cut from the tape (requiresGrad false). */
   detach(): Tensor {
     return this.view(this.shape);
@@ -197,102 +182,6 @@ export class Tensor {
   zeroGrad(): void {
     if (this.grad?.device === 'cuda') this.grad.dispose();
     this.grad = null;
-  }
-
-  // Ops as methods (each is the op of the same name in ops/; all differentiable).
-
-  add(other: Tensor | number): Tensor {
-    return add(this, other);
-  }
-  sub(other: Tensor | number): Tensor {
-    return sub(this, other);
-  }
-  mul(other: Tensor | number): Tensor {
-    return mul(this, other);
-  }
-  div(other: Tensor | number): Tensor {
-    return div(this, other);
-  }
-  pow(exponent: Tensor | number): Tensor {
-    return pow(this, exponent);
-  }
-  neg(): Tensor {
-    return neg(this);
-  }
-  exp(): Tensor {
-    return exp(this);
-  }
-  log(): Tensor {
-    return log(this);
-  }
-  sqrt(): Tensor {
-    return sqrt(this);
-  }
-  abs(): Tensor {
-    return abs(this);
-  }
-  sin(): Tensor {
-    return sin(this);
-  }
-  cos(): Tensor {
-    return cos(this);
-  }
-  tanh(): Tensor {
-    return tanh(this);
-  }
-  relu(): Tensor {
-    return relu(this);
-  }
-  sigmoid(): Tensor {
-    return sigmoid(this);
-  }
-  clamp(min?: number | null, max?: number | null): Tensor {
-    return clamp(this, min, max);
-  }
-  /** Σ over all entries (0-D) or over `axis`. */
-  sum(axis?: Axis, keepdims = false): Tensor {
-    return sum(this, axis, keepdims);
-  }
-  mean(axis?: Axis, keepdims = false): Tensor {
-    return mean(this, axis, keepdims);
-  }
-  dot(other: Tensor): Tensor {
-    return dot(this, other);
-  }
-  /** The 2-norm of all entries (0-D). */
-  norm(): Tensor {
-    return norm(this);
-  }
-  logSoftmax(): Tensor {
-    return logSoftmax(this);
-  }
-  softmax(): Tensor {
-    return softmax(this);
-  }
-  /** this · other: dense GEMM, or dense × CsrMatrix (see ops/matmul.ts). */
-  matmul(other: Tensor | CsrMatrix): Tensor {
-    return matmul(this, other) as Tensor; // dense × anything is dense
-  }
-  /** The same storage under another shape (one dimension may be −1). */
-  reshape(shape: readonly number[]): Tensor {
-    return reshape(this, shape);
-  }
-  /** The transpose of a 2-D tensor (a copy). */
-  transpose(): Tensor {
-    return denseTranspose(this);
-  }
-  get T(): Tensor {
-    return denseTranspose(this);
-  }
-
-  /**
-   * A cast to another dtype, or a copy on another device ('cuda' or 'cpu');
-   * this tensor itself when it already has that dtype or device. Both are
-   * differentiable: the gradient flows back to this tensor's dtype and device.
-   */
-  to(target: DType | Device): Tensor {
-    if (target === 'cpu' || target === 'cuda') return toDevice(this, target);
-    return cast(this, target);
   }
 
   toString(): string {
@@ -446,13 +335,3 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
   for (let i = 0; i < size; i++) out[i] = low + (high - low) * gen.uniform();
   return finish(new Tensor(out, shape), opts);
 }
-
-// Gradient accumulation (used by the tape): out = a + b, same shape, dtype and device.
-setGradAdder((a, b) => {
-  if (a.device !== 'cpu') return deviceAdd(a, b);
-  const out = allocate(a.dtype, a.size);
-  const x = a.data;
-  const y = b.data;
-  for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
-  return new Tensor(out, a.shape);
-});

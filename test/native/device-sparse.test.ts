@@ -326,8 +326,11 @@ test('toDense on the device matches the CPU, forward and VJP; too large a dense 
       assertSameOnDevice(A.dev.grad, A.cpu.grad, tolOf(dtype), `${msg} dA`);
     }
   }
-  const big = CsrMatrix.fromCsr(new Int32Array(65537), [], [], [65536, 65536]).to('cuda');
-  assert.throws(() => big.toDense(), { message: "toDense: a [65536, 65536] matrix has 4294967296 entries, more than the device scatter's 32-bit positions reach" });
+  // One path on both devices: the same 32-bit scatter positions, the same refusal.
+  const big = CsrMatrix.fromCsr(new Int32Array(65537), [], [], [65536, 65536]);
+  const tooBig = { message: "toDense: a [65536, 65536] matrix has 4294967296 entries, more than the scatter's 32-bit positions reach" };
+  assert.throws(() => big.to('cuda').toDense(), tooBig);
+  assert.throws(() => big.toDense(), tooBig);
 });
 
 test('astype on the device converts the values (differentiably)', () => {

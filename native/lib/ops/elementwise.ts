@@ -16,7 +16,7 @@ import {
   type Operand, operandsDevice, reduceTo, reduceToDevice, sizeOf,
 } from './broadcast.js';
 import { int32Indexable, partialSelectionMatrix } from './select.js';
-import { reshape } from './shape.js';
+import { reshape } from './reshape.js';
 import { spdmm } from './spdmm.js';
 import { deviceEmpty, deviceFull } from './transfer.js';
 import { unaryDevice } from './unary.js';

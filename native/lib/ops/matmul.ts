@@ -18,6 +18,7 @@ import { denseTranspose } from './shape.js';
 import { spdmm } from './spdmm.js';
 import { spgemm } from './spgemm.js';
 import { spmv } from './spmv.js';
+import { transpose } from './structure.js';
 
 export function matmul(a: CsrMatrix, b: CsrMatrix): CsrMatrix;
 export function matmul(a: Tensor | CsrMatrix, b: Tensor): Tensor;
@@ -50,7 +51,7 @@ function denseTimesCsr(D: Tensor, A: CsrMatrix): Tensor {
   if (D.device === 'cuda') {
     // D A = (Aᵀ Dᵀ)ᵀ with Aᵀ on the transpose of A's pattern (cached): SpMV / SpDMM
     // on the device, differentiable through the transpose's value gather.
-    const At = A.transpose();
+    const At = transpose(A);
     return D.ndim === 1 ? spmv(At, D) : denseTranspose(spdmm(At, denseTranspose(D)));
   }
   const m = D.ndim === 2 ? D.shape[0]! : 1;

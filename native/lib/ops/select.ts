@@ -12,7 +12,7 @@ import { fail } from '../errors.js';
 import { CsrMatrix, CsrPattern } from '../csr.js';
 import { Tensor } from '../tensor.js';
 import { releaseWithScope, untrackTensor } from '../device.js';
-import { releaseDeviceTranspose } from './structure.js';
+import { releaseDeviceTranspose } from './transpose_cache.js';
 import { deviceFull } from './transfer.js';
 import { sameArray } from './check.js';
 

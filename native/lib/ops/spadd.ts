@@ -14,33 +14,34 @@
 // device kernels, downloaded once (C's pattern and the host cache need host
 // arrays), with C's structure kept on the device as its pattern's device arrays.
 import { record } from '../autograd.js';
-import { kernel, type FloatArray } from '../addon.js';
-import { allocate, type DType, uninit } from '../dtype.js';
+import { kernel } from '../addon.js';
+import { allocate, type Device, type DType } from '../dtype.js';
 import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { CsrMatrix, CsrPattern } from '../csr.js';
 import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
 import { csrArg, optionsArg, sameKind } from './check.js';
-import { deviceEmpty, deviceFull } from './transfer.js';
+import { deviceFull, empty, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
 
 export interface SpaddOptions {
   alpha?: number | Tensor;
   beta?: number | Tensor;
 }
 
-type Symbolic = (rows: number, aIndptr: Int32Array, aIndices: Int32Array, bIndptr: Int32Array, bIndices: Int32Array, cIndptr: Int32Array) => number;
-type Structure = (
-  rows: number, aIndptr: Int32Array, aIndices: Int32Array, bIndptr: Int32Array, bIndices: Int32Array,
-  cIndptr: Int32Array, cIndices: Int32Array, mapA: Int32Array, mapB: Int32Array,
-) => void;
+type Index = Int32Array | DeviceArray;
+type PatternArgs = [nnz: number, indptr: Index, indices: Index];
+type Symbolic = (rows: number, ...args: [...PatternArgs, ...PatternArgs, cIndptr: Index]) => number;
+type Structure = (rows: number, ...args: [...PatternArgs, ...PatternArgs, ...PatternArgs, mapA: Index, mapB: Index]) => void;
 type Values = (
-  rows: number, cIndptr: Int32Array, aIndptr: Int32Array, a: FloatArray, mapA: Int32Array | null,
-  bIndptr: Int32Array, b: FloatArray, mapB: Int32Array | null, alpha: number, beta: number, c: FloatArray,
+  rows: number, cNnz: number, cIndptr: Index,
+  aNnz: number, aIndptr: Index, a: Storage, mapA: Index | null,
+  bNnz: number, bIndptr: Index, b: Storage, mapB: Index | null,
+  alpha: number, beta: number, c: Storage,
 ) => void;
 type Backward = (
-  v: FloatArray,
-  nA: number, mapA: Int32Array | null, a: FloatArray | null, alpha: number, dA: FloatArray | null,
-  nB: number, mapB: Int32Array | null, b: FloatArray | null, beta: number, dB: FloatArray | null,
+  v: Storage, cNnz: number,
+  nA: number, mapA: Index | null, a: Storage | null, alpha: number, dA: Storage | null,
+  nB: number, mapB: Index | null, b: Storage | null, beta: number, dB: Storage | null,
 ) => [number, number];
 
 /** C's pattern and where each operand's entries land in it (null: the identity). */
@@ -66,17 +67,17 @@ function unionOf(A: CsrPattern, B: CsrPattern): Union {
   let union = cache.get(B);
   if (union) return union;
 
-  const a = A.raw;
-  const b = B.raw;
+  const a: PatternArgs = [A.nnz, A.raw.indptr, A.raw.indices];
+  const b: PatternArgs = [B.nnz, B.raw.indptr, B.raw.indices];
   const indptr = new Int32Array(A.rows + 1);
-  const nnz = kernel<Symbolic>('spaddSymbolic')(A.rows, a.indptr, a.indices, b.indptr, b.indices, indptr);
+  const nnz = kernel<Symbolic>('spaddSymbolic')(A.rows, ...a, ...b, indptr);
   if (nnz === A.nnz && nnz === B.nnz) {
     union = { pattern: A, mapA: null, mapB: null }; // equal patterns
   } else {
     const indices = new Int32Array(nnz);
     const mapA = new Int32Array(A.nnz);
     const mapB = new Int32Array(B.nnz);
-    kernel<Structure>('spaddStructure')(A.rows, a.indptr, a.indices, b.indptr, b.indices, indptr, indices, mapA, mapB);
+    kernel<Structure>('spaddStructure')(A.rows, ...a, ...b, nnz, indptr, indices, mapA, mapB);
     if (nnz === A.nnz) union = { pattern: A, mapA: null, mapB }; // B's pattern within A's
     else if (nnz === B.nnz) union = { pattern: B, mapA, mapB: null };
     else union = { pattern: new CsrPattern(A.rows, A.cols, indptr, indices), mapA, mapB };
@@ -101,7 +102,9 @@ function scalarArg(op: string, name: string, x: unknown): Scalar {
   return expected(op, 'a number or a scalar Tensor', name, x);
 }
 
-function scalarTensor(dtype: DType, value: number, shape: readonly number[]): Tensor {
+/** A one-element tensor holding `value` on `device` (the gradient of a scalar α or β). */
+function scalarTensor(dtype: DType, value: number, shape: readonly number[], device: Device): Tensor {
+  if (device !== 'cpu') return deviceFull(dtype, shape, value);
   const data = allocate(dtype, 1);
   data[0] = value;
   return new Tensor(data, shape);
@@ -119,41 +122,42 @@ export function spadd(A: CsrMatrix, B: CsrMatrix, opts: SpaddOptions = {}): CsrM
   sameKind(op, ['A', A], ['B', B]);
   if (alpha.tensor) sameKind(op, ['A', A], ['alpha', alpha.tensor]);
   if (beta.tensor) sameKind(op, ['A', A], ['beta', beta.tensor]);
-  if (A.device === 'cuda') return spaddDevice(A, B, alpha, beta);
 
   // Forward
-  const { pattern, mapA, mapB } = unionOf(A.pattern, B.pattern);
-  const c = uninit(A.dtype, pattern.nnz); // the kernel writes every entry
+  const device = A.device;
+  const { pattern, mapA, mapB } = device === 'cpu' ? unionOf(A.pattern, B.pattern) : deviceUnionOf(A.pattern, B.pattern);
+  const c = empty(A.dtype, [pattern.nnz], device); // the kernel writes every entry
   kernel<Values>('spaddValues')(
-    A.rows, pattern.raw.indptr, A.pattern.raw.indptr, A.values.data, mapA,
-    B.pattern.raw.indptr, B.values.data, mapB, alpha.value, beta.value, c,
+    A.rows, pattern.nnz, structureOn(pattern, device).indptr,
+    A.nnz, structureOn(A.pattern, device).indptr, storage(A.values), mapA,
+    B.nnz, structureOn(B.pattern, device).indptr, storage(B.values), mapB,
+    alpha.value, beta.value, storage(c),
   );
-  const C = new CsrMatrix(pattern, new Tensor(c, [pattern.nnz]));
+  const C = new CsrMatrix(pattern, c);
 
-  record(op, C.values, [A.values, B.values, alpha.tensor, beta.tensor], (v, needs) => {
+  // dA = α V ⊙ mask(A);  dB = β V ⊙ mask(B);  dα = ⟨V, A⟩;  dβ = ⟨V, B⟩
+  record(op, c, [A.values, B.values, alpha.tensor, beta.tensor], (v, needs) => {
     const [needA, needB, needAlpha, needBeta] = needs as [boolean, boolean, boolean, boolean];
     // On C's own pattern with a scale of 1, an operand's gradient is V itself
     // (gradients are never mutated in place, so sharing is safe).
     const shareA = needA && mapA === null && alpha.value === 1;
     const shareB = needB && mapB === null && beta.value === 1;
-    // dA = α V ⊙ mask(A)
-    const dA = needA && !shareA ? uninit(A.dtype, A.nnz) : null;
-    // dB = β V ⊙ mask(B)
-    const dB = needB && !shareB ? uninit(B.dtype, B.nnz) : null;
+    const dA = needA && !shareA ? empty(A.dtype, [A.nnz], device) : null;
+    const dB = needB && !shareB ? empty(B.dtype, [B.nnz], device) : null;
     let dots: [number, number] = [0, 0];
     if (dA || dB || needAlpha || needBeta) {
-      // dα = ⟨V, A⟩,  dβ = ⟨V, B⟩
+      // The dots are summed in double (on the device too) and read back.
       dots = kernel<Backward>('spaddBackward')(
-        v.data,
-        A.nnz, mapA, needAlpha ? A.values.data : null, alpha.value, dA,
-        B.nnz, mapB, needBeta ? B.values.data : null, beta.value, dB,
+        storage(v), pattern.nnz,
+        A.nnz, mapA, needAlpha ? storage(A.values) : null, alpha.value, storageOrNull(dA),
+        B.nnz, mapB, needBeta ? storage(B.values) : null, beta.value, storageOrNull(dB),
       );
     }
     return [
-      shareA ? v : dA && new Tensor(dA, [A.nnz]),
-      shareB ? v : dB && new Tensor(dB, [B.nnz]),
-      needAlpha ? scalarTensor(A.dtype, dots[0], alpha.tensor!.shape) : null,
-      needBeta ? scalarTensor(A.dtype, dots[1], beta.tensor!.shape) : null,
+      shareA ? v : dA,
+      shareB ? v : dB,
+      needAlpha ? scalarTensor(A.dtype, dots[0], alpha.tensor!.shape, device) : null,
+      needBeta ? scalarTensor(A.dtype, dots[1], beta.tensor!.shape, device) : null,
     ];
   });
   return C;
@@ -169,22 +173,7 @@ interface DeviceUnion {
   mapB: DeviceArray | null;
 }
 
-type DPattern = [nnz: number, indptr: DeviceArray, indices: DeviceArray];
-type DSymbolic = (rows: number, ...args: [...DPattern, ...DPattern, cIndptr: DeviceArray]) => number;
-type DStructure = (rows: number, ...args: [...DPattern, ...DPattern, ...DPattern, mapA: DeviceArray, mapB: DeviceArray]) => void;
-type DValues = (
-  rows: number, cNnz: number, cIndptr: DeviceArray,
-  aNnz: number, aIndptr: DeviceArray, a: DeviceArray, mapA: DeviceArray | null,
-  bNnz: number, bIndptr: DeviceArray, b: DeviceArray, mapB: DeviceArray | null,
-  alpha: number, beta: number, c: DeviceArray,
-) => void;
-type DBackward = (
-  v: DeviceArray, cNnz: number,
-  nA: number, mapA: DeviceArray | null, a: DeviceArray | null, alpha: number, dA: DeviceArray | null,
-  nB: number, mapB: DeviceArray | null, b: DeviceArray | null, beta: number, dB: DeviceArray | null,
-) => [number, number];
-
-function devicePattern(p: CsrPattern): DPattern {
+function devicePattern(p: CsrPattern): PatternArgs {
   const d = p.deviceArrays();
   return [p.nnz, d.indptr, d.indices];
 }
@@ -216,7 +205,7 @@ function deviceUnionFromKernels(A: CsrPattern, B: CsrPattern): DeviceUnion {
   let host: Union;
   try {
     const indptr = made[0]!;
-    const nnz = kernel<DSymbolic>('dSpaddSymbolic')(A.rows, ...a, ...b, indptr);
+    const nnz = kernel<Symbolic>('spaddSymbolic')(A.rows, ...a, ...b, indptr);
     if (nnz === A.nnz && nnz === B.nnz) {
       dispose(); // equal patterns
       unionCache<Union>(A, 'spadd').set(B, { pattern: A, mapA: null, mapB: null });
@@ -226,7 +215,7 @@ function deviceUnionFromKernels(A: CsrPattern, B: CsrPattern): DeviceUnion {
     const mapA = deviceAlloc('int32', A.nnz);
     const mapB = deviceAlloc('int32', B.nnz);
     made.push(indices, mapA, mapB);
-    kernel<DStructure>('dSpaddStructure')(A.rows, ...a, ...b, nnz, indptr, indices, mapA, mapB);
+    kernel<Structure>('spaddStructure')(A.rows, ...a, ...b, nnz, indptr, indices, mapA, mapB);
     if (nnz === A.nnz) {
       // B's pattern within A's: C is A's pattern, A's map the identity.
       for (const d of [indptr, indices, mapA]) d.dispose();
@@ -248,44 +237,4 @@ function deviceUnionFromKernels(A: CsrPattern, B: CsrPattern): DeviceUnion {
   }
   unionCache<Union>(A, 'spadd').set(B, host);
   return union;
-}
-
-function spaddDevice(A: CsrMatrix, B: CsrMatrix, alpha: Scalar, beta: Scalar): CsrMatrix {
-  const { pattern, mapA, mapB } = deviceUnionOf(A.pattern, B.pattern);
-  const c = deviceEmpty(A.dtype, [pattern.nnz]); // the kernel writes every entry
-  // The row pointers are for the emulated device's CPU kernel; the GPU goes by the maps alone.
-  kernel<DValues>('dSpaddValues')(
-    A.rows, pattern.nnz, pattern.deviceArrays().indptr,
-    A.nnz, A.pattern.deviceArrays().indptr, A.values.buffer, mapA,
-    B.nnz, B.pattern.deviceArrays().indptr, B.values.buffer, mapB,
-    alpha.value, beta.value, c.buffer,
-  );
-  const C = new CsrMatrix(pattern, c);
-
-  record('spadd', c, [A.values, B.values, alpha.tensor, beta.tensor], (v, needs) => {
-    const [needA, needB, needAlpha, needBeta] = needs as [boolean, boolean, boolean, boolean];
-    // On C's own pattern with a scale of 1, an operand's gradient is V itself.
-    const shareA = needA && mapA === null && alpha.value === 1;
-    const shareB = needB && mapB === null && beta.value === 1;
-    // dA = α V ⊙ mask(A)
-    const dA = needA && !shareA ? deviceEmpty(A.dtype, [A.nnz]) : null;
-    // dB = β V ⊙ mask(B)
-    const dB = needB && !shareB ? deviceEmpty(B.dtype, [B.nnz]) : null;
-    let dots: [number, number] = [0, 0];
-    if (dA || dB || needAlpha || needBeta) {
-      // dα = ⟨V, A⟩,  dβ = ⟨V, B⟩  (summed in double on the device and read back)
-      dots = kernel<DBackward>('dSpaddBackward')(
-        v.buffer, pattern.nnz,
-        A.nnz, mapA, needAlpha ? A.values.buffer : null, alpha.value, dA?.buffer ?? null,
-        B.nnz, mapB, needBeta ? B.values.buffer : null, beta.value, dB?.buffer ?? null,
-      );
-    }
-    return [
-      shareA ? v : dA,
-      shareB ? v : dB,
-      needAlpha ? deviceFull(A.dtype, alpha.tensor!.shape, dots[0]) : null,
-      needBeta ? deviceFull(A.dtype, beta.tensor!.shape, dots[1]) : null,
-    ];
-  });
-  return C;
 }

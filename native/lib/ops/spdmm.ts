@@ -1,20 +1,17 @@
-// SpDMM: C = A D for a CsrMatrix A (n×k) and a dense 2-D Tensor D (k×m).
-import type { FloatArray } from '../addon.js';
+// SpDMM: C = A D for a CsrMatrix A (n×k) and a dense 2-D Tensor D (k×m), on either device.
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
 import type { CsrMatrix } from '../csr.js';
-import { uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
-import { Tensor } from '../tensor.js';
-import type { DeviceArray } from '../device.js';
+import type { Tensor } from '../tensor.js';
 import { assertTensor, csrArg, sameKind } from './check.js';
-import { deviceTransposeInfo, transposeInfo } from './structure.js';
-import { deviceCsr, type DeviceCsrArgs, deviceEmpty } from './transfer.js';
+import type { IndexMap } from './gather.js';
+import { type CsrArgs, csrArgs, empty, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
+import { transposeOn } from './transpose_cache.js';
 
-type Pattern = [rows: number, cols: number, indptr: Int32Array, indices: Int32Array];
-type Spdmm = (...a: [...Pattern, values: FloatArray, D: FloatArray, m: number, C: FloatArray]) => void;
+type Spdmm = (...a: [...CsrArgs, D: Storage, m: number, C: Storage]) => void;
 type SpdmmBackward = (
-  ...a: [...Pattern, perm: Int32Array, values: FloatArray, V: FloatArray, D: FloatArray, m: number, dA: FloatArray | null, dD: FloatArray | null]
+  ...a: [...CsrArgs, tIndptr: IndexMap, tIndices: IndexMap, perm: IndexMap, V: Storage, D: Storage, m: number, dA: Storage | null, dD: Storage | null]
 ) => void;
 
 export function spdmm(A: CsrMatrix, D: Tensor): Tensor {
@@ -26,43 +23,18 @@ export function spdmm(A: CsrMatrix, D: Tensor): Tensor {
   const [k, m] = D.shape as [number, number];
   if (k !== A.cols) fail(op, `A has shape ${shapeStr(A.shape)} but D has shape ${shapeStr(D.shape)} (D needs ${A.cols} rows)`);
   sameKind(op, ['A', A], ['D', D]);
-  if (A.device === 'cuda') return spdmmDevice(A, D, m);
 
-  const { rows, cols } = A;
-  const { indptr, indices } = A.pattern.raw;
-  const C = uninit(A.dtype, rows * m);
-  kernel<Spdmm>('spdmm')(rows, cols, indptr, indices, A.values.data, D.data, m, C);
-  const out = new Tensor(C, [rows, m]);
+  const C = empty(A.dtype, [A.rows, m], A.device);
+  kernel<Spdmm>('spdmm')(...csrArgs(A), storage(D), m, storage(C));
 
-  return record(op, out, [A.values, D], (V, needs) => {
-    // Both in one pass over the rows of Aᵀ (its structure cached on A's pattern):
-    // dA = (V Dᵀ) ⊙ mask(A)
-    const dA = needs[0] ? uninit(A.dtype, A.nnz) : null;
-    // dD = Aᵀ V
-    const dD = needs[1] ? uninit(A.dtype, cols * m) : null;
-    const t = transposeInfo(A.pattern);
-    const tr = t.pattern.raw;
-    kernel<SpdmmBackward>('spdmmBackward')(cols, rows, tr.indptr, tr.indices, t.perm, A.values.data, V.data, D.data, m, dA, dD);
-    return [dA && new Tensor(dA, [A.nnz]), dD && new Tensor(dD, [cols, m])];
-  });
-}
-
-type DSpdmm = (...a: [...DeviceCsrArgs, D: DeviceArray, m: number, C: DeviceArray]) => void;
-type DSpdmmBackward = (
-  ...a: [...DeviceCsrArgs, tIndptr: DeviceArray, tIndices: DeviceArray, perm: DeviceArray, V: DeviceArray, D: DeviceArray, m: number, dA: DeviceArray | null, dD: DeviceArray | null]
-) => void;
-
-function spdmmDevice(A: CsrMatrix, D: Tensor, m: number): Tensor {
-  const C = deviceEmpty(A.dtype, [A.rows, m]);
-  kernel<DSpdmm>('dSpdmm')(...deviceCsr(A), D.buffer, m, C.buffer);
-  return record('spdmm', C, [A.values, D], (V, needs) => {
-    // dA = (V Dᵀ) ⊙ mask(A)
-    const dA = needs[0] ? deviceEmpty(A.dtype, [A.nnz]) : null;
-    // dD = Aᵀ V, over the rows of Aᵀ (its structure cached on A's pattern, on the device): no atomics
-    const dD = needs[1] ? deviceEmpty(A.dtype, [A.cols, m]) : null;
-    const t = deviceTransposeInfo(A.pattern);
-    const td = t.pattern.deviceArrays();
-    kernel<DSpdmmBackward>('dSpdmmBackward')(...deviceCsr(A), td.indptr, td.indices, t.perm, V.buffer, D.buffer, m, dA?.buffer ?? null, dD?.buffer ?? null);
+  // dA = (V Dᵀ) ⊙ mask(A);  dD = Aᵀ V
+  return record(op, C, [A.values, D], (V, needs) => {
+    // Both in one pass over the rows of Aᵀ (its structure cached on A's pattern, on A's device): no atomics.
+    const dA = needs[0] ? empty(A.dtype, [A.nnz], A.device) : null;
+    const dD = needs[1] ? empty(A.dtype, [A.cols, m], A.device) : null;
+    const t = transposeOn(A.pattern, A.device);
+    const ts = structureOn(t.pattern, A.device);
+    kernel<SpdmmBackward>('spdmmBackward')(...csrArgs(A), ts.indptr, ts.indices, t.perm, storage(V), storage(D), m, storageOrNull(dA), storageOrNull(dD));
     return [dA, dD];
   });
 }

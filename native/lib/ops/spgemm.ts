@@ -11,21 +11,19 @@
 // C's pattern, whose device arrays are the kernel's own.
 import { record } from '../autograd.js';
 import { kernel, type FloatArray } from '../addon.js';
-import { uninit } from '../dtype.js';
-import { fail, shapeStr } from '../errors.js';
-import { Tensor } from '../tensor.js';
 import { CsrMatrix, CsrPattern } from '../csr.js';
 import { deviceAlloc, type DeviceArray, download } from '../device.js';
+import { fail, shapeStr } from '../errors.js';
+import { Tensor } from '../tensor.js';
 import { csrArg, sameKind } from './check.js';
-import { deviceCsr, type DeviceCsrArgs, deviceEmpty, deviceTensor } from './transfer.js';
+import { type CsrArgs, csrArgs, deviceTensor, empty, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
 
-type Operands = [
-  aRows: number, aCols: number, aIndptr: Int32Array, aIndices: Int32Array, aValues: FloatArray,
-  bRows: number, bCols: number, bIndptr: Int32Array, bIndices: Int32Array, bValues: FloatArray,
-];
-type Product = (...args: [...Operands, cIndptr: Int32Array]) => [cIndices: Int32Array, cValues: FloatArray];
-type Numeric = (...args: [...Operands, cIndptr: Int32Array, cIndices: Int32Array, cValues: FloatArray]) => void;
-type Backward = (...args: [...Operands, cIndptr: Int32Array, cIndices: Int32Array, v: FloatArray, dA: FloatArray | null, dB: FloatArray | null]) => void;
+type Index = Int32Array | DeviceArray;
+type Operands = [...CsrArgs, ...CsrArgs];
+type CStructure = [cNnz: number, cIndptr: Index, cIndices: Index];
+type Product = (...args: [...Operands, cIndptr: Index]) => [cIndices: Index, cValues: Storage];
+type Numeric = (...args: [...Operands, ...CStructure, cValues: Storage]) => void;
+type Backward = (...args: [...Operands, ...CStructure, v: Storage, dA: Storage | null, dB: Storage | null]) => void;
 
 /** The product patterns computed with A's pattern as left operand, by right operand pattern. */
 function productCache(A: CsrPattern): WeakMap<CsrPattern, CsrPattern> {
@@ -44,81 +42,48 @@ export function spgemm(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
   csrArg(op, 'B', B);
   if (A.cols !== B.rows) fail(op, `A has shape ${shapeStr(A.shape)} but B has shape ${shapeStr(B.shape)} (A.cols must equal B.rows)`);
   sameKind(op, ['A', A], ['B', B]);
-  if (A.device === 'cuda') return spgemmDevice(A, B);
 
   // Forward: the full product (structure and values) only for a new pair of patterns.
-  const a = A.pattern.raw;
-  const b = B.pattern.raw;
-  const operands: Operands = [A.rows, A.cols, a.indptr, a.indices, A.values.data, B.rows, B.cols, b.indptr, b.indices, B.values.data];
-  const cache = productCache(A.pattern);
-  let pattern = cache.get(B.pattern);
-  let values: FloatArray;
-  if (pattern) {
-    const c = pattern.raw;
-    values = uninit(A.dtype, pattern.nnz);
-    kernel<Numeric>('spgemmNumeric')(...operands, c.indptr, c.indices, values);
-  } else {
-    const indptr = new Int32Array(A.rows + 1);
-    let indices: Int32Array;
-    [indices, values] = kernel<Product>('spgemm')(...operands, indptr);
-    pattern = new CsrPattern(A.rows, B.cols, indptr, indices);
-    cache.set(B.pattern, pattern);
-  }
-  const C = new CsrMatrix(pattern, new Tensor(values, [pattern.nnz]));
-
-  const c = pattern.raw;
-  record(op, C.values, [A.values, B.values], (v, needs) => {
-    // dA = (V Bᵀ) ⊙ mask(A)
-    const dA = needs[0] ? uninit(A.dtype, A.nnz) : null;
-    // dB = (Aᵀ V) ⊙ mask(B)
-    const dB = needs[1] ? uninit(B.dtype, B.nnz) : null;
-    kernel<Backward>('spgemmBackward')(...operands, c.indptr, c.indices, v.data, dA, dB);
-    return [dA && new Tensor(dA, [A.nnz]), dB && new Tensor(dB, [B.nnz])];
-  });
-  return C;
-}
-
-type DOperands = [...DeviceCsrArgs, ...DeviceCsrArgs];
-type DCStructure = [cNnz: number, cIndptr: DeviceArray, cIndices: DeviceArray];
-type DProduct = (...args: [...DOperands, cIndptr: DeviceArray]) => [cIndices: DeviceArray, cValues: DeviceArray];
-type DNumeric = (...args: [...DOperands, ...DCStructure, cValues: DeviceArray]) => void;
-type DBackward = (...args: [...DOperands, ...DCStructure, v: DeviceArray, dA: DeviceArray | null, dB: DeviceArray | null]) => void;
-
-function spgemmDevice(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
-  const operands: DOperands = [...deviceCsr(A), ...deviceCsr(B)];
+  const device = A.device;
+  const operands: Operands = [...csrArgs(A), ...csrArgs(B)];
   const cache = productCache(A.pattern);
   let pattern = cache.get(B.pattern);
   let values: Tensor;
   if (pattern) {
-    const c = pattern.deviceArrays();
-    values = deviceEmpty(A.dtype, [pattern.nnz]);
-    kernel<DNumeric>('dSpgemmNumeric')(...operands, pattern.nnz, c.indptr, c.indices, values.buffer);
+    const c = structureOn(pattern, device);
+    values = empty(A.dtype, [pattern.nnz], device);
+    kernel<Numeric>('spgemmNumeric')(...operands, pattern.nnz, c.indptr, c.indices, storage(values));
+  } else if (device === 'cpu') {
+    const indptr = new Int32Array(A.rows + 1);
+    const [indices, vals] = kernel<Product>('spgemm')(...operands, indptr);
+    pattern = new CsrPattern(A.rows, B.cols, indptr, indices as Int32Array);
+    cache.set(B.pattern, pattern);
+    values = new Tensor(vals as FloatArray, [pattern.nnz]);
   } else {
     const indptr = deviceAlloc('int32', A.rows + 1);
-    let indices: DeviceArray;
-    let vals: DeviceArray;
+    let indices: Index;
+    let vals: Storage;
     try {
-      [indices, vals] = kernel<DProduct>('dSpgemm')(...operands, indptr);
+      [indices, vals] = kernel<Product>('spgemm')(...operands, indptr);
     } catch (e) {
       indptr.dispose();
       throw e;
     }
     // C's pattern needs host arrays (every pattern has them): one download per pair of patterns.
-    pattern = new CsrPattern(A.rows, B.cols, download(indptr) as Int32Array, download(indices) as Int32Array);
-    pattern.deviceArrays({ indptr, indices });
+    pattern = new CsrPattern(A.rows, B.cols, download(indptr) as Int32Array, download(indices as DeviceArray) as Int32Array);
+    pattern.deviceArrays({ indptr, indices: indices as DeviceArray });
     cache.set(B.pattern, pattern);
-    values = deviceTensor(vals, [pattern.nnz]);
+    values = deviceTensor(vals as DeviceArray, [pattern.nnz]);
   }
   const C = new CsrMatrix(pattern, values);
 
   const c = pattern; // C's pattern, for the closure
-  record('spgemm', values, [A.values, B.values], (v, needs) => {
-    // dA = (V Bᵀ) ⊙ mask(A)
-    const dA = needs[0] ? deviceEmpty(A.dtype, [A.nnz]) : null;
-    // dB = (Aᵀ V) ⊙ mask(B)  (atomic adds on the GPU)
-    const dB = needs[1] ? deviceEmpty(B.dtype, [B.nnz]) : null;
-    const cd = c.deviceArrays();
-    kernel<DBackward>('dSpgemmBackward')(...deviceCsr(A), ...deviceCsr(B), c.nnz, cd.indptr, cd.indices, v.buffer, dA?.buffer ?? null, dB?.buffer ?? null);
+  // dA = (V Bᵀ) ⊙ mask(A);  dB = (Aᵀ V) ⊙ mask(B)  (atomic adds on the GPU)
+  record(op, values, [A.values, B.values], (v, needs) => {
+    const dA = needs[0] ? empty(A.dtype, [A.nnz], device) : null;
+    const dB = needs[1] ? empty(B.dtype, [B.nnz], device) : null;
+    const cs = structureOn(c, device);
+    kernel<Backward>('spgemmBackward')(...csrArgs(A), ...csrArgs(B), c.nnz, cs.indptr, cs.indices, storage(v), storageOrNull(dA), storageOrNull(dB));
     return [dA, dB];
   });
   return C;

@@ -28,13 +28,11 @@ import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
 import type { CsrMatrix } from '../csr.js';
-import { uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { csrArg, sameArray, sameKind, tensorArg } from './check.js';
-import { maskedOuterSum, maskedOuterSumDevice } from './sptrsv.js';
-import { deviceEmpty } from './transfer.js';
-import type { DeviceArray } from '../device.js';
+import { maskedOuterSum } from './sddmm.js';
+import { empty, storage, type Storage } from './transfer.js';
 
 type AnalyzeFn = (n: number, indptr: Int32Array, indices: Int32Array) => object;
 type FactorFn = (rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray, analysis?: object) => object;
@@ -42,7 +40,7 @@ type SolveFn = (handle: object, transpose: boolean, b: FloatArray, x: FloatArray
 type DisposeFn = (handle: object) => void;
 
 /**
- * The factors of one A on the device (bind_d_solve.cc): KLU's L and U, pivots
+ * The factors of one A on the device (bind_spsolve.cc's DeviceLU): KLU's L and U, pivots
  * and scaling in A's value type, made on the CPU from host arrays and held on
  * the device (or by the emulated device). Freed by dispose() or the collector.
  */
@@ -51,7 +49,7 @@ interface DeviceLU {
   /** Device bytes held (counted in deviceMemory().liveBytes). */
   readonly bytes: number;
   /** x = A⁻¹ b (or A⁻ᵀ b), device arrays n × k row-major. */
-  solve(transpose: boolean, b: DeviceArray, x: DeviceArray, k: number): void;
+  solve(transpose: boolean, b: Storage, x: Storage, k: number): void;
   dispose(): void;
 }
 type DeviceLUClass = new (op: string, rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray) => DeviceLU;
@@ -111,14 +109,11 @@ export class SparseLU {
     return this.#handle;
   }
 
-  /** @internal Raw solve into out (n × k row-major), no tape. */
-  solveInto(op: string, transpose: boolean, b: FloatArray, out: FloatArray, k: number): void {
-    kernel<SolveFn>('spluSolve')(this.#live(op), transpose, b, out, k);
-  }
-
-  /** @internal The factors of a 'cuda' matrix (throws once disposed). */
-  deviceFactors(op: string): DeviceLU {
-    return this.#live(op) as DeviceLU;
+  /** @internal The factors, as solveWith takes them (throws once disposed). */
+  factors(op: string): Factors {
+    const handle = this.#live(op);
+    if (this.matrix.device === 'cuda') return handle as DeviceLU;
+    return { solve: (transpose, b, x, k) => kernel<SolveFn>('spluSolve')(handle, transpose, b as FloatArray, x as FloatArray, k) };
   }
 }
 
@@ -176,25 +171,34 @@ function factor(op: string, A: CsrMatrix): SparseLU {
 // x = A⁻¹ b (or A⁻ᵀ b) with the factors of lu, recorded on the tape with
 // inputs [A.values, b].
 function luSolve(op: string, lu: SparseLU, b: Tensor, transpose: boolean): Tensor {
-  const A = lu.matrix;
-  rhsArg(op, A, b);
-  if (A.device === 'cuda') return solveDevice(op, A, b, transpose, () => lu.deviceFactors(op));
-  const n = A.rows;
-  const k = b.ndim === 1 ? 1 : b.shape[1]!;
-  const x = uninit(A.dtype, n * k);
-  lu.solveInto(op, transpose, b.data, x, k);
-  const out = new Tensor(x, b.shape);
+  rhsArg(op, lu.matrix, b);
+  return solveWith(op, lu.matrix, b, transpose, () => lu.factors(op));
+}
 
-  return record(op, out, [A.values, b], (v, needs) => {
-    const w = uninit(A.dtype, n * k);
-    lu.solveInto(op, !transpose, v.data, w, k);
-    let dA: Tensor | null = null;
-    if (needs[0]) {
-      // A x = b:  dA = −(A⁻ᵀ v) xᵀ ⊙ mask(A);   Aᵀ x = b:  dA = −x (A⁻¹ v)ᵀ ⊙ mask(A)
-      dA = transpose ? maskedOuterSum(A, x, w, k, -1) : maskedOuterSum(A, w, x, k, -1);
-    }
-    // A x = b:  db = A⁻ᵀ v;   Aᵀ x = b:  db = A⁻¹ v
-    return [dA, needs[1] ? new Tensor(w, b.shape) : null];
+/** The factors of one A, whichever device: x = A⁻¹ b (or A⁻ᵀ b) for storage n × k row-major on A's device. */
+interface Factors {
+  solve(transpose: boolean, b: Storage, x: Storage, k: number): void;
+}
+
+// x = A⁻¹ b (or A⁻ᵀ b) with the factors `factors()` returns (asked for again
+// by the VJP, which reuses them for the transposed solve), recorded on the
+// tape with inputs [A.values, b]. One path for both devices.
+function solveWith(op: string, A: CsrMatrix, b: Tensor, transpose: boolean, factors: () => Factors): Tensor {
+  const k = b.ndim === 1 ? 1 : b.shape[1]!;
+  const x = empty(A.dtype, b.shape, A.device);
+  try {
+    factors().solve(transpose, storage(b), storage(x), k);
+  } catch (e) {
+    x.dispose();
+    throw e;
+  }
+  // A x = b:  dA = −(A⁻ᵀ v) xᵀ ⊙ mask(A),  db = A⁻ᵀ v;   Aᵀ x = b:  dA = −x (A⁻¹ v)ᵀ ⊙ mask(A),  db = A⁻¹ v
+  return record(op, x, [A.values, b], (v, needs) => {
+    const w = empty(A.dtype, b.shape, A.device);
+    factors().solve(!transpose, storage(v), storage(w), k);
+    const dA = needs[0] ? (transpose ? maskedOuterSum(A, x, w, k, -1) : maskedOuterSum(A, w, x, k, -1)) : null;
+    if (!needs[1]) w.dispose();
+    return [dA, needs[1] ? w : null];
   });
 }
 
@@ -203,7 +207,7 @@ export function spsolve(A: CsrMatrix, b: Tensor): Tensor {
   // Validate arguments (all before the factorization)
   squareArg(op, A);
   rhsArg(op, A, b);
-  if (A.device === 'cuda') return spsolveDevice(op, A, b);
+  if (A.device === 'cuda') return spsolveOnDevice(op, A, b);
 
   const lu = factor(op, A);
   const x = luSolve(op, lu, b, false);
@@ -224,31 +228,6 @@ function deviceLU(op: string, A: CsrMatrix, values: FloatArray): DeviceLU {
   } catch (e) {
     return rethrowAs(op, e);
   }
-}
-
-// x = A⁻¹ b (or A⁻ᵀ b) with the device factors `factors()` returns (asked for
-// again by the VJP), recorded on the tape with inputs [A.values, b].
-function solveDevice(op: string, A: CsrMatrix, b: Tensor, transpose: boolean, factors: () => DeviceLU): Tensor {
-  const k = b.ndim === 1 ? 1 : b.shape[1]!;
-  const x = deviceEmpty(A.dtype, b.shape);
-  try {
-    factors().solve(transpose, b.buffer, x.buffer, k);
-  } catch (e) {
-    x.dispose();
-    throw e;
-  }
-  return record(op, x, [A.values, b], (v, needs) => {
-    const w = deviceEmpty(A.dtype, b.shape);
-    factors().solve(!transpose, v.buffer, w.buffer, k);
-    let dA: Tensor | null = null;
-    if (needs[0]) {
-      // A x = b:  dA = −(A⁻ᵀ v) xᵀ ⊙ mask(A);   Aᵀ x = b:  dA = −x (A⁻¹ v)ᵀ ⊙ mask(A)
-      dA = transpose ? maskedOuterSumDevice(A, x, w, k, -1) : maskedOuterSumDevice(A, w, x, k, -1);
-    }
-    if (!needs[1]) w.dispose();
-    // A x = b:  db = A⁻ᵀ v;   Aᵀ x = b:  db = A⁻¹ v
-    return [dA, needs[1] ? w : null];
-  });
 }
 
 /** The factors spsolve made for one set of A's values (`host`, as factored). */
@@ -273,7 +252,7 @@ function cacheFactors(A: CsrMatrix, f: CachedFactors): void {
   A.pattern.cache.set(cacheKey(A), f);
 }
 
-function spsolveDevice(op: string, A: CsrMatrix, b: Tensor): Tensor {
+function spsolveOnDevice(op: string, A: CsrMatrix, b: Tensor): Tensor {
   // KLU factors on the CPU, so A's values come to the host: one download of nnz
   // values per call (the only transfer; b and x stay on the device). It is also
   // what tells whether the cached factors are still A's: the values tensor's
@@ -288,7 +267,7 @@ function spsolveDevice(op: string, A: CsrMatrix, b: Tensor): Tensor {
   // The VJP uses the factors of the forward's values: the cached ones, or when
   // another spsolve on this pattern has replaced them since, new ones made
   // from the values kept on the host (no download, and A may have changed).
-  return solveDevice(op, A, b, false, () => {
+  return solveWith(op, A, b, false, () => {
     if (mine.lu.disposed) {
       mine.lu = deviceLU(op, A, mine.host);
       cacheFactors(A, mine);

@@ -1,20 +1,17 @@
 // Sparse triangular solve: x = L⁻¹ b for a lower (or upper) triangular CsrMatrix
-// L and a vector b (length n) or a dense matrix of right-hand sides (n × k).
+// L and a vector b (length n) or a dense matrix of right-hand sides (n × k), on either device.
 //
 // NaN/Inf: no check is made on values. A NaN or Inf in b or in L propagates
 // into the entries of x that depend on it (an infinite diagonal entry gives 0
 // times the rest of its row, so it may also yield NaN); only an exact zero on
 // the diagonal is an error.
-import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
 import type { CsrMatrix } from '../csr.js';
-import { uninit } from '../dtype.js';
 import { expected, fail, shapeStr } from '../errors.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { csrArg, optionsArg, sameKind, tensorArg } from './check.js';
-import { deviceCsr, type DeviceCsrArgs, deviceEmpty } from './transfer.js';
-import type { DeviceArray } from '../device.js';
+import { type CsrArgs, csrArgs, empty, storage, type Storage, storageOrNull } from './transfer.js';
 
 export interface SptrsvOptions {
   /** Solve with the lower triangle (default true); false for an upper triangular L. */
@@ -24,43 +21,10 @@ export interface SptrsvOptions {
 }
 
 type CheckFn = (n: number, indptr: Int32Array, indices: Int32Array, lower: boolean, unit: boolean) => [number, number, number];
-type SolveFn = (
-  rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray,
-  b: FloatArray, x: FloatArray, k: number, lower: boolean, unit: boolean,
-) => number;
+type SolveFn = (...args: [...CsrArgs, b: Storage, x: Storage, k: number, lower: boolean, unit: boolean]) => number;
 type BackwardFn = (
-  rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray,
-  x: FloatArray, v: FloatArray, w: FloatArray, k: number, lower: boolean, unit: boolean, grad: FloatArray | null,
+  ...args: [...CsrArgs, x: Storage, v: Storage, w: Storage, grad: Storage | null, k: number, lower: boolean, unit: boolean]
 ) => number;
-type MaskedOuterSumFn = (
-  rows: number, cols: number, indptr: Int32Array, indices: Int32Array,
-  u: FloatArray, x: FloatArray, k: number, alpha: number, skipDiagonal: boolean, out: FloatArray,
-) => void;
-
-type DSptrsv = (...args: [...DeviceCsrArgs, b: DeviceArray, x: DeviceArray, k: number, lower: boolean, unit: boolean]) => number;
-type DSptrsvBackward = (
-  ...args: [...DeviceCsrArgs, x: DeviceArray, v: DeviceArray, w: DeviceArray, grad: DeviceArray | null, k: number, lower: boolean, unit: boolean]
-) => number;
-type DMaskedOuterSum = (
-  rows: number, cols: number, nnz: number, indptr: DeviceArray, indices: DeviceArray,
-  u: DeviceArray, x: DeviceArray, k: number, alpha: number, skipDiagonal: boolean, out: DeviceArray,
-) => void;
-
-/** @internal out[p] = alpha Σ_c u[i, c] x[j, c] on A's pattern (for the dA of the solves). */
-export function maskedOuterSum(A: CsrMatrix, u: FloatArray, x: FloatArray, k: number, alpha: number, skipDiagonal = false): Tensor {
-  const { indptr, indices } = A.pattern.raw;
-  const out = uninit(A.dtype, A.nnz);
-  kernel<MaskedOuterSumFn>('maskedOuterSum')(A.rows, A.cols, indptr, indices, u, x, k, alpha, skipDiagonal, out);
-  return new Tensor(out, [A.nnz]);
-}
-
-/** @internal maskedOuterSum for a 'cuda' A and device tensors u (rows × k) and x (cols × k). */
-export function maskedOuterSumDevice(A: CsrMatrix, u: Tensor, x: Tensor, k: number, alpha: number, skipDiagonal = false): Tensor {
-  const { indptr, indices } = A.pattern.deviceArrays();
-  const out = deviceEmpty(A.dtype, [A.nnz]);
-  kernel<DMaskedOuterSum>('dMaskedOuterSum')(A.rows, A.cols, A.nnz, indptr, indices, u.buffer, x.buffer, k, alpha, skipDiagonal, out.buffer);
-  return out;
-}
 
 // The structure check is O(rows) and the pattern immutable: run it once per
 // pattern and side, and remember a pass.
@@ -97,45 +61,25 @@ export function sptrsv(L: CsrMatrix, b: Tensor, opts: SptrsvOptions = {}): Tenso
   if (b.shape[0] !== n) fail(op, `L has shape ${shapeStr(L.shape)} but b has shape ${shapeStr(b.shape)} (needs ${n} rows)`);
   sameKind(op, ['L', L], ['b', b]);
   checkTriangle(op, L, lower, unit);
-  if (L.device === 'cuda') return sptrsvDevice(L, b, lower, unit);
 
-  // Forward: substitution row by row on the CSR.
+  // Forward: substitution row by row on the CSR (on the device the
+  // synchronisation-free solve, which reads the pivot check back, so each solve
+  // synchronises).
   const k = b.ndim === 1 ? 1 : b.shape[1]!;
-  const { indptr, indices } = L.pattern.raw;
-  const solve = kernel<SolveFn>('sptrsv');
-  const x = uninit(L.dtype, n * k);
-  const bad = solve(n, n, indptr, indices, L.values.data, b.data, x, k, lower, unit);
-  if (bad >= 0) zeroDiagonal(op, bad);
-  const out = new Tensor(x, b.shape);
-
-  return record(op, out, [L.values, b], (v, needs) => {
-    // One native call, one sweep over L for a vector b:
-    // db = L⁻ᵀ v                    (a transposed sweep on the CSR of L; no Lᵀ is formed)
-    // dL = −(L⁻ᵀ v) xᵀ ⊙ mask(L)    (summed over the k right-hand sides; 0 on an ignored unit diagonal)
-    const w = uninit(L.dtype, n * k);
-    const dL = needs[0] ? uninit(L.dtype, L.nnz) : null;
-    const bad = kernel<BackwardFn>('sptrsvBackward')(n, n, indptr, indices, L.values.data, x, v.data, w, k, lower, unit, dL);
-    if (bad >= 0) zeroDiagonal(op, bad);
-    return [dL && new Tensor(dL, [L.nnz]), needs[1] ? new Tensor(w, b.shape) : null];
-  });
-}
-
-// On the device: the synchronisation-free solves (sptrsv_cuda; the pivot check
-// is read back, so each solve synchronises), the VJP as on the CPU.
-function sptrsvDevice(L: CsrMatrix, b: Tensor, lower: boolean, unit: boolean): Tensor {
-  const op = 'sptrsv';
-  const k = b.ndim === 1 ? 1 : b.shape[1]!;
-  const x = deviceEmpty(L.dtype, b.shape);
-  const bad = kernel<DSptrsv>('dSptrsv')(...deviceCsr(L), b.buffer, x.buffer, k, lower, unit);
+  const x = empty(L.dtype, b.shape, L.device);
+  const bad = kernel<SolveFn>('sptrsv')(...csrArgs(L), storage(b), storage(x), k, lower, unit);
   if (bad >= 0) {
     x.dispose();
     zeroDiagonal(op, bad);
   }
+
+  // db = L⁻ᵀ v;  dL = −(L⁻ᵀ v) xᵀ ⊙ mask(L)  (summed over the k right-hand sides; 0 on an ignored unit diagonal)
   return record(op, x, [L.values, b], (v, needs) => {
-    // db = L⁻ᵀ v;  dL = −(L⁻ᵀ v) xᵀ ⊙ mask(L)  (summed over the k right-hand sides; 0 on an ignored unit diagonal)
-    const w = deviceEmpty(L.dtype, b.shape);
-    const dL = needs[0] ? deviceEmpty(L.dtype, [L.nnz]) : null;
-    const bad = kernel<DSptrsvBackward>('dSptrsvBackward')(...deviceCsr(L), x.buffer, v.buffer, w.buffer, dL?.buffer ?? null, k, lower, unit);
+    // One native call, one sweep over L for a vector b (a transposed sweep on
+    // the CSR of L for db: no Lᵀ is formed).
+    const w = empty(L.dtype, b.shape, L.device);
+    const dL = needs[0] ? empty(L.dtype, [L.nnz], L.device) : null;
+    const bad = kernel<BackwardFn>('sptrsvBackward')(...csrArgs(L), storage(x), storage(v), storage(w), storageOrNull(dL), k, lower, unit);
     if (bad >= 0 || !needs[1]) w.dispose();
     if (bad >= 0) {
       dL?.dispose();

@@ -7,9 +7,9 @@
 // with that pattern is an O(nnz) gather. The forward gathers values through the
 // map and the VJP scatters the gradient back (or gathers through the inverse).
 //
-// On the device ('cuda') the same maps live in device memory, cached per pattern
-// under 'device:' keys, and values move by device gathers and scatters. The
-// transpose structure is computed by the device kernel (and downloaded once, so
+// The gathers and scatters are ops/gather.ts's, on the matrix's device; for
+// 'cuda' matrices the maps live in device memory too, cached per pattern under
+// 'device:' keys (the transpose's in ops/transpose_cache.ts). The transpose structure is computed by the device kernel (and downloaded once, so
 // that Aᵀ's pattern is the same object on both devices); band and diagonal
 // selections have no device kernel, so their maps (from the pattern's host
 // arrays, which every pattern keeps) are uploaded once per pattern. kron and
@@ -24,8 +24,9 @@ import { allocate, type DType, isDType, uninit } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, optionsArg, sameKind } from './check.js';
-import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
-import { deviceEmpty, toDevice } from './transfer.js';
+import { toDevice } from './transfer.js';
+import { gather, mapOn, scatter } from './gather.js';
+import { transposeOn } from './transpose_cache.js';
 import { cast, reshape } from './shape.js';
 import { add, mul } from './elementwise.js';
 import { partialSelectionMatrix } from './select.js';
@@ -36,26 +37,11 @@ const INDEX_MAX = 2147483647;
 // ---------------------------------------------------------------------------
 // Kernels (native/core/structure.h)
 
-type Gather = (idx: Int32Array, src: FloatArray, out: FloatArray) => void;
 type PatternArgs = [rows: number, cols: number, indptr: Int32Array, indices: Int32Array];
 
 function patternArgs(p: CsrPattern): PatternArgs {
   const { indptr, indices } = p.raw;
   return [p.rows, p.cols, indptr, indices];
-}
-
-/** out[q] = idx[q] < 0 ? 0 : src[idx[q]] */
-function gather(idx: Int32Array, src: FloatArray, dtype: DType): FloatArray {
-  const out = uninit(dtype, idx.length);
-  kernel<Gather>('gatherValues')(idx, src, out);
-  return out;
-}
-
-/** A zero array of `length` with out[idx[q]] = src[q]. */
-function scatter(idx: Int32Array, src: FloatArray, length: number, dtype: DType): FloatArray {
-  const out = allocate(dtype, length);
-  kernel<Gather>('scatterValues')(idx, src, out);
-  return out;
 }
 
 function cached<T>(p: CsrPattern, key: string, make: () => T): T {
@@ -91,134 +77,14 @@ function generated(pattern: CsrPattern, values: Tensor, opts: CsrOptions): CsrMa
 // ---------------------------------------------------------------------------
 // transpose
 
-/** @internal The structure of Aᵀ and the maps between the entries of A and Aᵀ, cached per pattern. */
-export interface TransposeInfo {
-  /** The pattern of Aᵀ. */
-  pattern: CsrPattern;
-  /** perm[q]: the entry of A that is entry q of Aᵀ. */
-  perm: Int32Array;
-  /** inv[p]: the entry of Aᵀ that is entry p of A (perm⁻¹). */
-  inv: Int32Array;
-}
-
-type TransposeArrays = { indptr: Int32Array; indices: Int32Array; perm: Int32Array; inv: Int32Array };
-
-/** Caches the transpose of p made from `r` (and, on Aᵀ's pattern, the way back to p). */
-function setTranspose(p: CsrPattern, r: TransposeArrays): TransposeInfo {
-  const t = new CsrPattern(p.cols, p.rows, r.indptr, r.indices);
-  // Transposing back gives p itself, through the inverse maps.
-  t.cache.set('transpose', { pattern: p, perm: r.inv, inv: r.perm } satisfies TransposeInfo);
-  const info = { pattern: t, perm: r.perm, inv: r.inv };
-  p.cache.set('transpose', info);
-  return info;
-}
-
-/** @internal */
-export function transposeInfo(p: CsrPattern): TransposeInfo {
-  const have = p.cache.get('transpose') as TransposeInfo | undefined;
-  return have ?? setTranspose(p, kernel<(...a: PatternArgs) => TransposeArrays>('transposeStructure')(...patternArgs(p)));
-}
-
-/** @internal The transpose maps on the device; the pattern of Aᵀ is transposeInfo's. */
-export interface DeviceTransposeInfo {
-  pattern: CsrPattern;
-  perm: DeviceArray;
-  inv: DeviceArray;
-}
-
-type DTransposeStructure = (
-  rows: number, cols: number, nnz: number, indptr: DeviceArray, indices: DeviceArray,
-  tIndptr: DeviceArray, tIndices: DeviceArray, perm: DeviceArray, inv: DeviceArray | null,
-) => void;
-
-/**
- * @internal transposeInfo on the device, cached on p. Made by the device kernel
- * unless the host maps exist already (then uploaded); the kernel's result is
- * downloaded once to give Aᵀ's pattern its host arrays, and its structure stays
- * on the device as that pattern's device arrays.
- */
-export function deviceTransposeInfo(p: CsrPattern): DeviceTransposeInfo {
-  const have = p.cache.get('device:transpose') as DeviceTransposeInfo | undefined;
-  if (have && !have.perm.disposed && !have.inv.disposed) return have;
-  let info: DeviceTransposeInfo;
-  const host = p.cache.get('transpose') as TransposeInfo | undefined;
-  if (host) {
-    info = { pattern: host.pattern, perm: upload(host.perm), inv: upload(host.inv) };
-  } else {
-    const d = p.deviceArrays();
-    const tIndptr = deviceAlloc('int32', p.cols + 1);
-    const tIndices = deviceAlloc('int32', p.nnz);
-    const perm = deviceAlloc('int32', p.nnz);
-    const inv = deviceAlloc('int32', p.nnz);
-    try {
-      kernel<DTransposeStructure>('dTransposeStructure')(p.rows, p.cols, p.nnz, d.indptr, d.indices, tIndptr, tIndices, perm, inv);
-    } catch (e) {
-      for (const a of [tIndptr, tIndices, perm, inv]) a.dispose();
-      throw e;
-    }
-    const t = setTranspose(p, {
-      indptr: download(tIndptr) as Int32Array,
-      indices: download(tIndices) as Int32Array,
-      perm: download(perm) as Int32Array,
-      inv: download(inv) as Int32Array,
-    });
-    t.pattern.deviceArrays({ indptr: tIndptr, indices: tIndices });
-    info = { pattern: t.pattern, perm, inv };
-  }
-  p.cache.set('device:transpose', info);
-  info.pattern.cache.set('device:transpose', { pattern: p, perm: info.inv, inv: info.perm } satisfies DeviceTransposeInfo);
-  return info;
-}
-
-/** Frees p's device transpose (the maps and Aᵀ's device structure) now, for a pattern no other matrix shares. */
-export function releaseDeviceTranspose(p: CsrPattern): void {
-  const t = p.cache.get('device:transpose') as DeviceTransposeInfo | undefined;
-  if (!t) return;
-  t.perm.dispose();
-  t.inv.dispose();
-  t.pattern.releaseDevice();
-}
-
-/** @internal An index map of p's kept on the device (uploaded from `make()` once). */
-function deviceMap(p: CsrPattern, key: string, make: () => Int32Array): DeviceArray {
-  const have = p.cache.get(`device:${key}`) as DeviceArray | undefined;
-  if (have && !have.disposed) return have;
-  const d = upload(make());
-  p.cache.set(`device:${key}`, d);
-  return d;
-}
-
-type DMove = (idx: DeviceArray, src: DeviceArray, out: DeviceArray) => void;
-
-/** out[q] = idx[q] < 0 ? 0 : src[idx[q]], a device tensor of idx's length. */
-function gatherDevice(idx: DeviceArray, src: Tensor): Tensor {
-  const out = deviceEmpty(src.dtype, [idx.length]);
-  kernel<DMove>('dGatherValues')(idx, src.buffer, out.buffer);
-  return out;
-}
-
-/** A zero device tensor of `shape` with out[idx[q]] = src[q] (idx[q] ≥ 0; the binding zeroes it first). */
-function scatterDevice(idx: DeviceArray, src: Tensor, shape: readonly number[]): Tensor {
-  const out = deviceEmpty(src.dtype, shape);
-  kernel<DMove>('dScatterValues')(idx, src.buffer, out.buffer);
-  return out;
-}
-
 /** Aᵀ (differentiable w.r.t. A's values). Transposing twice returns A's own pattern. */
 export function transpose(A: CsrMatrix): CsrMatrix {
   const op = 'transpose';
   csrArg(op, 'A', A);
-  if (A.device === 'cuda') {
-    const t = deviceTransposeInfo(A.pattern);
-    const values = gatherDevice(t.perm, A.values);
-    // dA[p] = G[inv[p]]
-    record(op, values, [A.values], (g) => [gatherDevice(t.inv, g)]);
-    return new CsrMatrix(t.pattern, values);
-  }
-  const t = transposeInfo(A.pattern);
-  const values = new Tensor(gather(t.perm, A.values.data, A.dtype), [A.nnz]);
-  // dA[p] = G[inv[p]]  (the gradient scattered back through the permutation)
-  record(op, values, [A.values], (g) => [new Tensor(gather(t.inv, g.data, g.dtype), [A.nnz])]);
+  const t = transposeOn(A.pattern, A.device);
+  const values = gather(t.perm, A.values);
+  // dA[p] = G[inv[p]]  (the gradient gathered back through the inverse permutation)
+  record(op, values, [A.values], (g) => [gather(t.inv, g)]);
   return new CsrMatrix(t.pattern, values);
 }
 
@@ -243,15 +109,9 @@ export function diagonal(A: CsrMatrix, k = 0): Tensor {
   const positions = (): Int32Array => cached(A.pattern, `diagonal:${k}`, () =>
     kernel<(...a: [...PatternArgs, number, number]) => Int32Array>('diagonalPositions')(...patternArgs(A.pattern), k, len),
   );
-  if (A.device === 'cuda') {
-    const dpos = deviceMap(A.pattern, `diagonal:${k}`, positions);
-    // dA[p] = g[t] for the stored entry p at position t of the diagonal, 0 elsewhere
-    return record(op, gatherDevice(dpos, A.values), [A.values], (g) => [scatterDevice(dpos, g, [A.nnz])]);
-  }
-  const pos = positions();
-  const out = new Tensor(gather(pos, A.values.data, A.dtype), [len]);
+  const pos = mapOn(A.pattern, `diagonal:${k}`, A.device, positions);
   // dA[p] = g[t] for the stored entry p at position t of the diagonal, 0 elsewhere
-  return record(op, out, [A.values], (g) => [new Tensor(scatter(pos, g.data, A.nnz, g.dtype), [A.nnz])]);
+  return record(op, gather(pos, A.values), [A.values], (g) => [scatter(pos, g, [A.nnz])]);
 }
 
 // ---------------------------------------------------------------------------
@@ -265,17 +125,10 @@ function band(op: 'tril' | 'triu', A: CsrMatrix, k: number): CsrMatrix {
     const r = kernel<(...a: [...PatternArgs, number, boolean]) => Result>('bandStructure')(...patternArgs(A.pattern), k, op === 'tril');
     return { pattern: new CsrPattern(A.rows, A.cols, r.indptr, r.indices), keep: r.keep };
   });
-  if (A.device === 'cuda') {
-    const keep = deviceMap(A.pattern, `${op}:${k}`, () => info.keep);
-    const values = gatherDevice(keep, A.values);
-    // dA[keep[q]] = G[q], 0 on the entries dropped
-    record(op, values, [A.values], (g) => [scatterDevice(keep, g, [A.nnz])]);
-    return new CsrMatrix(info.pattern, values);
-  }
-  const nnz = info.keep.length;
-  const values = new Tensor(gather(info.keep, A.values.data, A.dtype), [nnz]);
+  const keep = mapOn(A.pattern, `${op}:${k}`, A.device, () => info.keep);
+  const values = gather(keep, A.values);
   // dA[keep[q]] = G[q], 0 on the entries dropped
-  record(op, values, [A.values], (g) => [new Tensor(scatter(info.keep, g.data, A.nnz, g.dtype), [A.nnz])]);
+  record(op, values, [A.values], (g) => [scatter(keep, g, [A.nnz])]);
   return new CsrMatrix(info.pattern, values);
 }
 
@@ -714,22 +567,24 @@ export function astype(A: CsrMatrix, dtype: DType): CsrMatrix {
 }
 
 // ---------------------------------------------------------------------------
-// dense copy on the device (CsrMatrix.toDense)
+// dense copy (CsrMatrix.toDense)
 
 /**
- * @internal A dense copy of a 'cuda' matrix: a zeroed rows × cols device tensor
- * with the values scattered to i·cols + j (positions uploaded once per pattern).
- * Differentiable: dA[p] = G[i, j] for p = (i, j).
+ * A dense rows × cols copy of A: zeros with each value scattered to i·cols + j
+ * (the positions made once per pattern, and uploaded once for the device).
  */
-export function toDenseDevice(A: CsrMatrix): Tensor {
+export function toDense(A: CsrMatrix): Tensor {
   const op = 'toDense';
+  csrArg(op, 'A', A);
   const size = A.rows * A.cols;
-  if (size > INDEX_MAX) fail(op, `a ${shapeStr(A.shape)} matrix has ${size} entries, more than the device scatter's 32-bit positions reach`);
-  const pos = deviceMap(A.pattern, 'dense', () => {
+  if (size > INDEX_MAX) fail(op, `a ${shapeStr(A.shape)} matrix has ${size} entries, more than the scatter's 32-bit positions reach`);
+  const positions = (): Int32Array => cached(A.pattern, 'dense', () => {
     const { indptr, indices } = A.pattern.raw;
     const out = new Int32Array(A.nnz);
     for (let i = 0; i < A.rows; i++) for (let p = indptr[i]!; p < indptr[i + 1]!; p++) out[p] = i * A.cols + indices[p]!;
     return out;
   });
-  return record(op, scatterDevice(pos, A.values, [A.rows, A.cols]), [A.values], (g) => [gatherDevice(pos, g)]);
+  const pos = mapOn(A.pattern, 'dense', A.device, positions);
+  // dA[p] = G[i, j] for p = (i, j)
+  return record(op, scatter(pos, A.values, [A.rows, A.cols]), [A.values], (g) => [gather(pos, g)]);
 }

@@ -3,7 +3,8 @@
 import { record } from '../autograd.js';
 import { kernel } from '../addon.js';
 import { deviceAlloc, type DeviceArray, deviceMode, DeviceStorage, download, fillDevice, upload } from '../device.js';
-import type { Device, DType } from '../dtype.js';
+import type { FloatArray } from '../addon.js';
+import { type Device, type DType, uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
@@ -25,6 +26,27 @@ export function deviceFull(dtype: DType, shape: readonly number[], value: number
   const t = deviceEmpty(dtype, shape);
   fillDevice(t.buffer, value);
   return t;
+}
+
+/** A tensor's storage as the bindings take it: its typed array on the CPU, its DeviceArray on 'cuda'. */
+export type Storage = FloatArray | DeviceArray;
+
+/** x's storage (see Storage): the one argument an op passes whichever device x is on. */
+export function storage(x: Tensor): Storage {
+  return x.device === 'cpu' ? x.data : x.buffer;
+}
+
+/** storage(x), or null for a missing tensor (an output nobody needs). */
+export function storageOrNull(x: Tensor | null): Storage | null {
+  return x === null ? null : storage(x);
+}
+
+/** A fresh tensor on `device` (uninitialised: never read before a kernel writes it). */
+export function empty(dtype: DType, shape: readonly number[], device: Device): Tensor {
+  if (device !== 'cpu') return deviceEmpty(dtype, shape);
+  let size = 1;
+  for (const d of shape) size *= d;
+  return new Tensor(uninit(dtype, size), shape);
 }
 
 /** A device tensor owning `array` (which must hold the shape's size of dtype entries). */
@@ -58,11 +80,16 @@ export function deviceAdd(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
-/** A device CSR operand as the device bindings take it: rows, cols, nnz, indptr, indices, values. */
-export type DeviceCsrArgs = [rows: number, cols: number, nnz: number, indptr: DeviceArray, indices: DeviceArray, values: DeviceArray];
+/** A CSR operand as the bindings take it, on either device: rows, cols, nnz, indptr, indices, values. */
+export type CsrArgs = [rows: number, cols: number, nnz: number, indptr: Int32Array | DeviceArray, indices: Int32Array | DeviceArray, values: Storage];
 
-/** The device arguments of a CsrMatrix on 'cuda' (its pattern's structure uploaded once). */
-export function deviceCsr(A: { rows: number; cols: number; nnz: number; pattern: { deviceArrays(): { indptr: DeviceArray; indices: DeviceArray } }; values: Tensor }): DeviceCsrArgs {
-  const d = A.pattern.deviceArrays();
-  return [A.rows, A.cols, A.nnz, d.indptr, d.indices, A.values.buffer];
+/** A pattern's structure where a matrix on `device` needs it: its own arrays, or their device copy (uploaded once). */
+export function structureOn(p: { raw: { indptr: Int32Array; indices: Int32Array }; deviceArrays(): { indptr: DeviceArray; indices: DeviceArray } }, device: Device): { indptr: Int32Array | DeviceArray; indices: Int32Array | DeviceArray } {
+  return device === 'cpu' ? p.raw : p.deviceArrays();
+}
+
+/** The binding arguments of a CsrMatrix, wherever it is (its pattern's structure uploaded once for 'cuda'). */
+export function csrArgs(A: { rows: number; cols: number; nnz: number; pattern: Parameters<typeof structureOn>[0]; values: Tensor }): CsrArgs {
+  const s = structureOn(A.pattern, A.values.device);
+  return [A.rows, A.cols, A.nnz, s.indptr, s.indices, storage(A.values)];
 }

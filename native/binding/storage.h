@@ -1,0 +1,93 @@
+// Arguments that live on the host or on the device. Each op has one binding,
+// which TypeScript calls with a tensor's storage wherever the tensor is: its
+// typed array on the CPU, its DeviceArray on 'cuda'. The place of a call is
+// read from one argument (place_of) and every other array must be there too
+// (buf_arg names the one that is not). On the host the CPU kernel runs; on the
+// device the CUDA kernel, or the CPU kernel on the emulated device (on_device).
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+
+#include "device_array.h"
+#include "util.h"
+
+namespace sad::binding {
+
+enum class Place { host, device };
+
+inline Place place_of(const Napi::Value& v) { return v.IsTypedArray() ? Place::host : Place::device; }
+
+// An array argument at `place` of element type T, at least min_len long (when
+// min_len >= 0); its length in *len when len is given.
+template <class T>
+T* buf_arg(const Napi::Env& env, Place place, const Napi::Value& v, int64_t min_len, const char* op, const char* name,
+           int64_t* len = nullptr) {
+  if (place == Place::device) return dev_arg<T>(env, v, min_len, op, name, len);
+  T* p = array_arg<T>(env, v, min_len, op, name);
+  if (len) *len = array_len<T>(v);
+  return p;
+}
+
+// buf_arg, or nullptr for a JS null (an output nobody needs).
+template <class T>
+T* buf_arg_or_null(const Napi::Env& env, Place place, const Napi::Value& v, int64_t min_len, const char* op,
+                   const char* name) {
+  return given(v) ? buf_arg<T>(env, place, v, min_len, op, name) : nullptr;
+}
+
+// Dispatches on the element type of a float array argument at `place`: fn(double{}) or fn(float{}).
+template <class F>
+auto by_float_type(const Napi::Env& env, Place place, const Napi::Value& v, const char* op, const char* name, F&& fn) {
+  if (place == Place::device) return by_device_dtype(env, v, op, name, fn);
+  return dtype_of(env, v, op, name) == DType::f64 ? fn(double{}) : fn(float{});
+}
+
+// A CSR operand at `place` from (rows, cols, nnz, indptr, indices, values)
+// starting at `at`, lengths checked in O(1) (on the host also indptr's ends);
+// the structure itself was validated in TypeScript when its pattern was made.
+// Read through .host() or .device(), whichever the kernel takes.
+template <class T>
+struct CsrArg {
+  index_t rows = 0;
+  index_t cols = 0;
+  int64_t nnz = 0;
+  const index_t* indptr = nullptr;
+  const index_t* indices = nullptr;
+  const T* values = nullptr;
+  Csr<const T> host() const { return Csr<const T>{rows, cols, indptr, indices, values}; }
+  DeviceCsr<const T> device() const { return DeviceCsr<const T>{rows, cols, nnz, indptr, indices, values}; }
+};
+
+template <class T>
+CsrArg<T> csr_at(const Napi::Env& env, Place place, const Napi::CallbackInfo& info, size_t at, const char* op,
+                 const char* name) {
+  CsrArg<T> A;
+  A.rows = static_cast<index_t>(int_arg(env, info[at], op, "rows"));
+  A.cols = static_cast<index_t>(int_arg(env, info[at + 1], op, "cols"));
+  A.nnz = int_arg(env, info[at + 2], op, "nnz");
+  A.indptr = buf_arg<int32_t>(env, place, info[at + 3], int64_t(A.rows) + 1, op, "indptr");
+  if (place == Place::host && (A.indptr[0] != 0 || A.indptr[A.rows] != A.nnz))
+    throw_js(env, std::string(op) + ": " + name + " has an invalid indptr");
+  A.indices = buf_arg<int32_t>(env, place, info[at + 4], A.nnz, op, "indices");
+  A.values = buf_arg<T>(env, place, info[at + 5], A.nnz, op, "values");
+  return A;
+}
+
+// Runs on_host() for host arguments, and for device ones on_gpu() on a CUDA
+// device or on_host() on the emulated one (whose arrays are host memory);
+// core errors become JS exceptions.
+template <class G, class H>
+void run_at(const Napi::Env& env, Place place, const char* op, G&& on_gpu, H&& on_host) {
+  if (place == Place::device) {
+    on_device(env, op, on_gpu, on_host);
+    return;
+  }
+  guarded(env, [&] {
+    on_host();
+    return 0;
+  });
+}
+
+}  // namespace sad::binding
