@@ -4,7 +4,7 @@
 // object and returns a promise; the host validates params against
 // ./lab-schema.ts before anything runs. No platform imports here.
 import type { z } from 'zod';
-import type { GeneratorParamsSchema, MatrixSourceSchema, ReportFormatSchema, TimingOpSchema, TimingRequestSchema } from './lab-schema.js';
+import type { LAB_SCHEMAS, LabParams, GeneratorParamsSchema, MatrixSourceSchema, ReportFormatSchema, TimingOpSchema, TimingRequestSchema } from './lab-schema.js';
 import type { SweepDetail, SweepField, SweepMeta, SweepPreview } from './sweep-api.js';
 export type * from './sweep-api.js';
 
@@ -338,8 +338,7 @@ export type Probe =
 // ---------------------------------------------------------------------------
 // Timing (issue 5's study; the host adapts its report into these)
 
-// A value here, not in lab-schema.ts: the preload imports this file, and must not pull in zod.
-export const TIMING_OPS = ['spmv', 'spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve'] as const;
+export { TIMING_OPS } from './timing-ops.js';
 export type TimingOp = z.infer<typeof TimingOpSchema>;
 
 /** A timing study ('suite': the paper's, with the quick defaults or not) or one op on a loaded matrix. */
@@ -510,3 +509,14 @@ export function labCalls(invoke: (method: LabMethod, params: unknown) => Promise
   for (const m of LAB_METHODS) calls[m] = (params: unknown) => invoke(m, params ?? {});
   return calls as LabCalls;
 }
+
+// Every method has a params schema in ./lab-schema.ts, no schema lacks a method, and each
+// schema's output equals the method's params (both ways). Types only: this file stays free of zod.
+type Schemas = typeof LAB_SCHEMAS;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Loose<T> = T extends Record<string, never> ? Record<string, never> : T;
+type Mismatched =
+  | { [K in LabMethod]: K extends keyof Schemas ? (Same<Loose<LabParams<K>>, Loose<LabMethods[K]['params']>> extends true ? never : K) : K }[LabMethod]
+  | Exclude<keyof Schemas, LabMethod>;
+const schemasMatchApi: [Mismatched] extends [never] ? true : `LAB_SCHEMAS.${Mismatched} differs from LabMethods['${Mismatched}']['params'] (or has no method)` = true;
+void schemasMatchApi;

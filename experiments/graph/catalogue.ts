@@ -241,6 +241,6 @@ export async function evaluateKind(
 
 async function engineForEvaluate() {
   const engine = await import('../../native/lib/index.js');
-  const { mixSeed } = await import('./compile.js');
+  const { mixSeed } = await import('./seeds.js');
   return { Generator: engine.Generator, Tensor: engine.Tensor, mixSeed };
 }

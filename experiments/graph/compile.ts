@@ -21,25 +21,10 @@ import {
 import { type BuildContext, kindDef, type KindDef, type NodeImpl, NodeIssue, type PassContext, type Value } from './catalogue.js';
 import { defaultDataDir } from './data-dir.js';
 import { type Graph, GraphError, type GraphNode, type OptimizerSettings, type PortShape } from './schema.js';
+import { mixSeed, runSeed } from './seeds.js';
 import { analyzeGraph, type ValidateOptions } from './validate.js';
 
-/** A 32-bit hash of integers (murmur3's finaliser over a running combination): every stream's seed. */
-export function mixSeed(...parts: number[]): number {
-  let h = 0x2545f491;
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x9e3779b1);
-    h ^= Math.floor(p / 4294967296) >>> 0;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    h ^= h >>> 16;
-  }
-  return h >>> 0;
-}
-
-/** The seed run `run` draws from: runs are independent, and (graph seed, run) always gives the same numbers. */
-export function runSeed(seed: number, run: number): number {
-  return mixSeed(seed, run);
-}
+export { mixSeed, runSeed };
 
 /** 0: computed once at compile; 1: once per run; 2: in every pass. */
 type Level = 0 | 1 | 2;

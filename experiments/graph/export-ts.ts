@@ -1136,9 +1136,9 @@ export function exportTypeScript(input: Graph, opts: ExportOptions = {}): string
   ].join('\n');
 }
 
-/** The runner's seed mixing (compile.ts mixSeed), so the script draws the same numbers. */
+/** The runner's seed mixing (seeds.ts mixSeed), so the script draws the same numbers. */
 function helperMixSeed(): string {
-  const d = declarations('compile').find((x) => x.name === 'mixSeed');
+  const d = declarations('seeds').find((x) => x.name === 'mixSeed');
   if (!d) throw new Error('exportTypeScript: mixSeed is not in compile.ts');
   return d.text;
 }

@@ -3,11 +3,11 @@
 // shape and dtype inference, templates, v1→v2 conversion and the runner.
 import { allKinds, kindInfo } from './catalogue.js';
 import './kinds/index.js';
-import type { Category, NodeKindInfo } from './schema.js';
+import type { Category, NodeKindInfo, TemplateInfo } from './schema.js';
 import { allTemplates } from './templates/index.js';
 
 export { GRAPH_VERSION, GraphSchema, GraphNodeSchema, GraphEdgeSchema, TrainingSchema, OptimizerSchema, GraphError, formatIssue } from './schema.js';
-export type { Graph, GraphNode, GraphEdge, Training, PortType, PortDef, NodeKindInfo, GraphIssue, PortShape, GraphValidation, Category } from './schema.js';
+export type { TemplateInfo, Graph, GraphNode, GraphEdge, Training, PortType, PortDef, NodeKindInfo, GraphIssue, PortShape, GraphValidation, Category } from './schema.js';
 export { validateGraph } from './validate.js';
 export type { ValidateOptions } from './validate.js';
 export { defaultDataDir } from './data-dir.js';
@@ -24,14 +24,6 @@ export function nodeCatalogue(): NodeKindInfo[] {
     .map((k, i) => ({ k, i }))
     .sort((a, b) => rank(a.k.category) - rank(b.k.category) || a.i - b.i)
     .map(({ k }) => k);
-}
-
-export interface TemplateInfo {
-  name: string;
-  title: string;
-  description: string;
-  notes: string[];
-  graph: import('./schema.js').Graph;
 }
 
 /** The templates: jacobi, heavyball, pcg, gcn first; then the new ones. Fresh copies (safe to modify). */

@@ -1,8 +1,20 @@
 // What the graph runner returns (besides the events of experiments/runner/types.ts):
 // per-epoch series, a summary, the figures as views, and probes of what flowed on
 // every edge in the last epoch of run 0.
-import type { Band, RunRecord } from '../runner/types.js';
 import type { Graph } from './schema.js';
+
+/** Per-epoch mean and standard deviation across runs. */
+export interface Band {
+  mean: number[];
+  std: number[];
+}
+
+export interface RunRecord {
+  run: number;
+  seed: number;
+  seconds: number;
+  final: Record<string, number | number[]>;
+}
 
 export interface ProbeValues {
   min: number;

@@ -122,3 +122,12 @@ export function formatIssue(i: GraphIssue): string {
   ].filter(Boolean);
   return where.length ? `${where.join(' ')}: ${i.message}` : i.message;
 }
+
+/** A problem to start from: the paper's applications and our own. */
+export interface TemplateInfo {
+  name: string;
+  title: string;
+  description: string;
+  notes: string[];
+  graph: Graph;
+}

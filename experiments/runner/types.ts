@@ -68,17 +68,5 @@ export type ExperimentEvent = StartEvent | RunStartEvent | EpochEvent | RunEndEv
 // (before its optimizer step), so index 0 is the initial state; the summary's
 // final values are measured after the last step.
 
-/** Per-epoch mean and standard deviation across runs. */
-export interface Band {
-  mean: number[];
-  std: number[];
-}
-
-export interface RunRecord {
-  run: number;
-  seed: number;
-  seconds: number;
-  final: Record<string, number | number[]>;
-}
-
+export type { Band, RunRecord } from '../graph/result.js';
 export type { GraphResult as ExperimentResult, GraphSummary as Summary, GraphSeries } from '../graph/result.js';

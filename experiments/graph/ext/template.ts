@@ -1,6 +1,6 @@
 // A compact way to write a template graph by hand: nodes as [id, kind, fields],
 // edges as 'from.port -> to.port' (edge ids follow from them).
-import type { TemplateInfo } from '../index.js';
+import type { TemplateInfo } from '../schema.js';
 import type { Graph, Training } from '../schema.js';
 
 export type NodeSpec = [id: string, kind: string, fields?: Record<string, unknown>];

@@ -5,25 +5,10 @@
 import { z } from 'zod';
 import { add, concat, type CsrMatrix, diagonal, div, dot, eye, mul, noGrad, norm, reshape, spadd, spgemm, spmv, sub, type Tensor } from '../../../native/lib/index.js';
 import { commonDtype, defineKind, dense, need, NodeIssue, type PortShape, sameSize, shapeOf, showShape, sparse } from '../catalogue.js';
-import { applySparse } from './sparse-ops.js';
+import { applySparse, identityCache } from './sparse-ops.js';
 
 const sp = (v: unknown): CsrMatrix => v as CsrMatrix;
 const dn = (v: unknown): Tensor => v as Tensor;
-
-/**
- * The n×n identity on a matrix's device and dtype. The CPU identity of the
- * inferred size is made when the node is built (outside any run's scope) and
- * kept, so that on a device its pattern (and the pattern's device arrays) is
- * made once; the values copied each pass belong to the pass's scope.
- */
-export function identityCache(hint: PortShape | undefined): (n: number, like: { device: string; dtype: 'float64' | 'float32' }) => CsrMatrix {
-  const n0 = hint?.shape[0] ?? -1;
-  const kept = n0 >= 0 && hint!.dtype !== 'int32' ? eye(n0, { dtype: hint!.dtype as 'float64' }) : null;
-  return (n, like) => {
-    const I = kept && n === n0 && kept.dtype === like.dtype ? kept : eye(n, { dtype: like.dtype });
-    return like.device === 'cpu' ? I : noGrad(() => I.to(like.device as 'cuda'));
-  };
-}
 
 /** b as x's shape: one vector for all K columns of a block becomes an n×1 column (broadcast). */
 export function rhsLike(b: Tensor, x: Tensor): Tensor {

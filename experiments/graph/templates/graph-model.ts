@@ -5,7 +5,7 @@
 // weak clue and its neighbourhood's a strong one — what propagation over Â adds:
 //   logits = Â (dropout(relu(Â X W₁ + b₁)) W₂) + b₂,   Â = D̃^-½ (A + I) D̃^-½,
 // cross-entropy on the training nodes, accuracy on the others.
-import type { TemplateInfo } from '../index.js';
+import type { TemplateInfo } from '../schema.js';
 import { defineTemplate, type TemplateSpec } from '../ext/template.js';
 
 const features = 16;

@@ -1,6 +1,6 @@
 // The templates: the paper's four applications (reproducing today's presets'
 // numbers), then the problems beyond the paper.
-import type { TemplateInfo } from '../index.js';
+import type { TemplateInfo } from '../schema.js';
 import { gcnTemplate } from './gcn.js';
 import { graphModelTemplate } from './graph-model.js';
 import { heavyballTemplate } from './heavyball.js';

@@ -6,7 +6,7 @@
 // with A(κ) the 5-point finite-volume operator assembled linearly from κ
 // (values = S κ, so ∂loss/∂κ flows through SpMV's VJP) and G the differences of
 // θ across cell faces (a smoothness prior, as a real inversion would use).
-import type { TemplateInfo } from '../index.js';
+import type { TemplateInfo } from '../schema.js';
 import { defineTemplate, type TemplateSpec } from '../ext/template.js';
 
 const nx = 32;

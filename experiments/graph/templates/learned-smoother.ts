@@ -5,7 +5,7 @@
 //   M = D⁻¹ P,   P on A's pattern, starting as (2/3) I (weighted Jacobi),
 //   loss = Σ_i γ^(k−i) / Σ_j γ^(k−j) · mean_columns ‖r_i‖/‖b‖       (eq. 28)
 // M enters through SpGEMM (D⁻¹ P) and SpDMM; its gradient keeps A's pattern.
-import type { TemplateInfo } from '../index.js';
+import type { TemplateInfo } from '../schema.js';
 import { defineTemplate, type TemplateSpec } from '../ext/template.js';
 
 const sweeps = 2;
