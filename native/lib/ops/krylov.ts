@@ -359,13 +359,18 @@ interface RawPrecond {
 
 type SpmvFn = (rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: Float64Array, x: Float64Array, y: Float64Array) => void;
 
-function rawSpmv(A: CsrMatrix): (v: Vec) => Vec {
+function rawSpmvInto(A: CsrMatrix): (v: Vec, out: Vec) => void {
   const { indptr, indices } = A.pattern.raw;
   const values = A.values.data instanceof Float64Array ? A.values.data : Float64Array.from(A.values.data);
   const f = kernel<SpmvFn>('spmv');
+  return (v, out) => f(A.rows, A.cols, indptr, indices, values, v, out);
+}
+
+function rawSpmv(A: CsrMatrix): (v: Vec) => Vec {
+  const into = rawSpmvInto(A);
   return (v) => {
     const y = new Float64Array(A.rows);
-    f(A.rows, A.cols, indptr, indices, values, v, y);
+    into(v, y);
     return y;
   };
 }
@@ -533,6 +538,50 @@ function mergeRecords(method: KrylovMethod, tol: number, cols: ConvergenceRecord
   };
 }
 
+// cg on raw arrays in place: the implicit mode's hot path. Same iteration as
+// cgRun, without a fresh array per vector operation (at n = 65536 those cost
+// more in allocation and collection than the arithmetic).
+function cgInPlace(n: number, matvecInto: (v: Vec, out: Vec) => void, precond: (r: Vec) => Vec, identity: boolean,
+  b: Vec, x: Vec, bnorm: number, tol: number, maxIter: number): Run<Vec> {
+  const r = new Float64Array(n);
+  const Ap = new Float64Array(n);
+  matvecInto(x, Ap);
+  let rr = 0;
+  for (let i = 0; i < n; i++) {
+    r[i] = b[i]! - Ap[i]!;
+    rr += r[i]! * r[i]!;
+  }
+  let z = identity ? r : precond(r);
+  const p = Float64Array.from(z);
+  let rz = 0;
+  for (let i = 0; i < n; i++) rz += r[i]! * z[i]!;
+  const residuals = [Math.sqrt(rr) / bnorm];
+  let it = 0;
+  while (residuals[it]! > tol && it < maxIter) {
+    matvecInto(p, Ap);
+    let pAp = 0;
+    for (let i = 0; i < n; i++) pAp += p[i]! * Ap[i]!;
+    if (!(pAp > 0)) break;
+    const alpha = rz / pAp;
+    rr = 0;
+    for (let i = 0; i < n; i++) {
+      x[i]! += alpha * p[i]!;
+      const ri = (r[i]! -= alpha * Ap[i]!);
+      rr += ri * ri;
+    }
+    it++;
+    residuals.push(Math.sqrt(rr) / bnorm);
+    if (residuals[it]! <= tol) break;
+    z = identity ? r : precond(r);
+    let rzNew = 0;
+    for (let i = 0; i < n; i++) rzNew += r[i]! * z[i]!;
+    const beta = rzNew / rz;
+    for (let i = 0; i < n; i++) p[i] = z[i]! + beta * p[i]!;
+    rz = rzNew;
+  }
+  return { x, iterations: it, residuals, converged: residuals[it]! <= tol };
+}
+
 /**
  * Raw solves of op(A) X = B column by column (B row-major n × k, Float64),
  * op = A or Aᵀ, returning X and the merged record.
@@ -540,6 +589,7 @@ function mergeRecords(method: KrylovMethod, tol: number, cols: ConvergenceRecord
 function rawSolve(
   method: KrylovMethod, n: number, k: number, B: Float64Array, X0: Float64Array | null,
   matvec: (v: Vec) => Vec, precond: (r: Vec) => Vec, r: Resolved,
+  fast?: { matvecInto: (v: Vec, out: Vec) => void; identity: boolean },
 ): { X: Float64Array; record: ConvergenceRecord } {
   const K = rawAlgebra(n, matvec, precond);
   const X = new Float64Array(n * k);
@@ -550,6 +600,7 @@ function rawSolve(
     const bnorm = Math.sqrt(K.dot(b, b));
     let run: Run<Vec>;
     if (bnorm === 0) run = { x: new Float64Array(n), iterations: 0, residuals: [0], converged: true };
+    else if (method === 'cg' && fast) run = cgInPlace(n, fast.matvecInto, precond, fast.identity, b, x0, bnorm, r.tol, r.maxIter);
     else run = runMethod(method, K, b, x0, bnorm, r);
     const res = bnorm === 0 ? 0 : Math.sqrt(K.dot(...twice(K.sub(b, matvec(run.x))))) / bnorm;
     cols.push({ method, tol: r.tol, iterations: run.iterations, converged: run.converged && res <= r.tol * 10, residuals: run.residuals, residual: res });
@@ -598,7 +649,8 @@ export function krylov(method: KrylovMethod, A: LinearOperator, b: Tensor, opts:
   const P = rawPreconditioner(op, Acsr, o.preconditioner, dtype);
   const B = Float64Array.from(b.data);
   const X0 = o.x0 ? Float64Array.from(o.x0.data) : null;
-  const { X, record: info } = rawSolve(method, n, k, B, X0, matvec, P.apply, r);
+  const fast = Acsr ? { matvecInto: rawSpmvInto(Acsr), identity: o.preconditioner === undefined } : undefined;
+  const { X, record: info } = rawSolve(method, n, k, B, X0, matvec, P.apply, r, fast);
   report(op, info, r.onNonConvergence);
   const xData = dtype === 'float64' ? X : Float32Array.from(X);
   const x = new Tensor(xData, b.shape);
@@ -614,7 +666,7 @@ export function krylov(method: KrylovMethod, A: LinearOperator, b: Tensor, opts:
     if (symmetric) tmatvec = matvec;
     else if (Acsr) tmatvec = rawSpmv(noGrad(() => transpose(Acsr.detach())));
     else tmatvec = userMatvec(o.rmatvec!);
-    const adj = rawSolve(method, n, k, Float64Array.from(v.data), null, tmatvec, symmetric ? P.apply : P.applyTranspose, r);
+    const adj = rawSolve(method, n, k, Float64Array.from(v.data), null, tmatvec, symmetric ? P.apply : P.applyTranspose, r, symmetric ? fast : undefined);
     info.adjoint = adj.record;
     report(op, adj.record, r.onNonConvergence, 'the adjoint solve (backward)');
     const lam = dtype === 'float64' ? adj.X : Float32Array.from(adj.X);
