@@ -125,8 +125,9 @@ if (!skip.has('logdet')) {
   console.log(`  factor memory ${mb(info0.bytes)}; RSS peak during the VJP above the RSS before it ${mb(vjpPeak)}`);
   // Held at once: the supernodal and the simplicial factor while one is converted
   // into the other, then the simplicial factor with Z and the work arrays; dA throughout.
-  const counted = Math.max(info0.bytes + info1.bytes, info1.bytes + info1.selinvBytes) + A.nnz * 8;
-  console.log(`  C++ accounting: simplicial factor after conversion ${mb(info1.bytes)}, Z and work ${mb(info1.selinvBytes)}, dA ${mb(A.nnz * 8)}: ` +
+  // (A supernodal factor stays as it is: Z has its layout.)
+  const counted = (info1.supernodal ? info0.bytes + info1.selinvBytes : Math.max(info0.bytes + info1.bytes, info1.bytes + info1.selinvBytes)) + A.nnz * 8;
+  console.log(`  C++ accounting: factor after the VJP ${mb(info1.bytes)} (${info1.supernodal ? 'supernodal' : 'simplicial'}), Z and work ${mb(info1.selinvBytes)}, dA ${mb(A.nnz * 8)}: ` +
     `peak held during the VJP (factor included) ${mb(counted)}`);
   // RSS can understate (malloc reuses pages freed earlier), so the bar takes the larger of the two.
   const peak = Math.max(counted, info0.bytes + vjpPeak);

@@ -91,8 +91,10 @@ class SparseCholesky {
   template <class T>
   void solve_grad(const T* x, const T* lambda, index_t k, T alpha, T* dA) const;
 
-  // dA_p = scale · ∂ logdet S / ∂A_p by selected inversion. Turns a supernodal
-  // factor into a simplicial one first (solves keep working, on that form).
+  // dA_p = scale · ∂ logdet S / ∂A_p by selected inversion: block-wise with
+  // dense BLAS on a supernodal factor (Z in L's supernodal layout), column-wise
+  // on a simplicial one (a build without BLAS first turns a supernodal factor
+  // simplicial; solves keep working on that form).
   template <class T>
   void logdet_grad(T scale, T* dA);
 

@@ -10,6 +10,9 @@
 #ifdef SAD_HAVE_CHOLMOD
 #include <cholmod.h>
 #endif
+#ifdef SAD_HAVE_BLAS
+#include <cblas.h>
+#endif
 
 namespace sad {
 
@@ -329,12 +332,109 @@ void SparseCholesky::solve_grad(const T* x, const T* lambda, index_t k, T alpha,
     }
 }
 
+#ifdef SAD_HAVE_BLAS
+// Selected inversion on a supernodal factor, supernode by supernode from the
+// last: for supernode J (columns) with below-diagonal rows R,
+//   Z_RJ = −Z_RR L_RJ L_JJ⁻¹,    Z_JJ = (L_JJ⁻ᵀ − Z_RJᵀ L_RJ) L_JJ⁻¹
+// (the block form of Takahashi's recurrences, from Z L = L⁻ᵀ). Z_RR is gathered
+// from later supernodes (R is a clique of the filled graph, so every entry is
+// on L's pattern); the products are dense BLAS. Z has L's supernodal layout.
+// Writes dA as logdet_grad does; returns the bytes of its own buffers.
+template <class T>
+size_t supernodal_selinv(const cholmod_factor* L, const index_t* Ap, const index_t* Aj, index_t n, bool full,
+                         T scale, T* dA) {
+  const int* super = static_cast<const int*>(L->super);
+  const int* pi = static_cast<const int*>(L->pi);
+  const int* px = static_cast<const int*>(L->px);
+  const int* Ls = static_cast<const int*>(L->s);
+  const double* Lx = static_cast<const double*>(L->x);
+  const int* perm = static_cast<const int*>(L->Perm);
+  const int nsuper = int(L->nsuper);
+  std::vector<double> Z(L->xsize, 0.0);
+  std::vector<int> col2super(size_t(n), 0), map(size_t(n), -1);
+  size_t maxm = 0, maxc = 0;
+  for (int sn = 0; sn < nsuper; ++sn) {
+    for (int c = super[sn]; c < super[sn + 1]; ++c) col2super[c] = sn;
+    const size_t nscol = size_t(super[sn + 1] - super[sn]), nsrow = size_t(pi[sn + 1] - pi[sn]);
+    maxm = std::max(maxm, nsrow - nscol);
+    maxc = std::max(maxc, nscol);
+  }
+  std::vector<double> Zrr(maxm * maxm), Y(maxm * maxc), B(maxc * maxc);
+  const size_t bytes = (Z.size() + Zrr.size() + Y.size() + B.size()) * sizeof(double) + 2 * size_t(n) * sizeof(int);
+  for (int sn = nsuper - 1; sn >= 0; --sn) {
+    const int k1 = super[sn], nscol = super[sn + 1] - k1, nsrow = pi[sn + 1] - pi[sn], m = nsrow - nscol;
+    const int* R = Ls + pi[sn] + nscol;
+    const double* Ljj = Lx + px[sn];
+    const double* Lrj = Ljj + nscol;  // leading dimension nsrow
+    double* Zs = Z.data() + px[sn];
+    if (m > 0) {
+      for (int t = 0; t < m; ++t) map[R[t]] = t;
+      // Z_RR (m × m, both triangles) from the columns c ∈ R of later supernodes.
+      for (int t = 0; t < m; ++t) {
+        const int c = R[t], s2 = col2super[c];
+        const int cc = c - super[s2], nsrow2 = pi[s2 + 1] - pi[s2];
+        const int* rows2 = Ls + pi[s2];
+        const double* zc = Z.data() + px[s2] + size_t(cc) * nsrow2;
+        for (int q = cc; q < nsrow2; ++q) {
+          const int u = map[rows2[q]];
+          if (u < 0) continue;
+          Zrr[size_t(t) * m + u] = zc[q];
+          Zrr[size_t(u) * m + t] = zc[q];
+        }
+      }
+      for (int t = 0; t < m; ++t) map[R[t]] = -1;
+      // Y = Z_RR L_RJ, then Z_RJ = −Y L_JJ⁻¹ (written into Z's block)
+      cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, nscol, m, 1.0, Zrr.data(), m, Lrj, nsrow, 0.0,
+                  Y.data(), m);
+      cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, m, nscol, -1.0, Ljj, nsrow,
+                  Y.data(), m);
+      for (int cj = 0; cj < nscol; ++cj)
+        std::memcpy(Zs + size_t(cj) * nsrow + nscol, Y.data() + size_t(cj) * m, size_t(m) * sizeof(double));
+    }
+    // B = L_JJ⁻ᵀ − Z_RJᵀ L_RJ, then Z_JJ = B L_JJ⁻¹
+    std::fill(B.begin(), B.begin() + size_t(nscol) * nscol, 0.0);
+    for (int i = 0; i < nscol; ++i) B[size_t(i) * nscol + i] = 1.0;
+    // B := L_JJ⁻ᵀ (solve L_JJᵀ B = I)
+    cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, nscol, nscol, 1.0, Ljj, nsrow,
+                B.data(), nscol);
+    if (m > 0)
+      cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nscol, nscol, m, -1.0, Zs + nscol, nsrow, Lrj, nsrow, 1.0,
+                  B.data(), nscol);
+    cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, nscol, nscol, 1.0, Ljj, nsrow,
+                B.data(), nscol);
+    for (int cj = 0; cj < nscol; ++cj)
+      for (int i = cj; i < nscol; ++i) Zs[size_t(cj) * nsrow + i] = 0.5 * (B[size_t(cj) * nscol + i] + B[size_t(i) * nscol + cj]);
+  }
+  // (S⁻¹)_ij = Z at (max, min) of (pinv i, pinv j), in the supernode of the smaller.
+  std::vector<int>& pinv = map;
+  for (index_t t = 0; t < n; ++t) pinv[perm[t]] = t;
+  for (index_t i = 0; i < n; ++i)
+    for (index_t p = Ap[i]; p < Ap[i + 1]; ++p) {
+      const index_t j = Aj[p];
+      const int r = std::max(pinv[i], pinv[j]), c = std::min(pinv[i], pinv[j]);
+      const int s2 = col2super[c], cc = c - super[s2], nsrow2 = pi[s2 + 1] - pi[s2];
+      const int* lo = Ls + pi[s2];
+      const int* f = std::lower_bound(lo + cc, lo + nsrow2, r);
+      if (f == lo + nsrow2 || *f != r) fail("logdet: internal error: entry of A outside the factor's pattern");
+      const double z = Z[size_t(px[s2]) + size_t(cc) * nsrow2 + size_t(f - lo)];
+      dA[p] = static_cast<T>(double(scale) * ((full || i == j) ? z : 2 * z));
+    }
+  return bytes;
+}
+#endif
+
 template <class T>
 void SparseCholesky::logdet_grad(T scale, T* dA) {
   Impl& m = *impl_;
   if (!m.valid) fail("logdet: the factor is not valid (its last factorization failed)");
   const Analysis::Impl& a = *m.analysis->impl_;
   const index_t n = a.n;
+#ifdef SAD_HAVE_BLAS
+  if (m.L->is_super) {
+    m.selinv_bytes = supernodal_selinv<T>(m.L, a.Ap.data(), a.Aj.data(), n, a.storage == CholStorage::full, scale, dA);
+    return;
+  }
+#endif
   if (m.L->is_super && !cholmod_change_factor(CHOLMOD_REAL, 1, 0, 1, 1, m.L, &m.common))
     cholmod_failed("logdet", "conversion to a simplicial factor", m.common.status);
   const cholmod_factor* L = m.L;
