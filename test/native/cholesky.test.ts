@@ -297,3 +297,12 @@ test('supernodal selected inversion (dense BLAS blocks) matches the dense invers
     }
   }
 });
+
+test('not positive definite in a supernodal factorization: the error names the column', () => {
+  const D = randomSpd(90, 43, 0.5);
+  D[50]![50] = -1000;
+  const A = CsrMatrix.fromDense(D);
+  const ok = CsrMatrix.fromDense(randomSpd(90, 43, 0.5));
+  assert.equal(cholesky(ok).info.supernodal, true, 'expected CHOLMOD to choose a supernodal factor for this pattern');
+  assert.throws(() => logdet(A), /^SparseAdError: logdet: A is not positive definite: the factorization failed at column 50 of A/);
+});

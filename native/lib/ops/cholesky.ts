@@ -267,7 +267,12 @@ export function logdet(A: CsrMatrix, opts: CholeskyOptions = {}): Tensor {
 
 /** x = S⁻¹ b through a sparse Cholesky (spsolve's method 'cholesky'). */
 export function cholSolve(A: CsrMatrix, b: Tensor, opts: CholeskyOptions = {}): Tensor {
-  const f = factorOf('spsolve', A, opts);
+  const op = 'spsolve';
+  squareCpuArg(op, A);
+  tensorArg(op, 'b', b, [1, 2]);
+  if (b.shape[0] !== A.rows) fail(op, `A has shape ${shapeStr(A.shape)} but b has shape ${shapeStr(b.shape)} (needs ${A.rows} rows)`);
+  sameKind(op, ['A', A], ['b', b]);
+  const f = factorOf(op, A, opts);
   const x = f.solve(b);
   if (!x.gradFn) f.dispose();
   return x;
