@@ -131,6 +131,26 @@ Napi::Value SpluSolve(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// spluRefactor(handle, rows, cols, indptr, indices, values) -> true when KLU's
+// refactor (same pivot order) sufficed, false when it pivoted afresh.
+Napi::Value SpluRefactor(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const char* op = "SparseLU.refactor";
+  LuHandle& h = handle_arg(env, info[0], op);
+  if (!h.lu) throw_js(env, "SparseLU.refactor: the factors were disposed");
+  bool fast = false;
+  by_dtype(env, info[5], op, [&](auto tag) {
+    using T = decltype(tag);
+    auto A = csr_arg<T>(env, info, 1, op, "A");
+    fast = guarded(env, [&] { return h.lu->refactor<T>(pool_of(env), A, op); });
+    return 0;
+  });
+  const int64_t now = static_cast<int64_t>(h.lu->bytes());
+  if (now != h.bytes) adjust(env, now - h.bytes);
+  h.bytes = now;
+  return Napi::Boolean::New(env, fast);
+}
+
 Napi::Value SpluDispose(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   release(env, handle_arg(env, info[0], "SparseLU.dispose"));
@@ -269,6 +289,7 @@ void register_spsolve(Napi::Env env, Napi::Object exports) {
   exports.Set("spluSolve", Napi::Function::New(env, SpluSolve));
   exports.Set("spluDispose", Napi::Function::New(env, SpluDispose));
   exports.Set("DeviceLU", DeviceLU::Define(env));
+  exports.Set("spluRefactor", Napi::Function::New(env, SpluRefactor));
 }
 
 }  // namespace sad::binding

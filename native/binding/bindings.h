@@ -11,6 +11,7 @@ void register_spadd(Napi::Env env, Napi::Object exports);
 void register_spdmm(Napi::Env env, Napi::Object exports);
 void register_sptrsv(Napi::Env env, Napi::Object exports);
 void register_spsolve(Napi::Env env, Napi::Object exports);
+void register_cholesky(Napi::Env env, Napi::Object exports);
 void register_dense(Napi::Env env, Napi::Object exports);
 void register_structure(Napi::Env env, Napi::Object exports);
 void register_gather(Napi::Env env, Napi::Object exports);
@@ -30,6 +31,7 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_spdmm(env, exports);
   register_sptrsv(env, exports);
   register_spsolve(env, exports);
+  register_cholesky(env, exports);
   register_dense(env, exports);
   register_structure(env, exports);
   register_gather(env, exports);

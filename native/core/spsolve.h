@@ -61,6 +61,15 @@ class SparseLU {
   static std::unique_ptr<SparseLU> factor(ThreadPool& pool, const Csr<const T>& A,
                                           std::shared_ptr<Analysis> analysis, const char* op = "spsolve");
 
+  // New values of the same pattern: a numeric refactorization with the pivot
+  // order of the first factorization (klu_refactor, no search for pivots).
+  // When that order no longer suits the values (a zero pivot, or KLU's cheap
+  // reciprocal condition estimate min|u_kk| / max|u_kk| below 1e-12), it falls
+  // back to a factorization with partial pivoting. Returns whether the fast
+  // path sufficed. Throws as factor() does when A is singular.
+  template <class T>
+  bool refactor(ThreadPool& pool, const Csr<const T>& A, const char* op = "SparseLU.refactor");
+
   ~SparseLU();
   SparseLU(const SparseLU&) = delete;
   SparseLU& operator=(const SparseLU&) = delete;

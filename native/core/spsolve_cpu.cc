@@ -125,6 +125,41 @@ std::unique_ptr<SparseLU> SparseLU::factor(ThreadPool& pool, const Csr<const T>&
 }
 
 template <class T>
+bool SparseLU::refactor(ThreadPool& pool, const Csr<const T>& A, const char* op) {
+  Impl& m = *impl_;
+  const index_t n = m.n;
+  if (A.rows != n || A.nnz() != m.analysis->nnz()) fail(std::string(op) + ": A has another pattern than the factored matrix");
+  if (n == 0) return true;
+  double* Ax;
+  if constexpr (std::is_same_v<T, double>) {
+    Ax = const_cast<double*>(A.values);
+  } else {
+    const int64_t nnz = A.nnz();
+    Ax = static_cast<double*>(pool.scratch(0, size_t(nnz) * sizeof(double)));
+    for (int64_t p = 0; p < nnz; ++p) Ax[p] = A.values[p];
+  }
+  klu_symbolic* symbolic = m.analysis->impl_->symbolic;
+  int* Ap = const_cast<int*>(A.indptr);
+  int* Ai = const_cast<int*>(A.indices);
+  if (m.numeric && klu_refactor(Ap, Ai, Ax, symbolic, m.numeric, &m.common) &&
+      klu_rcond(symbolic, m.numeric, &m.common) && m.common.rcond > 1e-12) {
+    m.bytes = m.common.memusage;
+    return true;
+  }
+  // The old pivot order does not suit the new values: pivot afresh.
+  if (m.numeric) klu_free_numeric(&m.numeric, &m.common);
+  m.numeric = klu_factor(Ap, Ai, Ax, symbolic, &m.common);
+  if (!m.numeric) {
+    if (m.common.status != KLU_SINGULAR) klu_failed(op, "factorization", m.common.status);
+    fail(std::string(op) + ": A is numerically singular: zero pivot for row " +
+         std::to_string(m.common.singular_col) + " of A (elimination step " +
+         std::to_string(m.common.numerical_rank) + " of " + std::to_string(n) + ")");
+  }
+  m.bytes = m.common.memusage;
+  return false;
+}
+
+template <class T>
 void SparseLU::solve(ThreadPool& pool, bool transpose, const T* b, T* x, index_t k) {
   Impl& m = *impl_;
   const index_t n = m.n;
@@ -178,6 +213,11 @@ void SparseLU::solve(ThreadPool&, bool, const T*, T*, index_t) {
   fail("spsolve: built without SuiteSparse KLU");
 }
 
+template <class T>
+bool SparseLU::refactor(ThreadPool&, const Csr<const T>&, const char* op) {
+  fail(std::string(op) + ": built without SuiteSparse KLU");
+}
+
 #endif
 
 SparseLU::Analysis::Analysis() : impl_(new Impl()) {}
@@ -194,7 +234,8 @@ size_t SparseLU::bytes() const { return impl_->bytes; }
 #define SAD_INSTANTIATE(T)                                                                                   \
   template std::unique_ptr<SparseLU> SparseLU::factor<T>(ThreadPool&, const Csr<const T>&,                 \
                                                          std::shared_ptr<SparseLU::Analysis>, const char*); \
-  template void SparseLU::solve<T>(ThreadPool&, bool, const T*, T*, index_t);
+  template void SparseLU::solve<T>(ThreadPool&, bool, const T*, T*, index_t);                              \
+  template bool SparseLU::refactor<T>(ThreadPool&, const Csr<const T>&, const char*);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)
 #undef SAD_INSTANTIATE

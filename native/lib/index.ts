@@ -21,7 +21,12 @@ export type { SpaddOptions } from './ops/spadd.js';
 export { spdmm } from './ops/spdmm.js';
 export { sptrsv } from './ops/sptrsv.js';
 export type { SptrsvOptions } from './ops/sptrsv.js';
-export { spsolve, splu, SparseLU } from './ops/spsolve.js';
+export { spsolve, splu, SparseLU, type SpsolveOptions } from './ops/spsolve.js';
+export { cholesky, logdet, CholeskyFactor, type CholeskyOptions, type CholeskyOrdering, type CholeskyInfo, type SymmetricStorage } from './ops/cholesky.js';
+export {
+  cg, minres, gmres, bicgstab, krylov,
+  type KrylovMethod, type KrylovOptions, type KrylovResult, type ConvergenceRecord, type LinearOperator, type Preconditioner,
+} from './ops/krylov.js';
 export { matmul } from './ops/matmul.js';
 export * from './ops/structure.js';
 export * from './ops/dense.js';

@@ -33,11 +33,13 @@ import type { Tensor } from '../tensor.js';
 import { csrArg, sameArray, sameKind, tensorArg } from './check.js';
 import { maskedOuterSum } from './sddmm.js';
 import { empty, storage, type Storage } from './transfer.js';
+import { cholSolve, type CholeskyOptions } from './cholesky.js';
 
 type AnalyzeFn = (n: number, indptr: Int32Array, indices: Int32Array) => object;
 type FactorFn = (rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray, analysis?: object) => object;
 type SolveFn = (handle: object, transpose: boolean, b: FloatArray, x: FloatArray, k: number) => void;
 type DisposeFn = (handle: object) => void;
+type RefactorFn = (handle: object, rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray) => boolean;
 
 /**
  * The factors of one A on the device (bind_spsolve.cc's DeviceLU): KLU's L and U, pivots
@@ -62,15 +64,52 @@ type DeviceLUClass = new (op: string, rows: number, cols: number, indptr: Int32A
  * through a solve needs them, so dispose only after backward().
  */
 export class SparseLU {
-  /** The factored matrix (its values tensor receives the gradients of the solves). */
-  readonly matrix: CsrMatrix;
+  #matrix: CsrMatrix;
   /** KLU's factors (an addon handle) for a CPU matrix, a DeviceLU for a 'cuda' one. */
   #handle: object | null;
+  #version = 0;
 
   /** @internal Use splu(A). */
   constructor(matrix: CsrMatrix, handle: object) {
-    this.matrix = matrix;
+    this.#matrix = matrix;
     this.#handle = handle;
+  }
+
+  /** The factored matrix (its values tensor receives the gradients of the solves). */
+  get matrix(): CsrMatrix {
+    return this.#matrix;
+  }
+
+  /** @internal Bumped by refactor(): a solve on the tape from before cannot use the new factors. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /**
+   * Factors A2, a matrix with the same pattern, reusing the symbolic analysis
+   * and, where the pivots allow, the pivot order (KLU's refactor: no pivot
+   * search). Returns true when that fast path sufficed, false when the values
+   * needed fresh partial pivoting. Later solves use A2 and send gradients to
+   * its values; run backward() through earlier solves before refactor().
+   */
+  refactor(A2: CsrMatrix): boolean {
+    const op = 'SparseLU.refactor';
+    const handle = this.#live(op);
+    csrArg(op, 'A', A2);
+    const A = this.#matrix;
+    if (!A2.pattern.equals(A.pattern)) fail(op, `A2 must have the factored matrix's pattern (shape ${shapeStr(A.shape)}, nnz ${A.nnz}) but has shape ${shapeStr(A2.shape)}, nnz ${A2.nnz} or other positions`);
+    if (A2.dtype !== A.dtype || A2.device !== A.device) fail(op, `A2 is ${A2.dtype} on ${A2.device} but the factors are for ${A.dtype} on ${A.device}`);
+    if (A.device === 'cuda') fail(op, 'refactor is for CPU factors only so far (call splu(A2) on the device)');
+    const { indptr, indices } = A2.pattern.raw;
+    this.#version++;
+    let fast: boolean;
+    try {
+      fast = kernel<RefactorFn>('spluRefactor')(handle, A2.rows, A2.cols, indptr, indices, A2.values.data);
+    } catch (e) {
+      fail(op, (e instanceof Error ? e.message : String(e)).replace(/^SparseLU\.refactor: /, ''));
+    }
+    this.#matrix = A2;
+    return fast;
   }
 
   get shape(): [number, number] {
@@ -172,7 +211,12 @@ function factor(op: string, A: CsrMatrix): SparseLU {
 // inputs [A.values, b].
 function luSolve(op: string, lu: SparseLU, b: Tensor, transpose: boolean): Tensor {
   rhsArg(op, lu.matrix, b);
-  return solveWith(op, lu.matrix, b, transpose, () => lu.factors(op));
+  const version = lu.version;
+  // The VJP asks for the factors again: they must still be the forward's.
+  return solveWith(op, lu.matrix, b, transpose, () => {
+    if (lu.version !== version) fail(op, 'the factors were refactored after this solve; run backward() before refactor()');
+    return lu.factors(op);
+  });
 }
 
 /** The factors of one A, whichever device: x = A⁻¹ b (or A⁻ᵀ b) for storage n × k row-major on A's device. */
@@ -202,8 +246,20 @@ function solveWith(op: string, A: CsrMatrix, b: Tensor, transpose: boolean, fact
   });
 }
 
-export function spsolve(A: CsrMatrix, b: Tensor): Tensor {
+export interface SpsolveOptions extends CholeskyOptions {
+  /**
+   * 'lu' (default): sparse LU with partial pivoting (KLU), any square A.
+   * 'cholesky': sparse Cholesky (CHOLMOD) for a symmetric positive definite A,
+   * with the symmetric VJP of ops/cholesky.ts (A stored as both triangles, or one).
+   */
+  method?: 'lu' | 'cholesky';
+}
+
+export function spsolve(A: CsrMatrix, b: Tensor, opts: SpsolveOptions = {}): Tensor {
   const op = 'spsolve';
+  const method = opts.method ?? 'lu';
+  if (method === 'cholesky') return cholSolve(A, b, opts);
+  if (method !== 'lu') fail(op, `method must be 'lu' or 'cholesky' but is ${JSON.stringify(method)}`);
   // Validate arguments (all before the factorization)
   squareArg(op, A);
   rhsArg(op, A, b);

@@ -1,0 +1,578 @@
+#include "cholesky.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#ifdef SAD_HAVE_CHOLMOD
+#include <cholmod.h>
+#endif
+#ifdef SAD_HAVE_BLAS
+#include <cblas.h>
+#endif
+
+namespace sad {
+
+bool have_cholmod() {
+#ifdef SAD_HAVE_CHOLMOD
+  return true;
+#else
+  return false;
+#endif
+}
+
+#ifdef SAD_HAVE_CHOLMOD
+
+namespace {
+
+// CHOLMOD's own printing is off: every failure becomes an Error naming the op.
+void quiet_start(cholmod_common* c) {
+  cholmod_start(c);
+  c->print = 0;
+  c->error_handler = nullptr;
+}
+
+[[noreturn]] void cholmod_failed(const char* op, const char* during, int status) {
+  const char* what = status == CHOLMOD_OUT_OF_MEMORY ? "out of memory"
+                     : status == CHOLMOD_TOO_LARGE   ? "integer overflow (matrix too large)"
+                     : status == CHOLMOD_INVALID     ? "invalid input"
+                     : status == CHOLMOD_NOT_INSTALLED ? "method not installed"
+                                                     : "unknown error";
+  fail(std::string(op) + ": CHOLMOD " + during + " failed with status " + std::to_string(status) + " (" + what + ")");
+}
+
+const char* ordering_str(int ordering) {
+  switch (ordering) {
+    case CHOLMOD_NATURAL: return "natural";
+    case CHOLMOD_GIVEN: return "given";
+    case CHOLMOD_AMD: return "amd";
+    case CHOLMOD_METIS: return "metis";
+    case CHOLMOD_NESDIS: return "nesdis";
+    case CHOLMOD_COLAMD: return "colamd";
+    case CHOLMOD_POSTORDERED: return "postordered";
+    default: return "unknown";
+  }
+}
+
+// Bytes of a numeric factor, counted from its arrays as CHOLMOD allocates them.
+size_t factor_bytes(const cholmod_factor* L) {
+  const size_t n = L->n;
+  size_t b = n * sizeof(int) * 2;  // Perm, ColCount
+  if (L->is_super) {
+    b += (L->nsuper + 1) * sizeof(int) * 3 + L->ssize * sizeof(int) + L->xsize * sizeof(double);
+  } else {
+    b += (n + 1) * sizeof(int) + n * sizeof(int) * 3 + (n + 2) * sizeof(int) * 2 +
+         L->nzmax * (sizeof(int) + sizeof(double));
+  }
+  return b;
+}
+
+}  // namespace
+
+struct SparseCholesky::Analysis::Impl {
+  cholmod_common common;
+  cholmod_factor* symbolic = nullptr;  // CHOLMOD's symbolic factor (ordering, etree, supernodes)
+  index_t n = 0;
+  int64_t nnz = 0;
+  CholStorage storage = CholStorage::full;
+  // A's pattern, and for each stored entry its slot in the upper triangle of S
+  // (CSR Sp/Si; read by CHOLMOD as the lower triangle in CSC, stype −1).
+  std::vector<index_t> Ap, Aj, slot, Sp, Si;
+  size_t bytes = 0;
+  Impl() { quiet_start(&common); }
+  ~Impl() {
+    if (symbolic) cholmod_free_factor(&symbolic, &common);
+    cholmod_finish(&common);
+  }
+};
+
+struct SparseCholesky::Impl {
+  cholmod_common common;
+  std::shared_ptr<Analysis> analysis;
+  cholmod_factor* L = nullptr;
+  std::vector<double> Sx;
+  bool valid = false;
+  size_t selinv_bytes = 0;
+  Impl() { quiet_start(&common); }
+  ~Impl() {
+    if (L) cholmod_free_factor(&L, &common);
+    cholmod_finish(&common);
+  }
+
+  // S's values from A's: S = (A + Aᵀ)/2 for full storage, the stored triangle otherwise.
+  template <class T>
+  void assemble(const T* values) {
+    const Analysis::Impl& a = *analysis->impl_;
+    Sx.assign(a.Si.size(), 0.0);
+    const bool full = a.storage == CholStorage::full;
+    for (index_t i = 0; i < a.n; ++i)
+      for (index_t p = a.Ap[i]; p < a.Ap[i + 1]; ++p)
+        Sx[a.slot[p]] += (full && a.Aj[p] != i ? 0.5 : 1.0) * double(values[p]);
+  }
+
+  cholmod_sparse view() {
+    Analysis::Impl& a = *analysis->impl_;
+    cholmod_sparse S;
+    std::memset(&S, 0, sizeof S);
+    S.nrow = S.ncol = a.n;
+    S.nzmax = a.Si.size();
+    S.p = a.Sp.data();
+    S.i = a.Si.data();
+    S.x = Sx.data();
+    S.stype = -1;
+    S.itype = CHOLMOD_INT;
+    S.xtype = CHOLMOD_REAL;
+    S.dtype = CHOLMOD_DOUBLE;
+    S.sorted = 1;
+    S.packed = 1;
+    return S;
+  }
+
+  // Numeric factorization into L (a fresh copy of the symbolic factor when L is
+  // absent or was turned simplicial by a selected inversion).
+  void numeric(const char* op) {
+    Analysis::Impl& a = *analysis->impl_;
+    valid = false;
+    if (L && L->is_super != a.symbolic->is_super) cholmod_free_factor(&L, &common);
+    if (!L) {
+      L = cholmod_copy_factor(a.symbolic, &common);
+      if (!L) cholmod_failed(op, "copy of the symbolic factor", common.status);
+    }
+    cholmod_sparse S = view();
+    const int ok = cholmod_factorize(&S, L, &common);
+    const int* perm = static_cast<const int*>(L->Perm);
+    auto not_pd = [&](size_t k) {
+      fail(std::string(op) + ": A is not positive definite: the factorization failed at column " +
+           std::to_string(perm[k]) + " of A (pivot " + std::to_string(k) + " of " + std::to_string(a.n) + " in the " +
+           ordering_str(L->ordering) + " ordering)");
+    };
+    if (common.status == CHOLMOD_NOT_POSDEF) not_pd(L->minor);
+    if (!ok || common.status < CHOLMOD_OK) cholmod_failed(op, "factorization", common.status);
+    if (!L->is_super && !L->is_ll) {
+      // A simplicial LDLᵀ accepts negative pivots: check D, then make it L Lᵀ.
+      const int* Lp = static_cast<const int*>(L->p);
+      const double* Lx = static_cast<const double*>(L->x);
+      for (size_t k = 0; k < L->n; ++k)
+        if (!(Lx[Lp[k]] > 0)) not_pd(k);
+      if (!cholmod_change_factor(CHOLMOD_REAL, 1, 0, 1, 1, L, &common))
+        cholmod_failed(op, "conversion to L Lᵀ", common.status);
+    }
+    valid = true;
+  }
+};
+
+std::shared_ptr<SparseCholesky::Analysis> SparseCholesky::analyze(index_t n, const index_t* indptr,
+                                                                  const index_t* indices, CholStorage storage,
+                                                                  CholOrdering ordering, const char* op) {
+  std::shared_ptr<Analysis> an(new Analysis());
+  Analysis::Impl& a = *an->impl_;
+  a.n = n;
+  a.nnz = indptr[n];
+  a.storage = storage;
+  a.Ap.assign(indptr, indptr + n + 1);
+  a.Aj.assign(indices, indices + a.nnz);
+  // Each stored (i, j) goes to (min, max) of the upper triangle; the two
+  // entries of a symmetric pair share one slot.
+  std::vector<index_t> count(size_t(n) + 1, 0);
+  for (index_t i = 0; i < n; ++i)
+    for (index_t p = indptr[i]; p < indptr[i + 1]; ++p) {
+      const index_t j = indices[p];
+      if (storage == CholStorage::upper && j < i)
+        fail(std::string(op) + ": storage 'upper' but A has entry (" + std::to_string(i) + ", " + std::to_string(j) +
+             ") below the diagonal");
+      if (storage == CholStorage::lower && j > i)
+        fail(std::string(op) + ": storage 'lower' but A has entry (" + std::to_string(i) + ", " + std::to_string(j) +
+             ") above the diagonal");
+      count[std::min(i, j)]++;
+    }
+  std::vector<std::pair<index_t, index_t>> items(a.nnz);  // (column of S's upper row, entry p), per row
+  std::vector<index_t> start(size_t(n) + 1, 0);
+  for (index_t r = 0; r < n; ++r) start[r + 1] = start[r] + count[r];
+  std::vector<index_t> fill(start.begin(), start.end() - 1);
+  for (index_t i = 0; i < n; ++i)
+    for (index_t p = indptr[i]; p < indptr[i + 1]; ++p) {
+      const index_t j = indices[p];
+      items[fill[std::min(i, j)]++] = {std::max(i, j), p};
+    }
+  a.slot.assign(a.nnz, 0);
+  a.Sp.assign(size_t(n) + 1, 0);
+  a.Si.reserve(a.nnz);
+  for (index_t r = 0; r < n; ++r) {
+    std::sort(items.begin() + start[r], items.begin() + start[r + 1]);
+    for (index_t t = start[r]; t < start[r + 1]; ++t) {
+      if (t == start[r] || items[t].first != items[t - 1].first) a.Si.push_back(items[t].first);
+      a.slot[items[t].second] = index_t(a.Si.size()) - 1;
+    }
+    a.Sp[r + 1] = index_t(a.Si.size());
+  }
+
+  cholmod_common& c = a.common;
+  switch (ordering) {
+    case CholOrdering::best_default: break;  // AMD, and METIS too when AMD's fill is high
+    case CholOrdering::best: c.nmethods = CHOLMOD_MAXMETHODS; break;  // every method, the least fill wins
+    default:
+      c.nmethods = 1;
+      c.method[0].ordering = ordering == CholOrdering::amd      ? CHOLMOD_AMD
+                             : ordering == CholOrdering::metis  ? CHOLMOD_METIS
+                             : ordering == CholOrdering::nesdis ? CHOLMOD_NESDIS
+                                                                : CHOLMOD_NATURAL;
+      c.postorder = 1;
+  }
+  cholmod_sparse S;
+  std::memset(&S, 0, sizeof S);
+  S.nrow = S.ncol = n;
+  S.nzmax = a.Si.size();
+  S.p = a.Sp.data();
+  S.i = a.Si.data();
+  S.stype = -1;
+  S.itype = CHOLMOD_INT;
+  S.xtype = CHOLMOD_PATTERN;
+  S.dtype = CHOLMOD_DOUBLE;
+  S.sorted = 1;
+  S.packed = 1;
+  a.symbolic = cholmod_analyze(&S, &c);
+  if (!a.symbolic) cholmod_failed(op, "analysis", c.status);
+  a.bytes = (a.Ap.size() + a.Aj.size() + a.slot.size() + a.Sp.size() + a.Si.size()) * sizeof(index_t) +
+            factor_bytes(a.symbolic);
+  return an;
+}
+
+template <class T>
+std::unique_ptr<SparseCholesky> SparseCholesky::factor(const T* values, std::shared_ptr<Analysis> analysis,
+                                                       const char* op) {
+  std::unique_ptr<SparseCholesky> f(new SparseCholesky());
+  f->impl_->analysis = std::move(analysis);
+  f->refactor(values, op);
+  return f;
+}
+
+template <class T>
+void SparseCholesky::refactor(const T* values, const char* op) {
+  impl_->assemble(values);
+  impl_->numeric(op);
+}
+
+index_t SparseCholesky::n() const { return impl_->analysis->impl_->n; }
+int64_t SparseCholesky::nnz() const { return impl_->analysis->impl_->nnz; }
+size_t SparseCholesky::bytes() const { return impl_->L ? factor_bytes(impl_->L) : 0; }
+int64_t SparseCholesky::nnz_factor() const {
+  const cholmod_factor* L = impl_->L;
+  if (!L) return 0;
+  return L->is_super ? int64_t(L->xsize) : int64_t(static_cast<const int*>(L->p)[L->n]);
+}
+bool SparseCholesky::supernodal() const { return impl_->L && impl_->L->is_super; }
+const char* SparseCholesky::ordering_name() const { return impl_->L ? ordering_str(impl_->L->ordering) : "none"; }
+size_t SparseCholesky::last_selinv_bytes() const { return impl_->selinv_bytes; }
+
+double SparseCholesky::logdet() const {
+  const cholmod_factor* L = impl_->L;
+  if (!impl_->valid) fail("cholesky: the factor is not valid (its last factorization failed)");
+  const double* Lx = static_cast<const double*>(L->x);
+  double s = 0;
+  if (L->is_super) {
+    const int* super = static_cast<const int*>(L->super);
+    const int* pi = static_cast<const int*>(L->pi);
+    const int* px = static_cast<const int*>(L->px);
+    for (size_t sn = 0; sn < L->nsuper; ++sn) {
+      const int nscol = super[sn + 1] - super[sn], nsrow = pi[sn + 1] - pi[sn];
+      for (int jj = 0; jj < nscol; ++jj) s += std::log(Lx[px[sn] + size_t(jj) * nsrow + jj]);
+    }
+  } else {
+    const int* Lp = static_cast<const int*>(L->p);
+    for (size_t j = 0; j < L->n; ++j) s += std::log(Lx[Lp[j]]);
+  }
+  return 2 * s;
+}
+
+template <class T>
+void SparseCholesky::solve(ThreadPool& pool, const T* b, T* x, index_t k) {
+  Impl& m = *impl_;
+  if (!m.valid) fail("cholesky: the factor is not valid (its last factorization failed)");
+  const index_t n = m.analysis->impl_->n;
+  if (n == 0 || k == 0) return;
+  // CHOLMOD wants column-major doubles; ours are row-major n × k in T.
+  double* B = static_cast<double*>(pool.scratch(0, size_t(n) * size_t(k) * sizeof(double)));
+  for (index_t i = 0; i < n; ++i)
+    for (index_t c = 0; c < k; ++c) B[int64_t(c) * n + i] = double(b[int64_t(i) * k + c]);
+  cholmod_dense Bd;
+  std::memset(&Bd, 0, sizeof Bd);
+  Bd.nrow = n;
+  Bd.ncol = k;
+  Bd.nzmax = size_t(n) * k;
+  Bd.d = n;
+  Bd.x = B;
+  Bd.xtype = CHOLMOD_REAL;
+  Bd.dtype = CHOLMOD_DOUBLE;
+  cholmod_dense* X = cholmod_solve(CHOLMOD_A, m.L, &Bd, &m.common);
+  if (!X) cholmod_failed("cholesky", "solve", m.common.status);
+  const double* Xx = static_cast<const double*>(X->x);
+  for (index_t i = 0; i < n; ++i)
+    for (index_t c = 0; c < k; ++c) x[int64_t(i) * k + c] = static_cast<T>(Xx[int64_t(c) * n + i]);
+  cholmod_free_dense(&X, &m.common);
+}
+
+template <class T>
+void SparseCholesky::solve_grad(const T* x, const T* lambda, index_t k, T alpha, T* dA) const {
+  const Analysis::Impl& a = *impl_->analysis->impl_;
+  const bool full = a.storage == CholStorage::full;
+  for (index_t i = 0; i < a.n; ++i)
+    for (index_t p = a.Ap[i]; p < a.Ap[i + 1]; ++p) {
+      const index_t j = a.Aj[p];
+      double s = 0;
+      for (index_t c = 0; c < k; ++c)
+        s += double(lambda[int64_t(i) * k + c]) * double(x[int64_t(j) * k + c]) +
+             double(lambda[int64_t(j) * k + c]) * double(x[int64_t(i) * k + c]);
+      // dS = −(λxᵀ + xλᵀ)/2. Full storage: ∂/∂A_ij = dS_ij. One triangle: an
+      // off-diagonal entry stands for S_ij and S_ji, so it gets dS_ij + dS_ji.
+      const double g = full ? -0.5 * s : (i == j ? -0.5 * s : -s);
+      dA[p] = static_cast<T>(double(alpha) * g);
+    }
+}
+
+#ifdef SAD_HAVE_BLAS
+// Selected inversion on a supernodal factor, supernode by supernode from the
+// last: for supernode J (columns) with below-diagonal rows R,
+//   Z_RJ = −Z_RR L_RJ L_JJ⁻¹,    Z_JJ = (L_JJ⁻ᵀ − Z_RJᵀ L_RJ) L_JJ⁻¹
+// (the block form of Takahashi's recurrences, from Z L = L⁻ᵀ). Z_RR is gathered
+// from later supernodes (R is a clique of the filled graph, so every entry is
+// on L's pattern); the products are dense BLAS. Z has L's supernodal layout.
+// Writes dA as logdet_grad does; returns the bytes of its own buffers.
+template <class T>
+size_t supernodal_selinv(const cholmod_factor* L, const index_t* Ap, const index_t* Aj, index_t n, bool full,
+                         T scale, T* dA) {
+  const int* super = static_cast<const int*>(L->super);
+  const int* pi = static_cast<const int*>(L->pi);
+  const int* px = static_cast<const int*>(L->px);
+  const int* Ls = static_cast<const int*>(L->s);
+  const double* Lx = static_cast<const double*>(L->x);
+  const int* perm = static_cast<const int*>(L->Perm);
+  const int nsuper = int(L->nsuper);
+  std::vector<double> Z(L->xsize, 0.0);
+  std::vector<int> col2super(size_t(n), 0), map(size_t(n), -1);
+  size_t maxm = 0, maxc = 0;
+  for (int sn = 0; sn < nsuper; ++sn) {
+    for (int c = super[sn]; c < super[sn + 1]; ++c) col2super[c] = sn;
+    const size_t nscol = size_t(super[sn + 1] - super[sn]), nsrow = size_t(pi[sn + 1] - pi[sn]);
+    maxm = std::max(maxm, nsrow - nscol);
+    maxc = std::max(maxc, nscol);
+  }
+  std::vector<double> Zrr(maxm * maxm), Y(maxm * maxc), B(maxc * maxc);
+  const size_t bytes = (Z.size() + Zrr.size() + Y.size() + B.size()) * sizeof(double) + 2 * size_t(n) * sizeof(int);
+  for (int sn = nsuper - 1; sn >= 0; --sn) {
+    const int k1 = super[sn], nscol = super[sn + 1] - k1, nsrow = pi[sn + 1] - pi[sn], m = nsrow - nscol;
+    const int* R = Ls + pi[sn] + nscol;
+    const double* Ljj = Lx + px[sn];
+    const double* Lrj = Ljj + nscol;  // leading dimension nsrow
+    double* Zs = Z.data() + px[sn];
+    if (m > 0) {
+      for (int t = 0; t < m; ++t) map[R[t]] = t;
+      // Z_RR (m × m, both triangles) from the columns c ∈ R of later supernodes.
+      for (int t = 0; t < m; ++t) {
+        const int c = R[t], s2 = col2super[c];
+        const int cc = c - super[s2], nsrow2 = pi[s2 + 1] - pi[s2];
+        const int* rows2 = Ls + pi[s2];
+        const double* zc = Z.data() + px[s2] + size_t(cc) * nsrow2;
+        for (int q = cc; q < nsrow2; ++q) {
+          const int u = map[rows2[q]];
+          if (u < 0) continue;
+          Zrr[size_t(t) * m + u] = zc[q];
+          Zrr[size_t(u) * m + t] = zc[q];
+        }
+      }
+      for (int t = 0; t < m; ++t) map[R[t]] = -1;
+      // Y = Z_RR L_RJ, then Z_RJ = −Y L_JJ⁻¹ (written into Z's block)
+      cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, nscol, m, 1.0, Zrr.data(), m, Lrj, nsrow, 0.0,
+                  Y.data(), m);
+      cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, m, nscol, -1.0, Ljj, nsrow,
+                  Y.data(), m);
+      for (int cj = 0; cj < nscol; ++cj)
+        std::memcpy(Zs + size_t(cj) * nsrow + nscol, Y.data() + size_t(cj) * m, size_t(m) * sizeof(double));
+    }
+    // B = L_JJ⁻ᵀ − Z_RJᵀ L_RJ, then Z_JJ = B L_JJ⁻¹
+    std::fill(B.begin(), B.begin() + size_t(nscol) * nscol, 0.0);
+    for (int i = 0; i < nscol; ++i) B[size_t(i) * nscol + i] = 1.0;
+    // B := L_JJ⁻ᵀ (solve L_JJᵀ B = I)
+    cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, nscol, nscol, 1.0, Ljj, nsrow,
+                B.data(), nscol);
+    if (m > 0)
+      cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, nscol, nscol, m, -1.0, Zs + nscol, nsrow, Lrj, nsrow, 1.0,
+                  B.data(), nscol);
+    cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, nscol, nscol, 1.0, Ljj, nsrow,
+                B.data(), nscol);
+    for (int cj = 0; cj < nscol; ++cj)
+      for (int i = cj; i < nscol; ++i) Zs[size_t(cj) * nsrow + i] = 0.5 * (B[size_t(cj) * nscol + i] + B[size_t(i) * nscol + cj]);
+  }
+  // (S⁻¹)_ij = Z at (max, min) of (pinv i, pinv j), in the supernode of the smaller.
+  std::vector<int>& pinv = map;
+  for (index_t t = 0; t < n; ++t) pinv[perm[t]] = t;
+  for (index_t i = 0; i < n; ++i)
+    for (index_t p = Ap[i]; p < Ap[i + 1]; ++p) {
+      const index_t j = Aj[p];
+      const int r = std::max(pinv[i], pinv[j]), c = std::min(pinv[i], pinv[j]);
+      const int s2 = col2super[c], cc = c - super[s2], nsrow2 = pi[s2 + 1] - pi[s2];
+      const int* lo = Ls + pi[s2];
+      const int* f = std::lower_bound(lo + cc, lo + nsrow2, r);
+      if (f == lo + nsrow2 || *f != r) fail("logdet: internal error: entry of A outside the factor's pattern");
+      const double z = Z[size_t(px[s2]) + size_t(cc) * nsrow2 + size_t(f - lo)];
+      dA[p] = static_cast<T>(double(scale) * ((full || i == j) ? z : 2 * z));
+    }
+  return bytes;
+}
+#endif
+
+template <class T>
+void SparseCholesky::logdet_grad(T scale, T* dA) {
+  Impl& m = *impl_;
+  if (!m.valid) fail("logdet: the factor is not valid (its last factorization failed)");
+  const Analysis::Impl& a = *m.analysis->impl_;
+  const index_t n = a.n;
+#ifdef SAD_HAVE_BLAS
+  if (m.L->is_super) {
+    m.selinv_bytes = supernodal_selinv<T>(m.L, a.Ap.data(), a.Aj.data(), n, a.storage == CholStorage::full, scale, dA);
+    return;
+  }
+#endif
+  if (m.L->is_super && !cholmod_change_factor(CHOLMOD_REAL, 1, 0, 1, 1, m.L, &m.common))
+    cholmod_failed("logdet", "conversion to a simplicial factor", m.common.status);
+  const cholmod_factor* L = m.L;
+  const int* Lp = static_cast<const int*>(L->p);
+  const int* Li = static_cast<const int*>(L->i);
+  const double* Lx = static_cast<const double*>(L->x);
+  const int* perm = static_cast<const int*>(L->Perm);
+  const int64_t nnzL = Lp[n];
+  // Z = (L Lᵀ)⁻¹ on L's pattern (Takahashi, columns from last to first).
+  std::vector<double> Z(size_t(nnzL), 0.0), y(size_t(n), 0.0);
+  std::vector<index_t> pos(size_t(n), -1);
+  m.selinv_bytes = Z.size() * sizeof(double) + y.size() * sizeof(double) + pos.size() * sizeof(index_t);
+  bool sorted = true;
+  for (index_t j = 0; j < n; ++j) {
+    if (Li[Lp[j]] != j) fail("logdet: internal error: the factor's diagonal is not first in column " + std::to_string(j));
+    for (int p = Lp[j] + 2; p < Lp[j + 1]; ++p)
+      if (Li[p] <= Li[p - 1]) sorted = false;
+  }
+  for (index_t j = n - 1; j >= 0; --j) {
+    const int p0 = Lp[j] + 1, p1 = Lp[j + 1];
+    const double d = Lx[Lp[j]];
+    for (int p = p0; p < p1; ++p) pos[Li[p]] = p - p0;
+    for (int t = p0; t < p1; ++t) {
+      // Column k = Li[t] of Z (k > j) meets struct(L_{:,j}) in rows i > k:
+      // y_i += Z_ik L_kj and, by symmetry, y_k += Z_ik L_ij.
+      const index_t k = Li[t];
+      const double lkj = Lx[t];
+      double yk = Z[Lp[k]] * lkj;
+      for (int q = Lp[k] + 1; q < Lp[k + 1]; ++q) {
+        const index_t u = pos[Li[q]];
+        if (u < 0) continue;
+        y[u] += Z[q] * lkj;
+        yk += Z[q] * Lx[p0 + u];
+      }
+      y[t - p0] += yk;
+    }
+    double zjj = 1 / (d * d);
+    for (int t = p0; t < p1; ++t) {
+      const double zij = -y[t - p0] / d;
+      Z[t] = zij;
+      zjj -= Lx[t] * zij / d;
+      y[t - p0] = 0;
+      pos[Li[t]] = -1;
+    }
+    Z[Lp[j]] = zjj;
+  }
+  // (S⁻¹)_ij = Z_{pinv i, pinv j}, read from column min(a, b) at row max(a, b).
+  std::vector<index_t>& pinv = pos;
+  for (index_t t = 0; t < n; ++t) pinv[perm[t]] = t;
+  const bool full = a.storage == CholStorage::full;
+  for (index_t i = 0; i < n; ++i)
+    for (index_t p = a.Ap[i]; p < a.Ap[i + 1]; ++p) {
+      const index_t j = a.Aj[p];
+      const index_t r = std::max(pinv[i], pinv[j]), c = std::min(pinv[i], pinv[j]);
+      int at = -1;
+      if (sorted) {
+        const int* lo = Li + Lp[c];
+        const int* hi = Li + Lp[c + 1];
+        const int* f = std::lower_bound(lo, hi, r);
+        if (f != hi && *f == r) at = int(f - Li);
+      } else {
+        for (int q = Lp[c]; q < Lp[c + 1]; ++q)
+          if (Li[q] == r) at = q;
+      }
+      if (at < 0) fail("logdet: internal error: entry of A outside the factor's pattern");
+      // ∂ logdet S / ∂S = S⁻¹; an off-diagonal entry of a one-triangle A counts twice.
+      const double g = (full || i == j) ? Z[at] : 2 * Z[at];
+      dA[p] = static_cast<T>(double(scale) * g);
+    }
+}
+
+#else  // no CHOLMOD
+
+struct SparseCholesky::Analysis::Impl {
+  index_t n = 0;
+  int64_t nnz = 0;
+  CholStorage storage = CholStorage::full;
+  size_t bytes = 0;
+};
+struct SparseCholesky::Impl {
+  std::shared_ptr<Analysis> analysis;
+  size_t selinv_bytes = 0;
+};
+
+std::shared_ptr<SparseCholesky::Analysis> SparseCholesky::analyze(index_t, const index_t*, const index_t*,
+                                                                  CholStorage, CholOrdering, const char* op) {
+  fail(std::string(op) + ": built without SuiteSparse CHOLMOD");
+}
+template <class T>
+std::unique_ptr<SparseCholesky> SparseCholesky::factor(const T*, std::shared_ptr<Analysis>, const char* op) {
+  fail(std::string(op) + ": built without SuiteSparse CHOLMOD");
+}
+template <class T>
+void SparseCholesky::refactor(const T*, const char* op) {
+  fail(std::string(op) + ": built without SuiteSparse CHOLMOD");
+}
+index_t SparseCholesky::n() const { return 0; }
+int64_t SparseCholesky::nnz() const { return 0; }
+size_t SparseCholesky::bytes() const { return 0; }
+int64_t SparseCholesky::nnz_factor() const { return 0; }
+bool SparseCholesky::supernodal() const { return false; }
+const char* SparseCholesky::ordering_name() const { return "none"; }
+size_t SparseCholesky::last_selinv_bytes() const { return 0; }
+double SparseCholesky::logdet() const { fail("cholesky: built without SuiteSparse CHOLMOD"); }
+template <class T>
+void SparseCholesky::solve(ThreadPool&, const T*, T*, index_t) {
+  fail("cholesky: built without SuiteSparse CHOLMOD");
+}
+template <class T>
+void SparseCholesky::solve_grad(const T*, const T*, index_t, T, T*) const {
+  fail("cholesky: built without SuiteSparse CHOLMOD");
+}
+template <class T>
+void SparseCholesky::logdet_grad(T, T*) {
+  fail("logdet: built without SuiteSparse CHOLMOD");
+}
+
+#endif
+
+SparseCholesky::Analysis::Analysis() : impl_(new Impl()) {}
+SparseCholesky::Analysis::~Analysis() = default;
+index_t SparseCholesky::Analysis::n() const { return impl_->n; }
+int64_t SparseCholesky::Analysis::nnz() const { return impl_->nnz; }
+CholStorage SparseCholesky::Analysis::storage() const { return impl_->storage; }
+size_t SparseCholesky::Analysis::bytes() const { return impl_->bytes; }
+
+SparseCholesky::SparseCholesky() : impl_(new Impl()) {}
+SparseCholesky::~SparseCholesky() = default;
+
+#define SAD_INSTANTIATE(T)                                                                                       \
+  template std::unique_ptr<SparseCholesky> SparseCholesky::factor<T>(const T*, std::shared_ptr<Analysis>,        \
+                                                                     const char*);                               \
+  template void SparseCholesky::refactor<T>(const T*, const char*);                                              \
+  template void SparseCholesky::solve<T>(ThreadPool&, const T*, T*, index_t);                                    \
+  template void SparseCholesky::solve_grad<T>(const T*, const T*, index_t, T, T*) const;                         \
+  template void SparseCholesky::logdet_grad<T>(T, T*);
+SAD_INSTANTIATE(float)
+SAD_INSTANTIATE(double)
+#undef SAD_INSTANTIATE
+
+}  // namespace sad
