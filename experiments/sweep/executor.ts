@@ -226,11 +226,16 @@ export class QueueExecutor implements RunExecutor {
       busy = true;
       try {
         const missing: number[] = [];
+        // The state alone first (a job's data holds its whole graph); the job itself only once it finished.
         await Promise.all(
           [...rec.pending].map(async (i) => {
-            const job = (await Job.fromId(queue, jobIdOf(sweepId, i))) as Job<SweepJob, RunRow> | undefined;
-            if (!job) missing.push(i);
-            else if (job.finishedOn) await settle(job);
+            const id = jobIdOf(sweepId, i);
+            const state = await queue.getJobState(id);
+            if (state === 'unknown') missing.push(i);
+            else if (state === 'completed' || state === 'failed') {
+              const job = (await Job.fromId(queue, id)) as Job<SweepJob, RunRow> | undefined;
+              if (job) await settle(job);
+            }
           }),
         );
         // A job that vanished unrecorded (Redis lost it) is added again.
