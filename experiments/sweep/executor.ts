@@ -262,7 +262,12 @@ export class QueueExecutor implements RunExecutor {
     // the whole graph), then the job is removed. A failure is read back: it may still be retried.
     const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue?: unknown }): void => {
       if (indexOf(jobId) === undefined) return;
-      const row = typeof returnvalue === 'string' ? (JSON.parse(returnvalue) as RunRow) : (returnvalue as RunRow | undefined);
+      let row: RunRow | undefined;
+      try {
+        row = typeof returnvalue === 'string' ? (JSON.parse(returnvalue) as RunRow) : (returnvalue as RunRow | undefined);
+      } catch {
+        row = undefined; // not a row: read the job back
+      }
       if (row && typeof row === 'object' && row.index === indexOf(jobId)) {
         rec.record(row);
         check();
