@@ -226,11 +226,16 @@ export class QueueExecutor implements RunExecutor {
       busy = true;
       try {
         const missing: number[] = [];
+        // The state alone first (a job's data holds its whole graph); the job itself only once it finished.
         await Promise.all(
           [...rec.pending].map(async (i) => {
-            const job = (await Job.fromId(queue, jobIdOf(sweepId, i))) as Job<SweepJob, RunRow> | undefined;
-            if (!job) missing.push(i);
-            else if (job.finishedOn) await settle(job);
+            const id = jobIdOf(sweepId, i);
+            const state = await queue.getJobState(id);
+            if (state === 'unknown') missing.push(i);
+            else if (state === 'completed' || state === 'failed') {
+              const job = (await Job.fromId(queue, id)) as Job<SweepJob, RunRow> | undefined;
+              if (job) await settle(job);
+            }
           }),
         );
         // A job that vanished unrecorded (Redis lost it) is added again.
@@ -257,7 +262,12 @@ export class QueueExecutor implements RunExecutor {
     // the whole graph), then the job is removed. A failure is read back: it may still be retried.
     const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue?: unknown }): void => {
       if (indexOf(jobId) === undefined) return;
-      const row = typeof returnvalue === 'string' ? (JSON.parse(returnvalue) as RunRow) : (returnvalue as RunRow | undefined);
+      let row: RunRow | undefined;
+      try {
+        row = typeof returnvalue === 'string' ? (JSON.parse(returnvalue) as RunRow) : (returnvalue as RunRow | undefined);
+      } catch {
+        row = undefined; // not a row: read the job back
+      }
       if (row && typeof row === 'object' && row.index === indexOf(jobId)) {
         rec.record(row);
         check();
