@@ -129,7 +129,9 @@ test('runTimingStudy (tiny): every Table 2 cell planned, ours timed, GPU and uns
             assert.match(gpu!.reason!, /CUDA/);
             const scipy = byId.get(`table2/${s.op}/${variant}/scipy/cpu/${dtype}/${t}t/${pass}/${n}`);
             assert.ok(scipy, 'a SciPy cell for every row');
-            if (pass === 'forward+backward') assert.match(scipy.reason!, /no reverse-mode autodiff/);
+            // Where the python the peers run in has no SciPy (a fresh machine without `setup --bench`), every
+            // SciPy cell is absent with that reason instead.
+            if (pass === 'forward+backward') assert.match(scipy.reason!, /no reverse-mode autodiff|SciPy is not importable/);
           }
           assert.equal(byId.get(`matched/${s.op}/sparse/ours/cpu/${dtype}/${t}t/${pass}/32`)?.status, 'ok');
         }
