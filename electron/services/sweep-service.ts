@@ -310,7 +310,8 @@ export class SweepService {
   export(sweepId: string, format: 'csv' | 'json'): { fileName: string; text: string } {
     const d = this.get(sweepId);
     if (format === 'csv') return { fileName: `${sweepId}.csv`, text: rowsToCsv(d.rows, d.meta.axes) };
-    const { active: _active, ...meta } = d.meta;
+    const meta: Partial<SweepMeta> = { ...d.meta };
+    delete meta.active;
     return { fileName: `${sweepId}.json`, text: `${JSON.stringify({ version: 1, ...meta, runs: d.rows, groups: d.groups, best: d.best }, null, 1)}\n` };
   }
 
