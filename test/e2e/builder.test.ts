@@ -167,9 +167,18 @@ describe('the node editor in a browser', { skip: skip ?? false }, () => {
       // The edge out of the learnable weights: its values and their gradient.
       const param = jacobi.nodes.find((n) => catalogue.get(n.kind)!.category === 'parameters')!;
       const edge = page.locator(`.react-flow__edge[data-id^="${param.kind.replace(/[^A-Za-z0-9_]+/g, '_')}"]`).first();
-      await edge.locator('.react-flow__edge-interaction').click({ force: true });
       const probe = page.getByLabel('What flowed in the last epoch');
-      await probe.waitFor({ timeout: 10_000 });
+      // On a loaded machine a click can land while the canvas is still settling (the tab just
+      // shown, the view fitted) and select nothing: click again until the edge is selected.
+      for (let attempt = 1; ; attempt++) {
+        await edge.locator('.react-flow__edge-interaction').click({ force: true });
+        try {
+          await probe.waitFor({ timeout: 4_000 });
+          break;
+        } catch (e) {
+          if (attempt >= 5) throw e;
+        }
+      }
       await probe.getByText('Gradient of the loss').waitFor();
       await shot(page, 'builder-probe');
     }));
