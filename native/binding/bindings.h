@@ -12,6 +12,8 @@ void register_spdmm(Napi::Env env, Napi::Object exports);
 void register_sptrsv(Napi::Env env, Napi::Object exports);
 void register_spsolve(Napi::Env env, Napi::Object exports);
 void register_dense(Napi::Env env, Napi::Object exports);
+// The dense ops, each on host or device storage (bind_dense_ops.cc).
+void register_dense_ops(Napi::Env env, Napi::Object exports);
 void register_structure(Napi::Env env, Napi::Object exports);
 void register_mtx(Napi::Env env, Napi::Object exports);
 void register_bench(Napi::Env env, Napi::Object exports);
@@ -20,8 +22,6 @@ void register_device(Napi::Env env, Napi::Object exports);
 // Device ('cuda') versions of the ops, one file per group (bind_d_<group>.cc).
 void register_d_sparse(Napi::Env env, Napi::Object exports);
 void register_d_solve(Napi::Env env, Napi::Object exports);
-void register_d_dense(Napi::Env env, Napi::Object exports);
-void register_d_nn(Napi::Env env, Napi::Object exports);
 
 inline void register_all(Napi::Env env, Napi::Object exports) {
   register_spmv(env, exports);
@@ -31,6 +31,7 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_sptrsv(env, exports);
   register_spsolve(env, exports);
   register_dense(env, exports);
+  register_dense_ops(env, exports);
   register_structure(env, exports);
   register_mtx(env, exports);
   register_bench(env, exports);
@@ -38,8 +39,6 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_device(env, exports);
   register_d_sparse(env, exports);
   register_d_solve(env, exports);
-  register_d_dense(env, exports);
-  register_d_nn(env, exports);
 }
 
 }  // namespace sad::binding

@@ -1,6 +1,6 @@
 // Dense tensors: contiguous row-major storage of float64 (default) or float32.
 import type { FloatArray } from './addon.js';
-import { type GradFn, runBackward, setGradAdder } from './autograd.js';
+import { type GradFn, runBackward, setGradOps } from './autograd.js';
 import { allocate, type Device, type DType, dtypeOfArray, isDType } from './dtype.js';
 import { describe, expected, fail, shapeStr } from './errors.js';
 import { type Generator, resolveGenerator } from './random.js';
@@ -11,7 +11,7 @@ import { matmul } from './ops/matmul.js';
 import { logSoftmax, softmax } from './ops/nn.js';
 import { type Axis, dot, mean, norm, sum } from './ops/reduce.js';
 import { cast, denseTranspose, reshape } from './ops/shape.js';
-import { deviceAdd, deviceFull, toDevice } from './ops/transfer.js';
+import { addInPlace, addSame, deviceFull, isSharedConstant, toDevice } from './ops/transfer.js';
 import { abs, cos, exp, log, relu, sigmoid, sin, sqrt, tanh } from './ops/unary.js';
 import { copyDevice, type DeviceArray, DeviceStorage, download, trackTensor } from './device.js';
 
@@ -447,12 +447,5 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
   return finish(new Tensor(out, shape), opts);
 }
 
-// Gradient accumulation (used by the tape): out = a + b, same shape, dtype and device.
-setGradAdder((a, b) => {
-  if (a.device !== 'cpu') return deviceAdd(a, b);
-  const out = allocate(a.dtype, a.size);
-  const x = a.data;
-  const y = b.data;
-  for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
-  return new Tensor(out, a.shape);
-});
+// Gradient accumulation (used by the tape): native adds on either device.
+setGradOps({ add: addSame, addInPlace, isShared: isSharedConstant });

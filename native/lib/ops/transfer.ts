@@ -2,8 +2,9 @@
 // device op uses: fresh device outputs and gradient accumulation.
 import { record } from '../autograd.js';
 import { kernel } from '../addon.js';
+import type { FloatArray } from '../addon.js';
 import { deviceAlloc, type DeviceArray, deviceMode, DeviceStorage, download, fillDevice, upload } from '../device.js';
-import type { Device, DType } from '../dtype.js';
+import { type Device, type DType, uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
@@ -18,6 +19,64 @@ export function deviceEmpty(dtype: DType, shape: readonly number[]): Tensor {
   let size = 1;
   for (const d of shape) size *= d;
   return new Tensor(new DeviceStorage(deviceAlloc(dtype, size)), shape);
+}
+
+/** A tensor's storage as the kernels take it: a typed array ('cpu') or a device array ('cuda'). */
+export type Storage = FloatArray | DeviceArray;
+
+export function storageOf(t: Tensor): Storage {
+  return t.device === 'cpu' ? t.data : t.buffer;
+}
+
+/** A fresh, uninitialised tensor on `device`, for a kernel's output. */
+export function emptyOn(device: Device, dtype: DType, shape: readonly number[]): Tensor {
+  if (device === 'cuda') return deviceEmpty(dtype, shape);
+  let size = 1;
+  for (const d of shape) size *= d;
+  return new Tensor(uninit(dtype, size), shape);
+}
+
+/**
+ * Constant CPU arrays handed out as gradients (the VJP of a sum is its one-entry
+ * gradient at every position: for a loss's seed, the same value every step), the
+ * last value per dtype and size, so a training loop fills no array per step.
+ * Shared: nothing may write into them (autograd copies one before a leaf owns it).
+ */
+const constants = new Map<string, { value: number; data: FloatArray }>();
+const sharedArrays = new WeakSet<object>();
+const CONSTANT_SLOTS = 8;
+/** Below this many entries a fresh array costs less than the lookup is worth. */
+const CONSTANT_MIN_SIZE = 1024;
+
+/** A CPU tensor of `shape` whose entries are all `value` (shared and read-only when large; see above). */
+export function constantOn(dtype: DType, shape: readonly number[], value: number): Tensor {
+  let size = 1;
+  for (const d of shape) size *= d;
+  if (size < CONSTANT_MIN_SIZE) return fullOn('cpu', dtype, shape, value);
+  const key = `${dtype}/${size}`;
+  let e = constants.get(key);
+  if (e === undefined || !Object.is(e.value, value)) {
+    const data = uninit(dtype, size);
+    kernel<(o: Storage, v: number) => void>('fill')(data, value);
+    sharedArrays.add(data);
+    constants.delete(key);
+    if (constants.size >= CONSTANT_SLOTS) constants.delete(constants.keys().next().value!);
+    constants.set(key, (e = { value, data }));
+  }
+  return new Tensor(e.data, shape);
+}
+
+/** Whether t's storage is a shared constant (constantOn), which must not be written. */
+export function isSharedConstant(t: Tensor): boolean {
+  return t.device === 'cpu' && sharedArrays.has(t.data);
+}
+
+/** A tensor on `device` filled with `value`. */
+export function fullOn(device: Device, dtype: DType, shape: readonly number[], value: number): Tensor {
+  if (device === 'cuda') return deviceFull(dtype, shape, value);
+  const t = emptyOn(device, dtype, shape);
+  t.data.fill(value);
+  return t;
 }
 
 /** A device tensor filled with `value`. */
@@ -45,17 +104,23 @@ export function toDevice(x: Tensor, device: Device): Tensor {
   return record('to', out, [x], (g) => [toDevice(g, x.device)]);
 }
 
-type DAdd = (op: 'add', shape: readonly number[], a: DeviceArray, aShape: readonly number[], b: DeviceArray, bShape: readonly number[], out: DeviceArray) => void;
+type AddKernel = (op: 'add', shape: readonly number[], a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[], out: Storage) => void;
 
-/** a + b for two device tensors of one size and dtype (a fresh tensor in a's shape; the tape's gradient adder). */
-export function deviceAdd(a: Tensor, b: Tensor): Tensor {
+/** a + b for two tensors of one size, dtype and device (a fresh tensor in a's shape; the tape's gradient adder). */
+export function addSame(a: Tensor, b: Tensor): Tensor {
   if (a.size !== b.size || a.dtype !== b.dtype || b.device !== a.device) {
     fail('add', `cannot add ${shapeStr(a.shape)} ${a.dtype} on ${a.device} and ${shapeStr(b.shape)} ${b.dtype} on ${b.device}`);
   }
-  const out = deviceEmpty(a.dtype, a.shape);
+  const out = emptyOn(a.device, a.dtype, a.shape);
   const flat = [a.size];
-  kernel<DAdd>('dBinary')('add', flat, a.buffer, flat, b.buffer, flat, out.buffer); // one pass
+  kernel<AddKernel>('binary')('add', flat, storageOf(a), flat, storageOf(b), flat, storageOf(out)); // one pass
   return out;
+}
+
+/** a += b in place, for two tensors of one size, dtype and device (accumulating a gradient the leaf owns). */
+export function addInPlace(a: Tensor, b: Tensor): void {
+  const flat = [a.size];
+  kernel<AddKernel>('binary')('add', flat, storageOf(a), flat, storageOf(b), flat, storageOf(a));
 }
 
 /** A device CSR operand as the device bindings take it: rows, cols, nnz, indptr, indices, values. */
