@@ -1,5 +1,5 @@
 # NumPy's times for the ops of bench-dense.ts, same shapes and dtypes, printed as
-# one JSON object {"<dtype>/<op>": median seconds}. Run by bench-dense.ts in the
+# one JSON object {"<dtype>/<op>": [median, fastest] seconds}. Run by bench-dense.ts in the
 # same (pinned) process tree; reads N, ROWS, COLS, SAMPLES from argv.
 import json
 import sys
@@ -25,7 +25,7 @@ def median_time(fn, min_time=0.01):
             fn()
         out.append((time.perf_counter() - t0) / reps)
     out.sort()
-    return out[len(out) // 2]
+    return [out[len(out) // 2], out[0]]
 
 
 result = {"numpy": np.__version__}
