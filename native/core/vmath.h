@@ -48,7 +48,9 @@ inline double expm1_reduced(double r) {
                           1.0 / 3628800,     1.0 / 39916800,    1.0 / 479001600,    1.0 / 6227020800,
                           1.0 / 87178291200.0};
   double p = c[Degree - 2];
+#if !defined(__CUDACC__)
 #pragma GCC unroll 16
+#endif
   for (int i = Degree - 3; i >= 0; --i) p = p * r + c[i];  // unrolled, or the caller's loop does not vectorize
   return r + r * r * p;  // r (1 + r p)
 }
