@@ -22,9 +22,7 @@
 //   dropout(p, seedLo, seedHi, offsetLo, offsetHi, x, out, keep), dropoutBackward(p, keep, g, dx)
 //   adamStep(p, g, m, v, vmax|null, lr, beta1, beta2, eps, weightDecay, decoupled, amsgrad, step[, stepSize, bc2Sqrt])
 //   sgdStep(p, g, buf|null, lr, momentum, dampening, weightDecay, nesterov, first)
-//   where(cond, a, b, out), whereBackward(cond, g, da|null, db|null)      cpu: same-size arrays, cond a Uint8Array
-//   gatherRows(cols, idx, x, out), scatterAddRows(rows, cols, idx, g, dx)  cpu
-//   copyBlock(outer, width, x, outWidth, offset, out, intoX)               cpu: concat's pieces
+// (where, gatherRows and concat are products with selection matrices: select.ts.)
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -645,100 +643,6 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// ---------------------------------------------------------------------------
-// Host only: where over same-size arrays, row gathers, concat's block copies.
-
-Napi::Value Where(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  Place pl{"where"};
-  by_float_type(env, info[3], pl.op, "out", [&](auto tag) {
-    using T = decltype(tag);
-    int64_t n = 0;
-    T* out = data_arg<T>(env, pl, info[3], -1, "out", &n);
-    if (pl.device()) throw_js(env, "where: this binding takes cpu arrays");
-    const uint8_t* c = data_arg<uint8_t>(env, pl, info[0], n, "cond");
-    const T* a = data_arg<T>(env, pl, info[1], n, "a");
-    const T* b = data_arg<T>(env, pl, info[2], n, "b");
-    guarded(env, [&] { where_cpu<T>(pool_of(env), n, c, a, b, out); return 0; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value WhereBackward(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  Place pl{"where"};
-  by_float_type(env, info[1], pl.op, "g", [&](auto tag) {
-    using T = decltype(tag);
-    int64_t n = 0;
-    const T* g = data_arg<T>(env, pl, info[1], -1, "g", &n);
-    if (pl.device()) throw_js(env, "where: this binding takes cpu arrays");
-    const uint8_t* c = data_arg<uint8_t>(env, pl, info[0], n, "cond");
-    T* da = data_arg_or_null<T>(env, pl, info[2], n, "da");
-    T* db = data_arg_or_null<T>(env, pl, info[3], n, "db");
-    guarded(env, [&] { where_backward_cpu<T>(pool_of(env), n, c, g, da, db); return 0; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value GatherRows(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  Place pl{"gatherRows"};
-  const int64_t cols = int_arg(env, info[0], pl.op, "cols");
-  by_float_type(env, info[2], pl.op, "x", [&](auto tag) {
-    using T = decltype(tag);
-    int64_t count = 0, xlen = 0;
-    const int32_t* idx = data_arg<int32_t>(env, pl, info[1], -1, "idx", &count);
-    if (pl.device()) throw_js(env, "gatherRows: this binding takes cpu arrays");
-    const T* x = data_arg<T>(env, pl, info[2], -1, "x", &xlen);
-    T* out = data_arg<T>(env, pl, info[3], count * cols, "out");
-    const int64_t rows = cols > 0 ? xlen / cols : 0;
-    for (int64_t k = 0; k < count; ++k)
-      if (idx[k] < 0 || idx[k] >= rows) throw_js(env, "gatherRows: index " + std::to_string(idx[k]) + " is out of range");
-    guarded(env, [&] { gather_rows_cpu<T>(pool_of(env), cols, count, idx, x, out); return 0; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  Place pl{"gatherRows"};
-  const int64_t rows = int_arg(env, info[0], pl.op, "rows"), cols = int_arg(env, info[1], pl.op, "cols");
-  by_float_type(env, info[3], pl.op, "g", [&](auto tag) {
-    using T = decltype(tag);
-    int64_t count = 0;
-    const int32_t* idx = data_arg<int32_t>(env, pl, info[2], -1, "idx", &count);
-    if (pl.device()) throw_js(env, "gatherRows: this binding takes cpu arrays");
-    const T* g = data_arg<T>(env, pl, info[3], count * cols, "g");
-    T* dx = data_arg<T>(env, pl, info[4], rows * cols, "dx");
-    for (int64_t k = 0; k < count; ++k)
-      if (idx[k] < 0 || idx[k] >= rows) throw_js(env, "gatherRows: index " + std::to_string(idx[k]) + " is out of range");
-    guarded(env, [&] { scatter_add_rows_cpu<T>(pool_of(env), rows, cols, count, idx, g, dx); return 0; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
-Napi::Value CopyBlock(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  Place pl{"concat"};
-  const int64_t outer = int_arg(env, info[0], pl.op, "outer"), width = int_arg(env, info[1], pl.op, "width");
-  const int64_t out_width = int_arg(env, info[3], pl.op, "outWidth"), off = int_arg(env, info[4], pl.op, "offset");
-  const bool into_x = bool_arg(info[6]);
-  if (off + width > out_width) throw_js(env, "concat: the block does not fit the output's rows");
-  by_float_type(env, info[2], pl.op, "x", [&](auto tag) {
-    using T = decltype(tag);
-    const T* x = data_arg<T>(env, pl, info[2], outer * width, "x");
-    if (pl.device()) throw_js(env, "concat: this binding takes cpu arrays");
-    T* out = data_arg<T>(env, pl, info[5], outer * out_width, "out");
-    guarded(env, [&] { copy_block_cpu<T>(pool_of(env), outer, width, x, out_width, off, out, into_x); return 0; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
 }  // namespace
 
 void register_dense_ops(Napi::Env env, Napi::Object exports) {
@@ -764,11 +668,6 @@ void register_dense_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("dropoutBackward", Napi::Function::New(env, DropoutBackward));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep));
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
-  exports.Set("where", Napi::Function::New(env, Where));
-  exports.Set("whereBackward", Napi::Function::New(env, WhereBackward));
-  exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
-  exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows));
-  exports.Set("copyBlock", Napi::Function::New(env, CopyBlock));
 }
 
 }  // namespace sad::binding

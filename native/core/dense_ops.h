@@ -36,11 +36,6 @@ template <class T>
 void clamp_cpu(ThreadPool& pool, int64_t n, double lo, double hi, const T* x, T* out);
 template <class T>
 void clamp_backward_cpu(ThreadPool& pool, int64_t n, double lo, double hi, const T* x, const T* g, T* dx);
-// out[i] = cond[i] ? a[i] : b[i] (all of one length); its VJP da = g [cond], db = g [¬cond] (either may be null).
-template <class T>
-void where_cpu(ThreadPool& pool, int64_t n, const uint8_t* cond, const T* a, const T* b, T* out);
-template <class T>
-void where_backward_cpu(ThreadPool& pool, int64_t n, const uint8_t* cond, const T* g, T* da, T* db);
 template <class S, class D>
 void cast_cpu(ThreadPool& pool, int64_t n, const S* x, D* out);
 template <class T>
@@ -77,17 +72,6 @@ void adam_step_cpu(ThreadPool& pool, const body::AdamStep& step, int64_t n, T* p
 // One SGD step over n parameters (buf: the momentum buffer, null without momentum), as body::sgd_element.
 template <class T>
 void sgd_step_cpu(ThreadPool& pool, const body::SgdStep& step, int64_t n, T* p, const T* g, T* buf);
-// out[k, :] = x[idx[k], :] for k < count (rows of cols entries); its VJP dx = Σ_k e_{idx[k]} g[k, :] over [rows, cols].
-template <class T>
-void gather_rows_cpu(ThreadPool& pool, int64_t cols, int64_t count, const int32_t* idx, const T* x, T* out);
-template <class T>
-void scatter_add_rows_cpu(ThreadPool& pool, int64_t rows, int64_t cols, int64_t count, const int32_t* idx, const T* g,
-                          T* dx);
-// concat's pieces: out[o, off : off + width] = x[o, :] for o < outer (rows of out_width);
-// into_x copies the other way (the VJP: the piece of g that belongs to x).
-template <class T>
-void copy_block_cpu(ThreadPool& pool, int64_t outer, int64_t width, const T* x, int64_t out_width, int64_t off, T* out,
-                    bool into_x);
 
 // ---------------------------------------------------------------------------
 // CUDA

@@ -383,17 +383,6 @@ void clamp_backward_cpu(ThreadPool& pool, int64_t n, double lo, double hi, const
   parallel_map(pool, n, [=](int64_t i) { dx[i] = body::clamp_grad(x[i], lo, hi, g[i]); });
 }
 
-template <class T>
-void where_cpu(ThreadPool& pool, int64_t n, const uint8_t* cond, const T* a, const T* b, T* out) {
-  parallel_map(pool, n, [=](int64_t i) { out[i] = cond[i] ? a[i] : b[i]; });
-}
-
-template <class T>
-void where_backward_cpu(ThreadPool& pool, int64_t n, const uint8_t* cond, const T* g, T* da, T* db) {
-  if (da) parallel_map(pool, n, [=](int64_t i) { da[i] = cond[i] ? g[i] : T(0); });
-  if (db) parallel_map(pool, n, [=](int64_t i) { db[i] = cond[i] ? T(0) : g[i]; });
-}
-
 template <class S, class D>
 void cast_cpu(ThreadPool& pool, int64_t n, const S* x, D* out) {
   parallel_map(pool, n, [=](int64_t i) { out[i] = D(x[i]); });
@@ -579,37 +568,6 @@ void sgd_step_cpu(ThreadPool& pool, const body::SgdStep& step, int64_t n, T* p, 
   else parallel_map(pool, n, [=](int64_t i) { body::sgd_element(s, p[i], g[i], (T*)nullptr); });
 }
 
-// ---------------------------------------------------------------------------
-// Gathers: rows of a [rows, cols] matrix, and blocks for concat.
-
-template <class T>
-void gather_rows_cpu(ThreadPool& pool, int64_t cols, int64_t count, const int32_t* idx, const T* x, T* out) {
-  parallel_rows(pool, count, cols, [&](int64_t k) {
-    std::memcpy(out + k * cols, x + int64_t(idx[k]) * cols, size_t(cols) * sizeof(T));
-  });
-}
-
-template <class T>
-void scatter_add_rows_cpu(ThreadPool& pool, int64_t rows, int64_t cols, int64_t count, const int32_t* idx, const T* g,
-                          T* dx) {
-  fill_cpu(pool, rows * cols, T(0), dx);
-  for (int64_t k = 0; k < count; ++k) {  // in order: repeated rows add up
-    T* d = dx + int64_t(idx[k]) * cols;
-    const T* s = g + k * cols;
-    map_range(0, cols, [=](int64_t j) { d[j] += s[j]; });
-  }
-}
-
-// out[o, off + j] = x[o, j] for o < outer, j < width, out rows of out_width.
-template <class T>
-void copy_block_cpu(ThreadPool& pool, int64_t outer, int64_t width, const T* x, int64_t out_width, int64_t off, T* out,
-                    bool into_x) {
-  parallel_rows(pool, outer, width, [&](int64_t o) {
-    if (into_x) std::memcpy(const_cast<T*>(x) + o * width, out + o * out_width + off, size_t(width) * sizeof(T));
-    else std::memcpy(out + o * out_width + off, x + o * width, size_t(width) * sizeof(T));
-  });
-}
-
 #define SAD_INSTANTIATE(T)                                                                                          \
   template void unary_cpu<T>(ThreadPool&, UnaryOp, int64_t, const T*, T*);                                          \
   template void unary_backward_cpu<T>(ThreadPool&, UnaryOp, int64_t, const T*, const T*, const T*, T*);             \
@@ -619,8 +577,6 @@ void copy_block_cpu(ThreadPool& pool, int64_t outer, int64_t width, const T* x, 
   template void sum_to_cpu<T>(ThreadPool&, const Reduction&, const T*, double, T*);                                 \
   template void clamp_cpu<T>(ThreadPool&, int64_t, double, double, const T*, T*);                                   \
   template void clamp_backward_cpu<T>(ThreadPool&, int64_t, double, double, const T*, const T*, T*);                \
-  template void where_cpu<T>(ThreadPool&, int64_t, const uint8_t*, const T*, const T*, T*);                         \
-  template void where_backward_cpu<T>(ThreadPool&, int64_t, const uint8_t*, const T*, T*, T*);                      \
   template void fill_cpu<T>(ThreadPool&, int64_t, T, T*);                                                           \
   template void axpby_cpu<T>(ThreadPool&, int64_t, T, const T*, T, T*);                                             \
   template void dot_cpu<T>(ThreadPool&, int64_t, const T*, const T*, T*);                                           \
@@ -636,10 +592,7 @@ void copy_block_cpu(ThreadPool& pool, int64_t outer, int64_t width, const T* x, 
   template void dropout_cpu<T>(ThreadPool&, int64_t, double, uint64_t, uint64_t, const T*, T*, uint8_t*);           \
   template void dropout_backward_cpu<T>(ThreadPool&, int64_t, T, const uint8_t*, const T*, T*);                     \
   template void adam_step_cpu<T>(ThreadPool&, const body::AdamStep&, int64_t, T*, const T*, T*, T*, T*);            \
-  template void sgd_step_cpu<T>(ThreadPool&, const body::SgdStep&, int64_t, T*, const T*, T*);                      \
-  template void gather_rows_cpu<T>(ThreadPool&, int64_t, int64_t, const int32_t*, const T*, T*);                    \
-  template void scatter_add_rows_cpu<T>(ThreadPool&, int64_t, int64_t, int64_t, const int32_t*, const T*, T*);      \
-  template void copy_block_cpu<T>(ThreadPool&, int64_t, int64_t, const T*, int64_t, int64_t, T*, bool);
+  template void sgd_step_cpu<T>(ThreadPool&, const body::SgdStep&, int64_t, T*, const T*, T*);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)
 #undef SAD_INSTANTIATE
