@@ -357,13 +357,13 @@ interface RawPrecond {
   applyTranspose(r: Vec): Vec;
 }
 
-type SpmvFn = (rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: Float64Array, x: Float64Array, y: Float64Array) => void;
+type SpmvFn = (rows: number, cols: number, nnz: number, indptr: Int32Array, indices: Int32Array, values: Float64Array, x: Float64Array, y: Float64Array) => void;
 
 function rawSpmvInto(A: CsrMatrix): (v: Vec, out: Vec) => void {
   const { indptr, indices } = A.pattern.raw;
   const values = A.values.data instanceof Float64Array ? A.values.data : Float64Array.from(A.values.data);
   const f = kernel<SpmvFn>('spmv');
-  return (v, out) => f(A.rows, A.cols, indptr, indices, values, v, out);
+  return (v, out) => f(A.rows, A.cols, A.nnz, indptr, indices, values, v, out);
 }
 
 function rawSpmv(A: CsrMatrix): (v: Vec) => Vec {
