@@ -310,6 +310,11 @@ export async function runTimingStudy(
   }
 
   // Notes a reader needs beside the numbers.
+  notes.push(
+    'The dense baseline is the engine\'s native dense code: DMV, DDMM and DTRSV through OpenBLAS (GEMV, GEMM, blocked TRSV), ' +
+      'D+D and every other element-wise op and reduction through vectorized C++ kernels (issue 15; before, D+D and the sum() ' +
+      'seeding of the forward+backward rows were JavaScript loops, which inflated the sparse-vs-dense factors).',
+  );
   for (const s of o.sizes) if (s.denseScaledReason) notes.push(s.denseScaledReason);
   if (o.cuda && cudaAbsence) notes.push(`Our GPU columns are absent: ${cudaAbsence}.`);
   for (const p of peerInfo.values()) if (!p.available) notes.push(`${p.name} columns are absent: ${p.reason}`);

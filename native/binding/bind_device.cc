@@ -237,22 +237,6 @@ Napi::Value DeviceFill(const Napi::CallbackInfo& info) {
 }
 
 // dAxpby(alpha, x, beta, y)   y = alpha x + beta y (same length and type)
-Napi::Value DAxpby(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const double alpha = num_arg(env, info[0], "dAxpby", "alpha");
-  const double beta = num_arg(env, info[2], "dAxpby", "beta");
-  by_device_dtype(env, info[3], "dAxpby", "y", [&](auto tag) {
-    using T = decltype(tag);
-    int64_t n = 0;
-    T* y = dev_arg<T>(env, info[3], -1, "dAxpby", "y", &n);
-    const T* x = dev_arg<T>(env, info[1], n, "dAxpby", "x");
-    on_device(env, "dAxpby", [&] { axpby_cuda<T>(n, T(alpha), x, T(beta), y); },
-              [&] { for (int64_t i = 0; i < n; ++i) y[i] = T(alpha) * x[i] + T(beta) * y[i]; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
 Napi::Value DeviceModeJs(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const DeviceMode mode = device_mode(env);
@@ -310,7 +294,6 @@ void register_device(Napi::Env env, Napi::Object exports) {
   exports.Set("deviceDownload", Napi::Function::New(env, DeviceDownload));
   exports.Set("deviceCopy", Napi::Function::New(env, DeviceCopy));
   exports.Set("deviceFill", Napi::Function::New(env, DeviceFill));
-  exports.Set("dAxpby", Napi::Function::New(env, DAxpby));
   exports.Set("deviceMode", Napi::Function::New(env, DeviceModeJs));
   exports.Set("deviceEmulate", Napi::Function::New(env, DeviceEmulate));
   exports.Set("deviceMemory", Napi::Function::New(env, DeviceMemory));

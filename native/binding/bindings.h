@@ -13,6 +13,8 @@ void register_sptrsv(Napi::Env env, Napi::Object exports);
 void register_spsolve(Napi::Env env, Napi::Object exports);
 void register_cholesky(Napi::Env env, Napi::Object exports);
 void register_dense(Napi::Env env, Napi::Object exports);
+// The dense ops, each on host or device storage (bind_dense_ops.cc).
+void register_dense_ops(Napi::Env env, Napi::Object exports);
 void register_structure(Napi::Env env, Napi::Object exports);
 void register_gather(Napi::Env env, Napi::Object exports);
 void register_sddmm(Napi::Env env, Napi::Object exports);
@@ -20,9 +22,6 @@ void register_mtx(Napi::Env env, Napi::Object exports);
 void register_bench(Napi::Env env, Napi::Object exports);
 void register_dense_solve(Napi::Env env, Napi::Object exports);
 void register_device(Napi::Env env, Napi::Object exports);
-// Device ('cuda') versions of the ops, one file per group (bind_d_<group>.cc).
-void register_d_dense(Napi::Env env, Napi::Object exports);
-void register_d_nn(Napi::Env env, Napi::Object exports);
 
 inline void register_all(Napi::Env env, Napi::Object exports) {
   register_spmv(env, exports);
@@ -33,6 +32,7 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_spsolve(env, exports);
   register_cholesky(env, exports);
   register_dense(env, exports);
+  register_dense_ops(env, exports);
   register_structure(env, exports);
   register_gather(env, exports);
   register_sddmm(env, exports);
@@ -40,8 +40,6 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_bench(env, exports);
   register_dense_solve(env, exports);
   register_device(env, exports);
-  register_d_dense(env, exports);
-  register_d_nn(env, exports);
 }
 
 }  // namespace sad::binding

@@ -90,4 +90,61 @@ void run_at(const Napi::Env& env, Place place, const char* op, G&& on_gpu, H&& o
   });
 }
 
+// One call's arrays, read through data_arg: the first array read fixes the call's
+// place, and an array elsewhere is an error naming both (the dense ops'
+// bindings, bind_dense_ops.cc, take every operand this way).
+struct CallPlace {
+  const char* op;
+  int side = -1;  // 0 host, 1 device; -1 until the first array is read
+  const char* first = nullptr;
+  bool device() const { return side == 1; }
+};
+
+inline void place_check(const Napi::Env& env, CallPlace& pl, Place place, const char* name) {
+  const int side = place == Place::device ? 1 : 0;
+  if (pl.side < 0) {
+    pl.side = side;
+    pl.first = name;
+  } else if (pl.side != side) {
+    throw_js(env, std::string(pl.op) + ": " + name + " is on " + (side ? "cuda" : "cpu") + " but " + pl.first + " is on " +
+                      (pl.side ? "cuda" : "cpu"));
+  }
+}
+
+// buf_arg at the call's place (fixed by the first array read, checked for the rest).
+template <class T>
+T* data_arg(const Napi::Env& env, CallPlace& pl, const Napi::Value& v, int64_t min_len, const char* name,
+            int64_t* len = nullptr) {
+  const Place place = place_of(v);
+  place_check(env, pl, place, name);
+  return buf_arg<T>(env, place, v, min_len, pl.op, name, len);
+}
+
+// data_arg, or nullptr for a JS null / undefined.
+template <class T>
+T* data_arg_or_null(const Napi::Env& env, CallPlace& pl, const Napi::Value& v, int64_t min_len, const char* name) {
+  return given(v) ? data_arg<T>(env, pl, v, min_len, name) : nullptr;
+}
+
+// by_float_type at v's own place.
+template <class F>
+auto by_float_type(const Napi::Env& env, const Napi::Value& v, const char* op, const char* name, F&& fn) {
+  return by_float_type(env, place_of(v), v, op, name, fn);
+}
+
+// run_at with a separate host kernel: on_cpu() for host arrays (the CPU kernel on
+// the pool); on a device on_gpu(), or on_host() on the emulated one.
+template <class C, class G, class H>
+void run_on(const Napi::Env& env, const CallPlace& pl, C&& on_cpu, G&& on_gpu, H&& on_host) {
+  if (pl.device()) {
+    on_device(env, pl.op, on_gpu, on_host);
+    return;
+  }
+  guarded(env, [&] {
+    on_cpu();
+    return 0;
+  });
+}
+
 }  // namespace sad::binding
+

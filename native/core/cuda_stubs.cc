@@ -194,6 +194,10 @@ template class CudaSplitLU<double>;
     no_cuda("Adam");                                                                                                 \
   }                                                                                                                  \
   template <>                                                                                                        \
+  void sgd_step_cuda<T>(const body::SgdStep&, int64_t, T*, const T*, T*) {                                           \
+    no_cuda("SGD");                                                                                                  \
+  }                                                                                                                  \
+  template <>                                                                                                        \
   void binary_broadcast_cuda<T>(BinaryOp, const Broadcast&, Operand<T>, Operand<T>, T*) {                            \
     no_cuda("binary");                                                                                               \
   }                                                                                                                  \

@@ -16,6 +16,7 @@
 
 #include "common.h"
 #include "hd.h"
+#include "vmath.h"
 
 namespace sad {
 
@@ -169,10 +170,13 @@ template <class T>
 SAD_HD T apply_unary(UnaryOp op, T x) {
   switch (op) {
     case UnaryOp::neg: return -x;
-    case UnaryOp::exp: return std::exp(x);
+    case UnaryOp::exp: return vm::exp(x);
     case UnaryOp::log: return std::log(x);
-    case UnaryOp::tanh: return std::tanh(x);
-    case UnaryOp::sigmoid: return x >= T(0) ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x));
+    case UnaryOp::tanh: return vm::tanh(x);
+    case UnaryOp::sigmoid: {  // e^−|x| never overflows
+      const T e = vm::exp(-std::fabs(x));
+      return x >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+    }
     case UnaryOp::relu: return x > T(0) ? x : (x != x ? x : T(0));
     case UnaryOp::square: return x * x;
     case UnaryOp::sqrt: return std::sqrt(x);
@@ -394,7 +398,7 @@ SAD_HD T row_max_partial(const T* x, int64_t cols, int lane, int lanes) {
 template <class T>
 SAD_HD double row_sumexp_partial(const T* x, int64_t cols, T mx, int lane, int lanes) {
   double s = 0;
-  for (int64_t j = lane; j < cols; j += lanes) s += std::exp(double(x[j]) - double(mx));
+  for (int64_t j = lane; j < cols; j += lanes) s += vm::exp(double(x[j]) - double(mx));
   return s;
 }
 
@@ -475,6 +479,10 @@ struct AdamStep {
   bool decoupled = false;  // AdamW
   bool amsgrad = false;
   int64_t step = 1;  // t, counted from 1 (after this step's increment)
+  // lr / (1 − β₁ᵗ) and √(1 − β₂ᵗ) when the caller computed them (0: from std::pow).
+  // The TypeScript optimizer passes its Math.pow values, which can differ from
+  // glibc's pow in the last bit: the CPU step then matches it bit for bit.
+  double step_size = 0, bc2_sqrt = 0;
 };
 
 template <class T>
@@ -490,6 +498,25 @@ SAD_HD void adam_element(const AdamStep& s, double step_size, double bc2_sqrt, T
     vj = double(*vmax);
   }
   p = T(pj - (step_size * double(m)) / (std::sqrt(vj) / bc2_sqrt + s.eps));
+}
+
+// SGD, as native/lib/optim.ts (and torch.optim.SGD): one element.
+//   d ← g + λ p;  b ← μ b + (1 − τ) d (b ← d at the first step);  d ← d + μ b (Nesterov) or b;  p ← p − lr d
+// without momentum (μ = 0) there is no b. Arithmetic in double; b, p stored in T.
+struct SgdStep {
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false;
+  bool first = true;  // the first step with this momentum buffer
+};
+
+template <class T>
+SAD_HD void sgd_element(const SgdStep& s, T& p, T g, T* buf) {
+  double d = double(g) + s.weight_decay * double(p);
+  if (buf) {
+    *buf = s.first ? T(d) : T(s.momentum * double(*buf) + (1 - s.dampening) * d);
+    d = s.nesterov ? d + s.momentum * double(*buf) : double(*buf);
+  }
+  p = T(double(p) - s.lr * d);
 }
 
 }  // namespace body

@@ -208,6 +208,11 @@ __global__ void adam_kernel(body::AdamStep s, double step_size, double bc2_sqrt,
 }
 
 template <class T>
+__global__ void sgd_kernel(body::SgdStep s, int64_t n, T* __restrict__ p, const T* __restrict__ g, T* __restrict__ buf) {
+  SAD_GRID_STRIDE(i, n) body::sgd_element(s, p[i], g[i], buf ? buf + i : nullptr);
+}
+
+template <class T>
 __global__ void broadcast_binary_kernel(BinaryOp op, Broadcast s, Operand<T> a, Operand<T> b, T* out) {
   SAD_GRID_STRIDE(i, s.size) out[i] = body::broadcast_binary_at(op, s, a, b, i);
 }
@@ -632,6 +637,13 @@ void adam_step_cuda(const body::AdamStep& step, int64_t n, T* p, const T* g, T* 
 }
 
 template <class T>
+void sgd_step_cuda(const body::SgdStep& step, int64_t n, T* p, const T* g, T* buf) {
+  if (n <= 0) return;
+  sgd_kernel<T><<<blocks_for(n), kBlock>>>(step, n, p, g, buf);
+  SAD_CUDA_LAUNCHED();
+}
+
+template <class T>
 void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* A, const T* B, T* C) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
@@ -660,6 +672,7 @@ void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, cons
   template void dropout_cuda<T>(int64_t, double, uint64_t, uint64_t, const T*, T*, uint8_t*);                    \
   template void dropout_backward_cuda<T>(int64_t, T, const uint8_t*, const T*, T*);                              \
   template void adam_step_cuda<T>(const body::AdamStep&, int64_t, T*, const T*, T*, T*, T*);                     \
+  template void sgd_step_cuda<T>(const body::SgdStep&, int64_t, T*, const T*, T*);                               \
   template void gemm_cuda<T>(bool, bool, int64_t, int64_t, int64_t, const T*, const T*, T*);                     \
   template void binary_broadcast_cuda<T>(BinaryOp, const Broadcast&, Operand<T>, Operand<T>, T*);                \
   template void binary_backward_cuda<T>(BinaryOp, const Broadcast&, const T*, Operand<T>, Operand<T>, const T*,  \

@@ -1,11 +1,12 @@
-// The dense operations a training loop needs on the GPU, beside GEMM (dense.h):
-// element-wise maps and their VJPs, reductions, softmax / log-softmax and their
-// VJPs, cross-entropy over selected rows, dropout with a counter-based RNG, and
-// the Adam step. The CPU versions of these live in TypeScript (native/lib/ops,
-// optim.ts); the arithmetic here is in dense_bodies.h, shared with the tests.
+// The dense operations a training loop needs, beside GEMM (dense.h): element-wise
+// maps and their VJPs, reductions, softmax / log-softmax and their VJPs,
+// cross-entropy over selected rows, dropout with a counter-based RNG, and the
+// Adam and SGD steps; on the CPU (*_cpu: host pointers, the engine's thread
+// pool, dense_ops_cpu.cc) and on CUDA (*_cuda: device pointers, see device.h,
+// dense_cuda.cu). Both run the per-element arithmetic of dense_bodies.h.
 //
-// All CUDA (device pointers, see device.h); tensors are contiguous and row-major
-// ("rows × cols" for the row-wise ops, over the last axis).
+// Tensors are contiguous and row-major ("rows × cols" for the row-wise ops, over
+// the last axis). The CPU results are bitwise the same for any thread count.
 #pragma once
 
 #include <cstdint>
@@ -13,8 +14,67 @@
 #include "common.h"
 #include "dense_bodies.h"
 #include "device.h"
+#include "thread_pool.h"
 
 namespace sad {
+
+// ---------------------------------------------------------------------------
+// CPU. Same meaning as the CUDA function of the same name below, unless said.
+
+template <class T>
+void unary_cpu(ThreadPool& pool, UnaryOp op, int64_t n, const T* x, T* out);
+template <class T>
+void unary_backward_cpu(ThreadPool& pool, UnaryOp op, int64_t n, const T* x, const T* y, const T* g, T* dx);
+template <class T>
+void binary_broadcast_cpu(ThreadPool& pool, BinaryOp op, const Broadcast& s, Operand<T> a, Operand<T> b, T* out);
+template <class T>
+void binary_backward_cpu(ThreadPool& pool, BinaryOp op, const Broadcast& s, const T* g, Operand<T> a, Operand<T> b,
+                         const T* y, T* da, T* db);
+template <class T>
+void sum_to_cpu(ThreadPool& pool, const Reduction& r, const T* x, double scale, T* out);
+template <class T>
+void clamp_cpu(ThreadPool& pool, int64_t n, double lo, double hi, const T* x, T* out);
+template <class T>
+void clamp_backward_cpu(ThreadPool& pool, int64_t n, double lo, double hi, const T* x, const T* g, T* dx);
+template <class S, class D>
+void cast_cpu(ThreadPool& pool, int64_t n, const S* x, D* out);
+template <class T>
+void fill_cpu(ThreadPool& pool, int64_t n, T value, T* out);
+template <class T>
+void axpby_cpu(ThreadPool& pool, int64_t n, T alpha, const T* x, T beta, T* y);
+template <class T>
+void dot_cpu(ThreadPool& pool, int64_t n, const T* x, const T* y, T* out);
+template <class T>
+void norm_cpu(ThreadPool& pool, int64_t n, const T* x, T* out);
+// nrm and g are host values here.
+template <class T>
+void norm_backward_cpu(ThreadPool& pool, int64_t n, const T* x, T nrm, T g, T* dx);
+template <class T>
+void log_softmax_cpu(ThreadPool& pool, int64_t rows, int64_t cols, const T* x, T* y, bool exp_out);
+template <class T>
+void log_softmax_backward_cpu(ThreadPool& pool, int64_t rows, int64_t cols, const T* y, const T* g, T* dx);
+template <class T>
+void softmax_backward_cpu(ThreadPool& pool, int64_t rows, int64_t cols, const T* y, const T* g, T* dx);
+template <class T>
+void cross_entropy_cpu(ThreadPool& pool, int64_t C, int64_t R, const T* x, const int32_t* sel, const int32_t* tgt,
+                       T* lse, T* loss);
+template <class T>
+void cross_entropy_backward_cpu(ThreadPool& pool, int64_t N, int64_t C, int64_t R, const T* x, const int32_t* sel,
+                                const int32_t* tgt, const T* lse, T g, T* dx);
+// The same mask as dropout_cuda for the same (seed, offset): the CPU and the GPU draw one stream.
+template <class T>
+void dropout_cpu(ThreadPool& pool, int64_t n, double p, uint64_t seed, uint64_t offset, const T* x, T* out,
+                 uint8_t* keep);
+template <class T>
+void dropout_backward_cpu(ThreadPool& pool, int64_t n, T scale, const uint8_t* keep, const T* g, T* dx);
+template <class T>
+void adam_step_cpu(ThreadPool& pool, const body::AdamStep& step, int64_t n, T* p, const T* g, T* m, T* v, T* vmax);
+// One SGD step over n parameters (buf: the momentum buffer, null without momentum), as body::sgd_element.
+template <class T>
+void sgd_step_cpu(ThreadPool& pool, const body::SgdStep& step, int64_t n, T* p, const T* g, T* buf);
+
+// ---------------------------------------------------------------------------
+// CUDA
 
 // out[i] = f(x[i]); out may alias x.
 template <class T>
@@ -103,5 +163,8 @@ void dropout_backward_cuda(int64_t n, T scale, const uint8_t* keep, const T* g, 
 // amsgrad, else null), as body::adam_element.
 template <class T>
 void adam_step_cuda(const body::AdamStep& step, int64_t n, T* p, const T* g, T* m, T* v, T* vmax);
+// One SGD step (body::sgd_element); buf null without momentum.
+template <class T>
+void sgd_step_cuda(const body::SgdStep& step, int64_t n, T* p, const T* g, T* buf);
 
 }  // namespace sad

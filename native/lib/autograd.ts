@@ -57,19 +57,28 @@ export function record(
   return output;
 }
 
-type Adder = (a: Tensor, b: Tensor) => Tensor;
-let addGrads: Adder | undefined;
+/** How gradients are added (native kernels; see setGradOps). */
+export interface GradOps {
+  /** a + b, a fresh tensor. */
+  add(a: Tensor, b: Tensor): Tensor;
+  /** a += b. */
+  addInPlace(a: Tensor, b: Tensor): void;
+  /** Whether t's storage is shared and read-only (a constant seed, see ops/transfer.ts). */
+  isShared(t: Tensor): boolean;
+}
+let gradOps: GradOps | undefined;
 
 /** Installed by methods.ts, which sits above the ops that add (an op here would be an import cycle). */
-export function setGradAdder(fn: Adder): void {
-  addGrads = fn;
+export function setGradOps(ops: GradOps): void {
+  gradOps = ops;
 }
 
 /**
  * Back-propagates from `root` with the given seed gradient. Leaf tensors
  * (requiresGrad, no gradFn) accumulate into `.grad`; intermediate gradients are
- * dropped as soon as they have been propagated. Gradients are never mutated in
- * place, so a gradient tensor may be shared safely.
+ * dropped as soon as they have been propagated. Intermediate gradients are never
+ * mutated in place, so a VJP may return a view of its input gradient; only a
+ * leaf's `.grad` that the tape allocated itself is added to in place.
  */
 export function runBackward(root: Tensor, seed: Tensor): void {
   if (!root.requiresGrad) {
@@ -108,7 +117,7 @@ export function runBackward(root: Tensor, seed: Tensor): void {
         }
         if (input.gradFn) {
           const have = pending.get(input);
-          pending.set(input, have ? addGrads!(have, g) : g);
+          pending.set(input, have ? gradOps!.add(have, g) : g);
         } else {
           accumulateLeaf(input, g);
         }
@@ -119,15 +128,35 @@ export function runBackward(root: Tensor, seed: Tensor): void {
   }
 }
 
+/** The .grad tensors the tape allocated (sums of gradients): the leaf owns their storage. */
+const ownedGrads = new WeakSet<Tensor>();
+
 /**
- * t.grad += g. The leaf owns its .grad: a tensor object of its own (a view
- * when g is shared), outside every scope; a replaced device gradient is freed.
+ * t.grad += g. The leaf's .grad is a tensor object of its own, outside every
+ * scope: at first a view of g (a copy when g is a shared constant); once a
+ * second gradient arrives, a sum the tape allocated, which later gradients are
+ * added to in place (no garbage per accumulation). A replaced device gradient
+ * is freed.
  */
 function accumulateLeaf(t: Tensor, g: Tensor): void {
   const old = t.grad;
-  t.grad = old ? addGrads!(old, g) : g.view(g.shape);
-  if (old && old.device !== 'cpu') old.dispose();
-  untrackTensor(t.grad);
+  if (old !== null && ownedGrads.has(old) && !old.isDisposed) {
+    gradOps!.addInPlace(old, g);
+    return;
+  }
+  let next: Tensor;
+  if (old !== null) {
+    next = gradOps!.add(old, g);
+    ownedGrads.add(next);
+    if (old.device !== 'cpu') old.dispose();
+  } else if (gradOps!.isShared(g)) {
+    next = g.clone();
+    ownedGrads.add(next);
+  } else {
+    next = g.view(g.shape);
+  }
+  t.grad = next;
+  untrackTensor(next);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -6,7 +6,7 @@
 // the engine sees the methods; nothing imports it back, so there is no cycle
 // (test/native/import-cycles.test.ts keeps it that way). Each method is the op
 // of the same name, so its forward, VJP and checks are the op's.
-import { runBackward, setGradAdder } from './autograd.js';
+import { runBackward, setGradOps } from './autograd.js';
 import { CsrMatrix } from './csr.js';
 import type { Device, DType } from './dtype.js';
 import { Tensor } from './tensor.js';
@@ -16,7 +16,7 @@ import { logSoftmax, softmax } from './ops/nn.js';
 import { type Axis, dot, mean, norm, sum } from './ops/reduce.js';
 import { cast, denseTranspose, reshape } from './ops/shape.js';
 import * as structure from './ops/structure.js';
-import { deviceAdd, deviceFull, toDevice } from './ops/transfer.js';
+import { addInPlace, addSame, deviceFull, isSharedConstant, toDevice } from './ops/transfer.js';
 import { abs, cos, exp, log, relu, sigmoid, sin, sqrt, tanh } from './ops/unary.js';
 import { allocate } from './dtype.js';
 import { expected, fail, shapeStr } from './errors.js';
@@ -194,12 +194,6 @@ Object.assign(CsrMatrix, {
   poisson2d: structure.poisson2d,
 });
 
-// Gradient accumulation for the tape: out = a + b, same shape, dtype and device.
-setGradAdder((a, b) => {
-  if (a.device !== 'cpu') return deviceAdd(a, b);
-  const out = allocate(a.dtype, a.size);
-  const x = a.data;
-  const y = b.data;
-  for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
-  return new Tensor(out, a.shape);
-});
+// Gradient accumulation for the tape: native adds on either device, .grad accumulated in
+// place, and shared constant seeds (ops/transfer.ts constantOn) recognised so none is written.
+setGradOps({ add: addSame, addInPlace, isShared: isSharedConstant });

@@ -2,14 +2,16 @@
 // gradient, as torch.optim.Adam) and AdamW (decoupled weight decay, as
 // torch.optim.AdamW). Each updates its parameters' storage in place; a
 // CsrMatrix parameter is its values tensor, so its update stays on its pattern.
-// A 'cuda' parameter is stepped on the device, its state (momentum buffer,
-// moments) allocated there on the first step: plain device arrays owned by the
-// optimizer, which no scope() disposes, freed when the optimizer is collected.
+// Each step is one native kernel per parameter (bind_dense_ops.cc) over the
+// element update of dense_bodies.h (body::sgd_element, body::adam_element), on
+// the parameter's device. A 'cuda' parameter's state (momentum buffer, moments)
+// is allocated there on the first step: plain device arrays owned by the
+// optimizer, which no scope() disposes, freed by dispose() or when collected.
 import { noGrad } from './autograd.js';
 import { CsrMatrix } from './csr.js';
 import { type FloatArray, kernel } from './addon.js';
-import { copyDevice, deviceAlloc, type DeviceArray, fillDevice } from './device.js';
-import { allocate } from './dtype.js';
+import { deviceAlloc, type DeviceArray, fillDevice } from './device.js';
+import { allocate, type DType } from './dtype.js';
 import { expected, fail, shapeStr } from './errors.js';
 import { Tensor } from './tensor.js';
 
@@ -22,33 +24,35 @@ function numberOpt(op: string, name: string, v: unknown, fallback: number, check
   return v;
 }
 
+function storage(t: Tensor): Storage {
+  return t.device === 'cpu' ? t.data : t.buffer;
+}
+
 const nonNegative = (x: number): boolean => Number.isFinite(x) && x >= 0;
 const unitInterval = (x: number): boolean => Number.isFinite(x) && x >= 0 && x < 1;
 
-type Axpby = (alpha: number, x: DeviceArray, beta: number, y: DeviceArray) => void;
+/** A tensor's storage: a typed array on the CPU, a device array on 'cuda'. */
+type Storage = FloatArray | DeviceArray;
 
 function isDeviceArray(x: unknown): x is DeviceArray {
   return typeof x === 'object' && x !== null && typeof (x as DeviceArray).dispose === 'function' && 'bytes' in x;
 }
 
-/** A zero-filled device array of p's type and length (optimizer state). */
-function deviceZerosLike(p: DeviceArray): DeviceArray {
-  const a = deviceAlloc(p.type, p.length);
+/** Zero-filled optimizer state beside parameter p (on its device). */
+function zerosLike(p: Tensor): Storage {
+  if (p.device === 'cpu') return allocate(p.dtype, p.size);
+  const a = deviceAlloc(p.dtype as DType, p.size);
   fillDevice(a, 0);
   return a;
 }
 
-/**
- * The shared part: parameter list, learning rate, zeroGrad, per-parameter
- * state (S for cpu parameters, D for 'cuda' ones).
- */
-export abstract class Optimizer<S, D = S> {
+/** The shared part: parameter list, learning rate, zeroGrad, per-parameter state S. */
+export abstract class Optimizer<S> {
   /** The tensors updated in place (a CsrMatrix contributes its values). */
   readonly params: readonly Tensor[];
   #lr: number;
   protected readonly op: string;
   protected readonly state: (S | undefined)[];
-  protected readonly deviceState: (D | undefined)[];
 
   protected constructor(op: string, params: readonly Param[], lr: number) {
     this.op = op;
@@ -65,7 +69,6 @@ export abstract class Optimizer<S, D = S> {
     });
     this.#lr = lr;
     this.state = new Array<S | undefined>(this.params.length);
-    this.deviceState = new Array<D | undefined>(this.params.length);
   }
 
   /** The learning rate; assign to it for a schedule. */
@@ -87,11 +90,13 @@ export abstract class Optimizer<S, D = S> {
    * optimizer is collected. A later step() starts that state afresh.
    */
   dispose(): void {
-    for (let i = 0; i < this.deviceState.length; i++) {
-      const s = this.deviceState[i];
+    for (let i = 0; i < this.state.length; i++) {
+      const s = this.state[i];
       if (s === undefined) continue;
-      for (const a of isDeviceArray(s) ? [s] : Object.values(s as object)) if (isDeviceArray(a)) a.dispose();
-      this.deviceState[i] = undefined;
+      const arrays = Object.values(s as object).filter(isDeviceArray);
+      if (arrays.length === 0) continue;
+      for (const a of arrays) a.dispose();
+      this.state[i] = undefined;
     }
   }
 
@@ -105,14 +110,12 @@ export abstract class Optimizer<S, D = S> {
           fail(this.op, `params[${i}] has shape ${shapeStr(p.shape)} (${p.dtype}) but its grad has shape ${shapeStr(g.shape)} (${g.dtype})`);
         }
         if (g.device !== p.device) fail(this.op, `params[${i}] is on ${p.device} but its grad is on ${g.device}`);
-        if (p.device === 'cuda') this.updateDevice(p.buffer, g.buffer, i);
-        else this.update(p.data, g.data, i);
+        this.update(p, g, i);
       });
     });
   }
 
-  protected abstract update(p: FloatArray, g: FloatArray, index: number): void;
-  protected abstract updateDevice(p: DeviceArray, g: DeviceArray, index: number): void;
+  protected abstract update(p: Tensor, g: Tensor, index: number): void;
 }
 
 export interface SGDOptions {
@@ -128,7 +131,7 @@ export interface SGDOptions {
  *   d = g + λ p;  b = μ b + (1 − τ) d (b = d at the first step);
  *   d = d + μ b (Nesterov) or d = b;  p = p − lr d.
  */
-export class SGD extends Optimizer<FloatArray, DeviceArray> {
+export class SGD extends Optimizer<{ buf: Storage | null; steps: number }> {
   readonly momentum: number;
   readonly dampening: number;
   readonly nesterov: boolean;
@@ -149,47 +152,13 @@ export class SGD extends Optimizer<FloatArray, DeviceArray> {
     }
   }
 
-  protected update(p: FloatArray, g: FloatArray, i: number): void {
-    const { momentum: mu, dampening: tau, nesterov, weightDecay: wd } = this;
-    const lr = this.lr;
-    let buf = this.state[i];
-    const first = buf === undefined;
-    if (mu !== 0 && buf === undefined) buf = this.state[i] = allocate(p instanceof Float64Array ? 'float64' : 'float32', p.length);
-    for (let j = 0; j < p.length; j++) {
-      let d = g[j]! + wd * p[j]!;
-      if (buf !== undefined) {
-        buf[j] = first ? d : mu * buf[j]! + (1 - tau) * d;
-        d = nesterov ? d + mu * buf[j]! : buf[j]!;
-      }
-      p[j] = p[j]! - lr * d;
-    }
-  }
-
-  // The same update as a few y = αx + βy passes (dAxpby), each operation in the
-  // order update() does it; d is a temporary only when it differs from g.
-  protected updateDevice(p: DeviceArray, g: DeviceArray, i: number): void {
-    const { momentum: mu, dampening: tau, nesterov, weightDecay: wd } = this;
-    const axpby = kernel<Axpby>('dAxpby');
-    let temp: DeviceArray | null = null;
-    let d = g;
-    try {
-      if (wd !== 0) {
-        d = temp = copyDevice(g);
-        axpby(wd, p, 1, d); // d = g + λ p
-      }
-      if (mu !== 0) {
-        let buf = this.deviceState[i];
-        if (buf === undefined) buf = this.deviceState[i] = copyDevice(d); // b = d at the first step
-        else axpby(1 - tau, d, mu, buf); // b = μ b + (1 − τ) d
-        if (nesterov) {
-          d = temp ??= copyDevice(g); // d is g or already the temporary
-          axpby(mu, buf, 1, d); // d = d + μ b
-        } else d = buf;
-      }
-      axpby(-this.lr, d, 1, p); // p = p − lr d
-    } finally {
-      temp?.dispose();
-    }
+  protected update(p: Tensor, g: Tensor, i: number): void {
+    const mu = this.momentum;
+    let s = this.state[i];
+    if (s === undefined) s = this.state[i] = { buf: mu !== 0 ? zerosLike(p) : null, steps: 0 };
+    // b = d at the first step (first), then b = μ b + (1 − τ) d
+    kernel<SgdStep>('sgdStep')(storage(p), storage(g), s.buf, this.lr, mu, this.dampening, this.weightDecay, this.nesterov, s.steps === 0);
+    s.steps++;
   }
 }
 
@@ -208,13 +177,18 @@ interface AdamState<A> {
   vMax: A | null;
 }
 
-type DAdamStep = (
-  p: DeviceArray, g: DeviceArray, m: DeviceArray, v: DeviceArray, vMax: DeviceArray | null,
+type SgdStep = (
+  p: Storage, g: Storage, buf: Storage | null, lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, first: boolean,
+) => void;
+
+type AdamStepKernel = (
+  p: Storage, g: Storage, m: Storage, v: Storage, vMax: Storage | null,
   lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, amsgrad: boolean, step: number,
+  stepSize: number, bc2Sqrt: number,
 ) => void;
 
 /** Adam and AdamW share everything but where the weight decay enters. */
-abstract class AdamBase extends Optimizer<AdamState<FloatArray>, AdamState<DeviceArray>> {
+abstract class AdamBase extends Optimizer<AdamState<Storage>> {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -239,45 +213,19 @@ abstract class AdamBase extends Optimizer<AdamState<FloatArray>, AdamState<Devic
   /** Whether weight decay is decoupled (AdamW) or added to the gradient (Adam). */
   protected abstract readonly decoupled: boolean;
 
-  protected update(p: FloatArray, g: FloatArray, i: number): void {
-    const dtype = p instanceof Float64Array ? 'float64' : 'float32';
+  // One element update per parameter entry (body::adam_element in dense_bodies.h).
+  protected update(p: Tensor, g: Tensor, i: number): void {
     let s = this.state[i];
     if (s === undefined) {
-      s = this.state[i] = { step: 0, m: allocate(dtype, p.length), v: allocate(dtype, p.length), vMax: this.amsgrad ? allocate(dtype, p.length) : null };
-    }
-    s.step++;
-    const { beta1: b1, beta2: b2, eps, weightDecay: wd, decoupled } = this;
-    const lr = this.lr;
-    const bc1 = 1 - Math.pow(b1, s.step);
-    const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, s.step));
-    const stepSize = lr / bc1;
-    const { m, v, vMax } = s;
-    const shrink = decoupled ? 1 - lr * wd : 1;
-    for (let j = 0; j < p.length; j++) {
-      // AdamW: p = p (1 − lr λ); Adam: g = g + λ p
-      const pj = p[j]! * shrink;
-      const gj = decoupled ? g[j]! : g[j]! + wd * p[j]!;
-      // m = β₁ m + (1 − β₁) g;  v = β₂ v + (1 − β₂) g²
-      m[j] = b1 * m[j]! + (1 - b1) * gj;
-      v[j] = b2 * v[j]! + (1 - b2) * gj * gj;
-      let vj = v[j]!;
-      if (vMax !== null) {
-        if (vj > vMax[j]!) vMax[j] = vj;
-        vj = vMax[j]!;
-      }
-      // p = p − (lr / (1 − β₁ᵗ)) m / (√v / √(1 − β₂ᵗ) + ε)
-      p[j] = pj - (stepSize * m[j]!) / (Math.sqrt(vj) / bc2Sqrt + eps);
-    }
-  }
-
-  // The same element update on the device (body::adam_element in dense_bodies.h).
-  protected updateDevice(p: DeviceArray, g: DeviceArray, i: number): void {
-    let s = this.deviceState[i];
-    if (s === undefined) {
-      s = this.deviceState[i] = { step: 0, m: deviceZerosLike(p), v: deviceZerosLike(p), vMax: this.amsgrad ? deviceZerosLike(p) : null };
+      s = this.state[i] = { step: 0, m: zerosLike(p), v: zerosLike(p), vMax: this.amsgrad ? zerosLike(p) : null };
     }
     const step = s.step + 1;
-    kernel<DAdamStep>('dAdamStep')(p, g, s.m, s.v, s.vMax, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, this.decoupled, this.amsgrad, step);
+    // lr / (1 − β₁ᵗ) and √(1 − β₂ᵗ), once per step
+    const stepSize = this.lr / (1 - Math.pow(this.beta1, step));
+    const bc2Sqrt = Math.sqrt(1 - Math.pow(this.beta2, step));
+    kernel<AdamStepKernel>('adamStep')(
+      storage(p), storage(g), s.m, s.v, s.vMax, this.lr, this.beta1, this.beta2, this.eps, this.weightDecay, this.decoupled, this.amsgrad, step, stepSize, bc2Sqrt,
+    );
     s.step = step;
   }
 }

@@ -1,16 +1,13 @@
 // NumPy-style broadcasting for the dense ops, and the plumbing shared by them:
-// operand checks, index maps from an output to a broadcast input, and the
-// reduction of a gradient back to an input's shape (the VJP of broadcasting),
-// on the CPU and on the device (where strides do what the index maps do:
-// bind_d_dense.cc, dense_bodies.h).
-import type { FloatArray } from '../addon.js';
+// operand checks, and the element-wise kernel and the sum that undoes
+// broadcasting (the VJP of broadcasting), through the native kernels on either
+// device (bind_dense_ops.cc; the strides are worked out there, dense_bodies.h).
 import { kernel } from '../addon.js';
-import type { DeviceArray } from '../device.js';
 import { allocate, type Device, type DType } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { sameKind, tensorArg } from './check.js';
-import { deviceEmpty } from './transfer.js';
+import { empty, type Storage, storage } from './transfer.js';
 
 /** A Tensor operand, or a plain number standing for a constant of the other operand's dtype. */
 export type Operand = Tensor | number;
@@ -48,85 +45,11 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/**
- * How an input of shape `inShape` is read at each position of a broadcast
- * output of shape `outShape`: 'same' (position i reads entry i), 'scalar'
- * (always entry 0), or a map giving the input entry for each output position.
- */
-export type IndexMap = 'same' | 'scalar' | Int32Array;
 
-export function indexMap(inShape: readonly number[], outShape: readonly number[]): IndexMap {
-  const inSize = sizeOf(inShape);
-  const outSize = sizeOf(outShape);
-  if (inSize === outSize) return 'same'; // broadcasting only adds size-1 axes here
-  if (inSize === 1) return 'scalar';
-  const nd = outShape.length;
-  // The input's strides aligned to the output's axes, 0 on broadcast axes.
-  const strides = new Array<number>(nd).fill(0);
-  let stride = 1;
-  for (let d = nd - 1; d >= 0; d--) {
-    const k = d - (nd - inShape.length);
-    const dim = k >= 0 ? inShape[k]! : 1;
-    strides[d] = dim === 1 ? 0 : stride;
-    stride *= dim;
-  }
-  const map = new Int32Array(outSize);
-  if (outSize === 0) return map;
-  const last = outShape[nd - 1]!;
-  const ls = strides[nd - 1]!;
-  const counter = new Array<number>(nd).fill(0);
-  let base = 0;
-  for (let pos = 0; pos < outSize; pos += last) {
-    for (let j = 0; j < last; j++) map[pos + j] = base + j * ls;
-    // Advance the multi-index over the leading axes.
-    for (let d = nd - 2; d >= 0; d--) {
-      counter[d]!++;
-      base += strides[d]!;
-      if (counter[d]! < outShape[d]!) break;
-      base -= strides[d]! * counter[d]!;
-      counter[d] = 0;
-    }
-  }
-  return map;
-}
 
-/** Reads input entries at every output position: out[i] = data[map(i)]. */
-export function expandTo(data: FloatArray, map: IndexMap, outSize: number, dtype: DType): FloatArray {
-  if (map === 'same') return data.slice(0, outSize);
-  const out = allocate(dtype, outSize);
-  if (map === 'scalar') {
-    if (outSize > 0) out.fill(data[0]!);
-    return out;
-  }
-  for (let i = 0; i < outSize; i++) out[i] = data[map[i]!]!;
-  return out;
-}
 
-/**
- * The VJP of broadcasting: sums g (the output's gradient) over the broadcast
- * axes back to `shape`. Sums accumulate in float64 for either dtype.
- */
-export function reduceTo(g: FloatArray, map: IndexMap, shape: readonly number[], dtype: DType): Tensor {
-  const n = sizeOf(shape);
-  if (map === 'same') return new Tensor(g.length === n ? g : g.slice(0, n), shape);
-  const out = allocate(dtype, n);
-  if (map === 'scalar') {
-    let s = 0;
-    for (let i = 0; i < g.length; i++) s += g[i]!;
-    if (n > 0) out[0] = s;
-    return new Tensor(out, shape);
-  }
-  if (dtype === 'float64') {
-    for (let i = 0; i < g.length; i++) out[map[i]!] += g[i]!;
-  } else {
-    const acc = new Float64Array(n);
-    for (let i = 0; i < g.length; i++) acc[map[i]!] += g[i]!;
-    out.set(acc);
-  }
-  return new Tensor(out, shape);
-}
 
-/** A dense CPU tensor argument. */
+/** A dense CPU tensor argument (for the ops that run on cpu tensors only). */
 export function denseArg(op: string, name: string, x: unknown): Tensor {
   const t = tensorArg(op, name, x);
   if (t.device !== 'cpu') fail(op, `${name} is on ${t.device}; this op runs on cpu tensors only`);
@@ -147,37 +70,28 @@ export function operandsDevice(op: string, a: unknown, b: unknown): Device {
   return (aNum ? (b as Tensor) : (a as Tensor)).device;
 }
 
-/**
- * Two operands of a binary op on the CPU, already checked by operandsDevice.
- * Returns both as Tensors and the number-ness of each (numbers get no gradient).
- */
-export function binaryOperands(op: string, a: unknown, b: unknown): { x: Tensor; y: Tensor; xConst: boolean; yConst: boolean } {
-  const aNum = typeof a === 'number';
-  const bNum = typeof b === 'number';
-  const x = aNum ? scalarTensor(a, (b as Tensor).dtype) : denseArg(op, 'a', a);
-  const y = bNum ? scalarTensor(b, (a as Tensor).dtype) : denseArg(op, 'b', b);
-  return { x, y, xConst: aNum, yConst: bNum };
-}
 
 // ---------------------------------------------------------------------------
-// On the device: the output and the gradients are fresh device tensors.
+// Through the native kernels (bind_dense_ops.cc), on either device: the output
+// and the gradients are fresh tensors on the operands' device.
 
-/** A device operand as the bindings take it: an array, or a number (a constant). */
-export type DeviceOperand = DeviceArray | number;
-type DBinary = (op: string, shape: readonly number[], a: DeviceOperand, aShape: readonly number[], b: DeviceOperand, bShape: readonly number[], out: DeviceArray) => void;
-type DSumTo = (x: DeviceArray, xShape: readonly number[], toShape: readonly number[], scale: number, out: DeviceArray) => void;
+/** A kernel operand: a tensor's storage (typed array or device array), or a number (a constant). */
+export type KernelOperand = Storage | number;
+type BinaryKernel = (op: string, shape: readonly number[], a: KernelOperand, aShape: readonly number[], b: KernelOperand, bShape: readonly number[], out: Storage) => void;
+type SumToKernel = (x: Storage, xShape: readonly number[], toShape: readonly number[], scale: number, out: Storage) => void;
 
-/** The device argument of an operand: its array, or the number itself. */
-export function deviceOperand(x: Tensor | number): DeviceOperand {
-  return typeof x === 'number' ? x : x.buffer;
+/** The kernel argument of an operand: its storage, or the number itself. */
+export function kernelOperand(x: Tensor | number): KernelOperand {
+  return typeof x === 'number' ? x : storage(x);
 }
 
-/** a ∘ b on the device, broadcast to `shape` (op: add, sub, mul, div, pow, maximum, minimum). */
-export function deviceBinary(op: string, a: Tensor | number, b: Tensor | number, shape: readonly number[], dtype: DType): Tensor {
-  const out = deviceEmpty(dtype, shape);
+/** a ∘ b broadcast to `shape` (op: add, sub, mul, div, pow, maximum, minimum), on the operands' device. */
+export function binaryKernel(op: string, a: Tensor | number, b: Tensor | number, shape: readonly number[], dtype: DType): Tensor {
+  const device = (typeof a === 'number' ? (b as Tensor) : a).device;
+  const out = empty(dtype, shape, device);
   const aShape = typeof a === 'number' ? [] : a.shape;
   const bShape = typeof b === 'number' ? [] : b.shape;
-  kernel<DBinary>('dBinary')(op, shape, deviceOperand(a), aShape, deviceOperand(b), bShape, out.buffer);
+  kernel<BinaryKernel>('binary')(op, shape, kernelOperand(a), aShape, kernelOperand(b), bShape, storage(out));
   return out;
 }
 
@@ -187,31 +101,31 @@ function alignedTo(shape: readonly number[], ndim: number): number[] {
 }
 
 /**
- * The VJP of broadcasting on the device: scale · g (the gradient of an output
- * that `shape` was broadcast to) summed over the broadcast axes, in double, in
- * the CPU's order; g itself (a view) when nothing was broadcast and scale is 1.
+ * The VJP of broadcasting: scale · g (the gradient of an output that `shape`
+ * was broadcast to) summed over the broadcast axes, in double; g itself (a
+ * view) when nothing was broadcast and scale is 1.
  */
-export function reduceToDevice(g: Tensor, shape: readonly number[], scale = 1): Tensor {
+export function reduceTo(g: Tensor, shape: readonly number[], scale = 1): Tensor {
   if (sizeOf(shape) === g.size && scale === 1) return g.view(shape);
-  const out = deviceEmpty(g.dtype, shape);
-  kernel<DSumTo>('dSumTo')(g.buffer, g.shape, alignedTo(shape, g.ndim), scale, out.buffer);
+  const out = empty(g.dtype, shape, g.device);
+  kernel<SumToKernel>('sumTo')(storage(g), g.shape, alignedTo(shape, g.ndim), scale, storage(out));
   return out;
 }
 
 /**
  * scale · x summed over the axes where `keepShape` (x's shape with 1 on the
- * summed axes) has 1, on the device; the result has keepShape's entries.
+ * summed axes) has 1; the result has keepShape's entries under `outShape`.
  */
-export function sumAxesDevice(x: Tensor, keepShape: readonly number[], outShape: readonly number[], scale: number): Tensor {
-  const out = deviceEmpty(x.dtype, outShape);
-  kernel<DSumTo>('dSumTo')(x.buffer, x.shape, keepShape, scale, out.buffer);
+export function sumAxes(x: Tensor, keepShape: readonly number[], outShape: readonly number[], scale: number): Tensor {
+  const out = empty(x.dtype, outShape, x.device);
+  kernel<SumToKernel>('sumTo')(storage(x), x.shape, keepShape, scale, storage(out));
   return out;
 }
 
-/** scale · x (of shape `from`) read at every position of `shape` on the device: the VJP of a sum. */
-export function expandDevice(x: Tensor, from: readonly number[], shape: readonly number[], scale: number): Tensor {
-  const out = deviceEmpty(x.dtype, shape);
-  kernel<DBinary>('dBinary')('mul', shape, x.buffer, from, scale, [], out.buffer);
+/** scale · x (of shape `from`) read at every position of `shape`: the VJP of a sum. */
+export function expand(x: Tensor, from: readonly number[], shape: readonly number[], scale: number): Tensor {
+  const out = empty(x.dtype, shape, x.device);
+  kernel<BinaryKernel>('binary')('mul', shape, storage(x), from, scale, [], storage(out));
   return out;
 }
 

@@ -1,20 +1,16 @@
 // Dense matmul through the native GEMM (OpenBLAS when built in; gemm_cuda for
-// 'cuda' tensors): 2-D × 2-D, 2-D × 1-D, 1-D × 2-D and 1-D × 1-D (a dot
+// 'cuda' tensors, one binding for either): 2-D × 2-D, 2-D × 1-D, 1-D × 2-D and 1-D × 1-D (a dot
 // product), as torch.matmul.
-import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
-import type { DeviceArray } from '../device.js';
-import { uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { assertTensor, sameKind } from './check.js';
 import { dot } from './reduce.js';
-import { deviceEmpty } from './transfer.js';
+import { empty, type Storage, storage } from './transfer.js';
 
 /** C[m, n] = op(A) op(B), row-major; A is [m, k] (or [k, m] when transA), B is [k, n] (or [n, k]). */
-type Gemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, A: FloatArray, B: FloatArray, C: FloatArray) => void;
-type DGemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, A: DeviceArray, B: DeviceArray, C: DeviceArray) => void;
+type Gemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, A: Storage, B: Storage, C: Storage) => void;
 
 export function denseMatmul(a: Tensor, b: Tensor): Tensor {
   const op = 'matmul';
@@ -32,46 +28,21 @@ export function denseMatmul(a: Tensor, b: Tensor): Tensor {
   }
   if (a.ndim === 1 && b.ndim === 1) return dot(a, b);
   const outShape = a.ndim === 1 ? [n] : b.ndim === 1 ? [m] : [m, n];
-  if (a.device === 'cuda') return gemmDevice(a, b, m, n, k, outShape);
   const gemm = kernel<Gemm>('gemm');
-  const c = uninit(a.dtype, m * n);
-  gemm(false, false, m, n, k, a.data, b.data, c);
-  return record(op, new Tensor(c, outShape), [a, b], (v, needs) => {
+  const c = empty(a.dtype, outShape, a.device);
+  gemm(false, false, m, n, k, storage(a), storage(b), storage(c));
+  return record(op, c, [a, b], (v, needs) => {
     let da: Tensor | null = null;
     let db: Tensor | null = null;
     if (needs[0]) {
       // dA = V Bᵀ
-      const d = uninit(a.dtype, m * k);
-      gemm(false, true, m, k, n, v.data, b.data, d);
-      da = new Tensor(d, a.shape);
+      da = empty(a.dtype, a.shape, a.device);
+      gemm(false, true, m, k, n, storage(v), storage(b), storage(da));
     }
     if (needs[1]) {
       // dB = Aᵀ V
-      const d = uninit(b.dtype, k * n);
-      gemm(true, false, k, n, m, a.data, v.data, d);
-      db = new Tensor(d, b.shape);
-    }
-    return [da, db];
-  });
-}
-
-/** C = A B on the device (A read as [m, k], B as [k, n]), and its VJP by two more GEMMs there. */
-function gemmDevice(a: Tensor, b: Tensor, m: number, n: number, k: number, outShape: readonly number[]): Tensor {
-  const gemm = kernel<DGemm>('dGemm');
-  const c = deviceEmpty(a.dtype, outShape);
-  gemm(false, false, m, n, k, a.buffer, b.buffer, c.buffer);
-  return record('matmul', c, [a, b], (v, needs) => {
-    let da: Tensor | null = null;
-    let db: Tensor | null = null;
-    if (needs[0]) {
-      // dA = V Bᵀ
-      da = deviceEmpty(a.dtype, a.shape);
-      gemm(false, true, m, k, n, v.buffer, b.buffer, da.buffer);
-    }
-    if (needs[1]) {
-      // dB = Aᵀ V
-      db = deviceEmpty(b.dtype, b.shape);
-      gemm(true, false, k, n, m, a.buffer, v.buffer, db.buffer);
+      db = empty(b.dtype, b.shape, b.device);
+      gemm(true, false, k, n, m, storage(a), storage(v), storage(db));
     }
     return [da, db];
   });

@@ -1,20 +1,20 @@
 // Neural-network pieces: softmax and log-softmax over the last axis (stable),
-// cross-entropy and NLL loss over selected rows, and seeded dropout. Each runs
-// on the device ('cuda') too; the device versions are at the end.
-import { type FloatArray, kernel } from '../addon.js';
+// cross-entropy and NLL loss over selected rows, and seeded dropout. One path
+// for either device: native kernels (bind_dense_ops.cc, dense_bodies.h).
+import { kernel } from '../addon.js';
 import { isGradEnabled, record } from '../autograd.js';
 import { deviceAlloc, type DeviceArray, DeviceStorage, releaseWithScope, upload } from '../device.js';
-import { allocate } from '../dtype.js';
+import { allocate, type Device } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { type Generator, resolveGenerator } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { denseArg, indexArg, isIntegerArray } from './broadcast.js';
+import { indexArg, isIntegerArray } from './broadcast.js';
 import { neg } from './elementwise.js';
 import { mean } from './reduce.js';
 import { int32Indexable, partialSelectionMatrix } from './select.js';
 import { reshape } from './shape.js';
 import { spdmm } from './spdmm.js';
-import { deviceEmpty } from './transfer.js';
+import { empty, type Storage, storage } from './transfer.js';
 import { assertTensor, sameArray } from './check.js';
 
 /** Rows × columns of a tensor seen as a stack of vectors along its last axis. */
@@ -24,69 +24,31 @@ function lastAxis(op: string, x: Tensor): { rows: number; cols: number } {
   return { rows: cols === 0 ? 0 : x.size / cols, cols };
 }
 
-/** log Σ exp over one row, shifted by the row's max so nothing overflows. */
-function logSumExp(d: FloatArray, start: number, cols: number): number {
-  let m = -Infinity;
-  for (let j = 0; j < cols; j++) {
-    const v = d[start + j]!;
-    if (v > m || v !== v) m = v;
-  }
-  if (m === -Infinity || m === Infinity || m !== m) return m; // all −∞, or an +∞ / NaN entry
-  let s = 0;
-  for (let j = 0; j < cols; j++) s += Math.exp(d[start + j]! - m);
-  return m + Math.log(s);
-}
+type LogSoftmaxKernel = (rows: number, cols: number, x: Storage, y: Storage, expOut: boolean) => void;
+type LogSoftmaxBackward = (rows: number, cols: number, y: Storage, g: Storage, dx: Storage, softmax: boolean) => void;
 
-/** x − log Σ exp x along the last axis (then exp'd for softmax), row by row. */
-function rowLogSoftmax(op: string, x: Tensor, thenExp: boolean): { rows: number; cols: number; o: FloatArray } {
-  denseArg(op, 'x', x);
+/** log softmax (softmax when `exp`) over the last axis, on x's device. */
+function rowSoftmax(op: string, x: Tensor, exp: boolean): Tensor {
+  assertTensor(op, 'x', x);
   const { rows, cols } = lastAxis(op, x);
-  const xd = x.data;
-  const o = allocate(x.dtype, x.size);
-  for (let r = 0; r < rows; r++) {
-    const lse = logSumExp(xd, r * cols, cols);
-    for (let j = 0; j < cols; j++) {
-      const v = xd[r * cols + j]! - lse;
-      o[r * cols + j] = thenExp ? Math.exp(v) : v;
-    }
-  }
-  return { rows, cols, o };
+  const y = empty(x.dtype, x.shape, x.device);
+  kernel<LogSoftmaxKernel>('logSoftmax')(rows, cols, storage(x), storage(y), exp);
+  return record(op, y, [x], (g) => {
+    // log-softmax: dx = g − exp(y) Σⱼ g;  softmax: dx = y ⊙ (g − Σⱼ g y)  (row by row)
+    const dx = empty(x.dtype, x.shape, x.device);
+    kernel<LogSoftmaxBackward>('logSoftmaxBackward')(rows, cols, storage(y), storage(g), storage(dx), exp);
+    return [dx];
+  });
 }
 
 /** log softmax over the last axis: y = x − log Σ exp x, row by row. */
 export function logSoftmax(x: Tensor): Tensor {
-  const op = 'logSoftmax';
-  if (x instanceof Tensor && x.device === 'cuda') return rowSoftmaxDevice(op, x, false);
-  const { rows, cols, o } = rowLogSoftmax(op, x, false);
-  return record(op, new Tensor(o, x.shape), [x], (g) => {
-    // dx = g − softmax(x) Σⱼ g  (row by row)
-    const d = allocate(x.dtype, x.size);
-    const gd = g.data;
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      for (let j = 0; j < cols; j++) s += gd[r * cols + j]!;
-      for (let j = 0; j < cols; j++) d[r * cols + j] = gd[r * cols + j]! - Math.exp(o[r * cols + j]!) * s;
-    }
-    return [new Tensor(d, x.shape)];
-  });
+  return rowSoftmax('logSoftmax', x, false);
 }
 
 /** softmax over the last axis (stable). */
 export function softmax(x: Tensor): Tensor {
-  const op = 'softmax';
-  if (x instanceof Tensor && x.device === 'cuda') return rowSoftmaxDevice(op, x, true);
-  const { rows, cols, o } = rowLogSoftmax(op, x, true);
-  return record(op, new Tensor(o, x.shape), [x], (g) => {
-    // dx = y ⊙ (g − Σⱼ g y)  (row by row)
-    const d = allocate(x.dtype, x.size);
-    const gd = g.data;
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      for (let j = 0; j < cols; j++) s += gd[r * cols + j]! * o[r * cols + j]!;
-      for (let j = 0; j < cols; j++) d[r * cols + j] = o[r * cols + j]! * (gd[r * cols + j]! - s);
-    }
-    return [new Tensor(d, x.shape)];
-  });
+  return rowSoftmax('softmax', x, true);
 }
 
 /**
@@ -132,30 +94,8 @@ function targetArray(op: string, targets: unknown): ArrayLike<number> {
  */
 export function crossEntropy(logits: Tensor, targets: Int32Array | readonly number[], rows?: Int32Array | readonly number[]): Tensor {
   const op = 'crossEntropy';
-  const { sel, tgt, C } = lossArgs(op, logits, targets, rows);
-  if (logits.device === 'cuda') return crossEntropyDevice(logits, sel, tgt, deviceIndex(targets, rows, sel, tgt));
-  const xd = logits.data;
-  const R = sel.length;
-  const lse = new Float64Array(R);
-  let loss = 0;
-  for (let k = 0; k < R; k++) {
-    const base = sel[k]! * C;
-    lse[k] = logSumExp(xd, base, C);
-    loss += lse[k]! - xd[base + tgt[k]!]!;
-  }
-  const o = allocate(logits.dtype, 1);
-  o[0] = loss / R;
-  return record(op, new Tensor(o, []), [logits], (g) => {
-    // dlogits[r] = (g / R) (softmax(logits[r]) − onehot(targets[r])) for each selected r
-    const d = allocate(logits.dtype, logits.size);
-    const c = g.data[0]! / R;
-    for (let k = 0; k < R; k++) {
-      const base = sel[k]! * C;
-      for (let j = 0; j < C; j++) d[base + j] = d[base + j]! + c * Math.exp(xd[base + j]! - lse[k]!);
-      d[base + tgt[k]!] = d[base + tgt[k]!]! - c;
-    }
-    return [new Tensor(d, logits.shape)];
-  });
+  const { sel, tgt } = lossArgs(op, logits, targets, rows);
+  return crossEntropyRows(logits, sel, tgt, indexOn(logits.device, targets, rows, sel, tgt));
 }
 
 /**
@@ -164,21 +104,8 @@ export function crossEntropy(logits: Tensor, targets: Int32Array | readonly numb
  */
 export function nllLoss(logProbs: Tensor, targets: Int32Array | readonly number[], rows?: Int32Array | readonly number[]): Tensor {
   const op = 'nllLoss';
-  const { sel, tgt, C } = lossArgs(op, logProbs, targets, rows);
-  if (logProbs.device === 'cuda') return nllLossDevice(logProbs, targets, rows, sel, tgt);
-  const xd = logProbs.data;
-  const R = sel.length;
-  let loss = 0;
-  for (let k = 0; k < R; k++) loss -= xd[sel[k]! * C + tgt[k]!]!;
-  const o = allocate(logProbs.dtype, 1);
-  o[0] = loss / R;
-  return record(op, new Tensor(o, []), [logProbs], (g) => {
-    // dlogProbs[r, targets[r]] = −g / R for each selected r
-    const d = allocate(logProbs.dtype, logProbs.size);
-    const c = g.data[0]! / R;
-    for (let k = 0; k < R; k++) d[sel[k]! * C + tgt[k]!] = d[sel[k]! * C + tgt[k]!]! - c;
-    return [new Tensor(d, logProbs.shape)];
-  });
+  const { sel, tgt } = lossArgs(op, logProbs, targets, rows);
+  return nllLossSelect(logProbs, targets, rows, sel, tgt);
 }
 
 export interface DropoutOptions {
@@ -195,30 +122,38 @@ export interface DropoutOptions {
  * (inverted dropout), so the expectation is unchanged. The identity (x itself)
  * when not training or p = 0; all zeros when p = 1.
  *
- * On the device the mask comes from a counter-based Philox stream keyed by four
- * 32-bit draws of the generator: the same seed gives the same mask on every run
- * (and the same mask on a GPU as on the emulated device), but a different mask
- * from the CPU's for that seed, and the generator advances by 4 draws rather
- * than by x.size.
+ * On the CPU the mask is one 32-bit draw of the generator per entry (the
+ * generator advances by x.size), so a seed gives the masks, and the training
+ * curves, it always gave. On the device it comes from a counter-based Philox
+ * stream keyed by four 32-bit draws of the generator (body::dropout_keep): the
+ * same mask for a seed on the emulated device and a GPU (a different one from
+ * the CPU's), and the generator advances by 4 draws whatever x's size.
  */
 export function dropout(x: Tensor, p: number, opts: DropoutOptions = {}): Tensor {
   const op = 'dropout';
   assertTensor(op, 'x', x);
-  if (x.device !== 'cuda') denseArg(op, 'x', x);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) expected(op, 'a probability in [0, 1]', 'p', p);
   if (opts === null || typeof opts !== 'object') expected(op, 'an options object', 'options', opts);
   if (opts.training !== undefined && typeof opts.training !== 'boolean') expected(op, 'a boolean', 'training', opts.training);
   if (opts.seed !== undefined && (typeof opts.seed !== 'number' || !Number.isFinite(opts.seed))) expected(op, 'a finite number', 'seed', opts.seed);
   if (opts.training === false || p === 0) return x;
   const gen = resolveGenerator(opts);
-  if (x.device === 'cuda') return dropoutDevice(x, p, gen);
+  return x.device === 'cpu' ? dropoutCpu(x, p, gen) : dropoutDevice(x, p, gen);
+}
+
+/**
+ * Dropout on the CPU with the generator's own stream: entry i is kept when its
+ * 32-bit draw is at or above p·2^32 (one draw per entry; a 53-bit uniform costs
+ * two). Drawing is inherently sequential, so the mask is made here; the scaling
+ * is in float64, rounded once on store, exactly as the pinned training curves
+ * (test/experiments/fixtures/v1-curves.json) were recorded.
+ */
+function dropoutCpu(x: Tensor, p: number, gen: Generator): Tensor {
   const n = x.size;
   const scale = p === 1 ? 0 : 1 / (1 - p);
   const keep = new Uint8Array(n);
   const xd = x.data;
   const o = allocate(x.dtype, n);
-  // One 32-bit draw per entry (a 53-bit uniform costs two and dominated GCN
-  // training): an entry is kept when the draw is at or above p·2^32.
   const threshold = p * 4294967296;
   for (let i = 0; i < n; i++) {
     if (gen.nextUint32() >= threshold) {
@@ -226,38 +161,24 @@ export function dropout(x: Tensor, p: number, opts: DropoutOptions = {}): Tensor
       o[i] = xd[i]! * scale;
     }
   }
-  return record(op, new Tensor(o, x.shape), [x], (g) => {
+  return record('dropout', new Tensor(o, x.shape), [x], (g) => {
     // dx = g ⊙ mask / (1 − p)
     const d = allocate(x.dtype, n);
-    for (let i = 0; i < n; i++) if (keep[i]) d[i] = g.data[i]! * scale;
+    const gd = g.data;
+    for (let i = 0; i < n; i++) if (keep[i]) d[i] = gd[i]! * scale;
     return [new Tensor(d, x.shape)];
   });
 }
 
 // ---------------------------------------------------------------------------
-// On the device (bind_d_nn.cc): the same ops on 'cuda' tensors, VJPs on the device.
+// The kernels behind the losses and dropout.
 
-type DLogSoftmax = (rows: number, cols: number, x: DeviceArray, y: DeviceArray, expOut: boolean) => void;
-type DLogSoftmaxBackward = (rows: number, cols: number, y: DeviceArray, g: DeviceArray, dx: DeviceArray, softmax: boolean) => void;
-type DCrossEntropy = (N: number, C: number, R: number, x: DeviceArray, idx: DeviceArray, lse: DeviceArray, loss: DeviceArray) => void;
-type DCrossEntropyBackward = (N: number, C: number, R: number, x: DeviceArray, idx: DeviceArray, lse: DeviceArray, g: DeviceArray, dx: DeviceArray) => void;
-type DDropout = (p: number, seedLo: number, seedHi: number, offsetLo: number, offsetHi: number, x: DeviceArray, out: DeviceArray, keep: DeviceArray) => void;
-type DDropoutBackward = (p: number, keep: DeviceArray, g: DeviceArray, dx: DeviceArray) => void;
+type CrossEntropyKernel = (N: number, C: number, R: number, x: Storage, idx: Int32Array | DeviceArray, lse: Storage, loss: Storage) => void;
+type CrossEntropyBackward = (N: number, C: number, R: number, x: Storage, idx: Int32Array | DeviceArray, lse: Storage, g: Storage, dx: Storage) => void;
+type DropoutKernel = (p: number, seedLo: number, seedHi: number, offsetLo: number, offsetHi: number, x: Storage, out: Storage, keep: DeviceArray) => void;
+type DropoutBackward = (p: number, keep: DeviceArray, g: Storage, dx: Storage) => void;
 
-/** log softmax (softmax when `exp`) over the last axis of a device tensor. */
-function rowSoftmaxDevice(op: string, x: Tensor, exp: boolean): Tensor {
-  const { rows, cols } = lastAxis(op, x);
-  const y = deviceEmpty(x.dtype, x.shape);
-  kernel<DLogSoftmax>('dLogSoftmax')(rows, cols, x.buffer, y.buffer, exp);
-  return record(op, y, [x], (g) => {
-    // log-softmax: dx = g − exp(y) Σⱼ g;  softmax: dx = y ⊙ (g − Σⱼ g y)  (row by row)
-    const dx = deviceEmpty(x.dtype, x.shape);
-    kernel<DLogSoftmaxBackward>('dLogSoftmaxBackward')(rows, cols, y.buffer, g.buffer, dx.buffer, exp);
-    return [dx];
-  });
-}
-
-/** A device copy of crossEntropy's selected rows and their class ids, [sel | tgt], and the host arrays it was made from. */
+/** crossEntropy's selected rows and their class ids, [sel | tgt] (a device copy on 'cuda'), and the host arrays it was made from. */
 interface DeviceIndex {
   sel: Int32Array;
   tgt: Int32Array;
@@ -290,24 +211,36 @@ function deviceIndex(targets: unknown, rows: unknown, sel: Int32Array, tgt: Int3
   return storage;
 }
 
-function crossEntropyDevice(logits: Tensor, sel: Int32Array, tgt: Int32Array, idx: DeviceStorage): Tensor {
+/** [sel | tgt] on `device`: a host array on the CPU, the cached device copy on 'cuda'. */
+function indexOn(device: Device, targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32Array): Int32Array | DeviceStorage {
+  if (device === 'cuda') return deviceIndex(targets, rows, sel, tgt);
+  const both = new Int32Array(2 * sel.length);
+  both.set(sel);
+  both.set(tgt, sel.length);
+  return both;
+}
+
+function crossEntropyRows(logits: Tensor, sel: Int32Array, tgt: Int32Array, idx: Int32Array | DeviceStorage): Tensor {
   const op = 'crossEntropy';
   const [N, C] = logits.shape as [number, number];
   const R = sel.length;
-  const lse = deviceEmpty(logits.dtype, [R]);
-  const loss = deviceEmpty(logits.dtype, []);
-  kernel<DCrossEntropy>('dCrossEntropy')(N, C, R, logits.buffer, idx.array, lse.buffer, loss.buffer);
+  const idxArg = idx instanceof DeviceStorage ? idx.array : idx;
+  const lse = empty(logits.dtype, [R], logits.device);
+  const loss = empty(logits.dtype, [], logits.device);
+  kernel<CrossEntropyKernel>('crossEntropy')(N, C, R, storage(logits), idxArg, storage(lse), storage(loss));
   if (!isGradEnabled() || !logits.requiresGrad) {
     lse.dispose();
     return loss;
   }
-  // The VJP keeps the indices it was computed with, even if the cache moves on.
-  idx.retain();
-  releaseWithScope(() => idx.release());
+  if (idx instanceof DeviceStorage) {
+    // The VJP keeps the indices it was computed with, even if the cache moves on.
+    idx.retain();
+    releaseWithScope(() => idx.release());
+  }
   return record(op, loss, [logits], (g) => {
     // dlogits[r] = (g / R) (softmax(logits[r]) − onehot(targets[r])) for each selected r
-    const dx = deviceEmpty(logits.dtype, logits.shape);
-    kernel<DCrossEntropyBackward>('dCrossEntropyBackward')(N, C, R, logits.buffer, idx.array, lse.buffer, g.buffer, dx.buffer);
+    const dx = empty(logits.dtype, logits.shape, logits.device);
+    kernel<CrossEntropyBackward>('crossEntropyBackward')(N, C, R, storage(logits), idxArg, storage(lse), storage(g), storage(dx));
     return [dx];
   });
 }
@@ -330,28 +263,33 @@ function flatIndex(targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32A
 }
 
 /**
- * nllLoss on the device: −mean(S x) over the flattened input, with the
+ * nllLoss on either device: −mean(S x) over the flattened input, with the
  * selection S[k, sel[k]·C + tgt[k]] = 1; dx = −Sᵀ (g / R) adds up repeated
  * rows (SpDMM's VJP over Sᵀ's rows: no atomics).
  */
-function nllLossDevice(logProbs: Tensor, targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32Array): Tensor {
+function nllLossSelect(logProbs: Tensor, targets: unknown, rows: unknown, sel: Int32Array, tgt: Int32Array): Tensor {
   const op = 'nllLoss';
   const [N, C] = logProbs.shape as [number, number];
   int32Indexable(op, 'the size of the input', N * C);
   // lossArgs checked sel and tgt, so the flat indices are in range; flatIndex keeps one array per unchanged input.
-  const S = partialSelectionMatrix(flatIndex(targets, rows, sel, tgt, C), N * C, logProbs.dtype, 'cuda');
+  const S = partialSelectionMatrix(flatIndex(targets, rows, sel, tgt, C), N * C, logProbs.dtype, logProbs.device);
   return neg(mean(spdmm(S, reshape(logProbs, [N * C, 1]))));
 }
 
+/**
+ * Dropout on the device: the mask from the counter-based Philox stream keyed by
+ * four 32-bit draws of the generator (body::dropout_keep), the same for a seed on
+ * the emulated device and a GPU.
+ */
 function dropoutDevice(x: Tensor, p: number, gen: Generator): Tensor {
   const seedLo = gen.nextUint32();
   const seedHi = gen.nextUint32();
   const offsetLo = gen.nextUint32();
   const offsetHi = gen.nextUint32();
-  const out = deviceEmpty(x.dtype, x.shape);
+  const out = empty(x.dtype, x.shape, x.device);
   const keep = deviceAlloc('uint8', x.size);
   try {
-    kernel<DDropout>('dDropout')(p, seedLo, seedHi, offsetLo, offsetHi, x.buffer, out.buffer, keep);
+    kernel<DropoutKernel>('dropout')(p, seedLo, seedHi, offsetLo, offsetHi, storage(x), storage(out), keep);
   } catch (e) {
     keep.dispose();
     throw e;
@@ -363,8 +301,8 @@ function dropoutDevice(x: Tensor, p: number, gen: Generator): Tensor {
   releaseWithScope(() => keep.dispose());
   return record('dropout', out, [x], (g) => {
     // dx = g ⊙ mask / (1 − p)
-    const dx = deviceEmpty(x.dtype, x.shape);
-    kernel<DDropoutBackward>('dDropoutBackward')(p, keep, g.buffer, dx.buffer);
+    const dx = empty(x.dtype, x.shape, x.device);
+    kernel<DropoutBackward>('dropoutBackward')(p, keep, storage(g), storage(dx));
     return [dx];
   });
 }

@@ -1,20 +1,18 @@
 // Reductions: sum and mean (over everything or over axes, keepdims), dot of two
-// vectors, and the 2-norm. Sums accumulate in float64 for either dtype. On
-// 'cuda' tensors each runs on the device (deterministic sums in double; the
-// result is a device tensor, 0-D for a full reduction, so loops stay there).
+// vectors, and the 2-norm. Sums accumulate in float64 for either dtype. One path
+// for either device: native kernels (bind_dense_ops.cc); a full reduction gives a
+// 0-D tensor on the input's device, so device loops stay there.
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
-import type { DeviceArray } from '../device.js';
-import { allocate } from '../dtype.js';
 import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { denseArg, deviceBinary, expandDevice, expandTo, indexMap, normAxis, sizeOf, sumAxesDevice } from './broadcast.js';
+import { binaryKernel, expand, normAxis, sumAxes } from './broadcast.js';
 import { assertTensor, sameKind } from './check.js';
-import { deviceEmpty } from './transfer.js';
+import { constantOn, empty, type Storage, storage } from './transfer.js';
 
-type DDot = (a: DeviceArray, b: DeviceArray, out: DeviceArray) => void;
-type DNorm = (x: DeviceArray, out: DeviceArray) => void;
-type DNormBackward = (x: DeviceArray, nrm: DeviceArray, g: DeviceArray, dx: DeviceArray) => void;
+type DotKernel = (a: Storage, b: Storage, out: Storage) => void;
+type NormKernel = (x: Storage, out: Storage) => void;
+type NormBackward = (x: Storage, nrm: Storage, g: Storage, dx: Storage) => void;
 
 export type Axis = number | readonly number[];
 
@@ -40,31 +38,16 @@ function reduceSum(op: string, x: Tensor, axis: unknown, keepdims: unknown, scal
   // The number of terms per output entry (the product of the summed axes).
   const count = axes.reduce((c, a) => c * x.shape[a]!, 1);
   const scale = scaleByCount ? 1 / count : 1; // mean over no entries is NaN, as PyTorch
-  if (x.device === 'cuda') {
-    const out = sumAxesDevice(x, keepShape, outShape, scale);
-    // dx = broadcast of g back over the reduced axes (times 1/count for mean)
-    return record(op, out, [x], (g) => [expandDevice(g, keepShape, x.shape, scale)]);
+  const out = sumAxes(x, keepShape, outShape, scale);
+  if (scaleByCount && count === 0 && out.size > 0) {
+    kernel<(o: Storage, v: number) => void>('fill')(storage(out), NaN);
   }
-  denseArg(op, 'x', x);
-  const outSize = sizeOf(keepShape);
-  const map = indexMap(keepShape, x.shape);
-  const acc = new Float64Array(outSize);
-  const xd = x.data;
-  if (map === 'same') for (let i = 0; i < outSize; i++) acc[i] = xd[i]!;
-  else if (map === 'scalar') {
-    let s = 0;
-    for (let i = 0; i < xd.length; i++) s += xd[i]!;
-    acc[0] = s;
-  } else for (let i = 0; i < xd.length; i++) acc[map[i]!] += xd[i]!;
-  const o = allocate(x.dtype, outSize);
-  for (let i = 0; i < outSize; i++) o[i] = acc[i]! * scale;
-  if (scaleByCount && outSize > 0 && count === 0) o.fill(NaN);
-  const out = new Tensor(o, outShape);
-  // dx = broadcast of g back over the reduced axes (times 1/count for mean)
   return record(op, out, [x], (g) => {
-    const d = expandTo(g.data, map, x.size, x.dtype);
-    if (scaleByCount) for (let i = 0; i < d.length; i++) d[i] = d[i]! * scale;
-    return [new Tensor(d, x.shape)];
+    // dx = broadcast of g back over the reduced axes (times 1/count for mean).
+    // A one-entry g on the CPU (a loss's seed) gives a shared constant tensor:
+    // no array filled per call (transfer.ts constantOn).
+    if (g.size === 1 && g.device === 'cpu') return [constantOn(x.dtype, x.shape, g.data[0]! * scale)];
+    return [expand(g, keepShape, x.shape, scale)];
   });
 }
 
@@ -87,23 +70,13 @@ export function dot(a: Tensor, b: Tensor): Tensor {
     fail(op, `expected two 1-D tensors of one length but a has shape ${shapeStr(a.shape)} and b has shape ${shapeStr(b.shape)}`);
   }
   sameKind(op, ['a', a], ['b', b]);
-  if (a.device === 'cuda') return dotDevice(a, b);
-  const ad = a.data;
-  const bd = b.data;
-  let s = 0;
-  for (let i = 0; i < ad.length; i++) s += ad[i]! * bd[i]!;
-  const o = allocate(a.dtype, 1);
-  o[0] = s;
-  return record(op, new Tensor(o, []), [a, b], (g, needs) => {
-    const gv = g.data[0]!;
-    const scaled = (v: typeof ad): Tensor => {
-      const d = allocate(a.dtype, v.length);
-      for (let i = 0; i < d.length; i++) d[i] = gv * v[i]!;
-      return new Tensor(d, a.shape);
-    };
-    // da = g b, db = g a
-    return [needs[0] ? scaled(bd) : null, needs[1] ? scaled(ad) : null];
-  });
+  const out = empty(a.dtype, [], a.device);
+  kernel<DotKernel>('dot')(storage(a), storage(b), storage(out));
+  // da = g b, db = g a (g a one-entry tensor on the operands' device)
+  return record(op, out, [a, b], (g, needs) => [
+    needs[0] ? binaryKernel('mul', g, b, b.shape, b.dtype) : null,
+    needs[1] ? binaryKernel('mul', g, a, a.shape, a.dtype) : null,
+  ]);
 }
 
 /**
@@ -114,54 +87,12 @@ export function dot(a: Tensor, b: Tensor): Tensor {
 export function norm(x: Tensor): Tensor {
   const op = 'norm';
   assertTensor(op, 'x', x);
-  if (x.device === 'cuda') return normDevice(x);
-  const xd = x.data;
-  let amax = 0;
-  for (let i = 0; i < xd.length; i++) {
-    const v = Math.abs(xd[i]!);
-    if (v > amax || v !== v) amax = v;
-  }
-  let r: number;
-  if (amax === 0 || amax === Infinity || amax !== amax) r = amax;
-  else {
-    let s = 0;
-    for (let i = 0; i < xd.length; i++) {
-      const v = xd[i]! / amax;
-      s += v * v;
-    }
-    r = amax * Math.sqrt(s);
-  }
-  const o = allocate(x.dtype, 1);
-  o[0] = r;
-  const nrm = o[0]!;
-  return record(op, new Tensor(o, []), [x], (g) => {
+  const out = empty(x.dtype, [], x.device);
+  kernel<NormKernel>('norm')(storage(x), storage(out));
+  return record(op, out, [x], (g) => {
     // dx = g x / ‖x‖ (0 when ‖x‖ = 0)
-    const d = allocate(x.dtype, x.size);
-    if (nrm !== 0) {
-      const c = g.data[0]! / nrm;
-      for (let i = 0; i < d.length; i++) d[i] = c * xd[i]!;
-    }
-    return [new Tensor(d, x.shape)];
-  });
-}
-
-function dotDevice(a: Tensor, b: Tensor): Tensor {
-  const out = deviceEmpty(a.dtype, []);
-  kernel<DDot>('dDot')(a.buffer, b.buffer, out.buffer);
-  // da = g b, db = g a (g a device scalar)
-  return record('dot', out, [a, b], (g, needs) => [
-    needs[0] ? deviceBinary('mul', g, b, b.shape, b.dtype) : null,
-    needs[1] ? deviceBinary('mul', g, a, a.shape, a.dtype) : null,
-  ]);
-}
-
-function normDevice(x: Tensor): Tensor {
-  const out = deviceEmpty(x.dtype, []);
-  kernel<DNorm>('dNorm')(x.buffer, out.buffer);
-  return record('norm', out, [x], (g) => {
-    // dx = g x / ‖x‖ (0 when ‖x‖ = 0)
-    const dx = deviceEmpty(x.dtype, x.shape);
-    kernel<DNormBackward>('dNormBackward')(x.buffer, out.buffer, g.buffer, dx.buffer);
+    const dx = empty(x.dtype, x.shape, x.device);
+    kernel<NormBackward>('normBackward')(storage(x), storage(out), storage(g), storage(dx));
     return [dx];
   });
 }

@@ -1,11 +1,11 @@
 // Shape and layout ops: reshape (a view), 2-D transpose (a copy), row gather,
-// concatenation, and the float32 ↔ float64 cast. All also run on 'cuda'
-// tensors: gatherRows and concat as products with 0/1 selection matrices
-// (select.ts), whose VJPs (Sᵀ G) are the scatter-adds and slices.
+// concatenation, and the float32 ↔ float64 cast. One path for either device:
+// transpose and cast are native kernels (bind_dense_ops.cc); gatherRows and
+// concat are products with 0/1 selection matrices (select.ts), whose VJPs
+// (Sᵀ G) are the scatter-adds and slices.
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
-import type { DeviceArray } from '../device.js';
-import { allocate, type DType, isDType } from '../dtype.js';
+import { type DType, isDType } from '../dtype.js';
 import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { denseArg, indexArg, normAxis, sizeOf } from './broadcast.js';
@@ -13,30 +13,14 @@ import { assertTensor, sameKind } from './check.js';
 import { add } from './elementwise.js';
 import { int32Indexable, partialSelectionMatrix, selectionMatrix } from './select.js';
 import { spdmm } from './spdmm.js';
-import { deviceEmpty } from './transfer.js';
+import { empty, type Storage, storage } from './transfer.js';
 import { reshape } from './reshape.js';
 
 // reshape is a view, below every other op (elementwise ops reshape too): it has its own module.
 export { reshape };
 
-type DTranspose = (rows: number, cols: number, x: DeviceArray, out: DeviceArray) => void;
-type DCast = (x: DeviceArray, out: DeviceArray) => void;
-
-/** Copies the [m, n] entries of x into a new [n, m] tensor. */
-function transposeData(x: Tensor, m: number, n: number): Tensor['data'] {
-  const src = x.data;
-  const out = allocate(x.dtype, m * n);
-  // Tiles keep both the reads and the writes within a few cache lines.
-  const B = 32;
-  for (let i0 = 0; i0 < m; i0 += B) {
-    const i1 = Math.min(m, i0 + B);
-    for (let j0 = 0; j0 < n; j0 += B) {
-      const j1 = Math.min(n, j0 + B);
-      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[j * m + i] = src[i * n + j]!;
-    }
-  }
-  return out;
-}
+type TransposeKernel = (rows: number, cols: number, x: Storage, out: Storage) => void;
+type CastKernel = (x: Storage, out: Storage) => void;
 
 /** The transpose of a 2-D tensor, as a new contiguous tensor (also `x.T`, `x.transpose()`). */
 export function denseTranspose(x: Tensor): Tensor {
@@ -44,19 +28,14 @@ export function denseTranspose(x: Tensor): Tensor {
   assertTensor(op, 'x', x);
   if (x.ndim !== 2) fail(op, `expected a 2-D tensor but x has shape ${shapeStr(x.shape)}`);
   const [m, n] = x.shape as [number, number];
-  if (x.device === 'cuda') {
-    // dx = gᵀ
-    return record(op, transposeDevice(x, m, n), [x], (g) => [transposeDevice(g, n, m)]);
-  }
-  denseArg(op, 'x', x);
   // dx = gᵀ
-  return record(op, new Tensor(transposeData(x, m, n), [n, m]), [x], (g) => [new Tensor(transposeData(g, n, m), [m, n])]);
+  return record(op, transposeOf(x, m, n), [x], (g) => [transposeOf(g, n, m)]);
 }
 
-/** The [n, m] transpose of a device tensor read as [m, n]. */
-function transposeDevice(x: Tensor, m: number, n: number): Tensor {
-  const out = deviceEmpty(x.dtype, [n, m]);
-  kernel<DTranspose>('dTranspose')(m, n, x.buffer, out.buffer);
+/** The [n, m] transpose of x read as [m, n], on x's device. */
+function transposeOf(x: Tensor, m: number, n: number): Tensor {
+  const out = empty(x.dtype, [n, m], x.device);
+  kernel<TransposeKernel>('transpose')(m, n, storage(x), storage(out));
   return out;
 }
 
@@ -69,26 +48,8 @@ export function gatherRows(x: Tensor, indices: Int32Array | readonly number[]): 
   assertTensor(op, 'x', x);
   if (x.ndim === 0) fail(op, `expected a tensor with at least one axis but x has shape ${shapeStr(x.shape)}`);
   const rows = x.shape[0]!;
-  const idx = indexArg(op, 'indices', indices, rows, `rows of x (shape ${shapeStr(x.shape)})`);
-  if (x.device === 'cuda') return gatherRowsDevice(x, indices);
-  denseArg(op, 'x', x);
-  const w = rows === 0 ? 0 : x.size / rows;
-  const k = idx.length;
-  const xd = x.data;
-  const o = allocate(x.dtype, k * w);
-  for (let r = 0; r < k; r++) o.set(xd.subarray(idx[r]! * w, idx[r]! * w + w), r * w);
-  const outShape = [k, ...x.shape.slice(1)];
-  return record(op, new Tensor(o, outShape), [x], (g) => {
-    // dx[indices[r]] += g[r]
-    const d = allocate(x.dtype, x.size);
-    const gd = g.data;
-    for (let r = 0; r < k; r++) {
-      const dst = idx[r]! * w;
-      const src = r * w;
-      for (let j = 0; j < w; j++) d[dst + j] = d[dst + j]! + gd[src + j]!;
-    }
-    return [new Tensor(d, x.shape)];
-  });
+  indexArg(op, 'indices', indices, rows, `rows of x (shape ${shapeStr(x.shape)})`);
+  return gatherRowsSelect(x, indices);
 }
 
 /** Joins tensors of one dtype along `axis` (default 0); all other dimensions must agree. */
@@ -109,46 +70,22 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   });
   const outShape = [...first.shape];
   outShape[ax] = tensors.reduce((s, t) => s + t.shape[ax]!, 0);
-  if (first.device === 'cuda') return concatDevice(tensors, ax, outShape);
-  const outer = sizeOf(first.shape.slice(0, ax));
-  const inner = sizeOf(first.shape.slice(ax + 1));
-  const chunks = tensors.map((t) => t.shape[ax]! * inner);
-  const total = chunks.reduce((s, c) => s + c, 0);
-  const o = allocate(first.dtype, outer * total);
-  let off = 0;
-  tensors.forEach((t, i) => {
-    const c = chunks[i]!;
-    for (let r = 0; r < outer; r++) o.set(t.data.subarray(r * c, r * c + c), r * total + off);
-    off += c;
-  });
-  return record(op, new Tensor(o, outShape), tensors, (g, needs) => {
-    // dtensors[i] = the slice of g that tensors[i] filled
-    let at = 0;
-    return tensors.map((t, i) => {
-      const c = chunks[i]!;
-      const start = at;
-      at += c;
-      if (!needs[i]) return null;
-      const d = allocate(t.dtype, t.size);
-      for (let r = 0; r < outer; r++) d.set(g.data.subarray(r * total + start, r * total + start + c), r * c);
-      return new Tensor(d, t.shape);
-    });
-  });
+  return concatSelect(tensors, ax, outShape);
 }
 
 /**
- * gatherRows on the device: x read as [rows, w], then S X with the selection
+ * gatherRows on either device: x read as [rows, w], then S X with the selection
  * S[r, indices[r]] = 1 (cached per indices array), so dX = Sᵀ G adds the
  * gradients of repeated rows (SpDMM's VJP over Sᵀ's rows: no atomics, the
  * same bits every run). A 1-D x is one column. A −0 entry comes out as +0
  * (each sum starts at 0).
  */
-function gatherRowsDevice(x: Tensor, indices: Int32Array | readonly number[]): Tensor {
+function gatherRowsSelect(x: Tensor, indices: Int32Array | readonly number[]): Tensor {
   const rows = x.shape[0]!;
   const w = sizeOf(x.shape.slice(1));
   // Keyed by the caller's array, so a loop over one index list builds S once
   // (gatherRows has validated its contents).
-  const S = selectionMatrix('gatherRows', indices, rows, x.dtype, 'cuda');
+  const S = selectionMatrix('gatherRows', indices, rows, x.dtype, x.device);
   return reshape(spdmm(S, reshape(x, [rows, w])), [indices.length, ...x.shape.slice(1)]);
 }
 
@@ -180,20 +117,20 @@ function placementMaps(outer: number, counts: readonly number[]): Int32Array[] {
 }
 
 /**
- * concat on the device: out = Σᵢ Pᵢ Xᵢ, Pᵢ placing the rows of input i (read
+ * concat on either device: out = Σᵢ Pᵢ Xᵢ, Pᵢ placing the rows of input i (read
  * as [outer · nᵢ, inner]) at their offset along the axis; empty rows of Pᵢ give
  * exact zeros, read nothing, so a NaN or Inf stays in its own slice. The VJP of
  * each product, Pᵢᵀ G, is exactly input i's slice of G. A −0 entry comes out
  * as +0 (each sum starts at 0).
  */
-function concatDevice(tensors: readonly Tensor[], ax: number, outShape: readonly number[]): Tensor {
+function concatSelect(tensors: readonly Tensor[], ax: number, outShape: readonly number[]): Tensor {
   const first = tensors[0]!;
   const outer = sizeOf(first.shape.slice(0, ax));
   const inner = sizeOf(first.shape.slice(ax + 1));
   const counts = tensors.map((t) => t.shape[ax]!);
   const maps = placementMaps(outer, counts);
   const placed = (i: number): Tensor => {
-    const P = partialSelectionMatrix(maps[i]!, outer * counts[i]!, first.dtype, 'cuda');
+    const P = partialSelectionMatrix(maps[i]!, outer * counts[i]!, first.dtype, first.device);
     return spdmm(P, reshape(tensors[i]!, [outer * counts[i]!, inner]));
   };
   let out = placed(0);
@@ -215,24 +152,13 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   assertTensor(op, 'x', x);
   if (!isDType(dtype)) expected(op, "'float64', 'float32', 'cpu' or 'cuda'", 'target', dtype);
   if (x.dtype === dtype) return x;
-  if (x.device === 'cuda') {
-    // dx = g converted back to x's dtype
-    return record(op, castDevice(x, dtype), [x], (g) => [castDevice(g, x.dtype)]);
-  }
-  denseArg(op, 'x', x);
-  const o = allocate(dtype, x.size);
-  o.set(x.data);
   // dx = g converted back to x's dtype
-  return record(op, new Tensor(o, x.shape), [x], (g) => {
-    const d = allocate(x.dtype, g.size);
-    d.set(g.data);
-    return [new Tensor(d, x.shape)];
-  });
+  return record(op, castOf(x, dtype), [x], (g) => [castOf(g, x.dtype)]);
 }
 
-/** x converted to dtype on the device (rounding to nearest, as Float32Array.set). */
-function castDevice(x: Tensor, dtype: DType): Tensor {
-  const out = deviceEmpty(dtype, x.shape);
-  kernel<DCast>('dCast')(x.buffer, out.buffer);
+/** x converted to dtype on its device (rounding to nearest, as Float32Array.set). */
+function castOf(x: Tensor, dtype: DType): Tensor {
+  const out = empty(dtype, x.shape, x.device);
+  kernel<CastKernel>('cast')(storage(x), storage(out));
   return out;
 }

@@ -2,8 +2,8 @@
 // device op uses: fresh device outputs and gradient accumulation.
 import { record } from '../autograd.js';
 import { kernel } from '../addon.js';
-import { deviceAlloc, type DeviceArray, deviceMode, DeviceStorage, download, fillDevice, upload } from '../device.js';
 import type { FloatArray } from '../addon.js';
+import { deviceAlloc, type DeviceArray, deviceMode, DeviceStorage, download, fillDevice, upload } from '../device.js';
 import { type Device, type DType, uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
@@ -19,6 +19,49 @@ export function deviceEmpty(dtype: DType, shape: readonly number[]): Tensor {
   let size = 1;
   for (const d of shape) size *= d;
   return new Tensor(new DeviceStorage(deviceAlloc(dtype, size)), shape);
+}
+
+/**
+ * Constant CPU arrays handed out as gradients (the VJP of a sum is its one-entry
+ * gradient at every position: for a loss's seed, the same value every step), the
+ * last value per dtype and size, so a training loop fills no array per step.
+ * Shared: nothing may write into them (autograd copies one before a leaf owns it).
+ */
+const constants = new Map<string, { value: number; data: FloatArray }>();
+const sharedArrays = new WeakSet<object>();
+const CONSTANT_SLOTS = 8;
+/** Below this many entries a fresh array costs less than the lookup is worth. */
+const CONSTANT_MIN_SIZE = 1024;
+
+/** A CPU tensor of `shape` whose entries are all `value` (shared and read-only when large; see above). */
+export function constantOn(dtype: DType, shape: readonly number[], value: number): Tensor {
+  let size = 1;
+  for (const d of shape) size *= d;
+  if (size < CONSTANT_MIN_SIZE) return fullOn('cpu', dtype, shape, value);
+  const key = `${dtype}/${size}`;
+  let e = constants.get(key);
+  if (e === undefined || !Object.is(e.value, value)) {
+    const data = uninit(dtype, size);
+    kernel<(o: Storage, v: number) => void>('fill')(data, value);
+    sharedArrays.add(data);
+    constants.delete(key);
+    if (constants.size >= CONSTANT_SLOTS) constants.delete(constants.keys().next().value!);
+    constants.set(key, (e = { value, data }));
+  }
+  return new Tensor(e.data, shape);
+}
+
+/** Whether t's storage is a shared constant (constantOn), which must not be written. */
+export function isSharedConstant(t: Tensor): boolean {
+  return t.device === 'cpu' && sharedArrays.has(t.data);
+}
+
+/** A tensor on `device` filled with `value`. */
+export function fullOn(device: Device, dtype: DType, shape: readonly number[], value: number): Tensor {
+  if (device === 'cuda') return deviceFull(dtype, shape, value);
+  const t = empty(dtype, shape, device);
+  t.data.fill(value);
+  return t;
 }
 
 /** A device tensor filled with `value`. */
@@ -67,17 +110,23 @@ export function toDevice(x: Tensor, device: Device): Tensor {
   return record('to', out, [x], (g) => [toDevice(g, x.device)]);
 }
 
-type DAdd = (op: 'add', shape: readonly number[], a: DeviceArray, aShape: readonly number[], b: DeviceArray, bShape: readonly number[], out: DeviceArray) => void;
+type AddKernel = (op: 'add', shape: readonly number[], a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[], out: Storage) => void;
 
-/** a + b for two device tensors of one size and dtype (a fresh tensor in a's shape; the tape's gradient adder). */
-export function deviceAdd(a: Tensor, b: Tensor): Tensor {
+/** a + b for two tensors of one size, dtype and device (a fresh tensor in a's shape; the tape's gradient adder). */
+export function addSame(a: Tensor, b: Tensor): Tensor {
   if (a.size !== b.size || a.dtype !== b.dtype || b.device !== a.device) {
     fail('add', `cannot add ${shapeStr(a.shape)} ${a.dtype} on ${a.device} and ${shapeStr(b.shape)} ${b.dtype} on ${b.device}`);
   }
-  const out = deviceEmpty(a.dtype, a.shape);
+  const out = empty(a.dtype, a.shape, a.device);
   const flat = [a.size];
-  kernel<DAdd>('dBinary')('add', flat, a.buffer, flat, b.buffer, flat, out.buffer); // one pass
+  kernel<AddKernel>('binary')('add', flat, storage(a), flat, storage(b), flat, storage(out)); // one pass
   return out;
+}
+
+/** a += b in place, for two tensors of one size, dtype and device (accumulating a gradient the leaf owns). */
+export function addInPlace(a: Tensor, b: Tensor): void {
+  const flat = [a.size];
+  kernel<AddKernel>('binary')('add', flat, storage(a), flat, storage(b), flat, storage(a));
 }
 
 /** A CSR operand as the bindings take it, on either device: rows, cols, nnz, indptr, indices, values. */
