@@ -20,7 +20,7 @@ const missing = redisMissing();
 if (missing) console.log(`# skipping the queue tests: ${missing}`);
 
 /** 2 learning rates × 3 sizes × 2 seeds = 12 short runs. */
-const sweepA = (): ExpandedSweep => expandSweep({ version: 1, base: 'jacobi', seeds: [0, 1], axes: { 'optimizer.lr': [0.01, 0.03], 'A.n': [16, 24, 32] }, epochs: 400 });
+const sweepA = (): ExpandedSweep => expandSweep({ version: 1, base: 'jacobi', seeds: [0, 1], axes: { 'optimizer.lr': [0.01, 0.03], 'A.n': [16, 24, 32] }, epochs: 2000 });
 
 interface WorkerProc {
   name: string;
