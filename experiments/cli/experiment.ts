@@ -161,7 +161,7 @@ async function main(): Promise<number> {
       if (rest.length) throw new UsageError(`list takes no arguments (received ${rest.join(' ')})`);
       const ts = templates();
       const w = Math.max(...ts.map((t) => t.name.length));
-      for (const t of ts) process.stdout.write(`${t.name.padEnd(w)}  ${t.title} — ${t.description.split(/(?<=\.)\s/)[0]}\n`);
+      for (const t of ts) process.stdout.write(`${t.name.padEnd(w)}  ${t.title} — ${t.description.split(/(?<=\.)\s+(?=[A-Z])/)[0]}\n`);
       return 0;
     }
     if (command === 'export-ts') {
