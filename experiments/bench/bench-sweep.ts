@@ -1,4 +1,4 @@
-// npm run bench:sweep [-- --runs 16 --epochs 300 --n 32 --empty 40]
+// npm run bench:sweep [-- --runs 16 --epochs 3000 --n 32 --empty 40]
 //
 // The sweep bars, measured in one process run on a private redis-server
 // (127.0.0.1, started and stopped here):
@@ -7,6 +7,9 @@
 //      one thread; (queue − local) / runs.
 //   2. scaling: a `--runs`-run sweep of short runs on 1 worker process vs 2 worker
 //      processes (each --concurrency 1 --threads 1: one core each); the ratio.
+//      3000 epochs make runs of about 0.4 s here (short, but longer than the fixed
+//      cost of a job); with the native dense ops 300 epochs take 40 ms, and then a
+//      run's queue round trip and progress reports are a tenth of it.
 // Workers are started and warmed up (a first sweep) before anything is timed.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,7 +23,7 @@ import { redisMissing, startRedis } from '../sweep/local-redis.js';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '16' },
-    epochs: { type: 'string', default: '300' },
+    epochs: { type: 'string', default: '3000' },
     n: { type: 'string', default: '32' },
     empty: { type: 'string', default: '40' },
     only: { type: 'string' },
