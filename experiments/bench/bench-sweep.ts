@@ -11,9 +11,9 @@
 //      cost of a job); with the native dense ops 300 epochs take 40 ms, and then a
 //      run's queue round trip and progress reports are a tenth of it.
 // Workers are started and warmed up (a first sweep) before anything is timed.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LocalExecutor, QueueExecutor } from '../sweep/executor.js';
 import { expandSweep, type ExpandedSweep } from '../sweep/expand.js';
@@ -40,11 +40,19 @@ if (why) {
   process.exit(2);
 }
 
+/** taskset pins each worker to a core of its own (worker k on CPU k − 1), when there is one. */
+const pinning = spawnSync('taskset', ['--version']).status === 0;
+let nextCpu = 0;
+
 function worker(url: string, name: string): Promise<ChildProcess> {
+  const args = ['--import', 'tsx', 'experiments/cli/worker.ts', '--queue', url, '--name', name, '--concurrency', '1', '--threads', '1'];
+  const cpu = nextCpu++ % availableParallelism();
+  // taskset execs node in place, so the child's pid is the worker's.
+  const [cmd, argv] = pinning ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
   // detached: each worker in a session of its own, as on a machine of its own. With the kernel's
   // autogroup scheduling (sched_autogroup_enabled = 1) the processes of one session share one
   // CPU share, so on a busy machine two workers in this session would get no more CPU than one.
-  const p = spawn(process.execPath, ['--import', 'tsx', 'experiments/cli/worker.ts', '--queue', url, '--name', name, '--concurrency', '1', '--threads', '1'], {
+  const p = spawn(cmd, argv, {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });
