@@ -4,6 +4,7 @@
 // edge it concerns. Never runs engine math; file sources read only headers.
 import { z } from 'zod';
 import { defaultDataDir } from './data-dir.js';
+import { explainIssues } from '../schema/issues.js';
 import { type InferContext, kindDef, NodeIssue } from './catalogue.js';
 import './kinds/index.js';
 import { type Graph, type GraphIssue, GraphSchema, type GraphValidation, type PortShape } from './schema.js';
@@ -28,7 +29,7 @@ export interface Analysis {
 function zodIssues(error: z.ZodError, graphInput: unknown): GraphIssue[] {
   const nodes = (graphInput as { nodes?: unknown[] })?.nodes;
   const edges = (graphInput as { edges?: unknown[] })?.edges;
-  return error.issues.map((i) => {
+  return explainIssues(GraphSchema, graphInput, error.issues).map((i) => {
     const path = i.path.map(String);
     const out: GraphIssue = { message: `${path.length ? path.join('.') + ': ' : ''}${i.message}` };
     if (path[0] === 'nodes' && path.length > 1 && Array.isArray(nodes)) {
@@ -48,7 +49,7 @@ function zodIssues(error: z.ZodError, graphInput: unknown): GraphIssue[] {
 export async function analyzeGraph(input: unknown, opts: ValidateOptions = {}): Promise<Analysis> {
   const ports: Record<string, Record<string, PortShape>> = {};
   const wiring: Analysis['wiring'] = new Map();
-  const parsed = GraphSchema.safeParse(input);
+  const parsed = GraphSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) return { graph: null, issues: zodIssues(parsed.error, input), ports, order: [], wiring };
   const graph = structuredClone(parsed.data);
   const issues: GraphIssue[] = [];
@@ -69,9 +70,10 @@ export async function analyzeGraph(input: unknown, opts: ValidateOptions = {}): 
       badNodes.add(node.id);
       continue;
     }
-    const f = def.fields.safeParse(node.fields);
+    const f = def.fields.safeParse(node.fields, { reportInput: true });
     if (!f.success) {
-      for (const i of f.error.issues) {
+      // In the project's words (explainIssues): "expected an integer in [1, 100000] but received 0".
+      for (const i of explainIssues(def.fields, node.fields, f.error.issues)) {
         const field = i.path.map(String).join('.');
         issues.push({ nodeId: node.id, ...(field ? { field } : {}), message: `${def.kind} "${node.id}"${field ? ` field ${field}` : ''}: ${i.message}` });
       }

@@ -168,7 +168,7 @@ describe('npm run experiment', () => {
     writeFileSync(good, JSON.stringify(graph));
     const b = cli(good, '--out', join(scratch, 'bad-graph-out'));
     assert.equal(b.status, 1);
-    assert.match(b.stderr, /^experiment: the graph has problems:\n {2}cg "pcg" field iterations: Too small/);
+    assert.match(b.stderr, /^experiment: the graph has problems:\n {2}cg "pcg" field iterations: expected an integer in \[1, 10000\] but received 0\n/);
   });
 
   it('runs a spec file, and reports a bad one by field', () => {
