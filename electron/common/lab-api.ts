@@ -230,7 +230,7 @@ export interface RunRecord {
 // the renderer needs no engine code. lab-functions.ts checks they stay assignable.
 
 export type PortType = 'sparse' | 'dense' | 'index';
-export type NodeCategory = 'sources' | 'parameters' | 'sparse ops' | 'structure' | 'dense ops' | 'iteration' | 'losses' | 'outputs';
+export type NodeCategory = 'sources' | 'parameters' | 'sparse ops' | 'solvers' | 'structure' | 'dense ops' | 'iteration' | 'losses' | 'outputs';
 
 export interface PortDef {
   name: string;

@@ -20,6 +20,7 @@ import * as engine from '../../native/lib/index.js';
 import { kindDef, streamOf, type KindDef } from './catalogue.js';
 import { defaultDataDir, resolveDataPath } from './data-dir.js';
 import './kinds/index.js';
+import { choleskyOptions, krylovOptions } from './kinds/sparse-solvers.js';
 import { type Graph, GraphError, type GraphNode, GraphSchema } from './schema.js';
 
 export interface ExportOptions {
@@ -214,6 +215,30 @@ const applySparse = (c: EmitContext, A: string, X: string): string => {
   c.use('applySparse');
   return `applySparse(${A}, ${X})`;
 };
+
+/** `, { key: value, … }` for an options object (nothing when it is empty); an entry whose value is an expression is given as [code]. */
+function optionsCode(o: Record<string, unknown>): string {
+  const entries = Object.entries(o).map(([k, v]) => `${k}: ${Array.isArray(v) ? String(v[0]) : lit(v)}`);
+  return entries.length ? `, { ${entries.join(', ')} }` : '';
+}
+
+/** A Krylov node: the engine call, then its convergence record as tensors where an output is wired (kinds/sparse-solvers). */
+function krylovCode(method: string): KindCode {
+  return {
+    code(c) {
+      const b = req(c, 'b');
+      const o: Record<string, unknown> = { ...krylovOptions(c.f as never, undefined) };
+      if (c.f.preconditioner === 'matrix') o.preconditioner = [req(c, 'M')];
+      const info = `${c.name}Info`;
+      const record = c.used('residuals') || c.used('iterations');
+      return [
+        `const { x: ${c.out('x')}${record ? `, info: ${info}` : ''} } = ${method}(${req(c, 'A')}, ${b}${optionsCode(o)});`,
+        ...(c.used('residuals') ? [`const ${c.out('residuals')} = tensor(${info}.residuals, { dtype: ${b}.dtype }); // relative residual per iteration`] : []),
+        ...(c.used('iterations') ? [`const ${c.out('iterations')} = tensor(${info}.iterations, { dtype: ${b}.dtype });`] : []),
+      ];
+    },
+  };
+}
 
 function binary(fn: string): KindCode {
   return { code: (c) => [`const ${c.out('y')} = ${fn}(${req(c, 'a')}, ${req(c, 'b')});`] };
@@ -450,6 +475,14 @@ const KINDS: Record<string, KindCode> = {
   spadd: { code: (c) => [`const ${c.out('C')} = spadd(${req(c, 'A')}, ${req(c, 'B')}, { alpha: ${c.in('alpha') ?? lit(c.f.alpha)}, beta: ${c.in('beta') ?? lit(c.f.beta)} });`] },
   sptrsv: { code: (c) => [`const ${c.out('x')} = sptrsv(${req(c, 'L')}, ${req(c, 'b')}, { lower: ${c.f.lower}, unitDiagonal: ${c.f.unitDiagonal} });`] },
   spsolve: { code: (c) => [`const ${c.out('x')} = spsolve(${req(c, 'A')}, ${req(c, 'b')});`] },
+
+  // Solvers (kinds/sparse-solvers)
+  logdet: { code: (c) => [`const ${c.out('value')} = logdet(${req(c, 'A')}${optionsCode(choleskyOptions(c.f as never))});`] },
+  'cholesky-solve': { code: (c) => [`const ${c.out('x')} = spsolve(${req(c, 'A')}, ${req(c, 'b')}${optionsCode({ method: 'cholesky', ...choleskyOptions(c.f as never) })});`] },
+  'cg-solve': krylovCode('cg'),
+  'minres-solve': krylovCode('minres'),
+  'gmres-solve': krylovCode('gmres'),
+  'bicgstab-solve': krylovCode('bicgstab'),
 
   // Structure
   transpose: { code: (c) => [`const ${c.out('AT')} = transpose(${req(c, 'A')});`] },

@@ -14,7 +14,7 @@ export { defaultDataDir } from './data-dir.js';
 export { exportTypeScript } from './export-ts.js';
 export type { GraphResult, GraphSeries, GraphSummary, Probe, ProbeValues, ParamView } from './result.js';
 
-const CATEGORY_ORDER: Category[] = ['sources', 'parameters', 'sparse ops', 'structure', 'dense ops', 'iteration', 'losses', 'outputs'];
+const CATEGORY_ORDER: Category[] = ['sources', 'parameters', 'sparse ops', 'solvers', 'structure', 'dense ops', 'iteration', 'losses', 'outputs'];
 
 /** Every node kind, JSON-safe, grouped by category (in the palette's order), then in the order they were defined. */
 export function nodeCatalogue(): NodeKindInfo[] {

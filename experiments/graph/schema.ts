@@ -66,7 +66,7 @@ export interface PortDef {
   description: string;
 }
 
-export type Category = 'sources' | 'parameters' | 'sparse ops' | 'structure' | 'dense ops' | 'iteration' | 'losses' | 'outputs';
+export type Category = 'sources' | 'parameters' | 'sparse ops' | 'solvers' | 'structure' | 'dense ops' | 'iteration' | 'losses' | 'outputs';
 
 /** What the renderer gets over the LabApi (JSON-safe). */
 export interface NodeKindInfo {

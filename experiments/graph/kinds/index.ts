@@ -3,6 +3,7 @@
 import './sources.js';
 import './parameters.js';
 import './sparse-ops.js';
+import './sparse-solvers.js';
 import './dense-ops.js';
 import './iteration.js';
 import './losses.js';

@@ -9,7 +9,7 @@ import { categoryClass } from './OpNodeView.js';
 /** The drag payload's type: a node kind's name. */
 export const DND_KIND = 'application/x-sparse-ad-lab-node';
 
-const ORDER: NodeCategory[] = ['sources', 'parameters', 'sparse ops', 'structure', 'dense ops', 'iteration', 'losses', 'outputs'];
+const ORDER: NodeCategory[] = ['sources', 'parameters', 'sparse ops', 'solvers', 'structure', 'dense ops', 'iteration', 'losses', 'outputs'];
 
 export function Palette({ canvas }: { canvas: () => HTMLElement | null }) {
   const catalogue = useLab((s) => s.catalogue);
