@@ -5,11 +5,17 @@
 import {
   add, denseSolve, denseTriangularSolve, type Device, deviceMode, type DType, matmul, mul, noGrad, randn, scope, synchronize, type Tensor, tensor,
 } from '../../native/lib/index.js';
-import { makeCase, OPS, type OpCase, type OpName, PAPER_SIZES, type Pass, SPDMM_COLS } from '../bench/ops-suite.js';
+import { makeCase, type OpCase, type OpName as PaperOp, PAPER_SIZES, type Pass, SPDMM_COLS } from '../bench/ops-suite.js';
+import { isSolverOp, PAPER_OPS, SOLVER_OPS, STUDY_OPS, STUDY_SIZES, type StudyOp } from './ops.js';
+import { AbsentCase, makeSolverCase, SOLVER_DETAILS } from './solver-cases.js';
 import { formatBytes } from './stats.js';
-import type { DeviceKind, SizePlan, Variant } from './types.js';
+import type { DeviceKind, SizePlan, TimedCase, Variant } from './types.js';
 
-export { OPS, PAPER_SIZES, SPDMM_COLS };
+/** Every row of the study: the paper's six ops, then the sparse solvers. */
+export const OPS = STUDY_OPS;
+export { AbsentCase, isSolverOp, PAPER_OPS, PAPER_SIZES, SOLVER_OPS, SPDMM_COLS, STUDY_SIZES };
+export type { TimedCase };
+type OpName = StudyOp;
 
 export interface OpPair {
   sparseTest: string;
@@ -32,6 +38,10 @@ export const OP_PAIRS: Record<OpName, OpPair> = {
   spadd: { sparseTest: 'αA+βB', denseTest: 'D+D', denseFlops: (n) => 3 * n * n, sparseDetail: 'spadd(A, B, {alpha: 2, beta: -0.5})', denseDetail: 'add(mul(A, 2), mul(B, -0.5)), dense' },
   sptrsv: { sparseTest: 'SpTRSV', denseTest: 'DTRSV', denseFlops: (n) => n * n, sparseDetail: 'sptrsv(L, b, {lower: true})', denseDetail: 'denseTriangularSolve(L, b), L dense' },
   spsolve: { sparseTest: 'spsolve', denseTest: 'dense solve', denseFlops: (n) => (2 / 3) * n ** 3, sparseDetail: 'spsolve(A, b) (sparse LU)', denseDetail: 'denseSolve(A, b) (LU, partial pivoting)' },
+  // The solvers beyond the paper (solver-cases.ts), on the 2-D Poisson matrix.
+  cholesky: { sparseTest: 'Cholesky solve', denseTest: 'dense solve', denseFlops: (n) => (2 / 3) * n ** 3, sparseDetail: SOLVER_DETAILS.cholesky.sparse, denseDetail: SOLVER_DETAILS.cholesky.dense },
+  logdet: { sparseTest: 'logdet', denseTest: 'dense logdet', denseFlops: (n) => (1 / 3) * n ** 3, sparseDetail: SOLVER_DETAILS.logdet.sparse, denseDetail: SOLVER_DETAILS.logdet.dense },
+  cg: { sparseTest: 'CG', denseTest: 'dense solve', denseFlops: (n) => (2 / 3) * n ** 3, sparseDetail: SOLVER_DETAILS.cg.sparse, denseDetail: SOLVER_DETAILS.cg.dense },
 };
 
 export function testName(op: OpName, variant: Variant): string {
@@ -60,7 +70,7 @@ export function planSizes(
 ): SizePlan[] {
   return ops.map((op) => {
     const pair = OP_PAIRS[op];
-    const sparseN = sizes[op] ?? PAPER_SIZES[op];
+    const sparseN = sizes[op] ?? STUDY_SIZES[op];
     const plan: SizePlan = { op, sparseTest: pair.sparseTest, denseTest: pair.denseTest, sparseN, denseN: sparseN };
     const given = denseSizes[op];
     if (given !== undefined) {
@@ -87,13 +97,6 @@ export function planSizes(
     }
     return plan;
   });
-}
-
-export interface TimedCase {
-  /** Stored entries of the matrix operand. */
-  nnz: number;
-  detail: string;
-  run(pass: Pass): () => void;
 }
 
 /** The 1-D Poisson matrix as a dense N × N tensor (the lower triangle only for DTRSV). */
@@ -133,7 +136,7 @@ function denseCase(n: number, inputs: Tensor[], f: (...xs: Tensor[]) => Tensor, 
 }
 
 /** The dense counterpart of `op` at size n (our engine's dense ops). */
-export function makeDenseCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu'): TimedCase {
+export function makeDenseCase(op: PaperOp, n: number, dtype: DType, device: Device = 'cpu'): TimedCase {
   const detail = OP_PAIRS[op].denseDetail;
   switch (op) {
     case 'spmv':
@@ -152,7 +155,7 @@ export function makeDenseCase(op: OpName, n: number, dtype: DType, device: Devic
 }
 
 /** Our sparse op at size n: bench:ops' case, so both benchmarks time the same calls. */
-export function makeSparseCase(op: OpName, n: number, dtype: DType): TimedCase {
+export function makeSparseCase(op: PaperOp, n: number, dtype: DType): TimedCase {
   const c: OpCase = makeCase(op, n, dtype);
   return { nnz: c.nnz, detail: OP_PAIRS[op].sparseDetail, run: c.run };
 }
@@ -174,6 +177,7 @@ export function oursCudaAbsence(): string | null {
 export function makeCudaCase(op: OpName, variant: Variant, n: number, dtype: DType): TimedCase {
   const absent = oursCudaAbsence();
   if (absent) throw new Error(absent);
+  if (isSolverOp(op)) throw new AbsentCase(`the engine's ${op === 'cg' ? 'Krylov solvers' : 'Cholesky'} ${op === 'cg' ? 'run' : 'runs'} on the CPU only so far`);
   if (variant === 'sparse') {
     const c = makeCase(op, n, dtype, 'cuda');
     return { nnz: c.nnz, detail: OP_PAIRS[op].sparseDetail, run: c.run };
@@ -194,5 +198,6 @@ export function makeCudaCase(op: OpName, variant: Variant, n: number, dtype: DTy
 
 export function makeOursCase(op: OpName, variant: Variant, n: number, dtype: DType, device: DeviceKind): TimedCase {
   if (device === 'cuda') return makeCudaCase(op, variant, n, dtype);
+  if (isSolverOp(op)) return makeSolverCase(op, variant, n, dtype);
   return variant === 'sparse' ? makeSparseCase(op, n, dtype) : makeDenseCase(op, n, dtype);
 }

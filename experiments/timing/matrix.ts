@@ -7,7 +7,8 @@ import {
 } from '../../native/lib/index.js';
 import { loadavg } from 'node:os';
 import { measure, type MeasureOptions } from '../bench/measure.js';
-import { OP_PAIRS, OPS, SPDMM_COLS, type TimedCase, testName } from './cases.js';
+import { AbsentCase, isSolverOp, OP_PAIRS, OPS, SPDMM_COLS, type TimedCase, testName } from './cases.js';
+import { solverDenseCase, solverSparseCase } from './solver-cases.js';
 import { describeEnvironment } from './environment.js';
 import { resolvePython } from './peers.js';
 import { formatBytes } from './stats.js';
@@ -15,7 +16,7 @@ import { measurementId } from './study.js';
 import { type Measurement, type OpName, type Pass, REPORT_KIND, SCHEMA_VERSION, type TimingReport, type Variant } from './types.js';
 
 export interface MatrixTimingOptions {
-  /** Ops to time (default all six; those that need a square matrix are absent for others, with the reason). */
+  /** Ops to time (default all: the paper's six and the solvers; those that need a square matrix are absent for others, with the reason). */
   ops?: OpName[];
   passes?: Pass[];
   /** CPU thread counts (default: the current setting). */
@@ -63,7 +64,8 @@ function caseOf(nnz: number, detail: string, forward: () => unknown, backward: (
 /** Why op cannot run on A (or null). */
 function inapplicable(op: OpName, A: CsrMatrix): string | null {
   const square = A.rows === A.cols;
-  if ((op === 'sptrsv' || op === 'spsolve') && !square) return `${testName(op, 'sparse')} needs a square matrix but this one is ${A.rows} × ${A.cols}`;
+  if ((op === 'sptrsv' || op === 'spsolve' || isSolverOp(op)) && !square) return `${testName(op, 'sparse')} needs a square matrix but this one is ${A.rows} × ${A.cols}`;
+  if (isSolverOp(op) && !isSymmetric(A)) return `${testName(op, 'sparse')} needs a symmetric positive definite matrix but this one is not symmetric`;
   if (op === 'sptrsv') {
     const L = tril(A.detach());
     const { indptr, indices } = L.pattern.raw;
@@ -76,7 +78,17 @@ function inapplicable(op: OpName, A: CsrMatrix): string | null {
   return null;
 }
 
+/** A square A equal to its transpose, pattern and values. */
+function isSymmetric(A: CsrMatrix): boolean {
+  const T = noGrad(() => transpose(A.detach()));
+  const a = A.pattern.raw;
+  const t = T.pattern.raw;
+  const same = (x: ArrayLike<number>, y: ArrayLike<number>): boolean => x.length === y.length && Array.prototype.every.call(x, (v: number, i: number) => v === y[i]);
+  return same(a.indptr, t.indptr) && same(a.indices, t.indices) && same(A.values.data, T.values.data);
+}
+
 function sparseCase(op: OpName, A: CsrMatrix): TimedCase {
+  if (isSolverOp(op)) return solverSparseCase(op, A.detach());
   const dtype = A.dtype;
   const detail = OP_PAIRS[op].sparseDetail;
   const A0 = A.detach();
@@ -124,6 +136,7 @@ function sparseCase(op: OpName, A: CsrMatrix): TimedCase {
 }
 
 function denseCaseOf(op: OpName, A: CsrMatrix): TimedCase {
+  if (isSolverOp(op)) return solverDenseCase(op, A.detach());
   const dtype = A.dtype;
   const detail = OP_PAIRS[op].denseDetail;
   const Ad = noGrad(() => (op === 'sptrsv' ? tril(A.detach()) : A.detach()).toDense());
@@ -184,7 +197,7 @@ export async function timeMatrix(A: CsrMatrix, options: MatrixTimingOptions = {}
           try {
             c = variant === 'sparse' ? sparseCase(op, A) : denseCaseOf(op, A);
           } catch (e) {
-            failure = { status: 'error', reason: e instanceof Error ? e.message : String(e) };
+            failure = { status: e instanceof AbsentCase ? 'absent' : 'error', reason: e instanceof Error ? e.message : String(e) };
           }
         }
         for (const t of threads) {

@@ -4,7 +4,11 @@
 import type { z } from 'zod';
 import type * as S from './report/schema.js';
 
-export type { OpName, Pass } from '../bench/ops-suite.js';
+import type { Pass } from '../bench/ops-suite.js';
+
+export type { Pass };
+/** A row of the study: a Table 2 op of the paper or a sparse solver (ops.ts). */
+export type { StudyOp as OpName } from './ops.js';
 export type { TimingStats } from '../bench/measure.js';
 export { IMPLS, PEERS, REPORT_KIND, SCHEMA_VERSION } from './report/schema.js';
 
@@ -24,3 +28,11 @@ export type SizePlan = z.infer<typeof S.SizePlanSchema>;
 export type Environment = z.infer<typeof S.EnvironmentSchema>;
 export type StudyOptionsRecord = z.infer<typeof S.StudyOptionsRecordSchema>;
 export type TimingReport = z.infer<typeof S.TimingReportSchema>;
+
+/** One timed call of a case, built once: `run(pass)` returns the closure that is timed. */
+export interface TimedCase {
+  /** Stored entries of the matrix operand. */
+  nnz: number;
+  detail: string;
+  run(pass: Pass): () => void;
+}

@@ -147,7 +147,7 @@ describe('the lab in a browser', { skip: skip ?? false }, () => {
     const { page } = lab;
     await page.getByRole('tab', { name: 'Timing' }).click();
     // A small study: SpMV and its dense counterpart in float64, with the scaling sweep, no peers.
-    for (const op of ['spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve']) await page.getByRole('checkbox', { name: op, exact: true }).uncheck();
+    for (const op of ['spgemm', 'spdmm', 'spadd', 'sptrsv', 'spsolve', 'cholesky', 'logdet', 'cg']) await page.getByRole('checkbox', { name: op, exact: true }).uncheck();
     await page.getByRole('checkbox', { name: 'float32', exact: true }).uncheck();
     await page.getByRole('checkbox', { name: 'SciPy / PyTorch peers' }).uncheck();
     await page.getByRole('button', { name: 'Run timing' }).click();

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { CsrMatrix } from '../../native/lib/index.js';
 import { summarize } from '../../experiments/bench/measure.js';
-import { planSizes } from '../../experiments/timing/cases.js';
+import { PAPER_OPS, planSizes } from '../../experiments/timing/cases.js';
 import { parseCliArgs } from '../../experiments/timing/cli.js';
 import { timeMatrix } from '../../experiments/timing/matrix.js';
 import { CSV_COLUMNS, REPORT_SCHEMA, reportJsonSchema, toCsv, toHtml, toJson, toMarkdown, validateReport } from '../../experiments/timing/report/index.js';
@@ -318,7 +318,7 @@ test('runTimingStudy: a missing python makes every peer absent with the reason; 
 
 test('timeMatrix: sparse vs dense on a loaded matrix; ops that need a square matrix or a smaller dense copy are absent with the reason', async () => {
   const A = randomCsr(12, 9, { seed: 5, density: 0.3 });
-  const res = await timeMatrix(A, { timing: TINY_TIMING, threads: [1] });
+  const res = await timeMatrix(A, { ops: [...PAPER_OPS], timing: TINY_TIMING, threads: [1] });
   assert.deepEqual(res.matrix, { rows: 12, cols: 9, nnz: A.nnz, dtype: 'float64' });
   const get = (op: string, variant: string, pass = 'forward'): Measurement => res.measurements.find((m) => m.op === op && m.variant === variant && m.pass === pass)!;
   for (const op of ['spmv', 'spgemm', 'spdmm', 'spadd']) {
@@ -333,7 +333,7 @@ test('timeMatrix: sparse vs dense on a loaded matrix; ops that need a square mat
 
   // Square with a full diagonal: all six run; a tiny budget makes the dense side absent.
   const S = randomCsr(10, 10, { seed: 6, density: 0.2, diagonal: 4 });
-  const sq = await timeMatrix(S, { timing: TINY_TIMING, threads: [1], denseMemoryBytes: 100 });
+  const sq = await timeMatrix(S, { ops: [...PAPER_OPS], timing: TINY_TIMING, threads: [1], denseMemoryBytes: 100 });
   for (const m of sq.measurements) {
     if (m.variant === 'sparse') assert.equal(m.status, 'ok', `${m.id}: ${m.reason}`);
     else assert.equal(m.reason, 'a dense copy of this 10 × 10 float64 matrix needs 800 B, over the 100 B budget');

@@ -49,6 +49,8 @@ def main():
             raise Absent("CuPy has no reverse-mode autodiff (forward passes only, as in the paper)")
         dtype = cp.float32 if c["dtype"] == "float32" else cp.float64
         n, op = c["n"], c["op"]
+        if op in ("cholesky", "logdet", "cg"):
+            raise Absent("not timed: this peer does not time the solver rows (issue 16) yet")
         x = cp.random.default_rng(1).standard_normal(n).astype(dtype)
         A = poisson(n, dtype, lower=(op == "sptrsv"))
         if c["variant"] == "sparse":

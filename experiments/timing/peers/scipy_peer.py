@@ -26,6 +26,69 @@ def blas_name(np):
     return "BLAS unknown"
 
 
+SOLVER_OPS = ("cholesky", "logdet", "cg")
+CG_TOL = 1e-8  # experiments/timing/solver-cases.ts CG_TOL
+
+
+def grid_of(n):
+    """The grid of the N-unknown 2-D Poisson matrix, as solver-cases.ts gridOf: nx the largest divisor of N with nx <= sqrt(N)."""
+    import math
+    nx = math.isqrt(n)
+    while nx > 1 and n % nx != 0:
+        nx -= 1
+    return nx, n // nx
+
+
+def poisson2d(n, dtype):
+    """kron(I_ny, T_nx) + kron(T_ny, I_nx), T the 1-D Poisson matrix: the engine's CsrMatrix.poisson2d."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    def t(m):
+        return sp.diags([-np.ones(m - 1), 2 * np.ones(m), -np.ones(m - 1)], [-1, 0, 1]) if m > 1 else sp.identity(1) * 2
+    nx, ny = grid_of(n)
+    return (sp.kron(sp.identity(ny), t(nx)) + sp.kron(t(ny), sp.identity(nx))).tocsr().astype(dtype)
+
+
+def solver_case(np, op, variant, n, dtype):
+    """The solver rows (issue 16) on the 2-D Poisson matrix. SciPy has no sparse Cholesky (nor a sparse
+    log-determinant), so its direct solver splu (SuperLU, COLAMD) stands beside ours."""
+    import inspect
+    import scipy.linalg as sla
+    import scipy.sparse.linalg as spla
+    A = poisson2d(n, dtype)
+    nx, ny = grid_of(n)
+    grid = f", A 2-D Poisson {nx}×{ny}"
+    b = np.random.default_rng(1).standard_normal(n).astype(dtype)
+    if variant == "sparse":
+        if op == "cholesky":
+            Acsc = A.tocsc()
+            return ("scipy.sparse.linalg.splu factor + solve (SuperLU; SciPy has no sparse Cholesky)" + grid, A.nnz,
+                    lambda: spla.splu(Acsc).solve(b))
+        if op == "logdet":
+            Acsc = A.tocsc()
+
+            def logdet():
+                lu = spla.splu(Acsc)
+                return np.sum(np.log(np.abs(lu.U.diagonal())))
+            return "splu factor + Σ log|U_ii| (SciPy has no sparse Cholesky or log-determinant)" + grid, A.nnz, logdet
+        # SciPy 1.12 renamed cg's tol to rtol (and 1.14 removed tol).
+        tol = "rtol" if "rtol" in inspect.signature(spla.cg).parameters else "tol"
+
+        def cg():
+            x, info = spla.cg(A, b, atol=0.0, **{tol: CG_TOL})
+            if info != 0:
+                raise RuntimeError(f"scipy.sparse.linalg.cg did not converge to {CG_TOL} (info {info})")
+            return x
+        return f"scipy.sparse.linalg.cg ({tol} {CG_TOL:g})" + grid, A.nnz, cg
+    Ad = A.toarray()
+    if op == "cholesky":
+        return "scipy.linalg.cho_factor + cho_solve (LAPACK potrf/potrs)" + grid, n * n, lambda: sla.cho_solve(sla.cho_factor(Ad, check_finite=False), b, check_finite=False)
+    if op == "logdet":
+        return "numpy.linalg.slogdet (LAPACK getrf)" + grid, n * n, lambda: np.linalg.slogdet(Ad)
+    return "numpy.linalg.solve (LAPACK gesv)" + grid, n * n, lambda: np.linalg.solve(Ad, b)
+
+
 def main():
     req = read_request()
     try:
@@ -59,6 +122,8 @@ def main():
             raise Absent("SciPy has no reverse-mode autodiff (forward passes only, as in the paper)")
         dtype = np.float32 if c["dtype"] == "float32" else np.float64
         n, op = c["n"], c["op"]
+        if op in SOLVER_OPS:
+            return solver_case(np, op, c["variant"], n, dtype)
         if c["variant"] == "sparse":
             nnz, fn = case_fn(op, n, dtype)
             detail = {
