@@ -16,7 +16,7 @@ import { nodeCatalogue, templates, type Graph, type NodeKindInfo } from '../../e
 import { jacobiPreset } from '../../experiments/spec/presets.js';
 import { sharedData } from '../helpers.js';
 import { Editor } from './graph-editor.js';
-import { ARTIFACTS, missingPrerequisite, startLab, type Lab } from './harness.js';
+import { ARTIFACTS, type ElementLike, missingPrerequisite, startLab, type Lab } from './harness.js';
 
 const skip = missingPrerequisite();
 
@@ -362,6 +362,17 @@ describe('the node editor in a browser', { skip: skip ?? false }, () => {
       const before = await dragged.getAttribute('style');
       await page.getByRole('button', { name: 'Undo (Ctrl+Z)' }).click();
       assert.notEqual(await dragged.getAttribute('style'), before, 'undo moved the node back');
+    }));
+
+  it('lists the solver nodes under solvers in the palette, and builds the gaussian-field template that uses them', () =>
+    shootFailure(() => lab.page, 'builder-solvers', async () => {
+      const { page } = lab;
+      const solvers = page.getByRole('complementary', { name: 'Node palette' }).getByRole('region', { name: 'solvers' });
+      const kinds = await solvers.locator('.palette-item').evaluateAll((els) => els.map((e) => (e as unknown as ElementLike).getAttribute('data-kind')));
+      assert.deepEqual(kinds, ['logdet', 'cholesky-solve', 'cg-solve', 'minres-solve', 'gmres-solve', 'bicgstab-solve']);
+      await page.getByLabel('New from template').selectOption('gaussian-field');
+      await page.getByRole('status', { name: 'Graph check' }).filter({ hasText: 'Graph is valid' }).waitFor({ timeout: 20_000 });
+      for (const kind of ['logdet', 'cholesky-solve', 'cg-solve']) await page.locator(`.react-flow__node .op-node[data-kind="${kind}"]`).first().waitFor();
     }));
 
   it('logged no console errors', () => {
