@@ -174,6 +174,23 @@ describe('the lab in a browser', { skip: skip ?? false }, () => {
     await shot(page, 'timing');
   });
 
+  it('runs the solver rows of the timing study (Cholesky solve, logdet, CG) and shows them, the dense logdet absent with its reason', async () => {
+    const { page } = lab;
+    await page.getByRole('tab', { name: 'Timing' }).click();
+    await page.getByRole('checkbox', { name: 'spmv', exact: true }).uncheck();
+    for (const op of ['cholesky', 'logdet', 'cg']) await page.getByRole('checkbox', { name: op, exact: true }).check();
+    await page.getByRole('checkbox', { name: 'float32', exact: true }).uncheck();
+    await page.getByRole('checkbox', { name: 'SciPy / PyTorch peers' }).uncheck();
+    await page.getByRole('button', { name: 'Run timing' }).click();
+    // Rows of this study only (the one before timed SpMV): they appear when it has finished.
+    await page.getByRole('cell', { name: 'Cholesky solve', exact: true }).first().waitFor({ timeout: 180_000 });
+    await page.getByRole('status', { name: 'Timing state' }).filter({ hasText: 'Finished' }).waitFor({ timeout: 20_000 });
+    for (const test of ['logdet', 'CG']) await page.getByRole('cell', { name: test, exact: true }).first().waitFor();
+    await page.getByRole('cell', { name: 'absent: the engine has no dense log-determinant to compare with' }).first().waitFor();
+    await page.getByRole('region', { name: 'Sparse vs dense (median, CPU)' }).waitFor();
+    await shot(page, 'timing-solvers');
+  });
+
   it('is keyboard reachable: Tab walks the tabs and the controls', async () => {
     const { page } = lab;
     await page.getByRole('tab', { name: 'Matrices' }).click();
