@@ -18,7 +18,7 @@ import { writeReports } from './report/index.js';
 import { runTimingStudy, type TimingProgress, type TimingStudyOptions } from './study.js';
 import { type OpName, type Peer, PEERS } from './types.js';
 
-const USAGE = 'usage: npm run bench -- [--quick] [--out DIR] [--dtype float32,float64] [--threads 1,all] [--ops spmv,spgemm,spdmm,spadd,sptrsv,spsolve] '
+const USAGE = 'usage: npm run bench -- [--quick] [--out DIR] [--dtype float32,float64] [--threads 1,all] [--ops spmv,spgemm,spdmm,spadd,sptrsv,spsolve,cholesky,logdet,cg] '
   + '[--sizes op=N,...] [--dense-sizes op=N,...] [--sweep LO:HI | --no-sweep] [--peers scipy,torch,cupy | --no-peers] [--python PATH] [--no-cuda] [--title TEXT] '
   + '[--compare-ops FILE.json]';
 
