@@ -127,7 +127,7 @@ for (const [method, title, kindOfA, what] of SOLVERS) {
       'Gradients (implicit adjoint): db = λ, dA = −λxᵀ ⊙ mask(A) with Aᵀλ = v solved the same way. ' +
       'Outputs the solution and its convergence record: the relative residual after each iteration and the iteration count.',
     fields: method === 'gmres' ? GmresFields : KrylovFields,
-    inputs: [sparse('A', `n×n ${kindOfA} matrix`), dense('b', 'n or n×k right-hand side'), sparse('M', "preconditioner matrix (preconditioner 'matrix')", true)],
+    inputs: [sparse('A', `n×n ${kindOfA} matrix`), dense('b', 'n or n×k right-hand side'), sparse('M', "preconditioner matrix, z = M r (preconditioner 'matrix'; its gradient flows with adjoint 'unrolled' only)", true)],
     outputs: [
       dense('x', 'the solution, shaped as b'),
       dense('residuals', 'relative residual after 0, 1, … iterations (of the slowest column)'),
