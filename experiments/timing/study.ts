@@ -316,7 +316,8 @@ export async function runTimingStudy(
       'D+D and every other element-wise op and reduction through vectorized C++ kernels (issue 15; before, D+D and the sum() ' +
       'seeding of the forward+backward rows were JavaScript loops, which inflated the sparse-vs-dense factors).',
   );
-  for (const s of o.sizes) if (s.denseScaledReason) notes.push(s.denseScaledReason);
+  // Once each: the Cholesky and CG rows share their dense counterpart (and its scaling note).
+  for (const s of o.sizes) if (s.denseScaledReason && !notes.includes(s.denseScaledReason)) notes.push(s.denseScaledReason);
   if (o.cuda && cudaAbsence) notes.push(`Our GPU columns are absent: ${cudaAbsence}.`);
   for (const p of peerInfo.values()) if (!p.available) notes.push(`${p.name} columns are absent: ${p.reason}`);
   if (o.peers.includes('scipy')) notes.push('SciPy and CuPy have no autodiff: their forward+backward cells are absent (as in the paper, which times their forward passes only). SciPy\'s sparse kernels are single-threaded whatever the thread count.');
