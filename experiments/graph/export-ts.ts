@@ -216,9 +216,9 @@ const applySparse = (c: EmitContext, A: string, X: string): string => {
   return `applySparse(${A}, ${X})`;
 };
 
-/** `, { key: value, … }` for an options object (nothing when it is empty); an entry whose value is an expression is given as [code]. */
-function optionsCode(o: Record<string, unknown>): string {
-  const entries = Object.entries(o).map(([k, v]) => `${k}: ${Array.isArray(v) ? String(v[0]) : lit(v)}`);
+/** `, { key: value, … }` for an options object (nothing when it is empty): its values as literals, or the code given for a key (a variable). */
+function optionsCode(o: Record<string, unknown>, code: Record<string, string> = {}): string {
+  const entries = Object.entries(o).map(([k, v]) => `${k}: ${code[k] ?? lit(v)}`);
   return entries.length ? `, { ${entries.join(', ')} }` : '';
 }
 
@@ -227,12 +227,13 @@ function krylovCode(method: string): KindCode {
   return {
     code(c) {
       const b = req(c, 'b');
-      const o: Record<string, unknown> = { ...krylovOptions(c.f as never, undefined) };
-      if (c.f.preconditioner === 'matrix') o.preconditioner = [req(c, 'M')];
+      // The options as the node passes them; a preconditioner matrix is the variable on input M.
+      const o = krylovOptions(c.f as never, undefined) as Record<string, unknown>;
+      const code: Record<string, string> = c.f.preconditioner === 'matrix' ? { preconditioner: req(c, 'M') } : {};
       const info = `${c.name}Info`;
       const record = c.used('residuals') || c.used('iterations');
       return [
-        `const { x: ${c.out('x')}${record ? `, info: ${info}` : ''} } = ${method}(${req(c, 'A')}, ${b}${optionsCode(o)});`,
+        `const { x: ${c.out('x')}${record ? `, info: ${info}` : ''} } = ${method}(${req(c, 'A')}, ${b}${optionsCode(o, code)});`,
         ...(c.used('residuals') ? [`const ${c.out('residuals')} = tensor(${info}.residuals, { dtype: ${b}.dtype }); // relative residual per iteration`] : []),
         ...(c.used('iterations') ? [`const ${c.out('iterations')} = tensor(${info}.iterations, { dtype: ${b}.dtype });`] : []),
       ];

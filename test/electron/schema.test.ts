@@ -33,7 +33,7 @@ describe('LabApi schemas', () => {
     assert.equal(open.source.data, data); // the bytes themselves, not a copy
     const suite = { kind: 'suite', quick: true, ops: ['spmv'], dtypes: ['float64'], peers: false, sweep: true };
     assert.deepEqual(checkCall('runTiming', { request: suite }).params, { request: suite });
-    rejects('runTiming', { request: { ...suite, ops: ['spmv', 'rm -rf'] } }, 'runTiming: params.request.ops[1]: expected one of "spmv", "spgemm", "spdmm", "spadd", "sptrsv", "spsolve" but received "rm -rf"');
+    rejects('runTiming', { request: { ...suite, ops: ['spmv', 'rm -rf'] } }, 'runTiming: params.request.ops[1]: expected one of "spmv", "spgemm", "spdmm", "spadd", "sptrsv", "spsolve", "cholesky", "logdet", "cg" but received "rm -rf"');
     assert.deepEqual(checkCall('runProblem', { spec: { method: { kind: 'jacobi' }, epochs: 3 } }).params, { spec: { method: { kind: 'jacobi' }, epochs: 3 } });
     assert.deepEqual(checkCall('getProbe', { runId: 'r1', edgeId: 'e 3' }).params, { runId: 'r1', edgeId: 'e 3' });
   });

@@ -98,7 +98,7 @@ export const KrylovFields = z.object(krylovFields);
 export const GmresFields = z.object({ ...krylovFields, restart: z.int().min(0).max(100_000).default(0).describe('Krylov dimension before a restart; 0: min(30, n)') });
 type KrylovFieldValues = z.infer<typeof GmresFields>;
 
-/** The engine options of a Krylov node (the defaults left out); M is the matrix on input M. */
+/** The engine options of a Krylov node (maxIter, restart and the preconditioner only when set); M is the matrix on input M. */
 export function krylovOptions(f: Omit<KrylovFieldValues, 'restart'> & { restart?: number }, M: CsrMatrix | undefined): KrylovOptions {
   return {
     tol: f.tol,
