@@ -39,10 +39,11 @@ import { spmv } from './spmv.js';
 import { maskedOuterSum } from './sddmm.js';
 import { transpose } from './structure.js';
 import {
-  columnOf, constantF64, deviceAlgebra, deviceFunction, deviceIlu0, deviceJacobi, deviceMatrixPrecond, type DevicePrecond,
+  columnOf, constantF64, deviceAlgebra, deviceCgInPlace, deviceFunction, deviceIlu0, deviceJacobi, deviceMatrixPrecond, type DevicePrecond,
   deviceSpmv, deviceZeros, joinColumns,
 } from './krylov_device.js';
 import { fullOn } from './transfer.js';
+import { scope } from '../device.js';
 
 export type KrylovMethod = 'cg' | 'minres' | 'gmres' | 'bicgstab';
 export type LinearOperator = CsrMatrix | ((v: Tensor) => Tensor);
@@ -792,19 +793,29 @@ function implicitOnDevice(
   const A64 = Acsr ? constantF64(Acsr) : null;
   const matvec = A64 ? deviceSpmv(A64) : deviceFunction(A as (v: Tensor) => Tensor, dtype);
   const P = devicePreconditioner(op, Acsr, o.preconditioner, dtype);
+  // cg with a CsrMatrix runs in place (flat device memory, as cgInPlace on the CPU).
+  const inPlace = method === 'cg' && A64 !== null;
+  const identity = o.preconditioner === undefined;
   // Column by column, as rawSolve: op(A) X = B for B [n] or [n, k] on the device.
+  // Each column runs in a scope: the method's intermediates are freed when it ends.
   const solve = (B: Tensor, X0: Tensor | null, mv: (v: Tensor) => Tensor, pc: (v: Tensor) => Tensor): { X: Tensor; record: ConvergenceRecord } => {
     const K = deviceAlgebra(mv, pc);
     const xs: Tensor[] = [];
     const cols: ConvergenceRecord[] = [];
     for (let c = 0; c < k; c++) {
-      const bc = columnOf(B, n, k, c);
-      const x0 = X0 ? columnOf(X0, n, k, c) : deviceZeros(n);
-      const bnorm = Math.sqrt(K.dot(bc, bc));
-      const run: Run<Tensor> = bnorm === 0 ? { x: deviceZeros(n), iterations: 0, residuals: [0], converged: true } : runMethod(method, K, bc, x0, bnorm, r);
-      const res = bnorm === 0 ? 0 : Math.sqrt(K.dot(...twice(K.sub(bc, mv(run.x))))) / bnorm;
-      cols.push({ method, tol: r.tol, iterations: run.iterations, converged: run.converged && res <= r.tol * 10, residuals: run.residuals, residual: res });
-      xs.push(run.x);
+      const { x: xc, col } = scope(() => {
+        const bc = columnOf(B, n, k, c);
+        const x0 = X0 ? columnOf(X0, n, k, c) : deviceZeros(n);
+        const bnorm = Math.sqrt(K.dot(bc, bc));
+        let run: Run<Tensor>;
+        if (bnorm === 0) run = { x: deviceZeros(n), iterations: 0, residuals: [0], converged: true };
+        else if (inPlace) run = deviceCgInPlace(A64, identity ? null : pc, bc, x0, bnorm, r.tol, r.maxIter);
+        else run = runMethod(method, K, bc, x0, bnorm, r);
+        const res = bnorm === 0 ? 0 : Math.sqrt(K.dot(...twice(K.sub(bc, mv(run.x))))) / bnorm;
+        return { x: run.x, col: { method, tol: r.tol, iterations: run.iterations, converged: run.converged && res <= r.tol * 10, residuals: run.residuals, residual: res } };
+      });
+      cols.push(col);
+      xs.push(xc);
     }
     return { X: joinColumns(xs, B.shape, dtype), record: mergeRecords(method, r.tol, cols) };
   };

@@ -12,6 +12,7 @@
 import { kernel } from '../addon.js';
 import { noGrad } from '../autograd.js';
 import type { CsrMatrix } from '../csr.js';
+import { keep } from '../device.js';
 import type { DType } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import { mul } from './elementwise.js';
@@ -20,10 +21,12 @@ import { cast, concat, denseTranspose, gatherRows, reshape } from './shape.js';
 import { spmv } from './spmv.js';
 import { sptrsv } from './sptrsv.js';
 import { astype, transpose, tril, triu } from './structure.js';
-import { fullOn, storage, toDevice, type Storage } from './transfer.js';
+import { type CsrArgs, csrArgs, empty, fullOn, storage, toDevice, type Storage } from './transfer.js';
 
 type Vec = Tensor;
 type AxpbyFn = (alpha: number, x: Storage, beta: number, y: Storage) => void;
+type DotFn = (a: Storage, b: Storage, out: Storage) => void;
+type SpmvFn = (...args: [...CsrArgs, x: Storage, y: Storage]) => void;
 
 /** The vector algebra of ops/krylov.ts over float64 device vectors, with host scalars. */
 export function deviceAlgebra(matvec: (v: Vec) => Vec, precond: (r: Vec) => Vec) {
@@ -51,21 +54,81 @@ export function deviceAlgebra(matvec: (v: Vec) => Vec, precond: (r: Vec) => Vec)
   };
 }
 
-/** Column c of a device [n, k] (or [n]) tensor as a float64 [n] vector. */
+/** Column c of a device [n, k] (or [n]) tensor as a float64 [n] vector of its own (never a view of B). */
 export function columnOf(B: Tensor, n: number, k: number, c: number): Vec {
   return noGrad(() => {
-    const b = k === 1 ? reshape(B, [n]) : reshape(gatherRows(denseTranspose(reshape(B, [n, k])), [c]), [n]);
+    if (k === 1) return B.dtype === 'float64' ? reshape(B, [n]).clone() : cast(reshape(B, [n]), 'float64');
+    const b = reshape(gatherRows(denseTranspose(reshape(B, [n, k])), [c]), [n]);
     return b.dtype === 'float64' ? b : cast(b, 'float64');
   });
 }
 
-/** The columns xs (float64 [n] each) as one tensor of `shape` in `dtype`. */
+/**
+ * cg in place on the device, the iteration of ops/krylov.ts's cgRun/cgInPlace
+ * with five vectors reused throughout (x, r, p, Ap and z), so device memory
+ * stays flat in the iteration count. Two dot products per iteration come to
+ * the host (p·Ap for the step, r·r for the residual check; r·z a third with a
+ * preconditioner). Overwrites and returns x.
+ */
+export function deviceCgInPlace(A64: CsrMatrix, precond: ((r: Vec) => Vec) | null, b: Vec, x: Vec, bnorm: number, tol: number, maxIter: number):
+  { x: Vec; iterations: number; residuals: number[]; converged: boolean } {
+  const n = b.size;
+  const axpby = kernel<AxpbyFn>('axpby');
+  const spmvK = kernel<SpmvFn>('spmv');
+  const dotK = kernel<DotFn>('dot');
+  const args = csrArgs(A64);
+  const out = empty('float64', [1], 'cuda');
+  const dotv = (u: Vec, v: Vec): number => {
+    dotK(storage(u), storage(v), storage(out));
+    return out.item();
+  };
+  const r = b.clone();
+  const Ap = empty('float64', [n], 'cuda');
+  spmvK(...args, storage(x), storage(Ap));
+  axpby(-1, storage(Ap), 1, storage(r)); // r = b − A x
+  let rr = dotv(r, r);
+  let z = precond ? precond(r) : r;
+  const p = z.clone();
+  let rz = precond ? dotv(r, z) : rr;
+  const residuals = [Math.sqrt(rr) / bnorm];
+  let it = 0;
+  try {
+    while (residuals[it]! > tol && it < maxIter) {
+      spmvK(...args, storage(p), storage(Ap));
+      const pAp = dotv(p, Ap);
+      if (!(pAp > 0)) break;
+      const alpha = rz / pAp;
+      axpby(alpha, storage(p), 1, storage(x));
+      axpby(-alpha, storage(Ap), 1, storage(r));
+      rr = dotv(r, r);
+      it++;
+      residuals.push(Math.sqrt(rr) / bnorm);
+      if (residuals[it]! <= tol) break;
+      if (precond) {
+        if (z !== r) z.dispose();
+        z = precond(r);
+      }
+      const rzNew = precond ? dotv(r, z) : rr;
+      axpby(1, storage(z), rzNew / rz, storage(p)); // p = z + β p
+      rz = rzNew;
+    }
+  } finally {
+    if (z !== r) z.dispose();
+    for (const t of [r, Ap, p, out]) t.dispose();
+  }
+  return { x, iterations: it, residuals, converged: residuals[it]! <= tol };
+}
+
+/** The columns xs (float64 [n] each) as one tensor of `shape` in `dtype`; xs are disposed. */
 export function joinColumns(xs: readonly Vec[], shape: readonly number[], dtype: DType): Tensor {
-  return noGrad(() => {
+  const out = noGrad(() => {
     const n = shape[0]!;
     const X = xs.length === 1 ? xs[0]! : denseTranspose(concat(xs.map((x) => reshape(x, [1, n])), 0));
     return reshape(dtype === 'float64' ? X : cast(X, dtype), shape);
   });
+  // A view of xs[0] (k = 1, float64) keeps its storage: storage is reference-counted.
+  for (const x of xs) x.dispose();
+  return out;
 }
 
 /** A constant (no gradient) float64 copy of a device A. */
@@ -115,8 +178,9 @@ export function deviceIlu0(A: CsrMatrix, f: Float64Array): DevicePrecond {
       apply: (r: Vec) => noGrad(() => sptrsv(U, sptrsv(L, r, { lower: true, unitDiagonal: true }), { lower: false })),
       applyTranspose: (r: Vec) =>
         noGrad(() => {
-          Ut ??= transpose(U);
-          Lt ??= transpose(L);
+          // kept: made inside a solve's scope, reused by the next one
+          Ut ??= keep(transpose(U));
+          Lt ??= keep(transpose(L));
           return sptrsv(Lt, sptrsv(Ut, r, { lower: true }), { lower: false, unitDiagonal: true });
         }),
     };
@@ -129,7 +193,7 @@ export function deviceMatrixPrecond(M: CsrMatrix): DevicePrecond {
   let Mt: CsrMatrix | null = null;
   return {
     apply: deviceSpmv(M64),
-    applyTranspose: (r) => noGrad(() => spmv((Mt ??= transpose(M64)), r)),
+    applyTranspose: (r) => noGrad(() => spmv((Mt ??= keep(transpose(M64))), r)),
   };
 }
 
