@@ -174,15 +174,22 @@ export function deviceIlu0(A: CsrMatrix, f: Float64Array): DevicePrecond {
     const U = triu(F);
     let Lt: CsrMatrix | null = null;
     let Ut: CsrMatrix | null = null;
+    // Two triangular solves, the intermediate freed at once (cg calls this every iteration).
+    const twoSolves = (first: CsrMatrix, firstUnit: boolean, second: CsrMatrix, secondUnit: boolean, r: Vec): Vec =>
+      noGrad(() => {
+        const y = sptrsv(first, r, { lower: true, unitDiagonal: firstUnit });
+        const z = sptrsv(second, y, { lower: false, unitDiagonal: secondUnit });
+        y.dispose();
+        return z;
+      });
     return {
-      apply: (r: Vec) => noGrad(() => sptrsv(U, sptrsv(L, r, { lower: true, unitDiagonal: true }), { lower: false })),
-      applyTranspose: (r: Vec) =>
-        noGrad(() => {
-          // kept: made inside a solve's scope, reused by the next one
-          Ut ??= keep(transpose(U));
-          Lt ??= keep(transpose(L));
-          return sptrsv(Lt, sptrsv(Ut, r, { lower: true }), { lower: false, unitDiagonal: true });
-        }),
+      apply: (r: Vec) => twoSolves(L, true, U, false, r),
+      applyTranspose: (r: Vec) => {
+        // kept: made inside a solve's scope, reused by the next one
+        Ut ??= keep(noGrad(() => transpose(U)));
+        Lt ??= keep(noGrad(() => transpose(L)));
+        return twoSolves(Ut, false, Lt, true, r);
+      },
     };
   });
 }
