@@ -5,8 +5,9 @@
 // found through SPARSE_AD_ADDON and the shared data through SPARSE_AD_SHARED_DATA.
 //   node scripts/bundle-device-tests.mjs [--node] [--prefix]
 //     --node    also pack this node binary as .gpu/node.xz
-//     --prefix  also copy SuiteSparse KLU's headers and libraries into .gpu/prefix
-//               (for a GPU machine without libsuitesparse-dev)
+//     --prefix  also copy SuiteSparse KLU's and CHOLMOD's headers and libraries (and
+//               METIS, which CHOLMOD loads) into .gpu/prefix (for a GPU machine
+//               without libsuitesparse-dev; BLAS/LAPACK are expected there)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -37,11 +38,12 @@ console.log(`bundled ${files.length} test files into ${out}`);
 if (process.argv.includes('--prefix')) {
   const script = [
     'set -e; P=.gpu/prefix; mkdir -p $P/include/suitesparse $P/lib',
-    'for h in klu.h amd.h colamd.h btf.h SuiteSparse_config.h; do cp /usr/include/suitesparse/$h $P/include/suitesparse/; done',
-    'for l in klu amd colamd btf suitesparseconfig; do f=$(readlink -f /usr/lib/x86_64-linux-gnu/lib$l.so); cp $f $P/lib/lib$l.so; for s in /usr/lib/x86_64-linux-gnu/lib$l.so.[0-9]; do cp $f $P/lib/$(basename $s); done; done',
+    'for h in klu.h amd.h colamd.h btf.h camd.h ccolamd.h SuiteSparse_config.h /usr/include/suitesparse/cholmod*.h; do cp /usr/include/suitesparse/$(basename $h) $P/include/suitesparse/; done',
+    'for s in /usr/lib/x86_64-linux-gnu/libmetis.so.[0-9]; do [ -e $s ] && cp $(readlink -f $s) $P/lib/$(basename $s); done',
+    'for l in klu amd colamd btf camd ccolamd cholmod suitesparseconfig; do f=$(readlink -f /usr/lib/x86_64-linux-gnu/lib$l.so); cp $f $P/lib/lib$l.so; for s in /usr/lib/x86_64-linux-gnu/lib$l.so.[0-9]; do cp $f $P/lib/$(basename $s); done; done',
   ].join('\n');
   execFileSync('sh', ['-c', script]);
-  console.log('copied SuiteSparse KLU into .gpu/prefix');
+  console.log('copied SuiteSparse KLU and CHOLMOD into .gpu/prefix');
 }
 if (process.argv.includes('--node')) {
   execFileSync('sh', ['-c', `xz -T2 -3 -c "${process.execPath}" > .gpu/node.xz`]);

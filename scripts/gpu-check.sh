@@ -6,7 +6,8 @@
 #   1. machine.txt   nvidia-smi, nvcc, cmake, CPU
 #   2. build.txt     configure + build native/core standalone (tests and benchmark),
 #                    for this GPU's architecture only (CUDA_ARCHS overrides: e.g. "90")
-#   3. ctest.txt     ctest: CPU kernels, kernel bodies, every CUDA kernel vs the CPU
+#   3. ctest.txt     ctest: CPU kernels, kernel bodies, every CUDA kernel vs the CPU (the hybrid
+#                    LU and Cholesky solves among them)
 #   4. bench.txt     sad_core_bench (paper's sizes, sweep to 2^24; BENCH_ARGS adds flags)
 #   5. cupy.txt      scripts/cupy_bench.py, when python3 can import cupy (CUPY_ARGS adds flags)
 # On an H100 or an H200 the whole check took under 3 minutes with
@@ -18,7 +19,7 @@
 #                    `node scripts/bundle-device-tests.mjs --node` and carry .gpu and
 #                    node_modules/node-addon-api, node_modules/node-api-headers
 #                    (SKIP_CORE=1 skips steps 2-5)
-# Libraries the GPU machine may lack (SuiteSparse KLU) can be carried in
+# Libraries the GPU machine may lack (SuiteSparse KLU and CHOLMOD) can be carried in
 # .gpu/prefix (include/suitesparse, lib): `node scripts/bundle-device-tests.mjs --prefix`.
 # The shared matrices are read from SAD_DATA_DIR (default ../shared/data); when
 # absent the real-matrix cases are left out and the tests say so.

@@ -202,6 +202,10 @@ Napi::Value CholDispose(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+SparseCholesky& cholesky_arg(const Napi::Env& env, const Napi::Value& v, const char* op) {
+  return *handle_arg(env, v, op).chol;
+}
+
 void register_cholesky(Napi::Env env, Napi::Object exports) {
   exports.Set("cholAnalyze", Napi::Function::New(env, CholAnalyze));
   exports.Set("cholFactor", Napi::Function::New(env, CholFactor));

@@ -18,6 +18,10 @@
 //       on the device (CudaSplitLU), or on the emulated device as the host SplitLU
 //       that split_lu_solve_cpu solves with, so the hybrid's conventions are the
 //       ones exercised either way. Throws the CPU spsolve's errors for a singular A.
+//   new DeviceLU(op, cholHandle, dtype)
+//       the GPU Cholesky (cholesky_hybrid.h): the factor of a cholFactor handle,
+//       split as an LU (L̃ and D Lᵀ, P = Q = CHOLMOD's permutation), values in
+//       dtype ('float64' or 'float32'); its solves are S⁻¹ b either way.
 //   lu.solve(transpose, b, x, k)         x = A⁻¹ b (or A⁻ᵀ b), device arrays n × k
 //   lu.dispose(), lu.disposed, lu.bytes, lu.type
 // The factors count in deviceMemory().liveBytes (not in liveArrays) while alive.
@@ -29,6 +33,7 @@
 #include "bindings.h"
 #include "device_array.h"
 #include "spsolve.h"
+#include "cholesky_hybrid.h"
 #include "spsolve_hybrid.h"
 #include "util.h"
 
@@ -188,28 +193,23 @@ class DeviceLU : public Napi::ObjectWrap<DeviceLU> {
     const DeviceMode mode = require_device(env, op);
     emulated_ = mode == DeviceMode::emulated;
     owner_ = env.GetInstanceData<AddonData>();
-    by_dtype(env, info[5], op, [&](auto tag) {
-      using T = decltype(tag);
-      const auto A = csr_arg<T>(env, info, 1, op, "A");
-      if (A.rows != A.cols) throw_js(env, std::string(op) + ": A must be square");
-      SplitLU f = guarded(env, [&] { return split_lu_factor<T>(pool_of(env), A, op); });
-      n_ = f.n;
-      type_ = ElemOf<T>::type;
-      const int64_t bytes = factor_bytes<T>(f);
-      const DeviceStats& stats = owner_->device_stats;
-      if (emulated_ && !stats.room_for(bytes))
-        throw_js(env, std::string(op) + ": out of memory on the emulated device: the LU factors need " +
-                          std::to_string(bytes) + " bytes, " + std::to_string(stats.limit_bytes - stats.live_bytes) +
-                          " free");
-      guarded(env, [&] {
-        if (emulated_) host_ = std::make_unique<SplitLU>(std::move(f));
-        else if constexpr (std::is_same_v<T, double>) f64_ = std::make_unique<CudaSplitLU<double>>(f);
-        else f32_ = std::make_unique<CudaSplitLU<float>>(f);
+    if (info[1].IsExternal()) {
+      // The Cholesky form: (op, cholHandle, dtype).
+      SparseCholesky& chol = cholesky_arg(env, info[1], op);
+      SplitLU f = guarded(env, [&] { return split_cholesky(chol); });
+      const std::string dtype = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : std::string();
+      if (dtype == "float64") adopt<double>(env, op, std::move(f));
+      else if (dtype == "float32") adopt<float>(env, op, std::move(f));
+      else throw_js(env, std::string(op) + ": expected the dtype 'float64' or 'float32'");
+    } else {
+      by_dtype(env, info[5], op, [&](auto tag) {
+        using T = decltype(tag);
+        const auto A = csr_arg<T>(env, info, 1, op, "A");
+        if (A.rows != A.cols) throw_js(env, std::string(op) + ": A must be square");
+        adopt<T>(env, op, guarded(env, [&] { return split_lu_factor<T>(pool_of(env), A, op); }));
         return 0;
       });
-      bytes_ = bytes;
-      return 0;
-    });
+    }
     owner_->device_stats.charge(bytes_);
     if (bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);  // V8 collects forgotten factors sooner
     live_ = true;
@@ -223,6 +223,26 @@ class DeviceLU : public Napi::ObjectWrap<DeviceLU> {
   }
 
  private:
+  // Holds the factors f in value type T: on the device, or as they are on the emulated one.
+  template <class T>
+  void adopt(const Napi::Env& env, const char* op, SplitLU f) {
+    n_ = f.n;
+    type_ = ElemOf<T>::type;
+    const int64_t bytes = factor_bytes<T>(f);
+    const DeviceStats& stats = owner_->device_stats;
+    if (emulated_ && !stats.room_for(bytes))
+      throw_js(env, std::string(op) + ": out of memory on the emulated device: the factors need " +
+                        std::to_string(bytes) + " bytes, " + std::to_string(stats.limit_bytes - stats.live_bytes) +
+                        " free");
+    guarded(env, [&] {
+      if (emulated_) host_ = std::make_unique<SplitLU>(std::move(f));
+      else if constexpr (std::is_same_v<T, double>) f64_ = std::make_unique<CudaSplitLU<double>>(f);
+      else f32_ = std::make_unique<CudaSplitLU<float>>(f);
+      return 0;
+    });
+    bytes_ = bytes;
+  }
+
   void release() {
     if (!live_) return;
     live_ = false;

@@ -3,7 +3,15 @@
 
 #include <napi.h>
 
+namespace sad {
+class SparseCholesky;
+}
+
 namespace sad::binding {
+
+// The CHOLMOD factor behind a cholFactor handle (bind_cholesky.cc); throws naming
+// `op` for anything else or a disposed factor. For DeviceLU's Cholesky form.
+SparseCholesky& cholesky_arg(const Napi::Env& env, const Napi::Value& v, const char* op);
 
 void register_spmv(Napi::Env env, Napi::Object exports);
 void register_spgemm(Napi::Env env, Napi::Object exports);

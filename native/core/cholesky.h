@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "common.h"
 #include "thread_pool.h"
@@ -97,6 +98,13 @@ class SparseCholesky {
   // simplicial; solves keep working on that form).
   template <class T>
   void logdet_grad(T scale, T* dA);
+
+  // The factor as plain arrays, for the GPU's triangular solves (cholesky_hybrid.h):
+  // L (P S Pᵀ = L Lᵀ) as a simplicial, packed CSC with sorted rows (diagonal first
+  // in each column), and the permutation (row k of L Lᵀ is row perm[k] of S).
+  // Copies: this factor is left as it is.
+  void lower_factor(std::vector<index_t>& colptr, std::vector<index_t>& rowind, std::vector<double>& values,
+                    std::vector<index_t>& perm);
 
   // Peak bytes held by logdet_grad's own buffers in its last call (Z on L's
   // pattern plus O(n) work), for the memory bar's accounting.

@@ -506,6 +506,40 @@ void SparseCholesky::logdet_grad(T scale, T* dA) {
     }
 }
 
+void SparseCholesky::lower_factor(std::vector<index_t>& colptr, std::vector<index_t>& rowind,
+                                  std::vector<double>& values, std::vector<index_t>& perm) {
+  Impl& m = *impl_;
+  if (!m.valid) fail("cholesky: the factor is not valid (its last factorization failed)");
+  cholmod_factor* L = cholmod_copy_factor(m.L, &m.common);
+  if (!L) cholmod_failed("cholesky", "copy of the factor", m.common.status);
+  // Simplicial L Lᵀ, packed and in column order.
+  if (!cholmod_change_factor(CHOLMOD_REAL, 1, 0, 1, 1, L, &m.common)) {
+    cholmod_free_factor(&L, &m.common);
+    cholmod_failed("cholesky", "conversion to a simplicial factor", m.common.status);
+  }
+  const index_t n = index_t(L->n);
+  const int* Lp = static_cast<const int*>(L->p);
+  const int* Li = static_cast<const int*>(L->i);
+  const double* Lx = static_cast<const double*>(L->x);
+  colptr.assign(size_t(n) + 1, 0);
+  for (index_t j = 0; j < n; ++j) colptr[j + 1] = colptr[j] + (Lp[j + 1] - Lp[j]);
+  rowind.resize(size_t(colptr[n]));
+  values.resize(size_t(colptr[n]));
+  std::vector<std::pair<index_t, double>> col;
+  for (index_t j = 0; j < n; ++j) {
+    col.clear();
+    for (int q = Lp[j]; q < Lp[j + 1]; ++q) col.emplace_back(Li[q], Lx[q]);
+    std::sort(col.begin(), col.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t q = 0; q < col.size(); ++q) {
+      rowind[size_t(colptr[j]) + q] = col[q].first;
+      values[size_t(colptr[j]) + q] = col[q].second;
+    }
+  }
+  const int* P = static_cast<const int*>(L->Perm);
+  perm.assign(P, P + n);
+  cholmod_free_factor(&L, &m.common);
+}
+
 #else  // no CHOLMOD
 
 struct SparseCholesky::Analysis::Impl {
@@ -539,6 +573,10 @@ bool SparseCholesky::supernodal() const { return false; }
 const char* SparseCholesky::ordering_name() const { return "none"; }
 size_t SparseCholesky::last_selinv_bytes() const { return 0; }
 double SparseCholesky::logdet() const { fail("cholesky: built without SuiteSparse CHOLMOD"); }
+void SparseCholesky::lower_factor(std::vector<index_t>&, std::vector<index_t>&, std::vector<double>&,
+                                  std::vector<index_t>&) {
+  fail("cholesky: built without SuiteSparse CHOLMOD");
+}
 template <class T>
 void SparseCholesky::solve(ThreadPool&, const T*, T*, index_t) {
   fail("cholesky: built without SuiteSparse CHOLMOD");

@@ -3,6 +3,7 @@
 #include <array>
 #include <memory>
 
+#include "cholesky_hybrid.h"
 #include "dense.h"
 #include "dense_solve.h"
 #include "refs.h"
@@ -463,4 +464,41 @@ SAD_TEST(cpu, spsolve_split_factors) {
   run(dominant(poisson2d<float>(30)), 1, 1e-4);
   SAD_CHECK_THROWS(sad::split_lu_factor<double>(pool, from_coo<double>("singular", 2, 2, {{0, 0, 1}, {1, 0, 1}}).view()),
                    "singular");
+}
+
+// The host half of the GPU's Cholesky: CHOLMOD's factor split as an LU
+// (cholesky_hybrid.h) and applied with the hybrid LU's CPU solves must solve
+// S x = b, plain and transposed (S is symmetric), and agree with CHOLMOD's own
+// solve; the device applies the same sequence. Sizes from 1 to a supernodal factor.
+SAD_TEST(cpu, cholesky_split_factor) {
+  if (!sad::have_cholmod()) skip("built without SuiteSparse CHOLMOD");
+  ThreadPool pool(2);
+  for (index_t g : {1, 3, 30, 70}) {
+    for (auto ordering : {sad::CholOrdering::best_default, sad::CholOrdering::natural}) {
+      const auto A = poisson2d<double>(g);
+      const std::string at = A.name + (ordering == sad::CholOrdering::natural ? " natural" : " default");
+      auto analysis = sad::SparseCholesky::analyze(A.rows, A.ip.data(), A.ix.data(), sad::CholStorage::full, ordering);
+      auto chol = sad::SparseCholesky::factor<double>(A.val.data(), analysis);
+      const sad::SplitLU f = sad::split_cholesky(*chol);
+      const auto lt = sad::sptrsv_check_structure(f.lt_indptr.data(), f.lt_indices.data(), f.n, {false, true});
+      const auto ut = sad::sptrsv_check_structure(f.ut_indptr.data(), f.ut_indices.data(), f.n, {true, false});
+      SAD_CHECK(lt.kind == sad::TriangularCheck::ok && ut.kind == sad::TriangularCheck::ok) << at;
+      for (index_t k : {1, 3}) {
+        const auto b = random_vector<double>(int64_t(A.rows) * k, 5);
+        auto want = nan_vector<double>(int64_t(A.rows) * k);
+        chol->solve<double>(pool, b.data(), want.data(), k);
+        for (bool tr : {false, true}) {
+          auto x = nan_vector<double>(int64_t(A.rows) * k);
+          sad::split_lu_solve_cpu<double>(pool, f, tr, b.data(), x.data(), k);
+          check_residual(std::string("split Cholesky ") + (tr ? "transposed " : "") + at, A, false, x, b, k, 1e-13);
+          double diff = 0, scale = 0;
+          for (size_t i = 0; i < x.size(); ++i) {
+            diff = std::max(diff, std::fabs(x[i] - want[i]));
+            scale = std::max(scale, std::fabs(want[i]));
+          }
+          SAD_CHECK(diff <= 1e-12 * scale) << at << ": split solve differs from CHOLMOD's by " << diff;
+        }
+      }
+    }
+  }
 }

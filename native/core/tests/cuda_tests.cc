@@ -9,6 +9,7 @@
 #include <memory>
 #include <numeric>
 
+#include "cholesky_hybrid.h"
 #include "cuda_device.h"
 #include "dense.h"
 #include "dense_ops.h"
@@ -531,6 +532,41 @@ SAD_TEST(cuda, spsolve_hybrid) {
         const auto hx = x.host();
         check_no_nan("spsolve hybrid " + A.name, hx);
         check_residual(std::string("spsolve hybrid ") + (tr ? "transposed " : "") + A.name, A, tr, hx, b, k, 1e-9);
+      }
+    }
+  }
+}
+
+// The GPU Cholesky (cholesky_hybrid.h): CHOLMOD's factor split as an LU and
+// uploaded; the device solves agree with CHOLMOD's host solve, at sizes up to a
+// supernodal factor with rows far longer than a warp.
+SAD_TEST(cuda, cholesky_hybrid) {
+  require_device();
+  if (!sad::have_cholmod()) skip("built without SuiteSparse CHOLMOD");
+  ThreadPool pool(2);
+  for (index_t g : {1, 3, 30, 120}) {
+    const auto A = poisson2d<double>(g);
+    auto analysis = sad::SparseCholesky::analyze(A.rows, A.ip.data(), A.ix.data(), sad::CholStorage::full,
+                                                 sad::CholOrdering::best_default);
+    auto chol = sad::SparseCholesky::factor<double>(A.val.data(), analysis);
+    const sad::CudaSplitLU<double> lu(sad::split_cholesky(*chol));
+    for (index_t k : {1, 3}) {
+      const auto b = random_vector<double>(int64_t(A.rows) * k, 43);
+      std::vector<double> want(b.size());
+      chol->solve<double>(pool, b.data(), want.data(), k);
+      const Buffer<double> db(b);
+      for (bool tr : {false, true}) {
+        auto x = poisoned<double>(int64_t(b.size()));
+        lu.solve(tr, db.get(), x.get(), k);
+        const auto hx = x.host();
+        check_no_nan("cholesky hybrid " + A.name, hx);
+        check_residual(std::string("cholesky hybrid ") + A.name, A, false, hx, b, k, 1e-13);
+        double diff = 0, scale = 0;
+        for (size_t i = 0; i < hx.size(); ++i) {
+          diff = std::max(diff, std::fabs(hx[i] - want[i]));
+          scale = std::max(scale, std::fabs(want[i]));
+        }
+        SAD_CHECK(diff <= 1e-12 * scale) << A.name << ": device solve differs from CHOLMOD's by " << diff;
       }
     }
   }

@@ -15,7 +15,11 @@
 //                inverse, never n solves; native/core/cholesky.h).
 //
 // Not positive definite is an error naming the column of A where a pivot was
-// not positive. On the CPU only: A on 'cuda' is an error that says so.
+// not positive.
+//
+// On the device ('cuda'), the same API as a hybrid (ops/cholesky_device.ts): CHOLMOD
+// factors on the CPU, the solves and the solve's VJP run on the device, and
+// logdet's VJP (selected inversion) runs on the CPU with the result copied there.
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
@@ -24,6 +28,7 @@ import { uninit } from '../dtype.js';
 import { fail, shapeStr, SparseAdError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, optionsArg, sameKind, tensorArg } from './check.js';
+import { type DeviceFactor, deviceFactor, hostValues, logdetOnDevice, solveOnDevice } from './cholesky_device.js';
 
 export type CholeskyOrdering = 'default' | 'amd' | 'metis' | 'nesdis' | 'natural' | 'best';
 export type SymmetricStorage = 'auto' | 'full' | 'upper' | 'lower';
@@ -99,10 +104,9 @@ function optionsOf(op: string, opts: unknown): { ordering: CholeskyOrdering; sto
   return { ordering, storage };
 }
 
-function squareCpuArg(op: string, A: CsrMatrix): void {
+function squareArg(op: string, A: CsrMatrix): void {
   csrArg(op, 'A', A);
   if (A.rows !== A.cols) fail(op, `A must be square (symmetric positive definite) but has shape ${shapeStr(A.shape)}`);
-  if (A.device !== 'cpu') fail(op, `A is on ${A.device}; the sparse Cholesky runs on the cpu only so far (move A with A.to('cpu'))`);
 }
 
 /**
@@ -116,6 +120,8 @@ export class CholeskyFactor {
   readonly storage: 'full' | 'upper' | 'lower';
   readonly ordering: CholeskyOrdering;
   #handle: object | null;
+  // For A on 'cuda': the factor on the device (made from #handle, remade by refactor).
+  #device: DeviceFactor | null = null;
   // Bumped by refactor(): a tape entry made before it cannot use the new factor.
   #version = 0;
 
@@ -125,6 +131,7 @@ export class CholeskyFactor {
     this.storage = storage;
     this.ordering = ordering;
     this.#handle = handle;
+    if (matrix.device === 'cuda') this.#device = native(() => deviceFactor('cholesky', handle, matrix.dtype));
   }
 
   /** The matrix whose values the factor holds (its values receive the gradients). */
@@ -152,11 +159,17 @@ export class CholeskyFactor {
     tensorArg(op, 'b', b, [1, 2]);
     if (b.shape[0] !== A.rows) fail(op, `A has shape ${shapeStr(A.shape)} but b has shape ${shapeStr(b.shape)} (needs ${A.rows} rows)`);
     sameKind(op, ['A', A], ['b', b]);
+    const version = this.#version;
+    if (A.device === 'cuda') {
+      return solveOnDevice(op, A, this.storage === 'full', b, () => {
+        this.#current(op, version);
+        return this.#device!;
+      });
+    }
     const n = A.rows;
     const k = b.ndim === 1 ? 1 : b.shape[1]!;
     const x = uninit(A.dtype, n * k);
     native(() => kernel<SolveFn>('cholSolve')(handle, b.data, x, k));
-    const version = this.#version;
     return record(op, new Tensor(x, b.shape), [A.values, b], (v, needs) => {
       const h = this.#current(op, version);
       // λ = S⁻¹ v;  db = λ;  dA from dS = −(λ xᵀ + x λᵀ)/2 on A's pattern
@@ -177,6 +190,12 @@ export class CholeskyFactor {
     const op = 'logdet';
     const A = this.#matrix;
     const handle = this.#live(op);
+    if (A.device === 'cuda') {
+      const version = this.#version;
+      return logdetOnDevice(A, kernel<LogdetFn>('cholLogdet')(handle), (scale, g) => {
+        kernel<LogdetGradFn>('cholLogdetGrad')(this.#current(op, version), scale, g);
+      });
+    }
     const out = new Tensor(A.dtype === 'float64' ? Float64Array.of(0) : Float32Array.of(0), []);
     out.data[0] = kernel<LogdetFn>('cholLogdet')(handle);
     const version = this.#version;
@@ -205,15 +224,21 @@ export class CholeskyFactor {
     }
     if (A2.dtype !== A.dtype || A2.device !== A.device) fail(op, `A2 is ${A2.dtype} on ${A2.device} but the factor is for ${A.dtype} on ${A.device}`);
     this.#version++;
-    native(() => kernel<RefactorFn>('cholRefactor')(handle, A2.values.data, op));
+    native(() => kernel<RefactorFn>('cholRefactor')(handle, hostValues(A2), op));
     this.#matrix = A2;
+    if (this.#device) {
+      this.#device.dispose();
+      this.#device = native(() => deviceFactor(op, handle, A2.dtype));
+    }
     return this;
   }
 
   /** Frees the factor now. Later solves (and backward passes that need it) throw. */
   dispose(): void {
     if (this.#handle) kernel<DisposeFn>('cholDispose')(this.#handle);
+    this.#device?.dispose();
     this.#handle = null;
+    this.#device = null;
   }
 
   #live(op: string): object {
@@ -240,7 +265,7 @@ export function cholesky(A: CsrMatrix, opts: CholeskyOptions = {}): CholeskyFact
 }
 
 function factorOf(op: string, A: CsrMatrix, opts: unknown): CholeskyFactor {
-  squareCpuArg(op, A);
+  squareArg(op, A);
   const { ordering, storage: asked } = optionsOf(op, opts);
   const storage = asked === 'auto' ? detectStorage(A) : asked;
   const key = `${ANALYSIS_KEY}:${storage}:${ordering}`;
@@ -250,7 +275,8 @@ function factorOf(op: string, A: CsrMatrix, opts: unknown): CholeskyFactor {
     analysis = native(() => kernel<AnalyzeFn>('cholAnalyze')(A.rows, indptr, indices, storage, ordering));
     A.pattern.cache.set(key, analysis);
   }
-  const handle = native(() => kernel<FactorFn>('cholFactor')(A.values.data, analysis, op));
+  // On 'cuda' CHOLMOD factors a host copy of A's values (one download of nnz values).
+  const handle = native(() => kernel<FactorFn>('cholFactor')(hostValues(A), analysis, op));
   return new CholeskyFactor(A, storage, ordering, handle);
 }
 
@@ -268,7 +294,7 @@ export function logdet(A: CsrMatrix, opts: CholeskyOptions = {}): Tensor {
 /** x = S⁻¹ b through a sparse Cholesky (spsolve's method 'cholesky'). */
 export function cholSolve(A: CsrMatrix, b: Tensor, opts: CholeskyOptions = {}): Tensor {
   const op = 'spsolve';
-  squareCpuArg(op, A);
+  squareArg(op, A);
   tensorArg(op, 'b', b, [1, 2]);
   if (b.shape[0] !== A.rows) fail(op, `A has shape ${shapeStr(A.shape)} but b has shape ${shapeStr(b.shape)} (needs ${A.rows} rows)`);
   sameKind(op, ['A', A], ['b', b]);

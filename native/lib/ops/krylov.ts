@@ -24,6 +24,10 @@
 // (onNonConvergence: 'throw' makes it an error, 'ignore' only records it).
 // The residual is relative: ‖b − A x‖ / ‖b‖ (minres: the preconditioned norm
 // its recurrence tracks, with the true one checked at the end).
+//
+// On the device ('cuda': A and b there) the same algorithms run over device
+// vectors (ops/krylov_device.ts): SpMV, dot and axpy kernels, host scalars, one
+// host synchronisation per dot product; the same options, records and VJPs.
 import { kernel } from '../addon.js';
 import { isGradEnabled, noGrad, record } from '../autograd.js';
 import { CsrMatrix } from '../csr.js';
@@ -34,6 +38,12 @@ import { concat, denseTranspose, gatherRows, reshape } from './shape.js';
 import { spmv } from './spmv.js';
 import { maskedOuterSum } from './sddmm.js';
 import { transpose } from './structure.js';
+import {
+  columnOf, constantF64, deviceAlgebra, deviceCgInPlace, deviceFunction, deviceIlu0, deviceJacobi, deviceMatrixPrecond, type DevicePrecond,
+  deviceSpmv, deviceZeros, joinColumns,
+} from './krylov_device.js';
+import { fullOn } from './transfer.js';
+import { scope } from '../device.js';
 
 export type KrylovMethod = 'cg' | 'minres' | 'gmres' | 'bicgstab';
 export type LinearOperator = CsrMatrix | ((v: Tensor) => Tensor);
@@ -330,8 +340,8 @@ function rawAlgebra(n: number, matvec: (v: Vec) => Vec, precond: (r: Vec) => Vec
   };
 }
 
-function tensorAlgebra(matvec: (v: Tensor) => Tensor, precond: (r: Tensor) => Tensor, dtype: Tensor['dtype']): Algebra<Tensor, Tensor> {
-  const scalar = (c: number): Tensor => new Tensor(dtype === 'float64' ? Float64Array.of(c) : Float32Array.of(c), []);
+function tensorAlgebra(matvec: (v: Tensor) => Tensor, precond: (r: Tensor) => Tensor, dtype: Tensor['dtype'], device: Tensor['device']): Algebra<Tensor, Tensor> {
+  const scalar = (c: number): Tensor => fullOn(device, dtype, [], c);
   return {
     matvec,
     precond,
@@ -355,6 +365,8 @@ function tensorAlgebra(matvec: (v: Tensor) => Tensor, precond: (r: Tensor) => Te
 interface RawPrecond {
   apply(r: Vec): Vec;
   applyTranspose(r: Vec): Vec;
+  /** ilu0/ic0: the factors L (unit lower) and U on A's pattern, for the device's triangular solves. */
+  factor?: Float64Array;
 }
 
 type SpmvFn = (rows: number, cols: number, nnz: number, indptr: Int32Array, indices: Int32Array, values: Float64Array, x: Float64Array, y: Float64Array) => void;
@@ -419,6 +431,7 @@ function ilu0(op: string, A: CsrMatrix, spd: boolean): RawPrecond {
     }
   }
   return {
+    factor: f,
     // z = U⁻¹ L⁻¹ r
     apply(r) {
       const z = Float64Array.from(r);
@@ -634,13 +647,18 @@ export function krylov(method: KrylovMethod, A: LinearOperator, b: Tensor, opts:
   } else if (typeof A !== 'function') {
     fail(op, `A must be a CsrMatrix or a function v => A v but is ${typeof A}`);
   }
-  if (b.device !== 'cpu') fail(op, `b is on ${b.device}; the Krylov solvers run on the cpu only so far`);
   const r = resolve(op, n, o);
   if (o.x0 !== undefined) {
     tensorArg(op, 'x0', o.x0);
     if (o.x0.shape.join() !== b.shape.join()) fail(op, `x0 has shape ${shapeStr(o.x0.shape)} but b has shape ${shapeStr(b.shape)}`);
+    sameKind(op, ['b', b], ['x0', o.x0]);
+  }
+  if (o.preconditioner instanceof CsrMatrix) {
+    csrArg(op, 'preconditioner', o.preconditioner);
+    if (o.preconditioner.device !== b.device) fail(op, `the preconditioner is on ${o.preconditioner.device} but b is on ${b.device}; move it with M.to('${b.device}')`);
   }
   if (r.adjoint === 'unrolled') return unrolled(op, method, A, Acsr, b, n, k, o, r);
+  if (b.device === 'cuda') return implicitOnDevice(op, method, A, Acsr, b, n, k, o, r);
 
   // Implicit: raw arrays, one tape node.
   const dtype = b.dtype;
@@ -693,7 +711,16 @@ function unrolled(
   if (M === undefined) precond = (t) => t;
   else if (M instanceof CsrMatrix) precond = (t) => spmv(M, t);
   else if (typeof M === 'function') precond = M;
-  else {
+  else if (b.device === 'cuda') {
+    // Built-in preconditioners are constants here (see the top of this file).
+    const P = devicePreconditioner(op, Acsr, M, dtype);
+    const to = (t: Tensor): Tensor => (t.dtype === dtype ? t : t.to(dtype));
+    precond = (t) => {
+      const z = to(P.apply(noGrad(() => t.to('float64'))));
+      // z = M t with a constant M: dt = Mᵀ v
+      return record(`${op}:preconditioner`, z, [t], (v) => [to(P.applyTranspose(v.to('float64')))]);
+    };
+  } else {
     // Built-in preconditioners are constants here (see the top of this file).
     const P = rawPreconditioner(op, Acsr, M, dtype);
     precond = (t) => {
@@ -702,14 +729,14 @@ function unrolled(
       return record(`${op}:preconditioner`, z, [t], (v) => [vecTensor(P.applyTranspose(Float64Array.from(v.data)), dtype)]);
     };
   }
-  const K = tensorAlgebra(matvec, precond, dtype);
+  const K = tensorAlgebra(matvec, precond, dtype, b.device);
   const column = (t: Tensor, c: number): Tensor => (k === 1 ? t : reshape(gatherRows(denseTranspose(t), [c]), [n]));
   const xs: Tensor[] = [];
   const cols: ConvergenceRecord[] = [];
   {
     for (let c = 0; c < k; c++) {
       const bc = column(b, c);
-      const x0 = o.x0 ? column(o.x0, c) : new Tensor(dtype === 'float64' ? new Float64Array(n) : new Float32Array(n), [n]);
+      const x0 = o.x0 ? column(o.x0, c) : fullOn(b.device, dtype, [n], 0);
       const bnorm = Math.sqrt(noGrad(() => bc.dot(bc).item()));
       const run: Run<Tensor> = bnorm === 0 ? { x: x0.mul(0), iterations: 0, residuals: [0], converged: true } : runMethod(method, K, bc, x0, bnorm, r);
       const res = bnorm === 0 ? 0 : noGrad(() => bc.sub(matvec(run.x)).norm().item()) / bnorm;
@@ -734,4 +761,87 @@ export function gmres(A: LinearOperator, b: Tensor, opts: KrylovOptions = {}): K
 }
 export function bicgstab(A: LinearOperator, b: Tensor, opts: KrylovOptions = {}): KrylovResult {
   return krylov('bicgstab', A, b, opts);
+}
+
+// ---------------------------------------------------------------------------
+// On the device: the implicit mode over device vectors (ops/krylov_device.ts)
+
+/** A host copy of a device A (same pattern), for the host-side preconditioner setup. */
+function hostCopy(A: CsrMatrix): CsrMatrix {
+  return A.detach().withValues(new Tensor(A.values.toArray(), [A.nnz]));
+}
+
+function devicePreconditioner(op: string, A: CsrMatrix | null, M: Preconditioner | undefined, dtype: Tensor['dtype']): DevicePrecond {
+  if (M === undefined) return { apply: (r) => r, applyTranspose: (r) => r };
+  if (M === 'jacobi' || M === 'ic0' || M === 'ilu0') {
+    if (!A) fail(op, `preconditioner '${M}' needs A as a CsrMatrix (A is a function); pass a CsrMatrix or a function preconditioner`);
+    const host = hostCopy(A);
+    if (M === 'jacobi') return deviceJacobi(diagonalOf(op, host));
+    return deviceIlu0(A, ilu0(op, host, M === 'ic0').factor!);
+  }
+  if (M instanceof CsrMatrix) return deviceMatrixPrecond(M);
+  // A function: its transpose is not known (as on the CPU, the adjoint uses M itself).
+  const apply = deviceFunction(M, dtype);
+  return { apply, applyTranspose: apply };
+}
+
+function implicitOnDevice(
+  op: string, method: KrylovMethod, A: LinearOperator, Acsr: CsrMatrix | null, b: Tensor, n: number, k: number,
+  o: Partial<KrylovOptions>, r: Resolved,
+): KrylovResult {
+  const dtype = b.dtype;
+  const A64 = Acsr ? constantF64(Acsr) : null;
+  const matvec = A64 ? deviceSpmv(A64) : deviceFunction(A as (v: Tensor) => Tensor, dtype);
+  const P = devicePreconditioner(op, Acsr, o.preconditioner, dtype);
+  // cg with a CsrMatrix runs in place (flat device memory, as cgInPlace on the CPU).
+  const inPlace = method === 'cg' && A64 !== null;
+  const identity = o.preconditioner === undefined;
+  // Column by column, as rawSolve: op(A) X = B for B [n] or [n, k] on the device.
+  // Each column runs in a scope: the method's intermediates are freed when it ends.
+  const solve = (B: Tensor, X0: Tensor | null, mv: (v: Tensor) => Tensor, pc: (v: Tensor) => Tensor): { X: Tensor; record: ConvergenceRecord } => {
+    const K = deviceAlgebra(mv, pc);
+    const xs: Tensor[] = [];
+    const cols: ConvergenceRecord[] = [];
+    for (let c = 0; c < k; c++) {
+      const { x: xc, col } = scope(() => {
+        const bc = columnOf(B, n, k, c);
+        const x0 = X0 ? columnOf(X0, n, k, c) : deviceZeros(n);
+        const bnorm = Math.sqrt(K.dot(bc, bc));
+        let run: Run<Tensor>;
+        if (bnorm === 0) run = { x: deviceZeros(n), iterations: 0, residuals: [0], converged: true };
+        else if (inPlace) run = deviceCgInPlace(A64, identity ? null : pc, bc, x0, bnorm, r.tol, r.maxIter);
+        else run = runMethod(method, K, bc, x0, bnorm, r);
+        const res = bnorm === 0 ? 0 : Math.sqrt(K.dot(...twice(K.sub(bc, mv(run.x))))) / bnorm;
+        return { x: run.x, col: { method, tol: r.tol, iterations: run.iterations, converged: run.converged && res <= r.tol * 10, residuals: run.residuals, residual: res } };
+      });
+      cols.push(col);
+      xs.push(xc);
+    }
+    return { X: joinColumns(xs, B.shape, dtype), record: mergeRecords(method, r.tol, cols) };
+  };
+  const { X: x, record: info } = solve(b, o.x0 ?? null, matvec, P.apply);
+  report(op, info, r.onNonConvergence);
+
+  const symmetric = method === 'cg' || method === 'minres';
+  if (!symmetric && !Acsr && !o.rmatvec && b.requiresGrad && isGradEnabled()) {
+    fail(op, `the implicit adjoint of ${method} with a function A needs options.rmatvec (v => Aᵀ v), or adjoint: 'unrolled'`);
+  }
+  const inputs = Acsr ? [Acsr.values, b] : [b];
+  record(op, x, inputs, (v, needs) => {
+    // Aᵀ λ = v with the same method, preconditioner (transposed) and tolerance.
+    let tmatvec: (u: Tensor) => Tensor;
+    if (symmetric) tmatvec = matvec;
+    else if (A64) tmatvec = deviceSpmv(noGrad(() => transpose(A64)));
+    else tmatvec = deviceFunction(o.rmatvec!, dtype);
+    const adj = solve(v, null, tmatvec, symmetric ? P.apply : P.applyTranspose);
+    info.adjoint = adj.record;
+    report(op, adj.record, r.onNonConvergence, 'the adjoint solve (backward)');
+    const grads: (Tensor | null)[] = [];
+    // dA = −λ xᵀ ⊙ mask(A)
+    if (Acsr) grads.push(needs[0] ? maskedOuterSum(Acsr, adj.X, x, k, -1) : null);
+    // db = λ
+    grads.push(needs[inputs.length - 1] ? adj.X : null);
+    return grads;
+  });
+  return { x, info };
 }
