@@ -1,18 +1,25 @@
 // npm run bench:ops -- [--dtype float32,float64] [--threads 1,2] [--ops spmv,...]
 //                      [--sizes spmv=32768,...] [--sweep 12:20] [--no-sweep] [--no-scipy]
 //                      [--quick] [--out FILE.json]
+// npm run bench:ops -- --ratios [--dtype …] [--ops …] [--sizes …] [--rounds R]
 //
 // Times every engine op at the paper's sizes on the 1-D Poisson matrix, forward
 // and forward+backward, then sweeps N = 2^12 … 2^20 (time vs nnz), and puts
 // SciPy's forward times for the same matrices beside ours (same run, one thread).
 // Prints a table and writes one JSON record per measurement.
+//
+// --ratios times issue #15's bar instead: forward+backward through a sum() loss
+// (gradients reset, forward on operands that require grad, .sum(), backward())
+// against the forward alone, per op and dtype at the paper's sizes, on one
+// thread pinned to CPU 0 (taskset), the two interleaved over R rounds so that
+// load from other work on the machine falls on both; load average printed.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { buildInfo, CsrMatrix, getThreads, noGrad, setThreads, spmv, tensor, type DType } from '../../native/lib/index.js';
 import { addon } from '../../native/lib/addon.js';
-import { formatSeconds, measure, type MeasureOptions } from './measure.js';
+import { formatSeconds, measure, type MeasureOptions, summarize } from './measure.js';
 import { makeCase, OPS, type OpName, PAPER_SIZES, type Pass } from './ops-suite.js';
 
 export interface OpRecord {
@@ -41,6 +48,8 @@ interface Args {
   scipy: boolean;
   out: string;
   timing: MeasureOptions;
+  ratios: boolean;
+  rounds: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -54,6 +63,8 @@ function parseArgs(argv: string[]): Args {
     scipy: true,
     out: 'bench-results/ops.json',
     timing: { sampleTime: 0.01, samples: 15, maxTime: 2 },
+    ratios: false,
+    rounds: 5,
   };
   const value = (i: number): string => {
     const v = argv[i + 1];
@@ -84,8 +95,11 @@ function parseArgs(argv: string[]): Args {
       case '--no-scipy': args.scipy = false; break;
       case '--quick': args.timing = { sampleTime: 0.005, samples: 7, maxTime: 0.5 }; args.sweep = [12, 18]; break;
       case '--out': args.out = value(i); i++; break;
+      case '--ratios': args.ratios = true; break;
+      case '--rounds': args.rounds = Number(value(i)); i++; break;
       case '--help':
         console.log('usage: npm run bench:ops -- [--dtype float32,float64] [--threads 1,2] [--ops spmv,spgemm,spdmm,spadd,sptrsv,spsolve] [--sizes op=N,...] [--sweep LO:HI | --no-sweep] [--no-scipy] [--quick] [--out FILE]');
+        console.log('       npm run bench:ops -- --ratios [--dtype …] [--ops …] [--sizes op=N,...] [--rounds R] [--out FILE]   (fwd+bwd through sum() over fwd, one pinned core)');
         process.exit(0);
       default: throw new Error(`bench:ops: unknown option ${a} (try --help)`);
     }
@@ -93,6 +107,7 @@ function parseArgs(argv: string[]): Args {
   for (const d of args.dtypes) if (d !== 'float32' && d !== 'float64') throw new Error(`bench:ops: bad dtype ${d}`);
   for (const o of args.ops) if (!OPS.includes(o)) throw new Error(`bench:ops: unknown op ${o} (ops: ${OPS.join(', ')})`);
   for (const t of args.threads) if (!Number.isInteger(t) || t < 1) throw new Error(`bench:ops: bad thread count ${t}`);
+  if (!Number.isInteger(args.rounds) || args.rounds < 1) throw new Error(`bench:ops: bad --rounds ${args.rounds}`);
   return args;
 }
 
@@ -121,8 +136,95 @@ function runScipy(cases: { op: string; n: number; dtype: DType }[], timing: Meas
   return { records, note: `SciPy ${(records[0] as unknown as { version?: string })?.version ?? ''} via ${python}, one thread` };
 }
 
+/** Issue #15's bar on forward+backward through a sum() loss over the forward. */
+const RATIO_BAR: Record<OpName, number> = { spmv: 3, spdmm: 3, spadd: 3, sptrsv: 3, spgemm: 4, spsolve: 2 };
+
+/** Sets the CPUs of every thread of this process (taskset -a -p); false when taskset is missing or fails. */
+function pinTo(cpuList: string): boolean {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(process.pid)], { encoding: 'utf8' });
+  return !r.error && r.status === 0;
+}
+
+const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+/**
+ * Per-call wall and CPU time (this process's user + system time: a call that
+ * waits for a core busy with other work is not charged for the wait), over
+ * `samples` samples of `calls` calls each.
+ */
+function measureCpu(fn: () => void, calls: number, samples: number): { wall: number[]; cpu: number[] } {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    for (let k = 0; k < calls; k++) fn();
+    const t1 = process.hrtime.bigint();
+    const c1 = process.cpuUsage(c0);
+    wall.push(Number(t1 - t0) / 1e9 / calls);
+    cpu.push((c1.user + c1.system) / 1e6 / calls);
+  }
+  return { wall, cpu };
+}
+
+function ratios(args: Args): void {
+  const pinned = pinTo('0');
+  setThreads(1);
+  console.log(`\n## Forward+backward through sum() over forward — paper sizes, 1 thread, ${pinned ? 'pinned to CPU 0 (taskset)' : 'NOT pinned (taskset failed)'}`);
+  console.log(`load average at start: ${load()}. The two are interleaved over ${args.rounds} rounds; medians of per-call wall time, and of CPU time`);
+  console.log('(user + system of this process: on a busy machine the wall time also counts waiting for the core, the CPU time does not).\n');
+  console.log('| op | N | dtype | fwd wall | fwd+bwd wall | ratio (wall) | fwd CPU | fwd+bwd CPU | ratio (CPU) | bar | met (CPU) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  const records: { op: OpName; n: number; dtype: DType; forward: { wall: number[]; cpu: number[] }; sumLoss: { wall: number[]; cpu: number[] }; ratioWall: number; ratioCpu: number; bar: number; load: number[] }[] = [];
+  const perSample = args.timing.sampleTime ?? 0.01;
+  const samples = Math.max(3, Math.ceil((args.timing.samples ?? 15) / args.rounds));
+  for (const dtype of args.dtypes) {
+    for (const op of args.ops) {
+      const n = args.sizes[op];
+      const c = makeCase(op, n, dtype);
+      const fwd = c.run('forward');
+      const fb = c.sumLoss();
+      // Warm-up, and the number of calls that fills a sample (for each of the two).
+      const callsFor = (fn: () => void): number => {
+        const w = measure(fn, { samples: 3, sampleTime: perSample, maxTime: 0.5 });
+        return Math.max(1, Math.round(perSample / Math.max(w.median_s, 1e-9)));
+      };
+      const nf = callsFor(fwd);
+      const nb = callsFor(fb);
+      const f = { wall: [] as number[], cpu: [] as number[] };
+      const b = { wall: [] as number[], cpu: [] as number[] };
+      for (let r = 0; r < args.rounds; r++) {
+        process.stderr.write(`\r\x1b[K${op} ${dtype} round ${r + 1}/${args.rounds}`);
+        const mf = measureCpu(fwd, nf, samples);
+        const mb = measureCpu(fb, nb, samples);
+        f.wall.push(...mf.wall); f.cpu.push(...mf.cpu);
+        b.wall.push(...mb.wall); b.cpu.push(...mb.cpu);
+      }
+      process.stderr.write('\r\x1b[K');
+      const med = (xs: number[]): number => summarize(xs, 1).median_s;
+      const bar = RATIO_BAR[op];
+      const ratioWall = med(b.wall) / med(f.wall);
+      const ratioCpu = med(b.cpu) / med(f.cpu);
+      records.push({ op, n, dtype, forward: f, sumLoss: b, ratioWall, ratioCpu, bar, load: loadavg() });
+      console.log(`| ${op} | ${n} | ${dtype} | ${formatSeconds(med(f.wall))} | ${formatSeconds(med(b.wall))} | ${ratioWall.toFixed(2)} | ${formatSeconds(med(f.cpu))} | ${formatSeconds(med(b.cpu))} | ${ratioCpu.toFixed(2)} | ≤ ${bar} | ${ratioCpu <= bar ? 'yes' : 'no'} |`);
+    }
+  }
+  console.log(`\nload average at end: ${load()}`);
+  setThreads(0);
+  mkdirSync(dirname(resolve(args.out)), { recursive: true });
+  writeFileSync(args.out, JSON.stringify({ schemaVersion: 1, kind: 'ratios', pinned, machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version }, records }, null, 1));
+  console.log(`wrote ${records.length} records to ${args.out}`);
+}
+
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
+  if (args.ratios) {
+    const info = buildInfo();
+    console.log(`# bench:ops --ratios — ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, node ${process.version}, BLAS ${info.blas}, KLU ${info.klu}`);
+    if (args.out === 'bench-results/ops.json') args.out = 'bench-results/ops-ratios.json';
+    ratios(args);
+    return;
+  }
   const info = buildInfo();
   const records: OpRecord[] = [];
   const progress = (msg: string): void => void process.stderr.write(`\r\x1b[K${msg}`);

@@ -26,6 +26,12 @@ export interface OpCase {
   /** Nonzeros of the sparse operand. */
   nnz: number;
   run(pass: Pass): () => void;
+  /**
+   * One training step's worth of autograd through a sum() loss: gradients
+   * reset, the forward on operands that require grad, .sum(), backward() —
+   * what issue #15's forward+backward bar times against run('forward').
+   */
+  sumLoss(): () => void;
 }
 
 function leaf(A: CsrMatrix): CsrMatrix {
@@ -55,6 +61,13 @@ export function makeCase(op: OpName, n: number, dtype: DType, device: Device = '
         synchronize();
       };
     },
+    sumLoss: () => {
+      const call = c.sumLoss();
+      return () => {
+        scope(call);
+        synchronize();
+      };
+    },
   };
 }
 
@@ -74,6 +87,7 @@ function makeHostCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu
       return {
         nnz: A.nnz,
         run: (pass) => (pass === 'forward' ? () => void noGrad(() => spmv(A, x)) : () => { clear(); spmv(Ag, xg).backward(seed); }),
+        sumLoss: () => () => { clear(); spmv(Ag, xg).sum().backward(); },
       };
     }
     case 'sptrsv': {
@@ -83,6 +97,7 @@ function makeHostCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu
         run: (pass) => (pass === 'forward'
           ? () => void noGrad(() => sptrsv(A, x, { lower: true }))
           : () => { clear(); sptrsv(Ag, xg, { lower: true }).backward(seed); }),
+        sumLoss: () => () => { clear(); sptrsv(Ag, xg, { lower: true }).sum().backward(); },
       };
     }
     case 'spsolve': {
@@ -90,6 +105,7 @@ function makeHostCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu
       return {
         nnz: A.nnz,
         run: (pass) => (pass === 'forward' ? () => void noGrad(() => spsolve(A, x)) : () => { clear(); spsolve(Ag, xg).backward(seed); }),
+        sumLoss: () => () => { clear(); spsolve(Ag, xg).sum().backward(); },
       };
     }
     case 'spdmm': {
@@ -101,6 +117,7 @@ function makeHostCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu
         run: (pass) => (pass === 'forward'
           ? () => void noGrad(() => spdmm(A, D))
           : () => { clear(); Dg.zeroGrad(); spdmm(Ag, Dg).backward(seed); }),
+        sumLoss: () => () => { clear(); Dg.zeroGrad(); spdmm(Ag, Dg).sum().backward(); },
       };
     }
     case 'spgemm': {
@@ -112,6 +129,7 @@ function makeHostCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu
         run: (pass) => (pass === 'forward'
           ? () => void noGrad(() => spgemm(A, A))
           : () => { clear(); Bg.values.zeroGrad(); spgemm(Ag, Bg).values.backward(seed); }),
+        sumLoss: () => () => { clear(); Bg.values.zeroGrad(); spgemm(Ag, Bg).values.sum().backward(); },
       };
     }
     case 'spadd': {
@@ -123,6 +141,7 @@ function makeHostCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu
         run: (pass) => (pass === 'forward'
           ? () => void noGrad(() => spadd(A, A, { alpha: 2, beta: -0.5 }))
           : () => { clear(); Bg.values.zeroGrad(); spadd(Ag, Bg, { alpha: 2, beta: -0.5 }).values.backward(seed); }),
+        sumLoss: () => () => { clear(); Bg.values.zeroGrad(); spadd(Ag, Bg, { alpha: 2, beta: -0.5 }).values.sum().backward(); },
       };
     }
   }

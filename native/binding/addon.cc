@@ -90,6 +90,11 @@ void tune_malloc() {
 #endif
 }
 
+// bind_index_maps.cc and bind_host_random.cc (declared here rather than in bindings.h, whose every
+// includer would rebuild).
+void register_index_maps(Napi::Env env, Napi::Object exports);
+void register_host_random(Napi::Env env, Napi::Object exports);
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tune_malloc();
   env.SetInstanceData(new AddonData());
@@ -98,6 +103,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   exports.Set("cudaDevices", Napi::Function::New(env, Devices));
   register_all(env, exports);
+  register_index_maps(env, exports);
+  register_host_random(env, exports);
   return exports;
 }
 

@@ -4,8 +4,6 @@
 //   diagonalPositions(rows, cols, indptr, indices, k, len)   -> Int32Array (entry or -1)
 //   bandStructure(rows, cols, indptr, indices, k, lower)     -> { indptr, indices, keep }
 //   kronStructure(A..., B...)                                -> { indptr, indices }
-//   kronValues(A..., a, B..., b, out)
-//   kronBackward(A..., a, B..., b, g, dA | null, dB | null)
 // where A... is (rows, cols, indptr, indices). Index maps (perm, keep, positions)
 // are made by these kernels and cached in TypeScript, never taken from users.
 // The gathers and scatters that move values through them are bind_gather.cc's.
@@ -125,46 +123,6 @@ Napi::Value KronStructure(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// Parses (A..., a, B..., b) at info[0..9], checks them, and calls fn(A, a, B, b)
-// with the values typed by their dtype.
-template <class F>
-void with_kron_operands(const Napi::Env& env, const Napi::CallbackInfo& info, const char* op, F&& fn) {
-  Pattern A = pattern_at(env, info, 0, op);
-  Pattern B = pattern_at(env, info, 5, op);
-  check_kron_size(env, A, B, op);
-  by_dtype(env, info[4], op, [&](auto tag) {
-    using T = decltype(tag);
-    const T* a = array_arg<T>(env, info[4], A.nnz(), op, "a");
-    const T* b = array_arg<T>(env, info[9], B.nnz(), op, "b");
-    fn(A, a, B, b);
-    return 0;
-  });
-}
-
-Napi::Value KronValues(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "kronValues";
-  with_kron_operands(env, info, op, [&](const Pattern& A, auto* a, const Pattern& B, decltype(a) b) {
-    using T = std::remove_const_t<std::remove_pointer_t<decltype(a)>>;
-    T* out = array_arg<T>(env, info[10], A.nnz() * B.nnz(), op, "out");
-    guarded(env, [&] { kron_values_cpu<T>(pool_of(env), A, a, B, b, out); return 0; });
-  });
-  return env.Undefined();
-}
-
-Napi::Value KronBackward(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "kronBackward";
-  with_kron_operands(env, info, op, [&](const Pattern& A, auto* a, const Pattern& B, decltype(a) b) {
-    using T = std::remove_const_t<std::remove_pointer_t<decltype(a)>>;
-    const T* g = array_arg<T>(env, info[10], A.nnz() * B.nnz(), op, "g");
-    T* dA = array_arg_or_null<T>(env, info[11], A.nnz(), op, "dA");
-    T* dB = array_arg_or_null<T>(env, info[12], B.nnz(), op, "dB");
-    guarded(env, [&] { kron_backward_cpu<T>(pool_of(env), A, a, B, b, g, dA, dB); return 0; });
-  });
-  return env.Undefined();
-}
-
 }  // namespace
 
 void register_structure(Napi::Env env, Napi::Object exports) {
@@ -172,8 +130,6 @@ void register_structure(Napi::Env env, Napi::Object exports) {
   exports.Set("diagonalPositions", Napi::Function::New(env, DiagonalPositions));
   exports.Set("bandStructure", Napi::Function::New(env, BandStructure));
   exports.Set("kronStructure", Napi::Function::New(env, KronStructure));
-  exports.Set("kronValues", Napi::Function::New(env, KronValues));
-  exports.Set("kronBackward", Napi::Function::New(env, KronBackward));
 }
 
 }  // namespace sad::binding

@@ -65,6 +65,25 @@ double sum_range(int64_t b, int64_t e, F f) {
   return acc;
 }
 
+// part[k] = the sum of block k (sum_range over its kSumBlock entries) for the
+// blocks [kb, ke) below n, kSumLanes full blocks at a time: each block still
+// adds its entries in index order into a double of its own, so every part is
+// bitwise sum_range's, but the lanes' dependency chains overlap instead of
+// running one after another (one block alone is latency-bound: ≈3 cycles an entry).
+constexpr int kSumLanes = 8;
+template <class F>
+void block_sums(int64_t n, int64_t kb, int64_t ke, F f, double* part) {
+  int64_t k = kb;
+  for (; k + kSumLanes <= ke && (k + kSumLanes) * kSumBlock <= n; k += kSumLanes) {
+    double acc[kSumLanes] = {};
+    const int64_t base = k * kSumBlock;
+    for (int64_t i = 0; i < kSumBlock; ++i)
+      for (int j = 0; j < kSumLanes; ++j) acc[j] += f(base + j * kSumBlock + i);
+    for (int j = 0; j < kSumLanes; ++j) part[k + j] = acc[j];
+  }
+  for (; k < ke; ++k) part[k] = sum_range(k * kSumBlock, std::min(n, (k + 1) * kSumBlock), f);
+}
+
 // Σ f(i) over [0, n): the sums of blocks of kSumBlock (in parallel), added in order.
 template <class F>
 double parallel_sum(ThreadPool& pool, int64_t n, F f) {
@@ -72,7 +91,7 @@ double parallel_sum(ThreadPool& pool, int64_t n, F f) {
   if (blocks <= 1) return n > 0 ? sum_range(0, n, f) : 0.0;
   std::vector<double> part(size_t(blocks), 0.0);
   pool.parallel_for(blocks, std::max<int64_t>(1, kGrain / kSumBlock), [&](int, int64_t b, int64_t e) {
-    for (int64_t k = b; k < e; ++k) part[size_t(k)] = sum_range(k * kSumBlock, std::min(n, (k + 1) * kSumBlock), f);
+    block_sums(n, b, e, f, part.data());
   });
   double s = 0;
   for (double v : part) s += v;

@@ -58,12 +58,6 @@ struct Pattern {
   int64_t nnz() const { return rows == 0 ? 0 : indptr[rows]; }
 };
 void kron_structure_cpu(const Pattern& A, const Pattern& B, index_t* indptr, index_t* indices);
-template <class T>
-void kron_values_cpu(ThreadPool& pool, const Pattern& A, const T* a, const Pattern& B, const T* b, T* out);
-// dA[p] = Σ_q g[(p, q)] b_q and dB[q] = Σ_p g[(p, q)] a_p; either output may be null.
-template <class T>
-void kron_backward_cpu(ThreadPool& pool, const Pattern& A, const T* a, const Pattern& B, const T* b,
-                       const T* g, T* dA, T* dB);
 
 // CUDA (device pointers, see device.h). The transpose structure by counting
 // the columns, placing each entry in its row of Aᵀ with an atomic cursor, and

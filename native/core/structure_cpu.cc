@@ -127,68 +127,9 @@ void kron_structure_cpu(const Pattern& A, const Pattern& B, index_t* indptr, ind
   }
 }
 
-template <class T>
-void kron_values_cpu(ThreadPool& pool, const Pattern& A, const T* a, const Pattern& B, const T* b, T* out) {
-  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, B.nnz() + B.rows));
-  pool.parallel_rows(A.rows, A.indptr, grain, [&](int, index_t r0, index_t r1) {
-    for (index_t ia = r0; ia < r1; ++ia) {
-      for (index_t ib = 0; ib < B.rows; ++ib) {
-        T* o = out + kron_start(A, B, ia, ib);
-        for (index_t p = A.indptr[ia]; p < A.indptr[ia + 1]; ++p) {
-          const T ap = a[p];
-          for (index_t s = B.indptr[ib]; s < B.indptr[ib + 1]; ++s) *o++ = ap * b[s];
-        }
-      }
-    }
-  });
-}
-
-template <class T>
-void kron_backward_cpu(ThreadPool& pool, const Pattern& A, const T* a, const Pattern& B, const T* b,
-                       const T* g, T* dA, T* dB) {
-  if (dA) {
-    // dA[p] = Σ_ib Σ_{q in row ib of B} g[(p, q)] b_q: each part owns whole rows of A.
-    const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, B.nnz() + B.rows));
-    pool.parallel_rows(A.rows, A.indptr, grain, [&](int, index_t r0, index_t r1) {
-      for (index_t ia = r0; ia < r1; ++ia) {
-        for (index_t p = A.indptr[ia]; p < A.indptr[ia + 1]; ++p) dA[p] = 0;
-        for (index_t ib = 0; ib < B.rows; ++ib) {
-          const T* gg = g + kron_start(A, B, ia, ib);
-          for (index_t p = A.indptr[ia]; p < A.indptr[ia + 1]; ++p) {
-            T acc = 0;
-            for (index_t s = B.indptr[ib]; s < B.indptr[ib + 1]; ++s) acc += *gg++ * b[s];
-            dA[p] += acc;
-          }
-        }
-      }
-    });
-  }
-  if (dB) {
-    // dB[q] = Σ_ia Σ_{p in row ia of A} g[(p, q)] a_p: each part owns whole rows of B.
-    const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, A.nnz() + A.rows));
-    pool.parallel_rows(B.rows, B.indptr, grain, [&](int, index_t r0, index_t r1) {
-      for (index_t ib = r0; ib < r1; ++ib) {
-        const index_t q0 = B.indptr[ib];
-        const index_t lenB = B.indptr[ib + 1] - q0;
-        for (index_t s = q0; s < q0 + lenB; ++s) dB[s] = 0;
-        for (index_t ia = 0; ia < A.rows; ++ia) {
-          const T* gg = g + kron_start(A, B, ia, ib);
-          for (index_t p = A.indptr[ia]; p < A.indptr[ia + 1]; ++p, gg += lenB) {
-            const T ap = a[p];
-            for (index_t s = 0; s < lenB; ++s) dB[q0 + s] += gg[s] * ap;
-          }
-        }
-      }
-    });
-  }
-}
-
 #define SAD_INSTANTIATE(T)                                                                              \
   template void gather_cpu<T>(ThreadPool&, int64_t, const index_t*, const T*, T*);                      \
-  template void scatter_cpu<T>(ThreadPool&, int64_t, const index_t*, const T*, T*);                     \
-  template void kron_values_cpu<T>(ThreadPool&, const Pattern&, const T*, const Pattern&, const T*, T*); \
-  template void kron_backward_cpu<T>(ThreadPool&, const Pattern&, const T*, const Pattern&, const T*,   \
-                                     const T*, T*, T*);
+  template void scatter_cpu<T>(ThreadPool&, int64_t, const index_t*, const T*, T*);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)
 #undef SAD_INSTANTIATE

@@ -4,6 +4,10 @@ import { CsrMatrix } from './csr.js';
 import { fail } from './errors.js';
 import { Generator } from './random.js';
 import { Tensor } from './tensor.js';
+import { mul } from './ops/elementwise.js';
+import { sum } from './ops/reduce.js';
+import { cast, reshape } from './ops/shape.js';
+import { abs } from './ops/unary.js';
 
 export interface GradcheckOptions {
   /** Relative finite-difference step: entry θ moves by eps·max(1, |θ|) (default 1e-6). */
@@ -81,17 +85,14 @@ export function gradcheck(fn: (...inputs: Input[]) => Tensor, inputs: readonly I
   // ≈ 1e-16·scale/h. That bound is added to atol (it matters for matrices with
   // entries of very different magnitudes, such as bcsstk01's 1e9 stiffnesses).
   let scale = 0;
+  const wt = new Tensor(w, [w.length]);
   const objective = (): number =>
     noGrad(() => {
+      // Both sums in float64 by native kernels: out is cast up, and w·out formed once.
       const out = fn(...inputs);
-      let s = 0;
-      let a = 0;
-      for (let k = 0; k < out.size; k++) {
-        s += w[k]! * out.data[k]!;
-        a += Math.abs(w[k]! * out.data[k]!);
-      }
-      scale = Math.max(scale, a);
-      return s;
+      const terms = mul(wt, reshape(out.dtype === 'float64' ? out : cast(out, 'float64'), [out.size]));
+      scale = Math.max(scale, sum(abs(terms)).item());
+      return sum(terms).item();
     });
   objective();
 

@@ -16,7 +16,7 @@ import { logSoftmax, softmax } from './ops/nn.js';
 import { type Axis, dot, mean, norm, sum } from './ops/reduce.js';
 import { cast, denseTranspose, reshape } from './ops/shape.js';
 import * as structure from './ops/structure.js';
-import { addInPlace, addSame, deviceFull, isSharedConstant, toDevice } from './ops/transfer.js';
+import { addInPlace, addSame, constantOn, isSharedConstant, toDevice } from './ops/transfer.js';
 import { abs, cos, exp, log, relu, sigmoid, sin, sqrt, tanh } from './ops/unary.js';
 import { allocate } from './dtype.js';
 import { expected, fail, shapeStr } from './errors.js';
@@ -121,7 +121,8 @@ install(Tensor.prototype, {
       if (this.size !== 1) {
         fail('backward', `a seed gradient is needed for a non-scalar output of shape ${shapeStr(this.shape)} (call .sum() first or pass one)`);
       }
-      seed = this.device === 'cpu' ? new Tensor(allocate(this.dtype, 1).fill(1), this.shape) : deviceFull(this.dtype, this.shape, 1);
+      // On the device a shared constant (no fill per step); reductions recognise it (ops/reduce.ts).
+      seed = this.device === 'cpu' ? new Tensor(allocate(this.dtype, 1).fill(1), this.shape) : constantOn(this.dtype, this.shape, 1, this.device);
     } else {
       if (!(grad instanceof Tensor)) expected('backward', 'a Tensor', 'grad', grad);
       if (shapeStr(grad.shape) !== shapeStr(this.shape) || grad.dtype !== this.dtype) {

@@ -32,6 +32,18 @@ export class Generator {
     return this;
   }
 
+  /**
+   * @internal The xoshiro128** state as 32-bit words, for a native kernel that
+   * draws from this stream (CPU dropout): read it, let the kernel advance it, write it back.
+   */
+  get streamState(): Int32Array {
+    return Int32Array.of(this.s0, this.s1, this.s2, this.s3);
+  }
+
+  set streamState(s: Int32Array) {
+    [this.s0, this.s1, this.s2, this.s3] = [s[0]!, s[1]!, s[2]!, s[3]!];
+  }
+
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;

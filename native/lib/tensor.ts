@@ -3,6 +3,7 @@ import type { FloatArray } from './addon.js';
 import { allocate, type Device, type DType, dtypeOfArray, isDType } from './dtype.js';
 import { describe, expected, fail, shapeStr } from './errors.js';
 import { type Generator, resolveGenerator } from './random.js';
+import { iota } from './index_maps.js';
 import { copyDevice, type DeviceArray, DeviceStorage, download, trackTensor } from './device.js';
 
 export type { DType, Device } from './dtype.js';
@@ -136,9 +137,10 @@ export class Tensor {
   /** Nested plain arrays (a number for a 0-D tensor). */
   toList(): NestedArray {
     const data = this.device === 'cpu' ? this.data : this.toArray();
+    if (this.shape.length === 0) return data[0]!;
     const build = (dim: number, offset: number): NestedArray => {
-      if (dim === this.shape.length) return data[offset]!;
       const n = this.shape[dim]!;
+      if (dim === this.shape.length - 1) return Array.from(data.subarray(offset, offset + n)); // the last axis in one native copy
       let stride = 1;
       for (let d = dim + 1; d < this.shape.length; d++) stride *= this.shape[d]!;
       const out: NestedArray[] = [];
@@ -307,7 +309,7 @@ export function onesLike(t: Tensor): Tensor {
 
 export function arange(n: number, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
   const out = allocate(dtypeOpt('arange', opts.dtype, 'float64'), checkShape('arange', [n]));
-  for (let i = 0; i < n; i++) out[i] = i;
+  iota(out);
   return finish(new Tensor(out, [n]), opts);
 }
 

@@ -203,6 +203,10 @@ test("a pattern's structure is uploaded once, shared by its matrices, and freed 
 test('an optimizer keeps its device state across scopes and frees it on dispose()', () => {
   const w = tensor(Array.from({ length: 100 }, (_, i) => i / 100)).to('cuda').requiresGrad_();
   const opt = new Adam([w], { lr: 0.1, amsgrad: true });
+  // backward()'s seed and the sum's VJP of it are shared device constants (ops/transfer.ts
+  // constantOn), made by the first backward and then held by that cache, not per step.
+  scope(() => w.mul(w).sum().backward());
+  w.zeroGrad();
   const before = deviceMemory().liveBytes;
   const step = (): void => scope(() => {
     opt.zeroGrad();

@@ -4,7 +4,7 @@
 // are native kernels (bind_dense_ops.cc) over the per-position formulas of
 // body::apply_binary / body::binary_grad (dense_bodies.h), each gradient summed
 // over the axes its operand was broadcast along.
-import { kernel } from '../addon.js';
+import { type FloatArray, kernel } from '../addon.js';
 import { record } from '../autograd.js';
 import { describe, expected, fail } from '../errors.js';
 import { Tensor } from '../tensor.js';
@@ -15,7 +15,8 @@ import { spdmm } from './spdmm.js';
 import { empty, fullOn, type Storage, storage } from './transfer.js';
 import type { Device } from '../dtype.js';
 import { unaryOp } from './unary.js';
-import { assertTensor, sameArray } from './check.js';
+import { assertTensor } from './check.js';
+import { whereMaps } from '../index_maps.js';
 
 type BinaryBackward = (
   op: string, shape: readonly number[], a: KernelOperand, aShape: readonly number[], b: KernelOperand, bShape: readonly number[],
@@ -128,22 +129,26 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   });
 }
 
-/** cond as 0/1 per entry and the shape it broadcasts by (see where). */
-function condArg(op: string, cond: unknown, aShape: readonly number[], bShape: readonly number[]): { c: Uint8Array; cShape: readonly number[] } {
-  if (cond instanceof Tensor) {
-    // A device cond is downloaded once: where's index maps are made on the host.
-    const d = cond.device === 'cuda' ? cond.toArray() : cond.data;
-    const c = new Uint8Array(cond.size);
-    for (let i = 0; i < c.length; i++) c[i] = d[i] !== 0 ? 1 : 0;
-    return { c, cShape: cond.shape };
-  }
+/**
+ * cond as where's maps read it, and the shape it broadcasts by (see where): a
+ * Tensor's own values (nonzero = true; a device cond downloaded once, as the maps
+ * are made on the host), or an array's entries as 0/1 bytes.
+ */
+function condArg(op: string, cond: unknown, aShape: readonly number[], bShape: readonly number[]): { c: Uint8Array | FloatArray; cShape: readonly number[] } {
+  if (cond instanceof Tensor) return { c: cond.device === 'cuda' ? cond.toArray() : cond.data, cShape: cond.shape };
   if (cond instanceof Uint8Array || Array.isArray(cond)) {
-    const src = cond as ArrayLike<unknown>;
-    const c = new Uint8Array(src.length);
-    for (let i = 0; i < src.length; i++) {
-      const v = src[i];
-      if (typeof v !== 'boolean' && typeof v !== 'number') fail(op, `cond[${i}] is ${describe(v)}; expected booleans`);
-      c[i] = v ? 1 : 0;
+    let c: Uint8Array;
+    if (cond instanceof Uint8Array) {
+      c = cond.slice(); // nonzero = true, as the maps read it
+    } else {
+      // A user's JavaScript array: each entry checked, once per call.
+      const src = cond as ArrayLike<unknown>;
+      c = new Uint8Array(src.length);
+      for (let i = 0; i < src.length; i++) {
+        const v = src[i];
+        if (typeof v !== 'boolean' && typeof v !== 'number') fail(op, `cond[${i}] is ${describe(v)}; expected booleans`);
+        c[i] = v ? 1 : 0;
+      }
     }
     const abShape = broadcastShapes(op, [aShape, bShape], ['a', 'b']);
     return { c, cShape: c.length === sizeOf(abShape) ? abShape : [c.length] };
@@ -171,56 +176,8 @@ export function where(cond: Tensor | readonly boolean[] | Uint8Array, a: Operand
   return whereSelect(device, cond, c, cShape, a, b, shape);
 }
 
-// where's index maps are made on the host (a JavaScript loop over the result, once per cond array:
-// cached for host cond arrays).
-
-/**
- * How an input of shape `inShape` is read at each position of a broadcast
- * output of shape `outShape`: 'same' (position i reads entry i), 'scalar'
- * (always entry 0), or a map giving the input entry for each output position.
- */
-type IndexMap = 'same' | 'scalar' | Int32Array;
-
-function indexMap(inShape: readonly number[], outShape: readonly number[]): IndexMap {
-  const inSize = sizeOf(inShape);
-  const outSize = sizeOf(outShape);
-  if (inSize === outSize) return 'same'; // broadcasting only adds size-1 axes here
-  if (inSize === 1) return 'scalar';
-  const nd = outShape.length;
-  // The input's strides aligned to the output's axes, 0 on broadcast axes.
-  const strides = new Array<number>(nd).fill(0);
-  let stride = 1;
-  for (let d = nd - 1; d >= 0; d--) {
-    const k = d - (nd - inShape.length);
-    const dim = k >= 0 ? inShape[k]! : 1;
-    strides[d] = dim === 1 ? 0 : stride;
-    stride *= dim;
-  }
-  const map = new Int32Array(outSize);
-  if (outSize === 0) return map;
-  const last = outShape[nd - 1]!;
-  const ls = strides[nd - 1]!;
-  const counter = new Array<number>(nd).fill(0);
-  let base = 0;
-  for (let pos = 0; pos < outSize; pos += last) {
-    for (let j = 0; j < last; j++) map[pos + j] = base + j * ls;
-    // Advance the multi-index over the leading axes.
-    for (let d = nd - 2; d >= 0; d--) {
-      counter[d]!++;
-      base += strides[d]!;
-      if (counter[d]! < outShape[d]!) break;
-      base -= strides[d]! * counter[d]!;
-      counter[d] = 0;
-    }
-  }
-  return map;
-}
-
-function at(m: IndexMap): (i: number) => number {
-  if (m === 'same') return (i) => i;
-  if (m === 'scalar') return () => 0;
-  return (i) => m[i]!;
-}
+// where's index maps are made on the host by a native kernel (index_maps.ts), once per cond
+// array (cached for host cond arrays).
 
 /** where's index maps for one host cond array, reused while its contents and the shapes stay the same. */
 interface WhereMaps {
@@ -230,28 +187,6 @@ interface WhereMaps {
   pickB: Int32Array;
 }
 const whereCache = new WeakMap<object, WhereMaps>();
-
-/**
- * Output position i reads a[pickA[i]] where cond holds (−1 elsewhere) and
- * b[pickB[i]] where it does not (−1 elsewhere), broadcasting as on the CPU.
- */
-function whereMaps(
-  c: Uint8Array, cShape: readonly number[], aShape: readonly number[], bShape: readonly number[], shape: readonly number[],
-): { pickA: Int32Array; pickB: Int32Array } {
-  const n = sizeOf(shape);
-  int32Indexable('where', 'the size of the result', n);
-  const ic = at(indexMap(cShape, shape));
-  const ia = at(indexMap(aShape, shape));
-  const ib = at(indexMap(bShape, shape));
-  const pickA = new Int32Array(n);
-  const pickB = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = c[ic(i)]!;
-    pickA[i] = t ? ia(i) : -1;
-    pickB[i] = t ? -1 : ib(i);
-  }
-  return { pickA, pickB };
-}
 
 /**
  * where on either device: out = Sₐ a + S_b b with 0/1 selections (select.ts) that
@@ -264,19 +199,22 @@ function whereMaps(
  * cond (made anew each step, as a rule) are built per call and freed with the
  * open scope.
  */
-function whereSelect(device: Device, cond: unknown, c: Uint8Array, cShape: readonly number[], a: Operand, b: Operand, shape: readonly number[]): Tensor {
+function whereSelect(device: Device, cond: unknown, c: Uint8Array | FloatArray, cShape: readonly number[], a: Operand, b: Operand, shape: readonly number[]): Tensor {
   const dtype = (a instanceof Tensor ? a : (b as Tensor)).dtype;
   const aT = a instanceof Tensor ? a : fullOn(device, dtype, [1], a); // a number operand as a [1] tensor
   const bT = b instanceof Tensor ? b : fullOn(device, dtype, [1], b);
   let maps: { pickA: Int32Array; pickB: Int32Array };
   const owner = cond instanceof Tensor ? 'scope' : 'cache';
+  int32Indexable('where', 'the size of the result', sizeOf(shape));
   if (owner === 'scope') {
     maps = whereMaps(c, cShape, aT.shape, bT.shape, shape);
   } else {
     const shapes = [cShape, aT.shape, bT.shape, shape].map((s) => s.join(',')).join('|');
     let hit = whereCache.get(cond as object);
-    if (!hit || hit.shapes !== shapes || !sameArray(hit.c, c)) {
-      hit = { shapes, c, ...whereMaps(c, cShape, aT.shape, bT.shape, shape) };
+    // A host cond array is 0/1 bytes (condArg); Buffer.compare checks its contents natively.
+    const bytes = c as Uint8Array;
+    if (!hit || hit.shapes !== shapes || Buffer.compare(hit.c, bytes) !== 0) {
+      hit = { shapes, c: bytes, ...whereMaps(bytes, cShape, aT.shape, bT.shape, shape) };
       whereCache.set(cond as object, hit);
     }
     maps = hit;

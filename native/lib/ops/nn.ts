@@ -1,10 +1,10 @@
 // Neural-network pieces: softmax and log-softmax over the last axis (stable),
 // cross-entropy and NLL loss over selected rows, and seeded dropout. One path
 // for either device: native kernels (bind_dense_ops.cc, dense_bodies.h).
-import { kernel } from '../addon.js';
+import { type FloatArray, kernel } from '../addon.js';
 import { isGradEnabled, record } from '../autograd.js';
 import { deviceAlloc, type DeviceArray, DeviceStorage, releaseWithScope, upload } from '../device.js';
-import { allocate, type Device } from '../dtype.js';
+import { allocate, type Device, uninit } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { type Generator, resolveGenerator } from '../random.js';
 import { Tensor } from '../tensor.js';
@@ -144,28 +144,26 @@ export function dropout(x: Tensor, p: number, opts: DropoutOptions = {}): Tensor
 /**
  * Dropout on the CPU with the generator's own stream: entry i is kept when its
  * 32-bit draw is at or above p·2^32 (one draw per entry; a 53-bit uniform costs
- * two). Drawing is inherently sequential, so the mask is made here; the scaling
- * is in float64, rounded once on store, exactly as the pinned training curves
- * (test/experiments/fixtures/v1-curves.json) were recorded.
+ * two). Drawing is inherently sequential; a native kernel (host_random_cpu.cc)
+ * runs Generator.nextUint32's xoshiro128** on the generator's state and hands
+ * the advanced state back, so the masks are the ones the JavaScript loop drew.
+ * The scaling is in float64, rounded once on store, exactly as the pinned
+ * training curves (test/experiments/fixtures/v1-curves.json) were recorded.
  */
 function dropoutCpu(x: Tensor, p: number, gen: Generator): Tensor {
   const n = x.size;
   const scale = p === 1 ? 0 : 1 / (1 - p);
   const keep = new Uint8Array(n);
-  const xd = x.data;
-  const o = allocate(x.dtype, n);
-  const threshold = p * 4294967296;
-  for (let i = 0; i < n; i++) {
-    if (gen.nextUint32() >= threshold) {
-      keep[i] = 1;
-      o[i] = xd[i]! * scale;
-    }
-  }
+  const o = uninit(x.dtype, n); // the kernel writes every entry
+  const state = gen.streamState;
+  kernel<(s: Int32Array, threshold: number, scale: number, x: FloatArray, o: FloatArray, keep: Uint8Array) => void>('dropoutStream')(
+    state, p * 4294967296, scale, x.data, o, keep,
+  );
+  gen.streamState = state;
   return record('dropout', new Tensor(o, x.shape), [x], (g) => {
     // dx = g ⊙ mask / (1 − p)
-    const d = allocate(x.dtype, n);
-    const gd = g.data;
-    for (let i = 0; i < n; i++) if (keep[i]) d[i] = gd[i]! * scale;
+    const d = uninit(x.dtype, n);
+    kernel<(scale: number, keep: Uint8Array, g: FloatArray, dx: FloatArray) => void>('dropoutKeepBackward')(scale, keep, g.data, d);
     return [new Tensor(d, x.shape)];
   });
 }

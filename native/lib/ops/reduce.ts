@@ -8,7 +8,7 @@ import { expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { binaryKernel, expand, normAxis, sumAxes } from './broadcast.js';
 import { assertTensor, sameKind } from './check.js';
-import { constantOn, empty, type Storage, storage } from './transfer.js';
+import { constantOn, deviceConstantValue, empty, type Storage, storage } from './transfer.js';
 
 type DotKernel = (a: Storage, b: Storage, out: Storage) => void;
 type NormKernel = (x: Storage, out: Storage) => void;
@@ -46,7 +46,11 @@ function reduceSum(op: string, x: Tensor, axis: unknown, keepdims: unknown, scal
     // dx = broadcast of g back over the reduced axes (times 1/count for mean).
     // A one-entry g on the CPU (a loss's seed) gives a shared constant tensor:
     // no array filled per call (transfer.ts constantOn).
+    // On the device, a seed that is itself a shared constant (backward()'s 1) gives one
+    // too, its value known without a download.
     if (g.size === 1 && g.device === 'cpu') return [constantOn(x.dtype, x.shape, g.data[0]! * scale)];
+    const c = g.size === 1 ? deviceConstantValue(g) : undefined;
+    if (c !== undefined) return [constantOn(x.dtype, x.shape, c * scale, g.device)];
     return [expand(g, keepShape, x.shape, scale)];
   });
 }

@@ -15,6 +15,7 @@ import { releaseWithScope, untrackTensor } from '../device.js';
 import { releaseDeviceTranspose } from './transpose_cache.js';
 import { deviceFull } from './transfer.js';
 import { sameArray } from './check.js';
+import { selectionStructure } from '../index_maps.js';
 
 /** The checked copy of each caller's index array (rebuilt when its contents or the column count change). */
 const checked = new WeakMap<object, { idx: Int32Array; cols: number }>();
@@ -50,14 +51,7 @@ const partialCache = new WeakMap<Int32Array, { pattern: CsrPattern; matrices: Ma
 export function partialSelectionMatrix(idx: Int32Array, cols: number, dtype: DType, device: Device, owner: 'cache' | 'scope' = 'cache'): CsrMatrix {
   let e = owner === 'cache' ? partialCache.get(idx) : undefined;
   if (!e) {
-    const indptr = new Int32Array(idx.length + 1);
-    let nnz = 0;
-    for (let k = 0; k < idx.length; k++) {
-      if (idx[k]! >= 0) nnz++;
-      indptr[k + 1] = nnz;
-    }
-    const indices = new Int32Array(nnz);
-    for (let k = 0, p = 0; k < idx.length; k++) if (idx[k]! >= 0) indices[p++] = idx[k]!;
+    const { indptr, indices } = selectionStructure(idx);
     e = { pattern: new CsrPattern(idx.length, cols, indptr, indices), matrices: new Map() };
     if (owner === 'cache') partialCache.set(idx, e);
   }

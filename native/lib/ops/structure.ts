@@ -13,14 +13,14 @@
 // that Aᵀ's pattern is the same object on both devices); band and diagonal
 // selections have no device kernel, so their maps (from the pattern's host
 // arrays, which every pattern keeps) are uploaded once per pattern. kron and
-// diags have no device kernel either: their patterns are made on the host, as
-// on the CPU, and their values are device SpMVs through cached 0/1 matrices
-// (ops/select.ts) combined by elementwise device ops, whose VJPs give theirs.
+// diags take one path on either device: their patterns and index maps are made
+// on the host by native kernels, and their values are SpMVs through cached 0/1
+// matrices (ops/select.ts) combined by elementwise ops, whose VJPs give theirs.
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
 import { CsrMatrix, CsrPattern, type CsrOptions, checkMatrixShape } from '../csr.js';
-import { allocate, type DType, isDType, uninit } from '../dtype.js';
+import { allocate, type Device, type DType, isDType, uninit } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, optionsArg, sameKind } from './check.js';
@@ -31,6 +31,7 @@ import { cast, reshape } from './shape.js';
 import { add, mul } from './elementwise.js';
 import { partialSelectionMatrix } from './select.js';
 import { spmv } from './spmv.js';
+import { kronMaps } from '../index_maps.js';
 
 const INDEX_MAX = 2147483647;
 
@@ -148,7 +149,7 @@ export function triu(A: CsrMatrix, k = 0): CsrMatrix {
 /** @internal kron(A, B)'s pattern, cached on A's pattern by B's pattern (it depends on the two patterns only). */
 interface KronStructure {
   pattern: CsrPattern;
-  /** For the device: pa[t], pb[t] are the entries of A and of B whose product is entry t (made on first use). */
+  /** pa[t], pb[t] are the entries of A and of B whose product is entry t (made on first use). */
   maps?: { pa: Int32Array; pb: Int32Array };
 }
 
@@ -168,26 +169,9 @@ function kronStructure(A: CsrPattern, B: CsrPattern): KronStructure {
   return s;
 }
 
-/** The index maps of kron(A, B), in kron_structure_cpu's order: block row (ia, ib), then p in row ia of A, then q in row ib of B. */
-function kronMaps(A: CsrPattern, B: CsrPattern, s: KronStructure): { pa: Int32Array; pb: Int32Array } {
-  if (s.maps) return s.maps;
-  const a = A.raw;
-  const b = B.raw;
-  const pa = new Int32Array(s.pattern.nnz);
-  const pb = new Int32Array(s.pattern.nnz);
-  let t = 0;
-  for (let ia = 0; ia < A.rows; ia++) {
-    for (let ib = 0; ib < B.rows; ib++) {
-      for (let p = a.indptr[ia]!; p < a.indptr[ia + 1]!; p++) {
-        for (let q = b.indptr[ib]!; q < b.indptr[ib + 1]!; q++) {
-          pa[t] = p;
-          pb[t] = q;
-          t++;
-        }
-      }
-    }
-  }
-  s.maps = { pa, pb };
+/** The index maps of kron(A, B) (index_maps.ts), made once per pair of patterns. */
+function kronPairs(A: CsrPattern, B: CsrPattern, s: KronStructure): { pa: Int32Array; pb: Int32Array } {
+  s.maps ??= kronMaps(A.rows, A.raw.indptr, B.rows, B.raw.indptr);
   return s.maps;
 }
 
@@ -210,29 +194,12 @@ export function kron(A: CsrMatrix, B: CsrMatrix): CsrMatrix {
     fail(op, `A ${shapeStr(A.shape)} (nnz ${A.nnz}) ⊗ B ${shapeStr(B.shape)} (nnz ${B.nnz}) would have shape [${rows}, ${cols}] and ${nnz} nonzeros, beyond 32-bit indices`);
   }
   const s = kronStructure(A.pattern, B.pattern);
-  if (A.device === 'cuda') {
-    // Two gathers through 0/1 selection matrices (cached per map) and a product, all device ops:
-    // values[t] = a[pa[t]] b[pb[t]];  their VJPs give dA = S_aᵀ (G ⊙ b[pb]), dB = S_bᵀ (G ⊙ a[pa]).
-    const { pa, pb } = kronMaps(A.pattern, B.pattern, s);
-    const a = spmv(partialSelectionMatrix(pa, A.nnz, A.dtype, 'cuda'), A.values); // maps in range by construction
-    const b = spmv(partialSelectionMatrix(pb, B.nnz, B.dtype, 'cuda'), B.values);
-    return new CsrMatrix(s.pattern, mul(a, b));
-  }
-  const pa = patternArgs(A.pattern);
-  const pb = patternArgs(B.pattern);
-  const vals = uninit(A.dtype, nnz);
-  type Values = (...a: [...PatternArgs, FloatArray, ...PatternArgs, FloatArray, FloatArray]) => void;
-  kernel<Values>('kronValues')(...pa, A.values.data, ...pb, B.values.data, vals);
-  const values = new Tensor(vals, [nnz]);
-  record(op, values, [A.values, B.values], (g, needs) => {
-    const dA = needs[0] ? uninit(g.dtype, A.nnz) : null;
-    const dB = needs[1] ? uninit(g.dtype, B.nnz) : null;
-    type Backward = (...a: [...PatternArgs, FloatArray, ...PatternArgs, FloatArray, FloatArray, FloatArray | null, FloatArray | null]) => void;
-    // dA[p] = Σ_q G[(p, q)] b_q ;  dB[q] = Σ_p G[(p, q)] a_p
-    kernel<Backward>('kronBackward')(...pa, A.values.data, ...pb, B.values.data, g.data, dA, dB);
-    return [dA && new Tensor(dA, [A.nnz]), dB && new Tensor(dB, [B.nnz])];
-  });
-  return new CsrMatrix(s.pattern, values);
+  // Two gathers through 0/1 selection matrices (cached per map) and a product, on either device:
+  // values[t] = a[pa[t]] b[pb[t]];  their VJPs give dA = S_aᵀ (G ⊙ b[pb]), dB = S_bᵀ (G ⊙ a[pa]).
+  const { pa, pb } = kronPairs(A.pattern, B.pattern, s);
+  const a = spmv(partialSelectionMatrix(pa, A.nnz, A.dtype, A.device), A.values); // maps in range by construction
+  const b = spmv(partialSelectionMatrix(pb, B.nnz, B.dtype, A.device), B.values);
+  return new CsrMatrix(s.pattern, mul(a, b));
 }
 
 // ---------------------------------------------------------------------------
@@ -269,8 +236,8 @@ export type DiagonalValues = number | ArrayLike<number> | Tensor;
  * The result is on the device ('cuda') when the Tensor diagonals are (all of
  * them: "mixed devices" otherwise); numbers and arrays join them there. There
  * is no device option: with no Tensor diagonal the result is on the CPU (move
- * it with .to('cuda')). Device results of one shape and offsets share one
- * pattern, with the CPU's entries in the CPU's order.
+ * it with .to('cuda')). Results of one shape and offsets share one pattern,
+ * on either device.
  */
 export function diags(
   diagonals: readonly DiagonalValues[],
@@ -339,33 +306,9 @@ export function diags(
   const nnz = lengths.reduce((a, b) => a + b, 0);
   if (nnz > INDEX_MAX) fail(op, `the result would have ${nnz} nonzeros, beyond 32-bit indices`);
 
-  if (tensors.some((t) => t.device === 'cuda')) {
-    // Every Tensor diagonal on one device (their dtypes agree by now).
-    sameKind(op, ...tensors.map((t, n): [string, Tensor] => [`diagonal ${slots[n]}`, t]));
-    return diagsDevice(diagonals, offsets, rows, cols, lengths, dtype, opts);
-  }
-
-  const { indptr, indices, pos } = diagsStructure(rows, cols, offsets, lengths);
-  const vals = allocate(dtype, nnz);
-  diagonals.forEach((v, d) => placeDiagonal(vals, pos[d]!, typeof v === 'number' ? v : v instanceof Tensor ? v.data : v));
-  const values = new Tensor(vals, [nnz]);
-  // d diagonal[t] = G[pos[t]]  (summed over the diagonal when it was broadcast)
-  record('diags', values, tensors, (g, needs) =>
-    tensors.map((t, n) => {
-      if (!needs[n]) return null;
-      const p = pos[slots[n]!]!;
-      const out = allocate(t.dtype, t.size);
-      if (t.size === 1 && p.length !== 1) {
-        let s = 0;
-        for (let q = 0; q < p.length; q++) s += g.data[p[q]!]!;
-        out[0] = s;
-      } else {
-        for (let q = 0; q < p.length; q++) out[q] = g.data[p[q]!]!;
-      }
-      return new Tensor(out, t.shape);
-    }),
-  );
-  return generated(new CsrPattern(rows, cols, indptr, indices), values, opts);
+  // Every Tensor diagonal on one device (their dtypes agree by now); the result joins them there.
+  if (tensors.length > 1) sameKind(op, ...tensors.map((t, n): [string, Tensor] => [`diagonal ${slots[n]}`, t]));
+  return diagsOn(tensors[0]?.device ?? 'cpu', diagonals, offsets, rows, cols, lengths, dtype, opts);
 }
 
 /**
@@ -411,9 +354,9 @@ function placeDiagonal(vals: FloatArray, p: Int32Array, src: ArrayLike<number> |
   for (let t = 0; t < p.length; t++) vals[p[t]!] = broadcast ? c : (src as ArrayLike<number>)[t]!;
 }
 
-// diags on the device. The pattern depends on the shape and offsets only, so
-// it is made on the host once per (shape, offsets) and shared by every device
-// diags with them while some matrix still holds it (a weak cache: a training
+// diags' pattern depends on the shape and offsets only, so it is made on the
+// host once per (shape, offsets) and shared by every diags with them, on either
+// device, while some matrix still holds it (a weak cache: a training
 // loop that rebuilds its matrix each step reuses the pattern, its device
 // structure and the placement matrices below).
 const diagsPatterns = new Map<string, WeakRef<CsrPattern>>();
@@ -435,7 +378,7 @@ function diagsPattern(rows: number, cols: number, offsets: readonly number[], le
 }
 
 /**
- * The [nnz, n] 0/1 device matrix P that puts a diagonal's values at its
+ * The [nnz, n] 0/1 matrix P (on `device`) that puts a diagonal's values at its
  * positions p: P[p[t], t] = 1 (n = p.length), or P[p[t], 0] = 1 (n = 1) when one
  * value is broadcast along it; other rows are empty. So spmv(P, x) holds x on
  * the diagonal and exact zeros elsewhere (nothing else is read), and its VJP
@@ -443,26 +386,26 @@ function diagsPattern(rows: number, cols: number, offsets: readonly number[], le
  * A partial selection (ops/select.ts) whose index map is kept on the result's
  * pattern per diagonal.
  */
-function placementMatrix(pattern: CsrPattern, d: number, p: Int32Array, broadcast: boolean, dtype: DType): CsrMatrix {
-  const key = `device:diags:${d}:${broadcast ? 'broadcast' : 'values'}`;
+function placementMatrix(pattern: CsrPattern, d: number, p: Int32Array, broadcast: boolean, dtype: DType, device: Device): CsrMatrix {
+  const key = `diags:${d}:${broadcast ? 'broadcast' : 'values'}`;
   let idx = pattern.cache.get(key) as Int32Array | undefined;
   if (!idx) {
     idx = new Int32Array(pattern.nnz).fill(-1);
     for (let t = 0; t < p.length; t++) idx[p[t]!] = broadcast ? 0 : t;
     pattern.cache.set(key, idx);
   }
-  return partialSelectionMatrix(idx, broadcast ? 1 : p.length, dtype, 'cuda');
+  return partialSelectionMatrix(idx, broadcast ? 1 : p.length, dtype, device);
 }
 
 /**
- * diags with some diagonals device Tensors (checked by diags): the values are
- * Σ_d P_d x_d over the Tensor diagonals (device SpMVs through placementMatrix,
- * summed by device adds; the supports are disjoint, so each value is x_d's
- * exactly), plus the number and array diagonals placed in one host array and
- * moved once. Differentiable w.r.t. each Tensor diagonal: d x_d = P_dᵀ G.
+ * diags on `device` (the Tensor diagonals', checked by diags): the values are
+ * Σ_d P_d x_d over the Tensor diagonals (SpMVs through placementMatrix, summed
+ * by adds; the supports are disjoint, so each value is x_d's exactly), plus the
+ * number and array diagonals placed in one host array (moved once to a device).
+ * Differentiable w.r.t. each Tensor diagonal: d x_d = P_dᵀ G.
  */
-function diagsDevice(
-  diagonals: readonly DiagonalValues[], offsets: readonly number[], rows: number, cols: number,
+function diagsOn(
+  device: Device, diagonals: readonly DiagonalValues[], offsets: readonly number[], rows: number, cols: number,
   lengths: readonly number[], dtype: DType, opts: CsrOptions,
 ): CsrMatrix {
   const { pattern, pos } = diagsPattern(rows, cols, offsets, lengths);
@@ -472,14 +415,14 @@ function diagsDevice(
     const p = pos[d]!;
     if (v instanceof Tensor) {
       const x = v.ndim === 1 ? v : reshape(v, [1]);
-      parts.push(spmv(placementMatrix(pattern, d, p, v.size === 1 && p.length !== 1, dtype), x));
+      parts.push(spmv(placementMatrix(pattern, d, p, v.size === 1 && p.length !== 1, dtype, device), x));
     } else {
       constants ??= allocate(dtype, pattern.nnz);
       placeDiagonal(constants, p, v);
     }
   });
-  if (constants) parts.push(toDevice(new Tensor(constants, [pattern.nnz]), 'cuda'));
-  const values = parts.reduce((sum, x) => add(sum, x));
+  if (constants) parts.push(toDevice(new Tensor(constants, [pattern.nnz]), device));
+  const values = parts.length > 0 ? parts.reduce((sum, x) => add(sum, x)) : new Tensor(allocate(dtype, 0), [0]);
   return generated(pattern, values, opts);
 }
 

@@ -34,7 +34,7 @@ const CONSTANT_SLOTS = 8;
 const CONSTANT_MIN_SIZE = 1024;
 
 /** A CPU tensor of `shape` whose entries are all `value` (shared and read-only when large; see above). */
-export function constantOn(dtype: DType, shape: readonly number[], value: number): Tensor {
+function constantOnHost(dtype: DType, shape: readonly number[], value: number): Tensor {
   let size = 1;
   for (const d of shape) size *= d;
   if (size < CONSTANT_MIN_SIZE) return fullOn('cpu', dtype, shape, value);
@@ -51,9 +51,49 @@ export function constantOn(dtype: DType, shape: readonly number[], value: number
   return new Tensor(e.data, shape);
 }
 
+/**
+ * The same on the device: the last value per dtype and size, filled once, its
+ * storage held by this cache (each tensor handed out holds a reference of its
+ * own, so a scope that frees one leaves the constant alive). A seed of 1 for
+ * backward() and a sum's VJP of it are then no allocation and no fill per step.
+ */
+const deviceConstants = new Map<string, { value: number; storage: DeviceStorage }>();
+/** Above this many entries a device constant is filled per call instead (the cache holds at most 8 × 8 MiB). */
+const DEVICE_CONSTANT_MAX_SIZE = 1 << 20;
+const deviceConstantValues = new WeakMap<DeviceArray, number>();
+
+/** A tensor of `shape` on `device` whose entries are all `value`: shared and read-only (see above), except small CPU ones. */
+export function constantOn(dtype: DType, shape: readonly number[], value: number, device: Device = 'cpu'): Tensor {
+  if (device === 'cpu') return constantOnHost(dtype, shape, value);
+  let size = 1;
+  for (const d of shape) size *= d;
+  if (size > DEVICE_CONSTANT_MAX_SIZE) return deviceFull(dtype, shape, value); // not worth holding device memory for
+  const key = `${dtype}/${size}`;
+  let e = deviceConstants.get(key);
+  if (e === undefined || !Object.is(e.value, value)) {
+    const array = deviceAlloc(dtype, size);
+    fillDevice(array, value);
+    deviceConstantValues.set(array, value);
+    e?.storage.release();
+    deviceConstants.delete(key);
+    if (deviceConstants.size >= CONSTANT_SLOTS) {
+      const first = deviceConstants.keys().next().value!;
+      deviceConstants.get(first)!.storage.release();
+      deviceConstants.delete(first);
+    }
+    deviceConstants.set(key, (e = { value, storage: new DeviceStorage(array) }));
+  }
+  return new Tensor(e.storage.retain(), shape);
+}
+
 /** Whether t's storage is a shared constant (constantOn), which must not be written. */
 export function isSharedConstant(t: Tensor): boolean {
-  return t.device === 'cpu' && sharedArrays.has(t.data);
+  return t.device === 'cpu' ? sharedArrays.has(t.data) : deviceConstantValues.has(t.buffer);
+}
+
+/** The value of every entry of a shared constant on the device (constantOn), read without a download; undefined for other tensors. */
+export function deviceConstantValue(t: Tensor): number | undefined {
+  return t.device === 'cpu' ? undefined : deviceConstantValues.get(t.buffer);
 }
 
 /** A tensor on `device` filled with `value`. */
