@@ -4,6 +4,7 @@ import { allocate, type Device, type DType, dtypeOfArray, isDType } from './dtyp
 import { describe, expected, fail, shapeStr } from './errors.js';
 import { type Generator, resolveGenerator } from './random.js';
 import { copyDevice, type DeviceArray, DeviceStorage, download, trackTensor } from './device.js';
+import { releaseHost, retainHost } from './pool.js';
 
 export type { DType, Device } from './dtype.js';
 
@@ -64,6 +65,7 @@ export class Tensor {
       this.device = 'cpu';
       this.dtype = dtypeOfArray(data);
       this.#size = data.length;
+      retainHost(data);
     }
     trackTensor(this);
   }
@@ -110,6 +112,7 @@ export class Tensor {
   dispose(): void {
     if (this.#disposedFlag) return;
     this.#disposedFlag = true;
+    if (this.#data !== null) releaseHost(this.#data); // the last tensor over a pooled buffer gives it back (pool.ts)
     this.#data = null;
     this.#storage?.release();
   }
