@@ -471,12 +471,24 @@ SAD_SIMD_CLONES T row_max(const T* x, int64_t cols) {
 }
 
 // log Σ exp over one row (body::log_sum_exp: −∞ for an all −∞ row; +∞ / NaN pass through).
+// The exps go through a small buffer: computed in a vectorized map, then added
+// in index order. Inside the in-order sum the exps ran one at a time (a
+// [16384, 32] float32 log-softmax took 5.3 ms against NumPy's 1.9 ms).
 template <class T>
 double row_lse(const T* x, int64_t cols) {
   const T mx = row_max(x, cols);
   if (mx == -INFINITY || mx == INFINITY || mx != mx) return double(mx);
   const double m = double(mx);
-  return body::log_sum_exp(mx, sum_range(0, cols, [=](int64_t j) { return vm::exp(double(x[j]) - m); }));
+  constexpr int64_t kChunk = 256;
+  double e[kChunk];
+  double s = 0;
+  for (int64_t j0 = 0; j0 < cols; j0 += kChunk) {
+    const int64_t len = std::min(kChunk, cols - j0);
+    const T* xj = x + j0;
+    map_range(0, len, [=, &e](int64_t j) { e[j] = vm::exp(double(xj[j]) - m); });
+    for (int64_t j = 0; j < len; ++j) s += e[j];
+  }
+  return body::log_sum_exp(mx, s);
 }
 
 template <class F>
