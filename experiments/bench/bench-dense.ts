@@ -162,5 +162,7 @@ console.log(`\nthread scaling at 2^22 entries, fastest samples, each call in sco
 for (const s of scaling) console.log(`${s.dtype.padEnd(8)} ${s.op.padEnd(5)} 1 thread ${fmt(s.t1_s).padStart(9)}  2 threads ${fmt(s.t2_s).padStart(9)}  ${s.speedup.toFixed(2)}× (bar ≥ 1.6×)`);
 
 mkdirSync(dirname(resolve(opts.out!)), { recursive: true });
-writeFileSync(resolve(opts.out!), JSON.stringify({ n: N, pinned, numpy: typeof numpy1 === 'string' ? numpy1 : numpy1.numpy, rows, scaling }, null, 2));
+const loadavg = readFileSync('/proc/loadavg', 'utf8').trim();
+console.log(`load average ${loadavg}`);
+writeFileSync(resolve(opts.out!), JSON.stringify({ n: N, pinned, numpy: typeof numpy1 === 'string' ? numpy1 : numpy1.numpy, loadavg, rows, scaling }, null, 2));
 console.log(`wrote ${opts.out}`);

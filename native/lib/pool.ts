@@ -67,6 +67,7 @@ export function releaseHost(data: FloatArray): void {
   }
   liveTensors.delete(buffer);
   const bytes = buffer.byteLength;
+  if (bytes === 0) return; // detached already (transferred to a worker, say): nothing to give back
   if (pooledBytes + bytes > MAX_POOLED_BYTES) return;
   // Detaches every typed array over `buffer`; the memory moves to `moved` (no copy).
   const moved = structuredClone(buffer, { transfer: [buffer] });

@@ -72,6 +72,14 @@ describe('output-buffer pool', () => {
     assert.throws(() => escaped!.data, /disposed/);
   });
 
+  test('disposing a tensor whose memory was transferred away (to a worker, say) is harmless', () => {
+    const a = seeded(11), b = seeded(12);
+    const y = add(a, b);
+    structuredClone(y.data.buffer, { transfer: [y.data.buffer as ArrayBuffer] });
+    y.dispose();
+    assert.equal(poolStats().pooledBytes, 0);
+  });
+
   test('a leaf gradient made inside a scope outlives it', () => {
     const p = seeded(9).requiresGrad_();
     const b = seeded(10);
