@@ -8,18 +8,25 @@
 // unpins itself and times add and sum at 2^22 entries on 1 and 2 threads.
 // Prints a table and writes JSON (bench-results/dense.json by default).
 //
+// Ours is timed twice: plain (each call's output left to the garbage collector,
+// as a loop that never disposes does) and inside scope() (the output disposed
+// when the call ends, its buffer back in the pool: pool.ts). The ratio row uses
+// the scoped figure: NumPy frees each temporary when its last reference goes,
+// and scope() is how a loop here says the same; the plain figure is printed
+// beside it.
+//
 // Each side reports the median and the fastest of its samples; the ratio is of
 // the fastest samples (on a shared machine the slower samples measure the
 // neighbours, and both sides suffer them alike only on average). NumPy runs
 // twice, before and after ours, and keeps its faster sample of the two.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  Adam, add, div, exp, logSoftmax, mean, mul, noGrad, relu, setThreads, sum, tanh, tensor, type DType, type Tensor,
+  Adam, add, div, exp, logSoftmax, mean, mul, noGrad, relu, scope, setThreads, sum, tanh, tensor, type DType, type Tensor,
 } from '../../native/lib/index.js';
 import { measure } from './measure.js';
 
@@ -97,15 +104,19 @@ const numpy1 = opts['no-numpy'] ? 'skipped (--no-numpy)' : numpyTimes();
 if (typeof numpy1 === 'string') console.log(`NumPy: ${numpy1}`);
 else console.log(`NumPy ${String(numpy1.numpy)} (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for its command)`);
 
-interface Row { dtype: DType; op: string; ours_s: number; ours_min_s: number; numpy_s: number | null; numpy_min_s: number | null; ratio: number | null }
+interface Row { dtype: DType; op: string; ours_s: number; ours_min_s: number; plain_s: number; plain_min_s: number; numpy_s: number | null; numpy_min_s: number | null; ratio: number | null }
 const rows: Row[] = [];
 noGrad(() => {
   for (const dtype of ['float32', 'float64'] as DType[]) {
     const ops = Object.entries(oursFor(dtype));
     for (const [, fn] of ops) for (let i = 0; i < 5; i++) fn(); // first-touch and warm-up of every op
     for (const [op, fn] of ops) {
-      const t = measure(fn, { samples: SAMPLES, sampleTime: 0.01, maxTime: 2 });
-      rows.push({ dtype, op, ours_s: t.median_s, ours_min_s: t.min_s, numpy_s: null, numpy_min_s: null, ratio: null });
+      const plain = measure(fn, { samples: SAMPLES, sampleTime: 0.01, maxTime: 2 });
+      const scoped = measure(() => scope(() => void fn()), { samples: SAMPLES, sampleTime: 0.01, maxTime: 2 });
+      rows.push({
+        dtype, op, ours_s: scoped.median_s, ours_min_s: scoped.min_s, plain_s: plain.median_s, plain_min_s: plain.min_s,
+        numpy_s: null, numpy_min_s: null, ratio: null,
+      });
     }
   }
 });
@@ -118,14 +129,17 @@ for (const r of rows) {
   r.numpy_min_s = Math.min(...runs.map((x) => x[key]![1]));
   r.ratio = r.ours_min_s / r.numpy_min_s;
 }
-console.log(`\n${'dtype'.padEnd(8)} ${'op'.padEnd(16)} ${'ours min'.padStart(10)} ${'(median)'.padStart(10)} ${'NumPy min'.padStart(10)} ${'(median)'.padStart(10)} ${'ours/NumPy'.padStart(11)}`);
+console.log('\nours: each call in scope() (its output back in the pool: the row\'s figure); plain: outputs left to the GC');
+console.log(`${'dtype'.padEnd(8)} ${'op'.padEnd(16)} ${'ours min'.padStart(10)} ${'(median)'.padStart(10)} ${'plain min'.padStart(10)} ${'(median)'.padStart(10)} ${'NumPy min'.padStart(10)} ${'(median)'.padStart(10)} ${'ours/NumPy'.padStart(11)}`);
 for (const r of rows) {
   const ratio = r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×${r.ratio > 1.5 ? '  (> 1.5)' : ''}`;
   const np = (v: number | null): string => (v === null ? '—' : fmt(v));
-  console.log(`${r.dtype.padEnd(8)} ${r.op.padEnd(16)} ${fmt(r.ours_min_s).padStart(10)} ${fmt(r.ours_s).padStart(10)} ${np(r.numpy_min_s).padStart(10)} ${np(r.numpy_s).padStart(10)} ${ratio.padStart(11)}`);
+  console.log(`${r.dtype.padEnd(8)} ${r.op.padEnd(16)} ${fmt(r.ours_min_s).padStart(10)} ${fmt(r.ours_s).padStart(10)} ${fmt(r.plain_min_s).padStart(10)} ${fmt(r.plain_s).padStart(10)} ${np(r.numpy_min_s).padStart(10)} ${np(r.numpy_s).padStart(10)} ${ratio.padStart(11)}`);
 }
 const worst = Math.max(...rows.map((r) => r.ratio ?? 0));
-console.log(`worst ratio ${worst.toFixed(2)}× (bar: every row ≤ 1.5×)`);
+const worstPlain = Math.max(...rows.map((r) => (r.numpy_min_s === null ? 0 : r.plain_min_s / r.numpy_min_s)));
+console.log(`worst ratio ${worst.toFixed(2)}× (bar: every row ≤ 1.5×); plain (no scope) worst ${worstPlain.toFixed(2)}×`);
+console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 
 // Thread scaling: both cores, 2^22 entries.
 const unpinned = pin(cpus().map((_, i) => i).join(','));
@@ -138,15 +152,17 @@ noGrad(() => {
     for (const [op, fn] of [['add', () => add(a, b)], ['sum', () => sum(a)]] as const) {
       const t = [1, 2].map((th) => {
         setThreads(th);
-        return measure(fn, { samples: SAMPLES, sampleTime: 0.02, maxTime: 3 }).min_s;
+        return measure(() => scope(() => void fn()), { samples: SAMPLES, sampleTime: 0.02, maxTime: 3 }).min_s;
       });
       scaling.push({ dtype, op, t1_s: t[0]!, t2_s: t[1]!, speedup: t[0]! / t[1]! });
     }
   }
 });
-console.log(`\nthread scaling at 2^22 entries, fastest samples (${unpinned ? 'unpinned' : 'affinity unchanged'}; ${cpus().length} CPUs):`);
+console.log(`\nthread scaling at 2^22 entries, fastest samples, each call in scope() (${unpinned ? 'unpinned' : 'affinity unchanged'}; ${cpus().length} CPUs):`);
 for (const s of scaling) console.log(`${s.dtype.padEnd(8)} ${s.op.padEnd(5)} 1 thread ${fmt(s.t1_s).padStart(9)}  2 threads ${fmt(s.t2_s).padStart(9)}  ${s.speedup.toFixed(2)}× (bar ≥ 1.6×)`);
 
 mkdirSync(dirname(resolve(opts.out!)), { recursive: true });
-writeFileSync(resolve(opts.out!), JSON.stringify({ n: N, pinned, numpy: typeof numpy1 === 'string' ? numpy1 : numpy1.numpy, rows, scaling }, null, 2));
+const loadavg = readFileSync('/proc/loadavg', 'utf8').trim();
+console.log(`load average ${loadavg}`);
+writeFileSync(resolve(opts.out!), JSON.stringify({ n: N, pinned, numpy: typeof numpy1 === 'string' ? numpy1 : numpy1.numpy, loadavg, rows, scaling }, null, 2));
 console.log(`wrote ${opts.out}`);

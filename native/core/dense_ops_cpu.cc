@@ -65,23 +65,23 @@ double sum_range(int64_t b, int64_t e, F f) {
   return acc;
 }
 
-// part[k] = the sum of block k (sum_range over its kSumBlock entries) for the
-// blocks [kb, ke) below n, kSumLanes full blocks at a time: each block still
-// adds its entries in index order into a double of its own, so every part is
-// bitwise sum_range's, but the lanes' dependency chains overlap instead of
-// running one after another (one block alone is latency-bound: ≈3 cycles an entry).
+// The sums of kSumLanes whole blocks from entry `base` on, into part[0 … kSumLanes):
+// each block's sum is sum_range's, one accumulator in index order, but the
+// blocks' chains are interleaved, so the adds of different blocks overlap
+// instead of each waiting out the previous add's latency. Same bits as
+// sum_range per block; 4× faster here (2^19 entries, one core: float32 336 →
+// 76 µs, float64 296 → 84 µs with 8 lanes; 4 lanes 83 µs, 16 lanes 132–164 µs:
+// the accumulators no longer fit the registers).
 constexpr int kSumLanes = 8;
+
 template <class F>
-void block_sums(int64_t n, int64_t kb, int64_t ke, F f, double* part) {
-  int64_t k = kb;
-  for (; k + kSumLanes <= ke && (k + kSumLanes) * kSumBlock <= n; k += kSumLanes) {
-    double acc[kSumLanes] = {};
-    const int64_t base = k * kSumBlock;
-    for (int64_t i = 0; i < kSumBlock; ++i)
-      for (int j = 0; j < kSumLanes; ++j) acc[j] += f(base + j * kSumBlock + i);
-    for (int j = 0; j < kSumLanes; ++j) part[k + j] = acc[j];
+SAD_SIMD_CLONES void sum_blocks(int64_t base, double* part, F f) {
+  double acc[kSumLanes] = {};
+  for (int64_t i = 0; i < kSumBlock; ++i) {
+#pragma GCC unroll 16
+    for (int j = 0; j < kSumLanes; ++j) acc[j] += f(base + j * kSumBlock + i);
   }
-  for (; k < ke; ++k) part[k] = sum_range(k * kSumBlock, std::min(n, (k + 1) * kSumBlock), f);
+  for (int j = 0; j < kSumLanes; ++j) part[j] = acc[j];
 }
 
 // Σ f(i) over [0, n): the sums of blocks of kSumBlock (in parallel), added in order.
@@ -90,8 +90,11 @@ double parallel_sum(ThreadPool& pool, int64_t n, F f) {
   const int64_t blocks = (n + kSumBlock - 1) / kSumBlock;
   if (blocks <= 1) return n > 0 ? sum_range(0, n, f) : 0.0;
   std::vector<double> part(size_t(blocks), 0.0);
+  const int64_t whole = n / kSumBlock;  // blocks of kSumBlock entries (the last may be short)
   pool.parallel_for(blocks, std::max<int64_t>(1, kGrain / kSumBlock), [&](int, int64_t b, int64_t e) {
-    block_sums(n, b, e, f, part.data());
+    int64_t k = b;
+    for (; k + kSumLanes <= std::min(e, whole); k += kSumLanes) sum_blocks(k * kSumBlock, &part[size_t(k)], f);
+    for (; k < e; ++k) part[size_t(k)] = sum_range(k * kSumBlock, std::min(n, (k + 1) * kSumBlock), f);
   });
   double s = 0;
   for (double v : part) s += v;
@@ -468,12 +471,24 @@ SAD_SIMD_CLONES T row_max(const T* x, int64_t cols) {
 }
 
 // log Σ exp over one row (body::log_sum_exp: −∞ for an all −∞ row; +∞ / NaN pass through).
+// The exps go through a small buffer: computed in a vectorized map, then added
+// in index order. Inside the in-order sum the exps ran one at a time (a
+// [16384, 32] float32 log-softmax took 5.3 ms against NumPy's 1.9 ms).
 template <class T>
 double row_lse(const T* x, int64_t cols) {
   const T mx = row_max(x, cols);
   if (mx == -INFINITY || mx == INFINITY || mx != mx) return double(mx);
   const double m = double(mx);
-  return body::log_sum_exp(mx, sum_range(0, cols, [=](int64_t j) { return vm::exp(double(x[j]) - m); }));
+  constexpr int64_t kChunk = 256;
+  double e[kChunk];
+  double s = 0;
+  for (int64_t j0 = 0; j0 < cols; j0 += kChunk) {
+    const int64_t len = std::min(kChunk, cols - j0);
+    const T* xj = x + j0;
+    map_range(0, len, [=, &e](int64_t j) { e[j] = vm::exp(double(xj[j]) - m); });
+    for (int64_t j = 0; j < len; ++j) s += e[j];
+  }
+  return body::log_sum_exp(mx, s);
 }
 
 template <class F>

@@ -6,10 +6,14 @@
 //
 // Both reduce x = k ln2 + r (Cody–Waite: ln2 split in two so k·ln2_hi is exact),
 // |r| ≤ ln2/2, and evaluate eʳ − 1 = r (1 + r/2! + … ) by its Taylor series up
-// to the term below half an ulp of T (r¹⁴/14! ≈ 4e-18 for double, r⁹/9! ≈ 2e-10
-// for float, which is computed in double and rounded once). Measured against
-// glibc on 2·10⁶ points over [−745, 709] and [−20, 20]: double exp within 1 ulp,
-// tanh within 4 ulp; float exp and tanh within 1 ulp (cpu_tests.cc checks it).
+// to the term below half an ulp of T (r¹⁴/14! ≈ 4e-18 for double; for float
+// r⁷/7! with the first term left out, r⁸/8! ≈ 5e-9 ≈ 0.1 ulp). Float is computed
+// in float: in double (rounded once at the end, as it was) 2^19 float exps took
+// 357 µs and tanhs 425 µs on one core here, against NumPy's 218 and 106 µs; in
+// float 153 and 150 µs (16 lanes per AVX-512 vector instead of 8, and a float
+// division). Measured against long double: double exp within 1 ulp, tanh within
+// 4 ulp; float exp within 1.01 ulp and tanh within 2.3 ulp over every 1/4·10⁶ of
+// [−104, 89] and the floats near 0 (dense_cpu_tests.cc checks it).
 //   exp x   = 2ᵏ (1 + (eʳ − 1))
 //   tanh x  = sign(x) · m / (m + 2),  m = e^{2|x|} − 1 = 2ᵏ (eʳ − 1) + (2ᵏ − 1)
 // (no cancellation: for k ≥ 1 the first term is at least 0.7·2ᵏ − 1 > 0.4).
@@ -78,6 +82,43 @@ inline double tanh_abs(double a) {
   return m / (m + 2.0);
 }
 
+// The same in float, for float exp and tanh.
+inline int32_t bits(float x) {
+  int32_t b;
+  std::memcpy(&b, &x, 4);
+  return b;
+}
+
+inline float from_bits(uint32_t b) {
+  float x;
+  std::memcpy(&x, &b, 4);
+  return x;
+}
+
+// eʳ − 1 for |r| ≤ 0.35 in float: r + r² (1/2! + r/3! + … + r⁵/7!).
+inline float expm1_reduced(float r) {
+  constexpr float c[] = {1.0f / 2, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040};
+  float p = c[5];
+#if !defined(__CUDACC__)
+#pragma GCC unroll 8
+#endif
+  for (int i = 4; i >= 0; --i) p = p * r + c[i];
+  return r + r * r * p;
+}
+
+// k = round(x / ln2) and r = x − k ln2 for |x| ≤ 2^21: ln2_hi has 9 bits, so
+// k·ln2_hi is exact for |k| < 2^15 and so is x − k·ln2_hi (Sterbenz).
+inline void reduce(float x, float& r, int32_t& k) {
+  constexpr float shifter = 0x1.8p23f;
+  const float t = x * 1.44269504f + shifter;
+  const float kd = t - shifter;
+  k = int32_t(uint32_t(bits(t)) - uint32_t(bits(shifter)));  // unsigned: a NaN's bits must not overflow
+  r = (x - kd * 0x1.63p-1f) - kd * -2.12194440e-4f;
+}
+
+// 2ᵏ for −126 ≤ k ≤ 127.
+inline float pow2(int32_t k) { return from_bits(uint32_t(k + 127) << 23); }
+
 }  // namespace detail
 #endif
 
@@ -101,12 +142,14 @@ SAD_HD float exp(float x) {
 #if defined(__CUDA_ARCH__)
   return ::expf(x);
 #else
-  // exp(89) overflows float and exp(−104) underflows it: k stays within a double's normal range.
-  const double v = double(x), xc = v > 89.0 ? 89.0 : (v < -104.0 ? -104.0 : v);
-  double r;
-  int64_t k;
+  // exp(89) overflows float and exp(−104) underflows it: −150 ≤ k ≤ 128.
+  const float xc = x > 89.0f ? 89.0f : (x < -104.0f ? -104.0f : x);
+  float r;
+  int32_t k;
   detail::reduce(xc, r, k);
-  return float((1.0 + detail::expm1_reduced<9>(r)) * detail::pow2(k));
+  // 2ᵏ as 2^k1 · 2^k2 (both normal), so a subnormal result is rounded once.
+  const int32_t k1 = k >> 1, k2 = k - k1;
+  return (1.0f + detail::expm1_reduced(r)) * detail::pow2(k1) * detail::pow2(k2);
 #endif
 }
 
@@ -123,8 +166,14 @@ SAD_HD float tanh(float x) {
 #if defined(__CUDA_ARCH__)
   return ::tanhf(x);
 #else
-  const double a = std::fabs(double(x)), t = detail::tanh_abs<9>(a > 10.0 ? 10.0 : a);
-  return float(std::copysign(t, double(x)));
+  // tanh 10 rounds to 1 in float; k ≤ 29 below.
+  const float a = std::fabs(x), ac = a > 10.0f ? 10.0f : a;
+  float r;
+  int32_t k;
+  detail::reduce(2 * ac, r, k);
+  const float s = detail::pow2(k);
+  const float m = s * detail::expm1_reduced(r) + (s - 1.0f);
+  return std::copysign(m / (m + 2.0f), x);  // NaN stays NaN, −0 stays −0
 #endif
 }
 

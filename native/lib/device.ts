@@ -15,6 +15,7 @@
 import { addon, type FloatArray } from './addon.js';
 import type { DType } from './dtype.js';
 import { SparseAdError } from './errors.js';
+import { unpoolHost } from './pool.js';
 
 export type ElemType = DType | 'int32' | 'uint8';
 export type HostArray = FloatArray | Int32Array | Uint8Array;
@@ -199,7 +200,11 @@ export function untrackTensor(t: Disposable): void {
 
 /** Walks a scope's result for what it returns: tensors, a CsrMatrix's values, in arrays, Maps and plain objects. */
 function collectReturned(x: unknown, out: Set<unknown>, seen: Set<unknown>): void {
-  if (x === null || typeof x !== 'object' || seen.has(x) || ArrayBuffer.isView(x)) return;
+  if (x === null || typeof x !== 'object' || seen.has(x)) return;
+  if (ArrayBuffer.isView(x)) {
+    unpoolHost(x); // a tensor's raw array leaves the scope: its buffer must outlive the tensor
+    return;
+  }
   seen.add(x);
   if (typeof (x as Disposable).dispose === 'function' && 'isDisposed' in (x as object)) {
     out.add(x);
@@ -223,7 +228,9 @@ function collectReturned(x: unknown, out: Set<unknown>, seen: Set<unknown>): voi
  * those passed to keep(). What fn returns moves to the enclosing scope, if any.
  * Run backward() and the optimizer step inside the scope: the tape of a
  * disposed intermediate cannot be replayed. Gradients stored in `.grad` and
- * optimizer state are not disposed. fn must be synchronous.
+ * optimizer state are not disposed. fn must be synchronous. A disposed CPU
+ * tensor's memory goes to the output pool (pool.ts) once no tensor over it is
+ * left, so the next op's output reuses memory still in cache, as NumPy's do.
  */
 export function scope<T>(fn: () => T): T {
   const mine = new Set<Disposable>();

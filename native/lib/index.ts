@@ -10,6 +10,7 @@ export { Generator, manualSeed } from './random.js';
 export { SparseAdError } from './errors.js';
 export { setThreads, getThreads, buildInfo, devices } from './threads.js';
 export { scope, keep, TensorArena, deviceMemory, resetPeakDeviceMemory, synchronize, deviceMode } from './device.js';
+export { clearPool, poolStats } from './pool.js';
 export type { DeviceMemory } from './device.js';
 export type { BuildInfo, CudaDeviceInfo } from './threads.js';
 export { spmv } from './ops/spmv.js';

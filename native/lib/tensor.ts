@@ -5,6 +5,7 @@ import { describe, expected, fail, shapeStr } from './errors.js';
 import { type Generator, resolveGenerator } from './random.js';
 import { iota } from './index_maps.js';
 import { copyDevice, type DeviceArray, DeviceStorage, download, trackTensor } from './device.js';
+import { releaseHost, retainHost } from './pool.js';
 
 export type { DType, Device } from './dtype.js';
 
@@ -65,6 +66,7 @@ export class Tensor {
       this.device = 'cpu';
       this.dtype = dtypeOfArray(data);
       this.#size = data.length;
+      retainHost(data);
     }
     trackTensor(this);
   }
@@ -111,6 +113,7 @@ export class Tensor {
   dispose(): void {
     if (this.#disposedFlag) return;
     this.#disposedFlag = true;
+    if (this.#data !== null) releaseHost(this.#data); // the last tensor over a pooled buffer gives it back (pool.ts)
     this.#data = null;
     this.#storage?.release();
   }

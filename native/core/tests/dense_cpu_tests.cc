@@ -58,7 +58,8 @@ SAD_TEST(cpu, vmath_exp_tanh_against_long_double) {
   vmath_case<double>(-20, 20, 1.01, 4.01);
   vmath_case<double>(-1, 1, 1.01, 4.01);
   vmath_case<float>(-103, 88, 1.01, 1e9);
-  vmath_case<float>(-10, 10, 1.01, 1.01);
+  vmath_case<float>(-10, 10, 1.01, 2.5);
+  vmath_case<float>(-1e-3L, 1e-3L, 1.01, 2.5);
   const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
   SAD_CHECK(sad::vm::exp(inf) == inf && sad::vm::exp(-inf) == 0 && std::isnan(sad::vm::exp(nan)));
   SAD_CHECK(sad::vm::exp(710.0) == inf && sad::vm::exp(-746.0) == 0 && sad::vm::exp(0.0) == 1);
@@ -66,6 +67,12 @@ SAD_TEST(cpu, vmath_exp_tanh_against_long_double) {
   SAD_CHECK(sad::vm::tanh(inf) == 1 && sad::vm::tanh(-inf) == -1 && std::isnan(sad::vm::tanh(nan)));
   SAD_CHECK(std::signbit(sad::vm::tanh(-0.0)) && sad::vm::tanh(1e-300) == 1e-300);
   SAD_CHECK(sad::vm::exp(89.0f) == std::numeric_limits<float>::infinity() && sad::vm::exp(-104.0f) == 0.0f);
+  const float finf = std::numeric_limits<float>::infinity(), fnan = std::numeric_limits<float>::quiet_NaN();
+  SAD_CHECK(sad::vm::exp(finf) == finf && sad::vm::exp(-finf) == 0 && std::isnan(sad::vm::exp(fnan)));
+  SAD_CHECK(sad::vm::exp(-0.0f) == 1 && sad::vm::exp(88.72f) == std::exp(88.72f) && sad::vm::exp(88.73f) == finf);
+  SAD_CHECK(sad::vm::exp(-103.9f) == std::exp(-103.9f)) << "the smallest subnormal";
+  SAD_CHECK(sad::vm::tanh(finf) == 1 && sad::vm::tanh(-finf) == -1 && std::isnan(sad::vm::tanh(fnan)));
+  SAD_CHECK(std::signbit(sad::vm::tanh(-0.0f)) && sad::vm::tanh(1e-40f) == 1e-40f) << "tanh keeps −0 and subnormals";
 }
 
 namespace {
@@ -103,7 +110,7 @@ SAD_TEST(cpu, dense_unary_maps) {
   unary_case<double>(UnaryOp::exp, [](ld x) { return std::exp(x); }, "exp", -30, 30, 1.01);
   unary_case<float>(UnaryOp::exp, [](ld x) { return std::exp(x); }, "exp f32", -30, 30, 1.01);
   unary_case<double>(UnaryOp::tanh, [](ld x) { return std::tanh(x); }, "tanh", -8, 8, 4.01);
-  unary_case<float>(UnaryOp::tanh, [](ld x) { return std::tanh(x); }, "tanh f32", -8, 8, 1.01);
+  unary_case<float>(UnaryOp::tanh, [](ld x) { return std::tanh(x); }, "tanh f32", -8, 8, 2.5);
   unary_case<double>(UnaryOp::relu, relu_ref, "relu", -3, 3, 0);
   unary_case<float>(UnaryOp::relu, relu_ref, "relu f32", -3, 3, 0);
   unary_case<double>(UnaryOp::sigmoid, sigmoid_ref, "sigmoid", -40, 40, 4.01);

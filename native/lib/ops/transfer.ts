@@ -6,6 +6,7 @@ import type { FloatArray } from '../addon.js';
 import { deviceAlloc, type DeviceArray, deviceMode, DeviceStorage, download, fillDevice, upload } from '../device.js';
 import { type Device, type DType, uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
+import { pooledArray } from '../pool.js';
 import { Tensor } from '../tensor.js';
 
 /** Throws "<op>: no CUDA device (why)" unless 'cuda' is usable (a GPU or the emulated device). */
@@ -129,7 +130,7 @@ export function empty(dtype: DType, shape: readonly number[], device: Device): T
   if (device !== 'cpu') return deviceEmpty(dtype, shape);
   let size = 1;
   for (const d of shape) size *= d;
-  return new Tensor(uninit(dtype, size), shape);
+  return new Tensor(pooledArray(dtype, size), shape); // memory a disposed tensor gave back, when there is some
 }
 
 /** A device tensor owning `array` (which must hold the shape's size of dtype entries). */
