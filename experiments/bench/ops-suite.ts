@@ -47,7 +47,14 @@ function seedLike(t: Tensor): Tensor {
 
 /** Builds the inputs of one op at size n, and returns closures that run one call. */
 export function makeCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu'): OpCase {
-  if (device === 'cpu') return makeHostCase(op, n, dtype);
+  if (device === 'cpu') {
+    // Each call in a scope: its outputs (and the gradients it leaves, which the
+    // next call resets) go back to the buffer pool at once, as a training loop's
+    // step in the lab does and as the peers' temporaries are freed by reference
+    // counting; without it each call's outputs are cold memory V8 frees at GC.
+    const c = makeHostCase(op, n, dtype);
+    return { nnz: c.nnz, run: (pass) => { const call = c.run(pass); return () => scope(call); }, sumLoss: () => { const call = c.sumLoss(); return () => scope(call); } };
+  }
   // On the device: inputs moved once; each call in a scope (its outputs freed
   // at once, as a training loop would) and synchronised, so a timing covers the
   // kernels' completion and not just their launch.

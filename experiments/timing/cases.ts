@@ -198,6 +198,8 @@ export function makeCudaCase(op: OpName, variant: Variant, n: number, dtype: DTy
 
 export function makeOursCase(op: OpName, variant: Variant, n: number, dtype: DType, device: DeviceKind): TimedCase {
   if (device === 'cuda') return makeCudaCase(op, variant, n, dtype);
-  if (isSolverOp(op)) return makeSolverCase(op, variant, n, dtype);
-  return variant === 'sparse' ? makeSparseCase(op, n, dtype) : makeDenseCase(op, n, dtype);
+  if (variant === 'sparse' && !isSolverOp(op)) return makeSparseCase(op, n, dtype); // scoped by makeCase
+  // Each call in a scope, as the sparse cases: outputs back to the buffer pool at once.
+  const c = isSolverOp(op) ? makeSolverCase(op, variant, n, dtype) : makeDenseCase(op, n, dtype);
+  return { ...c, run: (pass) => { const call = c.run(pass); return () => scope(call); } };
 }
