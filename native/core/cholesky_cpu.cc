@@ -168,13 +168,18 @@ struct SparseCholesky::Impl {
       if (L->xtype == CHOLMOD_PATTERN) common.grow2 = 0;  // exactly the space L needs
       cholmod_rowfac(&C, nullptr, zero, 0, a.n, L, &common);
       common.grow2 = grow2;
+      // Packed, as cholmod_factorize leaves it (the selected inversion reads columns as Lp[j]..Lp[j+1]).
+      if (common.status == CHOLMOD_OK && !cholmod_change_factor(CHOLMOD_REAL, 1, 0, 1, 1, L, &common))
+        cholmod_failed(op, "packing of the factor", common.status);
     }
     if (common.status == CHOLMOD_NOT_POSDEF) {
       const int* perm = static_cast<const int*>(L->Perm);
       const size_t k = L->minor;
-      fail(std::string(op) + ": A is not positive definite: the factorization failed at column " +
-           std::to_string(perm[k]) + " of A (pivot " + std::to_string(k) + " of " + std::to_string(a.n) + " in the " +
-           ordering_str(L->ordering) + " ordering)");
+      const std::string msg = std::string(op) + ": A is not positive definite: the factorization failed at column " +
+                              std::to_string(perm[k]) + " of A (pivot " + std::to_string(k) + " of " +
+                              std::to_string(a.n) + " in the " + ordering_str(L->ordering) + " ordering)";
+      cholmod_free_factor(&L, &common);  // the next factorization starts from the symbolic factor
+      fail(msg);
     }
     if (common.status < CHOLMOD_OK) cholmod_failed(op, "factorization", common.status);
     valid = true;
@@ -242,16 +247,17 @@ std::shared_ptr<SparseCholesky::Analysis> SparseCholesky::analyze(index_t n, con
   // when the merged one has fewer than nrelax[0] columns, or fewer than
   // nrelax[1] / nrelax[2] and at most zrelax[0] / zrelax[1] of its entries are
   // explicit zeros. Larger supernodes pad L with zeros but make fewer, larger
-  // BLAS calls. Measured here (CHOLMOD 3.0.14, OpenBLAS 0.3.21, one thread,
-  // AMD ordering, CPU time of one numeric factorization / entries of L):
-  //   poisson2d(256, 256)  4/16/48 (CHOLMOD's default) 137 ms / 3.39 M,
-  //                        8/32/96 96 ms / 4.48 M, 16/64/160 67 ms / 6.67 M,
-  //                        32/128/512 65 ms / 10.7 M
-  //   poisson2d(512, 512)  4/16/48 621 ms / 15.8 M, 16/64/160 354 ms / 29.2 M
-  // 16/64/160: about half the time for about twice the factor's memory.
-  c.nrelax[0] = 16;
-  c.nrelax[1] = 64;
-  c.nrelax[2] = 160;
+  // BLAS calls. Measured here (CHOLMOD 3.0.14, OpenBLAS 0.3.21, AMD ordering):
+  //   poisson2d(256, 256), one thread, CPU time of a numeric factorization / entries of L:
+  //     4/16/48 (CHOLMOD's default) 137 ms / 3.39 M, 8/32/96 96 ms / 4.48 M,
+  //     16/64/160 67 ms / 6.67 M, 32/128/512 65 ms / 10.7 M
+  //   poisson2d(1000, 1000), bench:solvers (loaded 2-core machine, wall): factor 539 MiB,
+  //     numeric 8.4 s, logdet VJP 14.5 s (4/16/48); 666 MiB, 7.9 s, 14.4 s (8/32/96);
+  //     924 MiB, 19.0 s, 90.1 s (16/64/160: the larger factor and Z cost more than they save)
+  // 8/32/96: a third less time for a third more memory at 256², no slower at 10⁶.
+  c.nrelax[0] = 8;
+  c.nrelax[1] = 32;
+  c.nrelax[2] = 96;
   cholmod_sparse S;
   std::memset(&S, 0, sizeof S);
   S.nrow = S.ncol = n;
