@@ -26,7 +26,7 @@
 // give the same errors as on the CPU.
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import type { CsrMatrix } from '../csr.js';
 import { fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -388,7 +388,7 @@ function spsolveOnCpu(op: string, A: CsrMatrix, b: Tensor): Tensor {
   const shared = lu;
   const version = lu.version;
   // The forward's values, for a VJP that finds the shared factors moved on.
-  const forward = (A.values.requiresGrad || b.requiresGrad) && cached ? A.values.data.slice() : null;
+  const forward = cached && isGradEnabled() && (A.values.requiresGrad || b.requiresGrad) ? A.values.data.slice() : null;
   const x = solveWith(op, A, b, false, () => {
     if (!shared.disposed && shared.version === version) return shared.factors(op);
     const again = factor(op, A.withValues(forward!, { dtype: A.dtype }));
