@@ -91,8 +91,8 @@ struct SparseCholesky::Analysis::Impl {
   // and in the triangle it wants: the lower one in CSC for the supernodal
   // factorization, the upper one for the simplicial (cholmod_rowfac). Entry p of
   // A adds weight(p) · A_p to Cx[cpos[p]], so a (re)factorization is one scatter
-  // and one call: no transposes and no allocations, as cholmod_factorize would
-  // make each time.
+  // and one call, without the one or two permuted copies of the matrix that
+  // cholmod_factorize makes on every call.
   std::vector<index_t> Cp, Ci, cpos;
   int cstype = -1;
   size_t bytes = 0;
