@@ -10,6 +10,7 @@
 // are reported to V8 so that the garbage collector sees the memory they hold.
 // spluSolve(handle, transpose, b, x, k)   x = A⁻¹ b (or A⁻ᵀ b), b and x row-major n × k
 // spluDispose(handle)                     frees the factors now (later solves throw)
+// spluBytes(handle) -> number             the bytes the factors hold (for spsolve's cache bound)
 //
 // On the device ('cuda', device_array.h):
 //   new DeviceLU(op, rows, cols, indptr, indices, values)
@@ -154,6 +155,13 @@ Napi::Value SpluRefactor(const Napi::CallbackInfo& info) {
   if (now != h.bytes) adjust(env, now - h.bytes);
   h.bytes = now;
   return Napi::Boolean::New(env, fast);
+}
+
+// spluBytes(handle) -> the bytes the factors hold (KLU's count), 0 once disposed.
+Napi::Value SpluBytes(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const LuHandle& h = handle_arg(env, info[0], "spsolve");
+  return Napi::Number::New(env, double(h.lu ? h.bytes : 0));
 }
 
 Napi::Value SpluDispose(const Napi::CallbackInfo& info) {
@@ -310,6 +318,7 @@ void register_spsolve(Napi::Env env, Napi::Object exports) {
   exports.Set("spluDispose", Napi::Function::New(env, SpluDispose));
   exports.Set("DeviceLU", DeviceLU::Define(env));
   exports.Set("spluRefactor", Napi::Function::New(env, SpluRefactor));
+  exports.Set("spluBytes", Napi::Function::New(env, SpluBytes));
 }
 
 }  // namespace sad::binding

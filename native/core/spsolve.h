@@ -63,9 +63,10 @@ class SparseLU {
 
   // New values of the same pattern: a numeric refactorization with the pivot
   // order of the first factorization (klu_refactor, no search for pivots).
-  // When that order no longer suits the values (a zero pivot, or KLU's cheap
-  // reciprocal condition estimate min|u_kk| / max|u_kk| below 1e-12), it falls
-  // back to a factorization with partial pivoting. Returns whether the fast
+  // When that order no longer suits the values (a zero pivot, KLU's cheap
+  // reciprocal condition estimate min|u_kk| / max|u_kk| below 1e-12, or a
+  // reciprocal pivot growth below 1e-3 of the last freshly pivoted
+  // factorization's), it falls back to a factorization with partial pivoting. Returns whether the fast
   // path sufficed. Throws as factor() does when A is singular.
   template <class T>
   bool refactor(ThreadPool& pool, const Csr<const T>& A, const char* op = "SparseLU.refactor");

@@ -38,6 +38,7 @@ struct SparseLU::Impl {
   klu_numeric* numeric = nullptr;
   index_t n = 0;
   size_t bytes = 0;
+  double rgrowth = 0;  // KLU's reciprocal pivot growth of the last factorization that chose its pivots
   ~Impl() {
     if (numeric) klu_free_numeric(&numeric, &common);
   }
@@ -120,6 +121,10 @@ std::unique_ptr<SparseLU> SparseLU::factor(ThreadPool& pool, const Csr<const T>&
          std::to_string(m.common.singular_col) + " of A (elimination step " +
          std::to_string(m.common.numerical_rank) + " of " + std::to_string(n) + ")");
   }
+  m.rgrowth = klu_rgrowth(const_cast<int*>(A.indptr), const_cast<int*>(A.indices), Ax, m.analysis->impl_->symbolic,
+                          m.numeric, &m.common)
+                  ? m.common.rgrowth
+                  : 0;
   m.bytes = m.common.memusage;
   return lu;
 }
@@ -141,8 +146,15 @@ bool SparseLU::refactor(ThreadPool& pool, const Csr<const T>& A, const char* op)
   klu_symbolic* symbolic = m.analysis->impl_->symbolic;
   int* Ap = const_cast<int*>(A.indptr);
   int* Ai = const_cast<int*>(A.indices);
+  // The old pivot order suits the new values when no pivot vanished, KLU's
+  // condition estimate min|u_kk| / max|u_kk| stays above 1e-12, and the
+  // reciprocal pivot growth (min over columns of max|A_:j| / max|U_:j|) is at
+  // least 1e-3 of the last freshly pivoted factorization's: the element growth
+  // the old pivots allow is then within the 1/tol = 1000 that partial pivoting
+  // with KLU's tolerance (0.001) itself accepts.
   if (m.numeric && klu_refactor(Ap, Ai, Ax, symbolic, m.numeric, &m.common) &&
-      klu_rcond(symbolic, m.numeric, &m.common) && m.common.rcond > 1e-12) {
+      klu_rcond(symbolic, m.numeric, &m.common) && m.common.rcond > 1e-12 &&
+      klu_rgrowth(Ap, Ai, Ax, symbolic, m.numeric, &m.common) && m.common.rgrowth >= 1e-3 * m.rgrowth) {
     m.bytes = m.common.memusage;
     return true;
   }
@@ -155,6 +167,7 @@ bool SparseLU::refactor(ThreadPool& pool, const Csr<const T>& A, const char* op)
          std::to_string(m.common.singular_col) + " of A (elimination step " +
          std::to_string(m.common.numerical_rank) + " of " + std::to_string(n) + ")");
   }
+  m.rgrowth = klu_rgrowth(Ap, Ai, Ax, symbolic, m.numeric, &m.common) ? m.common.rgrowth : 0;
   m.bytes = m.common.memusage;
   return false;
 }

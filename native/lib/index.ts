@@ -22,7 +22,7 @@ export type { SpaddOptions } from './ops/spadd.js';
 export { spdmm } from './ops/spdmm.js';
 export { sptrsv } from './ops/sptrsv.js';
 export type { SptrsvOptions } from './ops/sptrsv.js';
-export { spsolve, splu, SparseLU, type SpsolveOptions } from './ops/spsolve.js';
+export { spsolve, splu, SparseLU, spsolveCache, type SpsolveOptions, type SpsolveCacheStats } from './ops/spsolve.js';
 export { cholesky, logdet, CholeskyFactor, type CholeskyOptions, type CholeskyOrdering, type CholeskyInfo, type SymmetricStorage } from './ops/cholesky.js';
 export {
   cg, minres, gmres, bicgstab, krylov,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CsrMatrix, Generator, splu, spsolve, tensor, Tensor } from '../../native/lib/index.js';
+import { CsrMatrix, Generator, splu, spsolve, spsolveCache, tensor, Tensor } from '../../native/lib/index.js';
 import { assertClose } from '../helpers.js';
 
 function vector(n: number, seed: number): Tensor {
@@ -63,4 +63,108 @@ test("spsolve(A, b, { method: 'cholesky' }) equals the LU solve on SPD matrices,
   }
   assert.throws(() => spsolve(A, vector(56, 1), { method: 'qr' as never }), /spsolve: method must be 'lu' or 'cholesky' but is "qr"/);
   assert.throws(() => spsolve(A, vector(5, 1), { method: 'cholesky' }), /spsolve: A has shape \[56, 56\] but b has shape \[5\]/);
+});
+
+// x, dA, db of A⁻¹ b through x·w with a fresh factorization (splu: spsolve's kept ones untouched).
+function freshSolve(A: CsrMatrix, b: Tensor, w: Tensor): { x: Float64Array; dA: Float64Array; db: Float64Array } {
+  const A2 = A.detach();
+  A2.values.requiresGrad = true;
+  const b2 = b.detach();
+  b2.requiresGrad = true;
+  const x = splu(A2).solve(b2);
+  x.mul(w).sum().backward();
+  return { x: x.toArray() as Float64Array, dA: A2.grad!.toArray() as Float64Array, db: b2.grad!.toArray() as Float64Array };
+}
+
+test('spsolve in a training loop refactors its kept factorization: x and gradients equal fresh factorizations', () => {
+  spsolveCache.clear();
+  const A0 = CsrMatrix.poisson2d(9, 8);
+  const w = vector(A0.rows, 11);
+  for (let step = 0; step < 6; step++) {
+    const A = perturbed(A0, 20 + step, true);
+    const b = vector(A0.rows, 30 + step);
+    b.requiresGrad = true;
+    const x = spsolve(A, b);
+    x.mul(w).sum().backward();
+    const ref = freshSolve(A, b, w);
+    assertClose(x.toArray(), ref.x, { rtol: 1e-12, atol: 1e-14 });
+    assertClose(A.grad!.toArray(), ref.dA, { rtol: 1e-11, atol: 1e-14 });
+    assertClose(b.grad!.toArray(), ref.db, { rtol: 1e-11, atol: 1e-14 });
+  }
+  const s = spsolveCache.stats();
+  assert.equal(s.factorizations, 1);
+  assert.equal(s.refactors, 5);
+  assert.equal(s.pivotedAfresh, 0);
+  assert.equal(s.entries, 1);
+  assert.ok(s.bytes > 0 && s.bytes <= s.maxBytes);
+});
+
+test('spsolve pivots afresh when new values make the kept pivot order unstable, then refactors with the new order', () => {
+  spsolveCache.clear();
+  const A1 = CsrMatrix.fromDense([[4, 1, 1], [1, 4, 1], [1, 1, 4]]); // diagonal pivots
+  const b = vector(3, 12);
+  const w = vector(3, 13);
+  spsolve(A1, b);
+  // a11 = 1e-5: the old first pivot is not zero and rcond (≈ 1e-10) passes, but the
+  // element growth of the old order is ≈ 1e5, and x would lose about 5 digits.
+  for (const [a11, fast] of [[1e-5, false], [2e-5, true]] as const) {
+    const A2 = A1.withValues([a11, 1, 1, 1, 4, 1, 1, 1, 4], { requiresGrad: true });
+    const before = spsolveCache.stats().pivotedAfresh;
+    const x = spsolve(A2, b);
+    assert.equal(spsolveCache.stats().pivotedAfresh - before, fast ? 0 : 1, `a11 = ${a11}`);
+    x.mul(w).sum().backward();
+    const ref = freshSolve(A2, b, w);
+    assertClose(x.toArray(), ref.x, { rtol: 1e-12, atol: 1e-14 });
+    assertClose(A2.grad!.toArray(), ref.dA, { rtol: 1e-11, atol: 1e-14 });
+  }
+  // Singular values through the kept factorization: the error spsolve gives without one.
+  assert.throws(() => spsolve(A1.withValues([1, 1, 1, 1, 1, 1, 1, 1, 1]), b), /^SparseAdError: spsolve: A is numerically singular: zero pivot for row/);
+  assert.equal(spsolveCache.stats().entries, 0);
+});
+
+test('a backward through an spsolve whose kept factors a later spsolve refactored factors its own values afresh', () => {
+  spsolveCache.clear();
+  const A0 = CsrMatrix.poisson2d(5, 6);
+  const w = vector(A0.rows, 14);
+  const A1 = perturbed(A0, 40, true);
+  const A2 = perturbed(A0, 41, true);
+  const b = vector(A0.rows, 15);
+  const x1 = spsolve(A1, b);
+  const x2 = spsolve(A2, b); // refactors the factors x1's VJP would use
+  A1.values.data.fill(7); // and the forward's values change in place (an optimizer step)
+  x1.mul(w).sum().add(x2.mul(w).sum()).backward();
+  const ref1 = freshSolve(perturbed(A0, 40), b, w);
+  const ref2 = freshSolve(A2, b, w);
+  assertClose(A1.grad!.toArray(), ref1.dA, { rtol: 1e-11, atol: 1e-14 });
+  assertClose(A2.grad!.toArray(), ref2.dA, { rtol: 1e-11, atol: 1e-14 });
+});
+
+test('spsolveCache bounds the kept factorizations: least recently used freed first, none above maxBytes, 0 turns reuse off', () => {
+  spsolveCache.clear();
+  const limit = spsolveCache.maxBytes;
+  try {
+    const P = CsrMatrix.poisson2d(12, 12);
+    const Q = CsrMatrix.poisson2d(13, 12);
+    const b = (A: CsrMatrix): Tensor => vector(A.rows, 16);
+    spsolve(P, b(P));
+    const one = spsolveCache.stats().bytes;
+    spsolve(Q, b(Q));
+    assert.equal(spsolveCache.stats().entries, 2);
+    spsolveCache.maxBytes = spsolveCache.stats().bytes - 1; // room for Q's only: P (least recently used) goes
+    assert.equal(spsolveCache.stats().entries, 1);
+    spsolve(Q, b(Q));
+    assert.equal(spsolveCache.stats().refactors, 1);
+    spsolve(P, b(P)); // factored afresh; Q goes to make room
+    const s = spsolveCache.stats();
+    assert.equal(s.entries, 1);
+    assert.equal(s.bytes, one);
+    assert.equal(s.factorizations, 3);
+    spsolveCache.maxBytes = 0;
+    spsolve(P, b(P));
+    assert.deepEqual([spsolveCache.stats().entries, spsolveCache.stats().factorizations], [0, 4]);
+    assert.throws(() => { spsolveCache.maxBytes = -1; }, /^SparseAdError: spsolveCache.maxBytes: expected a number ≥ 0 but got -1$/);
+  } finally {
+    spsolveCache.maxBytes = limit;
+    spsolveCache.clear();
+  }
 });

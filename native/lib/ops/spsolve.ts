@@ -26,7 +26,7 @@
 // give the same errors as on the CPU.
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import type { CsrMatrix } from '../csr.js';
 import { fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -40,6 +40,7 @@ type FactorFn = (rows: number, cols: number, indptr: Int32Array, indices: Int32A
 type SolveFn = (handle: object, transpose: boolean, b: FloatArray, x: FloatArray, k: number) => void;
 type DisposeFn = (handle: object) => void;
 type RefactorFn = (handle: object, rows: number, cols: number, indptr: Int32Array, indices: Int32Array, values: FloatArray) => boolean;
+type BytesFn = (handle: object) => number;
 
 /**
  * The factors of one A on the device (bind_spsolve.cc's DeviceLU): KLU's L and U, pivots
@@ -148,6 +149,11 @@ export class SparseLU {
     return this.#handle;
   }
 
+  /** @internal Bytes the factors hold (0 once disposed; CPU factors only). */
+  bytes(): number {
+    return this.#handle && this.matrix.device === 'cpu' ? kernel<BytesFn>('spluBytes')(this.#handle) : 0;
+  }
+
   /** @internal The factors, as solveWith takes them (throws once disposed). */
   factors(op: string): Factors {
     const handle = this.#live(op);
@@ -181,9 +187,9 @@ export function splu(A: CsrMatrix): SparseLU {
 }
 
 // The core names the op 'spsolve'; report its errors under the caller's name.
-function rethrowAs(op: string, e: unknown): never {
+function rethrowAs(op: string, e: unknown, prefix = /^spsolve: /): never {
   const msg = e instanceof Error ? e.message : String(e);
-  return fail(op, msg.replace(/^spsolve: /, ''));
+  return fail(op, msg.replace(prefix, ''));
 }
 
 // The symbolic analysis (BTF + AMD orderings) depends on the pattern only, so
@@ -266,14 +272,135 @@ export function spsolve(A: CsrMatrix, b: Tensor, opts: SpsolveOptions = {}): Ten
   rhsArg(op, A, b);
   if (A.device === 'cuda') return spsolveOnDevice(op, A, b);
 
-  const lu = factor(op, A);
-  // The factors are spsolve's own: freed now when no tape entry needs them, else
-  // once its VJP has used them (a second backward through this solve throws, as
-  // PyTorch's does without retain_graph), not left to the garbage collector:
-  // at N = 32768 a pile of collected KLU handles made a training step through
-  // spsolve ≈8× its forward (bench:ops --ratios).
-  const x = luSolve(op, lu, b, false, () => lu.dispose());
-  if (!x.gradFn) lu.dispose();
+  return spsolveOnCpu(op, A, b);
+}
+
+// ---------------------------------------------------------------------------
+// On the CPU: reuse of the numeric factorization
+//
+// A training loop calls spsolve with the same pattern and new values every step.
+// spsolve keeps the last factorization of each pattern (and dtype) and gives it
+// the new values with KLU's refactor: the pivot order of the last factorization
+// that chose its pivots, no pivot search. Where that order does not suit the new
+// values (a vanished pivot, a tiny condition estimate, or pivot growth 1000×
+// worse than pivoting gave: native/core/spsolve.h), SparseLU.refactor pivots
+// afresh, and later steps refactor with the new order.
+//
+// Memory: one factorization per pattern and dtype, and at most
+// spsolveCache.maxBytes of factors (default 256 MiB) over all patterns: the
+// least recently used are freed first, and a factorization larger than the
+// bound is not kept. maxBytes = 0 turns the reuse off (every call factors afresh
+// and frees its factors as before). A cached factorization is also freed with
+// its pattern (by the garbage collector).
+//
+// The VJP needs the factors of the forward's values. When a later spsolve on
+// the pattern has refactored them (or the cache freed them) before backward()
+// runs, it factors those values afresh: spsolve keeps a copy of them (nnz
+// values) while a gradient may be asked for.
+
+/** Bounds and counters of the factorizations spsolve keeps for reuse (CPU). */
+export interface SpsolveCacheStats {
+  /** Factorizations kept now, and the bytes they hold. */
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+  /** spsolve calls that factored with pivot search (no kept factorization, or it was freed). */
+  factorizations: number;
+  /** spsolve calls that reused a kept factorization: by KLU's refactor, or pivoting afresh. */
+  refactors: number;
+  pivotedAfresh: number;
+}
+
+const NUMERIC_KEY = 'splu:numeric';
+const kept: { lu: WeakRef<SparseLU>; bytes: number }[] = []; // least recently used first
+const counts = { factorizations: 0, refactors: 0, pivotedAfresh: 0 };
+let maxBytes = 256 * 2 ** 20;
+
+export const spsolveCache = {
+  /** The bound on the bytes of kept factorizations (0: no reuse). Lowering it frees the excess now. */
+  get maxBytes(): number {
+    return maxBytes;
+  },
+  set maxBytes(bytes: number) {
+    if (!(Number.isFinite(bytes) && bytes >= 0)) fail('spsolveCache.maxBytes', `expected a number ≥ 0 but got ${String(bytes)}`);
+    maxBytes = bytes;
+    trim(0);
+  },
+  /** Frees every kept factorization and zeroes the counters. */
+  clear(): void {
+    trim(Infinity);
+    counts.factorizations = counts.refactors = counts.pivotedAfresh = 0;
+  },
+  stats(): SpsolveCacheStats {
+    const live = kept.filter((e) => isLive(e.lu.deref()));
+    return { entries: live.length, bytes: live.reduce((t, e) => t + e.bytes, 0), maxBytes, ...counts };
+  },
+};
+
+function isLive(lu: SparseLU | undefined): lu is SparseLU {
+  return lu !== undefined && !lu.disposed;
+}
+
+// Frees kept factorizations, least recently used first, until `room` more bytes
+// fit under maxBytes (Infinity: all of them).
+function trim(room: number): void {
+  let total = 0;
+  for (let i = kept.length - 1; i >= 0; i--) {
+    if (!isLive(kept[i]!.lu.deref())) kept.splice(i, 1);
+    else total += kept[i]!.bytes;
+  }
+  while (kept.length > 0 && total + room > maxBytes) {
+    const e = kept.shift()!;
+    total -= e.bytes;
+    e.lu.deref()?.dispose();
+  }
+}
+
+function keep(lu: SparseLU): boolean {
+  const bytes = lu.bytes();
+  const at = kept.findIndex((e) => e.lu.deref() === lu);
+  if (at >= 0) kept.splice(at, 1);
+  if (bytes > maxBytes) return false;
+  trim(bytes);
+  kept.push({ lu: new WeakRef(lu), bytes });
+  return true;
+}
+
+function spsolveOnCpu(op: string, A: CsrMatrix, b: Tensor): Tensor {
+  const key = `${NUMERIC_KEY}:${A.dtype}`;
+  let lu = A.pattern.cache.get(key) as SparseLU | undefined;
+  if (isLive(lu)) {
+    try {
+      if (!lu.refactor(A)) counts.pivotedAfresh++;
+    } catch (e) {
+      lu.dispose();
+      A.pattern.cache.delete(key);
+      rethrowAs(op, e, /^SparseLU\.refactor: /);
+    }
+    counts.refactors++;
+  } else {
+    lu = factor(op, A);
+    counts.factorizations++;
+  }
+  const cached = keep(lu);
+  if (cached) A.pattern.cache.set(key, lu);
+  else A.pattern.cache.delete(key);
+
+  const shared = lu;
+  const version = lu.version;
+  // The forward's values, for a VJP that finds the shared factors moved on.
+  const forward = cached && isGradEnabled() && (A.values.requiresGrad || b.requiresGrad) ? A.values.data.slice() : null;
+  const x = solveWith(op, A, b, false, () => {
+    if (!shared.disposed && shared.version === version) return shared.factors(op);
+    const again = factor(op, A.withValues(forward!, { dtype: A.dtype }));
+    return { solve: (t, bs, xs, k) => { try { again.factors(op).solve(t, bs, xs, k); } finally { again.dispose(); } } };
+  }, cached ? undefined : () => shared.dispose());
+  // Factors that are not kept are freed now when no tape entry needs them, else
+  // once the VJP has used them (a second backward through this solve then
+  // throws, as PyTorch's does without retain_graph), not left to the garbage
+  // collector: at N = 32768 a pile of collected KLU handles made a training
+  // step through spsolve ≈8× its forward (bench:ops --ratios).
+  if (!cached && !x.gradFn) lu.dispose();
   return x;
 }
 
@@ -299,8 +426,8 @@ interface CachedFactors {
 // and later solves with the same values skip the factorization and the upload
 // of the factors. The cache holds one entry per pattern and dtype, so a loop
 // that changes A's values every step holds one set of factors, not one per
-// step; a replaced entry is freed at once. (On the CPU, spsolve keeps its
-// factors for the VJP only; splu() is the explicit way to reuse them.)
+// step; a replaced entry is freed at once. (On the CPU, spsolve keeps one
+// factorization per pattern too, refactored with new values: spsolveOnCpu.)
 function cacheKey(A: CsrMatrix): string {
   return `splu:device:${A.dtype}`;
 }
