@@ -84,10 +84,15 @@ function makeHostCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu
   const x = on(randn([n], { dtype, seed: 1 }));
   const Ag = leaf(A);
   const xg = x.detach().requiresGrad_();
-  const clear = (): void => {
-    Ag.values.zeroGrad();
-    xg.zeroGrad();
+  // Gradients reset each call, their memory freed (as PyTorch's zero_grad() with
+  // set_to_none gives it back to its allocator): on the CPU it goes to the pool.
+  const reset = (...ts: Tensor[]): void => {
+    for (const t of ts) {
+      t.grad?.dispose();
+      t.zeroGrad();
+    }
   };
+  const clear = (): void => reset(Ag.values, xg);
   switch (op) {
     case 'spmv': {
       const seed = seedLike(x);
@@ -123,8 +128,8 @@ function makeHostCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu
         nnz: A.nnz,
         run: (pass) => (pass === 'forward'
           ? () => void noGrad(() => spdmm(A, D))
-          : () => { clear(); Dg.zeroGrad(); spdmm(Ag, Dg).backward(seed); }),
-        sumLoss: () => () => { clear(); Dg.zeroGrad(); spdmm(Ag, Dg).sum().backward(); },
+          : () => { clear(); reset(Dg); spdmm(Ag, Dg).backward(seed); }),
+        sumLoss: () => () => { clear(); reset(Dg); spdmm(Ag, Dg).sum().backward(); },
       };
     }
     case 'spgemm': {
@@ -135,8 +140,8 @@ function makeHostCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu
         nnz: A.nnz,
         run: (pass) => (pass === 'forward'
           ? () => void noGrad(() => spgemm(A, A))
-          : () => { clear(); Bg.values.zeroGrad(); spgemm(Ag, Bg).values.backward(seed); }),
-        sumLoss: () => () => { clear(); Bg.values.zeroGrad(); spgemm(Ag, Bg).values.sum().backward(); },
+          : () => { clear(); reset(Bg.values); spgemm(Ag, Bg).values.backward(seed); }),
+        sumLoss: () => () => { clear(); reset(Bg.values); spgemm(Ag, Bg).values.sum().backward(); },
       };
     }
     case 'spadd': {
@@ -147,8 +152,8 @@ function makeHostCase(op: OpName, n: number, dtype: DType, device: Device = 'cpu
         nnz: A.nnz,
         run: (pass) => (pass === 'forward'
           ? () => void noGrad(() => spadd(A, A, { alpha: 2, beta: -0.5 }))
-          : () => { clear(); Bg.values.zeroGrad(); spadd(Ag, Bg, { alpha: 2, beta: -0.5 }).values.backward(seed); }),
-        sumLoss: () => () => { clear(); Bg.values.zeroGrad(); spadd(Ag, Bg, { alpha: 2, beta: -0.5 }).values.sum().backward(); },
+          : () => { clear(); reset(Bg.values); spadd(Ag, Bg, { alpha: 2, beta: -0.5 }).values.backward(seed); }),
+        sumLoss: () => () => { clear(); reset(Bg.values); spadd(Ag, Bg, { alpha: 2, beta: -0.5 }).values.sum().backward(); },
       };
     }
   }

@@ -6,7 +6,7 @@
 // forward, and forward+backward (gradients w.r.t. A's values and b). The dense
 // counterpart of the two solves is the engine's dense LU solve (it has no dense
 // Cholesky); it has no dense log-determinant, so that cell is absent.
-import { cg, CsrMatrix, denseSolve, type DType, logdet, noGrad, randn, spsolve, type Tensor, tensor } from '../../native/lib/index.js';
+import { cg, CsrMatrix, denseSolve, type DType, keep, logdet, noGrad, randn, spsolve, type Tensor, tensor } from '../../native/lib/index.js';
 import type { TimedCase } from './types.js';
 import type { SolverOp } from './ops.js';
 
@@ -65,7 +65,7 @@ function solverCase(A: CsrMatrix, b: Tensor, detail: string, f: (A: CsrMatrix, b
         Ag.values.grad = null;
         bg.grad = null;
         const out = f(Ag, bg);
-        seed ??= onesLike(out);
+        seed ??= keep(onesLike(out)); // made inside the timed call's scope: kept past it
         out.backward(seed);
       }),
   };
@@ -101,7 +101,7 @@ export function solverDenseCase(op: SolverOp, A: CsrMatrix, detail = SOLVER_DETA
         Ag.grad = null;
         bg.grad = null;
         const out = denseSolve(Ag, bg);
-        seed ??= onesLike(out);
+        seed ??= keep(onesLike(out)); // made inside the timed call's scope: kept past it
         out.backward(seed);
       }),
   };
