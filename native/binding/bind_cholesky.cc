@@ -4,11 +4,11 @@
 // cholFactor(values, analysis, op) -> handle                        throws when not positive definite
 // cholRefactor(handle, values, op)                                  new values, same pattern
 // cholSolve(handle, b, x, k)                                        x = S⁻¹ b, row-major n × k
-// cholSolveGrad(handle, x, lambda, k, alpha, dA)                    dA = alpha · (−sym(λ xᵀ)) on A's pattern
 // cholLogdet(handle) -> number
 // cholLogdetGrad(handle, scale, dA)                                 dA = scale · S⁻¹ on A's pattern (selected inversion)
 // cholInfo(handle) -> { bytes, nnzL, supernodal, ordering, selinvBytes }
 // cholDispose(handle)
+// (The solve's dA is ops/cholesky.ts's, over maskedOuterSum on either device.)
 // Handles are Externals whose finalizers free CHOLMOD's objects; their sizes are
 // reported to V8 so that the garbage collector sees the memory they hold.
 #include <memory>
@@ -138,24 +138,6 @@ Napi::Value CholSolve(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value CholSolveGrad(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  const char* op = "cholesky.solve";
-  CholHandle& h = handle_arg(env, info[0], op);
-  by_dtype(env, info[1], op, [&](auto tag) {
-    using T = decltype(tag);
-    auto k = static_cast<index_t>(int_arg(env, info[3], op, "k"));
-    const int64_t len = int64_t(h.chol->n()) * k;
-    const T* x = array_arg<T>(env, info[1], len, op, "x");
-    const T* lambda = array_arg<T>(env, info[2], len, op, "lambda");
-    const double alpha = num_arg(env, info[4], op, "alpha");
-    T* dA = array_arg<T>(env, info[5], h.chol->nnz(), op, "dA");
-    guarded(env, [&] { h.chol->solve_grad<T>(x, lambda, k, static_cast<T>(alpha), dA); return 0; });
-    return 0;
-  });
-  return env.Undefined();
-}
-
 Napi::Value CholLogdet(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   CholHandle& h = handle_arg(env, info[0], "logdet");
@@ -211,7 +193,6 @@ void register_cholesky(Napi::Env env, Napi::Object exports) {
   exports.Set("cholFactor", Napi::Function::New(env, CholFactor));
   exports.Set("cholRefactor", Napi::Function::New(env, CholRefactor));
   exports.Set("cholSolve", Napi::Function::New(env, CholSolve));
-  exports.Set("cholSolveGrad", Napi::Function::New(env, CholSolveGrad));
   exports.Set("cholLogdet", Napi::Function::New(env, CholLogdet));
   exports.Set("cholLogdetGrad", Napi::Function::New(env, CholLogdetGrad));
   exports.Set("cholInfo", Napi::Function::New(env, CholInfo));

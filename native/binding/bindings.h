@@ -30,6 +30,7 @@ void register_mtx(Napi::Env env, Napi::Object exports);
 void register_bench(Napi::Env env, Napi::Object exports);
 void register_dense_solve(Napi::Env env, Napi::Object exports);
 void register_device(Napi::Env env, Napi::Object exports);
+void register_ilu0(Napi::Env env, Napi::Object exports);
 
 inline void register_all(Napi::Env env, Napi::Object exports) {
   register_spmv(env, exports);
@@ -48,6 +49,7 @@ inline void register_all(Napi::Env env, Napi::Object exports) {
   register_bench(env, exports);
   register_dense_solve(env, exports);
   register_device(env, exports);
+  register_ilu0(env, exports);
 }
 
 }  // namespace sad::binding

@@ -6,6 +6,7 @@
 #include "cholesky_hybrid.h"
 #include "dense.h"
 #include "dense_solve.h"
+#include "ilu0.h"
 #include "refs.h"
 #include "spadd.h"
 #include "spdmm.h"
@@ -325,6 +326,45 @@ SAD_TEST(cpu, sptrsv_zero_diagonal_and_structure) {
   SAD_CHECK(sad::sptrsv_cpu(pool, L.view(), {true, true}, b.data(), x.data(), 1) == -1);
   const auto bad = sad::sptrsv_check_structure(L.ip.data(), L.ix.data(), 4, {false, false});
   SAD_CHECK(bad.kind == sad::TriangularCheck::wrong_side && bad.row == 1 && bad.col == 0);
+}
+
+SAD_TEST(cpu, ilu0_hand_worked) {
+  // Tridiagonal: no fill, so ILU(0) is the exact LU. Row 1: l = 1/4, u11 = 4 − 1/4;
+  // row 2: l = 1/u11, u22 = 4 − 1/u11 (CSR order: L's entries, then U's, row by row).
+  const auto A = from_coo<double>("T", 3, 3, {{0, 0, 4}, {0, 1, 1}, {1, 0, 1}, {1, 1, 4}, {1, 2, 1}, {2, 1, 1}, {2, 2, 4}});
+  std::vector<double> f = A.val;
+  SAD_CHECK(sad::ilu0_factor_cpu(3, A.ip.data(), A.ix.data(), f.data(), true).kind == sad::Ilu0Check::ok);
+  const double u11 = 4 - 0.25;
+  const std::vector<double> want{4, 1, 0.25, u11, 1, 1 / u11, 4 - 1 / u11};
+  for (size_t p = 0; p < want.size(); ++p) SAD_CHECK(close(f[p], want[p], 0.0, 1e-15)) << "entry " << p << ": " << f[p] << " vs " << want[p];
+
+  // poisson2d(5): the defining property, (L U)_ij = A_ij on A's pattern (fill elsewhere dropped).
+  const auto P = poisson2d<double>(5);
+  const index_t n = P.rows;
+  std::vector<double> g = P.val;
+  SAD_CHECK(sad::ilu0_factor_cpu(n, P.ip.data(), P.ix.data(), g.data(), true).kind == sad::Ilu0Check::ok);
+  std::vector<double> L(size_t(n * n), 0), U(size_t(n * n), 0);
+  for (index_t i = 0; i < n; ++i) {
+    L[size_t(i * n + i)] = 1;
+    for (index_t p = P.ip[i]; p < P.ip[i + 1]; ++p) (P.ix[p] < i ? L : U)[size_t(i * n + P.ix[p])] = g[size_t(p)];
+  }
+  for (index_t i = 0; i < n; ++i)
+    for (index_t p = P.ip[i]; p < P.ip[i + 1]; ++p) {
+      long double lu = 0;
+      for (index_t k = 0; k < n; ++k) lu += (long double)L[size_t(i * n + k)] * U[size_t(k * n + P.ix[p])];
+      SAD_CHECK(close(double(lu), P.val[size_t(p)], 0.0, 1e-13)) << "(" << i << ", " << P.ix[p] << ")";
+    }
+
+  // A row without its diagonal, and a non-positive pivot for IC(0) (fine for ILU(0)).
+  const auto M = from_coo<double>("M", 2, 2, {{0, 0, 1}, {1, 0, 1}});
+  std::vector<double> m = M.val;
+  const auto missing = sad::ilu0_factor_cpu(2, M.ip.data(), M.ix.data(), m.data(), false);
+  SAD_CHECK(missing.kind == sad::Ilu0Check::missing_diagonal && missing.row == 1);
+  const auto I = from_coo<double>("I", 2, 2, {{0, 0, 1}, {0, 1, 2}, {1, 0, 2}, {1, 1, 1}});
+  std::vector<double> a = I.val, b = I.val;
+  const auto neg = sad::ilu0_factor_cpu(2, I.ip.data(), I.ix.data(), a.data(), true);
+  SAD_CHECK(neg.kind == sad::Ilu0Check::breakdown && neg.row == 1 && neg.pivot == -3);
+  SAD_CHECK(sad::ilu0_factor_cpu(2, I.ip.data(), I.ix.data(), b.data(), false).kind == sad::Ilu0Check::ok);
 }
 
 SAD_TEST(cpu, spsolve) {

@@ -17,18 +17,25 @@
 // Not positive definite is an error naming the column of A where a pivot was
 // not positive.
 //
-// On the device ('cuda'), the same API as a hybrid (ops/cholesky_device.ts): CHOLMOD
-// factors on the CPU, the solves and the solve's VJP run on the device, and
-// logdet's VJP (selected inversion) runs on the CPU with the result copied there.
+// One path for both devices. CHOLMOD always factors on the CPU (on 'cuda' A's
+// values come to the host once per factorization); a SolveFactor then solves
+// where A lives: CHOLMOD's own solve on the host, or, on 'cuda', the factor
+// uploaded split as an LU (bind_spsolve.cc's DeviceLU, native/core/cholesky_hybrid.h)
+// solving as two triangular solves there. The solve's VJP is one formula over
+// maskedOuterSum, which runs on either device. logdet's VJP (selected inversion)
+// is a sequential sweep over L's supernodes from the last: it runs on the host
+// factor and is copied to the device, with nothing for a GPU to gain at the
+// sizes where the factorization itself stays on the CPU.
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
 import type { CsrMatrix } from '../csr.js';
-import { uninit } from '../dtype.js';
+import type { DType } from '../dtype.js';
 import { fail, shapeStr, SparseAdError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, optionsArg, sameKind, tensorArg } from './check.js';
-import { type DeviceFactor, deviceFactor, hostValues, logdetOnDevice, solveOnDevice } from './cholesky_device.js';
+import { maskedOuterSum } from './sddmm.js';
+import { addSame, empty, storage, toDevice, type Storage } from './transfer.js';
 
 export type CholeskyOrdering = 'default' | 'amd' | 'metis' | 'nesdis' | 'natural' | 'best';
 export type SymmetricStorage = 'auto' | 'full' | 'upper' | 'lower';
@@ -60,7 +67,6 @@ type AnalyzeFn = (n: number, indptr: Int32Array, indices: Int32Array, storage: s
 type FactorFn = (values: FloatArray, analysis: object, op: string) => object;
 type RefactorFn = (handle: object, values: FloatArray, op: string) => void;
 type SolveFn = (handle: object, b: FloatArray, x: FloatArray, k: number) => void;
-type SolveGradFn = (handle: object, x: FloatArray, lambda: FloatArray, k: number, alpha: number, dA: FloatArray) => void;
 type LogdetFn = (handle: object) => number;
 type LogdetGradFn = (handle: object, scale: number, dA: FloatArray) => void;
 type InfoFn = (handle: object) => CholeskyInfo;
@@ -74,6 +80,47 @@ function native<T>(fn: () => T): T {
     if (e instanceof SparseAdError) throw e;
     throw new SparseAdError(e instanceof Error ? e.message : String(e));
   }
+}
+
+/** x = S⁻¹ b for row-major n × k arrays on the factor's device (S is symmetric: no transpose). */
+interface SolveFactor {
+  solve(b: Storage, x: Storage, k: number): void;
+  dispose(): void;
+}
+
+/** The CHOLMOD factor behind `handle` solving where a matrix on `device` lives. */
+function solveFactor(op: string, handle: object, device: CsrMatrix['device'], dtype: DType): SolveFactor {
+  if (device === 'cpu') {
+    // CHOLMOD's solve on the host; the handle is freed by CholeskyFactor.dispose().
+    return {
+      solve: (b, x, k) => kernel<SolveFn>('cholSolve')(handle, b as FloatArray, x as FloatArray, k),
+      dispose: () => {},
+    };
+  }
+  type DeviceLU = { solve(transpose: boolean, b: Storage, x: Storage, k: number): void; dispose(): void };
+  const lu = native(() => new (kernel<new (op: string, cholHandle: object, dtype: DType) => DeviceLU>('DeviceLU'))(op, handle, dtype));
+  return {
+    solve: (b, x, k) => lu.solve(false, b, x, k),
+    dispose: () => lu.dispose(),
+  };
+}
+
+/** The host copy of A's values that CHOLMOD factors (A's own array on the CPU). */
+function hostValues(A: CsrMatrix): FloatArray {
+  return A.device === 'cpu' ? A.values.data : A.values.toArray();
+}
+
+// dA_p for the solve from dS = −(λ xᵀ + x λᵀ)/2. Full storage: dA_ij = dS_ij.
+// One triangle: an off-diagonal entry stands for S_ij and S_ji, so
+// −(λ_i x_j + x_i λ_j); a diagonal one −λ_i x_i (the second SDDMM skips the diagonal).
+function symmetricOuter(A: CsrMatrix, full: boolean, lambda: Tensor, x: Tensor, k: number): Tensor {
+  const alpha = full ? -0.5 : -1;
+  const a = maskedOuterSum(A, lambda, x, k, alpha);
+  const b = maskedOuterSum(A, x, lambda, k, alpha, !full);
+  const g = addSame(a, b);
+  a.dispose();
+  b.dispose();
+  return g;
 }
 
 const ORDERINGS: readonly CholeskyOrdering[] = ['default', 'amd', 'metis', 'nesdis', 'natural', 'best'];
@@ -120,8 +167,8 @@ export class CholeskyFactor {
   readonly storage: 'full' | 'upper' | 'lower';
   readonly ordering: CholeskyOrdering;
   #handle: object | null;
-  // For A on 'cuda': the factor on the device (made from #handle, remade by refactor).
-  #device: DeviceFactor | null = null;
+  // Solves where A lives (made from #handle, remade by refactor).
+  #solver: SolveFactor | null;
   // Bumped by refactor(): a tape entry made before it cannot use the new factor.
   #version = 0;
 
@@ -131,7 +178,7 @@ export class CholeskyFactor {
     this.storage = storage;
     this.ordering = ordering;
     this.#handle = handle;
-    if (matrix.device === 'cuda') this.#device = native(() => deviceFactor('cholesky', handle, matrix.dtype));
+    this.#solver = solveFactor('cholesky', handle, matrix.device, matrix.dtype);
   }
 
   /** The matrix whose values the factor holds (its values receive the gradients). */
@@ -155,33 +202,28 @@ export class CholeskyFactor {
   solve(b: Tensor): Tensor {
     const op = 'CholeskyFactor.solve';
     const A = this.#matrix;
-    const handle = this.#live(op);
+    this.#live(op);
     tensorArg(op, 'b', b, [1, 2]);
     if (b.shape[0] !== A.rows) fail(op, `A has shape ${shapeStr(A.shape)} but b has shape ${shapeStr(b.shape)} (needs ${A.rows} rows)`);
     sameKind(op, ['A', A], ['b', b]);
     const version = this.#version;
-    if (A.device === 'cuda') {
-      return solveOnDevice(op, A, this.storage === 'full', b, () => {
-        this.#current(op, version);
-        return this.#device!;
-      });
-    }
-    const n = A.rows;
+    const solver = this.#solver!;
     const k = b.ndim === 1 ? 1 : b.shape[1]!;
-    const x = uninit(A.dtype, n * k);
-    native(() => kernel<SolveFn>('cholSolve')(handle, b.data, x, k));
-    return record(op, new Tensor(x, b.shape), [A.values, b], (v, needs) => {
-      const h = this.#current(op, version);
+    const x = empty(A.dtype, b.shape, A.device);
+    try {
+      native(() => solver.solve(storage(b), storage(x), k));
+    } catch (e) {
+      x.dispose();
+      throw e;
+    }
+    return record(op, x, [A.values, b], (v, needs) => {
+      this.#current(op, version);
       // λ = S⁻¹ v;  db = λ;  dA from dS = −(λ xᵀ + x λᵀ)/2 on A's pattern
-      const lambda = uninit(A.dtype, n * k);
-      kernel<SolveFn>('cholSolve')(h, v.data, lambda, k);
-      let dA: Tensor | null = null;
-      if (needs[0]) {
-        const g = uninit(A.dtype, A.nnz);
-        kernel<SolveGradFn>('cholSolveGrad')(h, x, lambda, k, 1, g);
-        dA = new Tensor(g, [A.nnz]);
-      }
-      return [dA, needs[1] ? new Tensor(lambda, b.shape) : null];
+      const lambda = empty(A.dtype, b.shape, A.device);
+      solver.solve(storage(v), storage(lambda), k);
+      const dA = needs[0] ? symmetricOuter(A, this.storage === 'full', lambda, x, k) : null;
+      if (!needs[1]) lambda.dispose();
+      return [dA, needs[1] ? lambda : null];
     });
   }
 
@@ -190,21 +232,15 @@ export class CholeskyFactor {
     const op = 'logdet';
     const A = this.#matrix;
     const handle = this.#live(op);
-    if (A.device === 'cuda') {
-      const version = this.#version;
-      return logdetOnDevice(A, kernel<LogdetFn>('cholLogdet')(handle), (scale, g) => {
-        kernel<LogdetGradFn>('cholLogdetGrad')(this.#current(op, version), scale, g);
-      });
-    }
-    const out = new Tensor(A.dtype === 'float64' ? Float64Array.of(0) : Float32Array.of(0), []);
-    out.data[0] = kernel<LogdetFn>('cholLogdet')(handle);
+    const value = kernel<LogdetFn>('cholLogdet')(handle);
+    const out = toDevice(new Tensor(A.dtype === 'float64' ? Float64Array.of(value) : Float32Array.of(value), []), A.device);
     const version = this.#version;
     return record(op, out, [A.values], (v) => {
       const h = this.#current(op, version);
-      // d logdet S / dS = S⁻¹, on A's pattern by selected inversion
-      const g = uninit(A.dtype, A.nnz);
-      kernel<LogdetGradFn>('cholLogdetGrad')(h, v.data[0]!, g);
-      return [new Tensor(g, [A.nnz])];
+      // d logdet S / dS = S⁻¹ on A's pattern: selected inversion on the host factor, moved to A's device
+      const g = new Tensor(A.dtype === 'float64' ? new Float64Array(A.nnz) : new Float32Array(A.nnz), [A.nnz]);
+      kernel<LogdetGradFn>('cholLogdetGrad')(h, v.item(), g.data);
+      return [toDevice(g, A.device)];
     });
   }
 
@@ -226,19 +262,17 @@ export class CholeskyFactor {
     this.#version++;
     native(() => kernel<RefactorFn>('cholRefactor')(handle, hostValues(A2), op));
     this.#matrix = A2;
-    if (this.#device) {
-      this.#device.dispose();
-      this.#device = native(() => deviceFactor(op, handle, A2.dtype));
-    }
+    this.#solver?.dispose();
+    this.#solver = solveFactor(op, handle, A2.device, A2.dtype);
     return this;
   }
 
   /** Frees the factor now. Later solves (and backward passes that need it) throw. */
   dispose(): void {
     if (this.#handle) kernel<DisposeFn>('cholDispose')(this.#handle);
-    this.#device?.dispose();
+    this.#solver?.dispose();
     this.#handle = null;
-    this.#device = null;
+    this.#solver = null;
   }
 
   #live(op: string): object {

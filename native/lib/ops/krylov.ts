@@ -25,25 +25,25 @@
 // The residual is relative: ‖b − A x‖ / ‖b‖ (minres: the preconditioned norm
 // its recurrence tracks, with the true one checked at the end).
 //
-// On the device ('cuda': A and b there) the same algorithms run over device
-// vectors (ops/krylov_device.ts): SpMV, dot and axpy kernels, host scalars, one
-// host synchronisation per dot product; the same options, records and VJPs.
-import { kernel } from '../addon.js';
+// The implicit mode is one path for both devices: the algorithms run over
+// float64 vectors on A's (and b's) device (ops/krylov_vectors.ts) with the
+// engine's kernels — SpMV, dot, axpby, elementwise, sptrsv — which take host or
+// device storage, and host scalars (on 'cuda', one synchronisation per dot
+// product); the same options, records and VJPs on 'cpu' and 'cuda'.
 import { isGradEnabled, noGrad, record } from '../autograd.js';
 import { CsrMatrix } from '../csr.js';
+import { scope } from '../device.js';
 import { fail, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { csrArg, optionsArg, sameKind, tensorArg } from './check.js';
+import {
+  cgInPlace, columnOf, constantF64, functionOf, ilu0, jacobi, joinColumns, matrixPrecond, spmvOf, type VectorPrecond, vectorAlgebra, zeros,
+} from './krylov_vectors.js';
+import { maskedOuterSum } from './sddmm.js';
 import { concat, denseTranspose, gatherRows, reshape } from './shape.js';
 import { spmv } from './spmv.js';
-import { maskedOuterSum } from './sddmm.js';
 import { transpose } from './structure.js';
-import {
-  columnOf, constantF64, deviceAlgebra, deviceCgInPlace, deviceFunction, deviceIlu0, deviceJacobi, deviceMatrixPrecond, type DevicePrecond,
-  deviceSpmv, deviceZeros, joinColumns,
-} from './krylov_device.js';
 import { fullOn } from './transfer.js';
-import { scope } from '../device.js';
 
 export type KrylovMethod = 'cg' | 'minres' | 'gmres' | 'bicgstab';
 export type LinearOperator = CsrMatrix | ((v: Tensor) => Tensor);
@@ -92,9 +92,9 @@ export interface KrylovResult {
 }
 
 // ---------------------------------------------------------------------------
-// The algorithms, written once over a small vector algebra: numbers and
-// Float64Arrays for the implicit mode (no tape), scalar and vector Tensors on
-// the tape for the unrolled one.
+// The algorithms, written once over a small vector algebra: host numbers and
+// float64 vector Tensors worked on by kernels for the implicit mode (no tape,
+// ops/krylov_vectors.ts), scalar and vector Tensors on the tape for the unrolled one.
 
 interface Algebra<V, S> {
   matvec(v: V): V;
@@ -302,43 +302,7 @@ function bicgstabRun<V, S>(K: Algebra<V, S>, b: V, x: V, bnorm: number, tol: num
 }
 
 // ---------------------------------------------------------------------------
-// The two algebras
-
-type Vec = Float64Array;
-
-function rawAlgebra(n: number, matvec: (v: Vec) => Vec, precond: (r: Vec) => Vec): Algebra<Vec, number> {
-  return {
-    matvec,
-    precond,
-    dot(a, b) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += a[i]! * b[i]!;
-      return s;
-    },
-    axpy(a, x, y) {
-      const o = new Float64Array(n);
-      for (let i = 0; i < n; i++) o[i] = y[i]! + a * x[i]!;
-      return o;
-    },
-    scale(a, x) {
-      const o = new Float64Array(n);
-      for (let i = 0; i < n; i++) o[i] = a * x[i]!;
-      return o;
-    },
-    sub(x, y) {
-      const o = new Float64Array(n);
-      for (let i = 0; i < n; i++) o[i] = x[i]! - y[i]!;
-      return o;
-    },
-    s: (c) => c,
-    sadd: (a, b) => a + b,
-    ssub: (a, b) => a - b,
-    smul: (a, b) => a * b,
-    sdiv: (a, b) => a / b,
-    ssqrt: (a) => Math.sqrt(a),
-    num: (a) => a,
-  };
-}
+// The unrolled mode's algebra (the implicit mode's is krylov_vectors.ts's vectorAlgebra)
 
 function tensorAlgebra(matvec: (v: Tensor) => Tensor, precond: (r: Tensor) => Tensor, dtype: Tensor['dtype'], device: Tensor['device']): Algebra<Tensor, Tensor> {
   const scalar = (c: number): Tensor => fullOn(device, dtype, [], c);
@@ -357,136 +321,6 @@ function tensorAlgebra(matvec: (v: Tensor) => Tensor, precond: (r: Tensor) => Te
     ssqrt: (a) => a.sqrt(),
     num: (a) => a.item(),
   };
-}
-
-// ---------------------------------------------------------------------------
-// Preconditioners on raw arrays (implicit mode; constants in the unrolled one)
-
-interface RawPrecond {
-  apply(r: Vec): Vec;
-  applyTranspose(r: Vec): Vec;
-  /** ilu0/ic0: the factors L (unit lower) and U on A's pattern, for the device's triangular solves. */
-  factor?: Float64Array;
-}
-
-type SpmvFn = (rows: number, cols: number, nnz: number, indptr: Int32Array, indices: Int32Array, values: Float64Array, x: Float64Array, y: Float64Array) => void;
-
-function rawSpmvInto(A: CsrMatrix): (v: Vec, out: Vec) => void {
-  const { indptr, indices } = A.pattern.raw;
-  const values = A.values.data instanceof Float64Array ? A.values.data : Float64Array.from(A.values.data);
-  const f = kernel<SpmvFn>('spmv');
-  return (v, out) => f(A.rows, A.cols, A.nnz, indptr, indices, values, v, out);
-}
-
-function rawSpmv(A: CsrMatrix): (v: Vec) => Vec {
-  const into = rawSpmvInto(A);
-  return (v) => {
-    const y = new Float64Array(A.rows);
-    into(v, y);
-    return y;
-  };
-}
-
-function diagonalOf(op: string, A: CsrMatrix): Float64Array {
-  const { indptr, indices } = A.pattern.raw;
-  const vals = A.values.data;
-  const d = new Float64Array(A.rows);
-  for (let i = 0; i < A.rows; i++) for (let p = indptr[i]!; p < indptr[i + 1]!; p++) if (indices[p] === i) d[i] = vals[p]!;
-  for (let i = 0; i < A.rows; i++) if (d[i] === 0) fail(op, `preconditioner 'jacobi' needs a nonzero diagonal, but A[${i}, ${i}] is 0 or not stored`);
-  return d;
-}
-
-/**
- * ILU(0) on A's own pattern (IKJ order): L unit lower and U upper in one array.
- * For a symmetric positive definite A this is IC(0) too: U = D Lᵀ, so
- * M = L U = (L D^½)(L D^½)ᵀ, the incomplete Cholesky factor's product ('ic0'
- * checks that every pivot is positive).
- */
-function ilu0(op: string, A: CsrMatrix, spd: boolean): RawPrecond {
-  const n = A.rows;
-  const { indptr, indices } = A.pattern.raw;
-  const f = Float64Array.from(A.values.data);
-  const diag = new Int32Array(n).fill(-1);
-  const where = new Int32Array(n).fill(-1);
-  const name = spd ? 'ic0' : 'ilu0';
-  for (let i = 0; i < n; i++) {
-    for (let p = indptr[i]!; p < indptr[i + 1]!; p++) where[indices[p]!] = p;
-    for (let p = indptr[i]!; p < indptr[i + 1]!; p++) {
-      const k = indices[p]!;
-      if (k >= i) break;
-      const l = (f[p]! /= f[diag[k]!]!);
-      for (let q = diag[k]! + 1; q < indptr[k + 1]!; q++) {
-        const at = where[indices[q]!]!;
-        if (at >= 0) f[at]! -= l * f[q]!;
-      }
-    }
-    for (let p = indptr[i]!; p < indptr[i + 1]!; p++) {
-      if (indices[p] === i) diag[i] = p;
-      where[indices[p]!] = -1;
-    }
-    if (diag[i]! < 0) fail(op, `preconditioner '${name}' needs A's diagonal stored, but A[${i}, ${i}] is not`);
-    const d = f[diag[i]!]!;
-    if (spd ? !(d > 0) : d === 0 || !Number.isFinite(d)) {
-      fail(op, `preconditioner '${name}' broke down: pivot ${d} at row ${i}${spd ? ' (IC(0) needs positive pivots: is A symmetric positive definite?)' : ''}`);
-    }
-  }
-  return {
-    factor: f,
-    // z = U⁻¹ L⁻¹ r
-    apply(r) {
-      const z = Float64Array.from(r);
-      for (let i = 0; i < n; i++) {
-        let s = z[i]!;
-        for (let p = indptr[i]!; p < diag[i]!; p++) s -= f[p]! * z[indices[p]!]!;
-        z[i] = s;
-      }
-      for (let i = n - 1; i >= 0; i--) {
-        let s = z[i]!;
-        for (let p = diag[i]! + 1; p < indptr[i + 1]!; p++) s -= f[p]! * z[indices[p]!]!;
-        z[i] = s / f[diag[i]!]!;
-      }
-      return z;
-    },
-    // z = L⁻ᵀ U⁻ᵀ r (column sweeps over the CSR rows)
-    applyTranspose(r) {
-      const z = Float64Array.from(r);
-      for (let i = 0; i < n; i++) {
-        const zi = (z[i]! /= f[diag[i]!]!);
-        for (let p = diag[i]! + 1; p < indptr[i + 1]!; p++) z[indices[p]!]! -= f[p]! * zi;
-      }
-      for (let i = n - 1; i >= 0; i--) {
-        const zi = z[i]!;
-        for (let p = indptr[i]!; p < diag[i]!; p++) z[indices[p]!]! -= f[p]! * zi;
-      }
-      return z;
-    },
-  };
-}
-
-function rawPreconditioner(op: string, A: CsrMatrix | null, M: Preconditioner | undefined, dtype: Tensor['dtype']): RawPrecond {
-  if (M === undefined) return { apply: (r) => r, applyTranspose: (r) => r };
-  if (M === 'jacobi' || M === 'ic0' || M === 'ilu0') {
-    if (!A) fail(op, `preconditioner '${M}' needs A as a CsrMatrix (A is a function); pass a CsrMatrix or a function preconditioner`);
-    if (M === 'jacobi') {
-      const d = diagonalOf(op, A);
-      const apply = (r: Vec): Vec => r.map((v, i) => v / d[i]!);
-      return { apply, applyTranspose: apply };
-    }
-    return ilu0(op, A, M === 'ic0');
-  }
-  if (M instanceof CsrMatrix) {
-    const fwd = rawSpmv(M);
-    let back: ((v: Vec) => Vec) | null = null;
-    return { apply: fwd, applyTranspose: (r) => (back ??= rawSpmv(noGrad(() => transpose(M.detach()))))(r) };
-  }
-  // A function preconditioner: its transpose is not known; the adjoint uses M
-  // itself, which changes only how fast the adjoint solve converges, not λ.
-  const apply = (r: Vec): Vec => Float64Array.from(noGrad(() => M(vecTensor(r, dtype))).toArray());
-  return { apply, applyTranspose: apply };
-}
-
-function vecTensor(v: Vec, dtype: Tensor['dtype']): Tensor {
-  return new Tensor(dtype === 'float64' ? v : Float32Array.from(v), [v.length]);
 }
 
 // ---------------------------------------------------------------------------
@@ -551,77 +385,6 @@ function mergeRecords(method: KrylovMethod, tol: number, cols: ConvergenceRecord
   };
 }
 
-// cg on raw arrays in place: the implicit mode's hot path. Same iteration as
-// cgRun, without a fresh array per vector operation (at n = 65536 those cost
-// more in allocation and collection than the arithmetic).
-function cgInPlace(n: number, matvecInto: (v: Vec, out: Vec) => void, precond: (r: Vec) => Vec, identity: boolean,
-  b: Vec, x: Vec, bnorm: number, tol: number, maxIter: number): Run<Vec> {
-  const r = new Float64Array(n);
-  const Ap = new Float64Array(n);
-  matvecInto(x, Ap);
-  let rr = 0;
-  for (let i = 0; i < n; i++) {
-    r[i] = b[i]! - Ap[i]!;
-    rr += r[i]! * r[i]!;
-  }
-  let z = identity ? r : precond(r);
-  const p = Float64Array.from(z);
-  let rz = 0;
-  for (let i = 0; i < n; i++) rz += r[i]! * z[i]!;
-  const residuals = [Math.sqrt(rr) / bnorm];
-  let it = 0;
-  while (residuals[it]! > tol && it < maxIter) {
-    matvecInto(p, Ap);
-    let pAp = 0;
-    for (let i = 0; i < n; i++) pAp += p[i]! * Ap[i]!;
-    if (!(pAp > 0)) break;
-    const alpha = rz / pAp;
-    rr = 0;
-    for (let i = 0; i < n; i++) {
-      x[i]! += alpha * p[i]!;
-      const ri = (r[i]! -= alpha * Ap[i]!);
-      rr += ri * ri;
-    }
-    it++;
-    residuals.push(Math.sqrt(rr) / bnorm);
-    if (residuals[it]! <= tol) break;
-    z = identity ? r : precond(r);
-    let rzNew = 0;
-    for (let i = 0; i < n; i++) rzNew += r[i]! * z[i]!;
-    const beta = rzNew / rz;
-    for (let i = 0; i < n; i++) p[i] = z[i]! + beta * p[i]!;
-    rz = rzNew;
-  }
-  return { x, iterations: it, residuals, converged: residuals[it]! <= tol };
-}
-
-/**
- * Raw solves of op(A) X = B column by column (B row-major n × k, Float64),
- * op = A or Aᵀ, returning X and the merged record.
- */
-function rawSolve(
-  method: KrylovMethod, n: number, k: number, B: Float64Array, X0: Float64Array | null,
-  matvec: (v: Vec) => Vec, precond: (r: Vec) => Vec, r: Resolved,
-  fast?: { matvecInto: (v: Vec, out: Vec) => void; identity: boolean },
-): { X: Float64Array; record: ConvergenceRecord } {
-  const K = rawAlgebra(n, matvec, precond);
-  const X = new Float64Array(n * k);
-  const cols: ConvergenceRecord[] = [];
-  for (let c = 0; c < k; c++) {
-    const b = k === 1 ? B : Float64Array.from({ length: n }, (_, i) => B[i * k + c]!);
-    const x0 = X0 ? (k === 1 ? Float64Array.from(X0) : Float64Array.from({ length: n }, (_, i) => X0[i * k + c]!)) : new Float64Array(n);
-    const bnorm = Math.sqrt(K.dot(b, b));
-    let run: Run<Vec>;
-    if (bnorm === 0) run = { x: new Float64Array(n), iterations: 0, residuals: [0], converged: true };
-    else if (method === 'cg' && fast) run = cgInPlace(n, fast.matvecInto, precond, fast.identity, b, x0, bnorm, r.tol, r.maxIter);
-    else run = runMethod(method, K, b, x0, bnorm, r);
-    const res = bnorm === 0 ? 0 : Math.sqrt(K.dot(...twice(K.sub(b, matvec(run.x))))) / bnorm;
-    cols.push({ method, tol: r.tol, iterations: run.iterations, converged: run.converged && res <= r.tol * 10, residuals: run.residuals, residual: res });
-    for (let i = 0; i < n; i++) X[i * k + c] = run.x[i]!;
-  }
-  return { X, record: mergeRecords(method, r.tol, cols) };
-}
-
 function twice<T>(v: T): [T, T] {
   return [v, v];
 }
@@ -658,46 +421,7 @@ export function krylov(method: KrylovMethod, A: LinearOperator, b: Tensor, opts:
     if (o.preconditioner.device !== b.device) fail(op, `the preconditioner is on ${o.preconditioner.device} but b is on ${b.device}; move it with M.to('${b.device}')`);
   }
   if (r.adjoint === 'unrolled') return unrolled(op, method, A, Acsr, b, n, k, o, r);
-  if (b.device === 'cuda') return implicitOnDevice(op, method, A, Acsr, b, n, k, o, r);
-
-  // Implicit: raw arrays, one tape node.
-  const dtype = b.dtype;
-  const userMatvec = (f: (v: Tensor) => Tensor) => (v: Vec): Vec => Float64Array.from(noGrad(() => f(vecTensor(v, dtype))).toArray());
-  const matvec = Acsr ? rawSpmv(Acsr) : userMatvec(A as (v: Tensor) => Tensor);
-  const P = rawPreconditioner(op, Acsr, o.preconditioner, dtype);
-  const B = Float64Array.from(b.data);
-  const X0 = o.x0 ? Float64Array.from(o.x0.data) : null;
-  const fast = Acsr ? { matvecInto: rawSpmvInto(Acsr), identity: o.preconditioner === undefined } : undefined;
-  const { X, record: info } = rawSolve(method, n, k, B, X0, matvec, P.apply, r, fast);
-  report(op, info, r.onNonConvergence);
-  const xData = dtype === 'float64' ? X : Float32Array.from(X);
-  const x = new Tensor(xData, b.shape);
-
-  const symmetric = method === 'cg' || method === 'minres';
-  if (!symmetric && !Acsr && !o.rmatvec && b.requiresGrad && isGradEnabled()) {
-    fail(op, `the implicit adjoint of ${method} with a function A needs options.rmatvec (v => Aᵀ v), or adjoint: 'unrolled'`);
-  }
-  const inputs = Acsr ? [Acsr.values, b] : [b];
-  record(op, x, inputs, (v, needs) => {
-    // Aᵀ λ = v with the same method, preconditioner (transposed) and tolerance.
-    let tmatvec: (u: Vec) => Vec;
-    if (symmetric) tmatvec = matvec;
-    else if (Acsr) tmatvec = rawSpmv(noGrad(() => transpose(Acsr.detach())));
-    else tmatvec = userMatvec(o.rmatvec!);
-    const adj = rawSolve(method, n, k, Float64Array.from(v.data), null, tmatvec, symmetric ? P.apply : P.applyTranspose, r, symmetric ? fast : undefined);
-    info.adjoint = adj.record;
-    report(op, adj.record, r.onNonConvergence, 'the adjoint solve (backward)');
-    const lam = dtype === 'float64' ? adj.X : Float32Array.from(adj.X);
-    const grads: (Tensor | null)[] = [];
-    if (Acsr) {
-      // dA = −λ xᵀ ⊙ mask(A)
-      grads.push(needs[0] ? maskedOuterSum(Acsr, new Tensor(lam, b.shape), new Tensor(xData, b.shape), k, -1) : null);
-    }
-    // db = λ
-    grads.push(needs[inputs.length - 1] ? new Tensor(lam, b.shape) : null);
-    return grads;
-  });
-  return { x, info };
+  return implicit(op, method, A, Acsr, b, n, k, o, r);
 }
 
 function unrolled(
@@ -711,22 +435,14 @@ function unrolled(
   if (M === undefined) precond = (t) => t;
   else if (M instanceof CsrMatrix) precond = (t) => spmv(M, t);
   else if (typeof M === 'function') precond = M;
-  else if (b.device === 'cuda') {
+  else {
     // Built-in preconditioners are constants here (see the top of this file).
-    const P = devicePreconditioner(op, Acsr, M, dtype);
+    const P = preconditioner(op, Acsr, M, dtype);
     const to = (t: Tensor): Tensor => (t.dtype === dtype ? t : t.to(dtype));
     precond = (t) => {
       const z = to(P.apply(noGrad(() => t.to('float64'))));
       // z = M t with a constant M: dt = Mᵀ v
       return record(`${op}:preconditioner`, z, [t], (v) => [to(P.applyTranspose(v.to('float64')))]);
-    };
-  } else {
-    // Built-in preconditioners are constants here (see the top of this file).
-    const P = rawPreconditioner(op, Acsr, M, dtype);
-    precond = (t) => {
-      const z = vecTensor(P.apply(Float64Array.from(t.data)), dtype);
-      // z = M t with a constant M: dt = Mᵀ v
-      return record(`${op}:preconditioner`, z, [t], (v) => [vecTensor(P.applyTranspose(Float64Array.from(v.data)), dtype)]);
     };
   }
   const K = tensorAlgebra(matvec, precond, dtype, b.device);
@@ -764,52 +480,47 @@ export function bicgstab(A: LinearOperator, b: Tensor, opts: KrylovOptions = {})
 }
 
 // ---------------------------------------------------------------------------
-// On the device: the implicit mode over device vectors (ops/krylov_device.ts)
+// The implicit mode, on either device (ops/krylov_vectors.ts)
 
-/** A host copy of a device A (same pattern), for the host-side preconditioner setup. */
-function hostCopy(A: CsrMatrix): CsrMatrix {
-  return A.detach().withValues(new Tensor(A.values.toArray(), [A.nnz]));
-}
-
-function devicePreconditioner(op: string, A: CsrMatrix | null, M: Preconditioner | undefined, dtype: Tensor['dtype']): DevicePrecond {
+function preconditioner(op: string, A: CsrMatrix | null, M: Preconditioner | undefined, dtype: Tensor['dtype']): VectorPrecond {
   if (M === undefined) return { apply: (r) => r, applyTranspose: (r) => r };
   if (M === 'jacobi' || M === 'ic0' || M === 'ilu0') {
     if (!A) fail(op, `preconditioner '${M}' needs A as a CsrMatrix (A is a function); pass a CsrMatrix or a function preconditioner`);
-    const host = hostCopy(A);
-    if (M === 'jacobi') return deviceJacobi(diagonalOf(op, host));
-    return deviceIlu0(A, ilu0(op, host, M === 'ic0').factor!);
+    const A64 = constantF64(A);
+    return M === 'jacobi' ? jacobi(op, A64) : ilu0(op, A64, M === 'ic0');
   }
-  if (M instanceof CsrMatrix) return deviceMatrixPrecond(M);
-  // A function: its transpose is not known (as on the CPU, the adjoint uses M itself).
-  const apply = deviceFunction(M, dtype);
+  if (M instanceof CsrMatrix) return matrixPrecond(M);
+  // A function preconditioner: its transpose is not known; the adjoint uses M
+  // itself, which changes only how fast the adjoint solve converges, not λ.
+  const apply = functionOf(M, dtype);
   return { apply, applyTranspose: apply };
 }
 
-function implicitOnDevice(
+function implicit(
   op: string, method: KrylovMethod, A: LinearOperator, Acsr: CsrMatrix | null, b: Tensor, n: number, k: number,
   o: Partial<KrylovOptions>, r: Resolved,
 ): KrylovResult {
   const dtype = b.dtype;
   const A64 = Acsr ? constantF64(Acsr) : null;
-  const matvec = A64 ? deviceSpmv(A64) : deviceFunction(A as (v: Tensor) => Tensor, dtype);
-  const P = devicePreconditioner(op, Acsr, o.preconditioner, dtype);
-  // cg with a CsrMatrix runs in place (flat device memory, as cgInPlace on the CPU).
+  const matvec = A64 ? spmvOf(A64) : functionOf(A as (v: Tensor) => Tensor, dtype);
+  const P = preconditioner(op, Acsr, o.preconditioner, dtype);
+  // cg with a CsrMatrix runs in place (memory flat in the iteration count).
   const inPlace = method === 'cg' && A64 !== null;
   const identity = o.preconditioner === undefined;
-  // Column by column, as rawSolve: op(A) X = B for B [n] or [n, k] on the device.
+  // Column by column: op(A) X = B for B [n] or [n, k] on b's device.
   // Each column runs in a scope: the method's intermediates are freed when it ends.
   const solve = (B: Tensor, X0: Tensor | null, mv: (v: Tensor) => Tensor, pc: (v: Tensor) => Tensor): { X: Tensor; record: ConvergenceRecord } => {
-    const K = deviceAlgebra(mv, pc);
+    const K = vectorAlgebra(mv, pc);
     const xs: Tensor[] = [];
     const cols: ConvergenceRecord[] = [];
     for (let c = 0; c < k; c++) {
       const { x: xc, col } = scope(() => {
         const bc = columnOf(B, n, k, c);
-        const x0 = X0 ? columnOf(X0, n, k, c) : deviceZeros(n);
+        const x0 = X0 ? columnOf(X0, n, k, c) : zeros(b.device, n);
         const bnorm = Math.sqrt(K.dot(bc, bc));
         let run: Run<Tensor>;
-        if (bnorm === 0) run = { x: deviceZeros(n), iterations: 0, residuals: [0], converged: true };
-        else if (inPlace) run = deviceCgInPlace(A64, identity ? null : pc, bc, x0, bnorm, r.tol, r.maxIter);
+        if (bnorm === 0) run = { x: zeros(b.device, n), iterations: 0, residuals: [0], converged: true };
+        else if (inPlace) run = cgInPlace(A64, identity ? null : pc, bc, x0, bnorm, r.tol, r.maxIter);
         else run = runMethod(method, K, bc, x0, bnorm, r);
         const res = bnorm === 0 ? 0 : Math.sqrt(K.dot(...twice(K.sub(bc, mv(run.x))))) / bnorm;
         return { x: run.x, col: { method, tol: r.tol, iterations: run.iterations, converged: run.converged && res <= r.tol * 10, residuals: run.residuals, residual: res } };
@@ -831,8 +542,8 @@ function implicitOnDevice(
     // Aᵀ λ = v with the same method, preconditioner (transposed) and tolerance.
     let tmatvec: (u: Tensor) => Tensor;
     if (symmetric) tmatvec = matvec;
-    else if (A64) tmatvec = deviceSpmv(noGrad(() => transpose(A64)));
-    else tmatvec = deviceFunction(o.rmatvec!, dtype);
+    else if (A64) tmatvec = spmvOf(noGrad(() => transpose(A64)));
+    else tmatvec = functionOf(o.rmatvec!, dtype);
     const adj = solve(v, null, tmatvec, symmetric ? P.apply : P.applyTranspose);
     info.adjoint = adj.record;
     report(op, adj.record, r.onNonConvergence, 'the adjoint solve (backward)');
