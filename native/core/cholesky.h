@@ -87,11 +87,6 @@ class SparseCholesky {
   template <class T>
   void solve(ThreadPool& pool, const T* b, T* x, index_t k);
 
-  // dA_p += alpha · ∂/∂A_p of (−λᵀ S x) summed over the k columns, i.e. the
-  // solve's VJP w.r.t. A's values with λ = S⁻¹ v (alpha = 1 gives the VJP).
-  template <class T>
-  void solve_grad(const T* x, const T* lambda, index_t k, T alpha, T* dA) const;
-
   // dA_p = scale · ∂ logdet S / ∂A_p by selected inversion: block-wise with
   // dense BLAS on a supernodal factor (Z in L's supernodal layout), column-wise
   // on a simplicial one (a build without BLAS first turns a supernodal factor

@@ -384,24 +384,6 @@ void SparseCholesky::solve(ThreadPool& pool, const T* b, T* x, index_t k) {
     for (index_t c = 0; c < k; ++c) x[int64_t(i) * k + c] = static_cast<T>(Xx[int64_t(c) * n + i]);
 }
 
-template <class T>
-void SparseCholesky::solve_grad(const T* x, const T* lambda, index_t k, T alpha, T* dA) const {
-  const Analysis::Impl& a = *impl_->analysis->impl_;
-  const bool full = a.storage == CholStorage::full;
-  for (index_t i = 0; i < a.n; ++i)
-    for (index_t p = a.Ap[i]; p < a.Ap[i + 1]; ++p) {
-      const index_t j = a.Aj[p];
-      double s = 0;
-      for (index_t c = 0; c < k; ++c)
-        s += double(lambda[int64_t(i) * k + c]) * double(x[int64_t(j) * k + c]) +
-             double(lambda[int64_t(j) * k + c]) * double(x[int64_t(i) * k + c]);
-      // dS = −(λxᵀ + xλᵀ)/2. Full storage: ∂/∂A_ij = dS_ij. One triangle: an
-      // off-diagonal entry stands for S_ij and S_ji, so it gets dS_ij + dS_ji.
-      const double g = full ? -0.5 * s : (i == j ? -0.5 * s : -s);
-      dA[p] = static_cast<T>(double(alpha) * g);
-    }
-}
-
 #ifdef SAD_HAVE_BLAS
 // Selected inversion on a supernodal factor, supernode by supernode from the
 // last: for supernode J (columns) with below-diagonal rows R,
@@ -652,10 +634,6 @@ void SparseCholesky::solve(ThreadPool&, const T*, T*, index_t) {
   fail("cholesky: built without SuiteSparse CHOLMOD");
 }
 template <class T>
-void SparseCholesky::solve_grad(const T*, const T*, index_t, T, T*) const {
-  fail("cholesky: built without SuiteSparse CHOLMOD");
-}
-template <class T>
 void SparseCholesky::logdet_grad(T, T*) {
   fail("logdet: built without SuiteSparse CHOLMOD");
 }
@@ -677,7 +655,6 @@ SparseCholesky::~SparseCholesky() = default;
                                                                      const char*);                               \
   template void SparseCholesky::refactor<T>(const T*, const char*);                                              \
   template void SparseCholesky::solve<T>(ThreadPool&, const T*, T*, index_t);                                    \
-  template void SparseCholesky::solve_grad<T>(const T*, const T*, index_t, T, T*) const;                         \
   template void SparseCholesky::logdet_grad<T>(T, T*);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)
