@@ -3,7 +3,7 @@
 // TypeScript device path and the bindings' glue but not the CUDA kernels. Each
 // test file prints which, once.
 import assert from 'node:assert/strict';
-import type { CsrMatrix, DType, Tensor } from '../native/lib/index.js';
+import { CsrMatrix, type DType, Generator, tensor, type Tensor } from '../native/lib/index.js';
 import { deviceMode, enableDeviceEmulation } from '../native/lib/device.js';
 import { assertClose, randomCsr } from './helpers.js';
 
@@ -79,4 +79,59 @@ export function checkAgainstCpu(name: string, fn: (...xs: Tensor[]) => Tensor, i
     assert.ok(gv.every(Number.isFinite), `${msg} grad ${i} is finite`);
     assertClose(gv, x.grad!.data, { ...tol, msg: `${msg} grad ${i}` });
   });
+}
+
+/** b of shape [n] (k null) or [n, k], standard normal draws of Generator(seed). */
+export function randomB(n: number, k: number | null, seed: number, dtype: DType = 'float64'): Tensor {
+  const gen = new Generator(seed);
+  return tensor(Float64Array.from({ length: n * (k ?? 1) }, () => gen.normal()), { dtype, shape: k === null ? [n] : [n, k] });
+}
+
+/** A leaf copy of A (values requiring grad) on `device`. */
+export function leafMatrix(A: CsrMatrix, device: 'cpu' | 'cuda'): CsrMatrix {
+  const M = new CsrMatrix(A.pattern, (device === 'cpu' ? A.values.clone() : A.values.to('cuda')).detach());
+  M.values.requiresGrad = true;
+  return M;
+}
+
+/** A leaf copy of t (requiring grad) on `device`. */
+export function leafTensor(t: Tensor, device: 'cpu' | 'cuda'): Tensor {
+  const d = (device === 'cpu' ? t.clone() : t.to('cuda')).detach();
+  d.requiresGrad = true;
+  return d;
+}
+
+export interface Tolerance { rtol: number; atol: number }
+
+/**
+ * Runs `op` on the CPU and on the device with the same inputs and a random seed
+ * gradient, and compares the outputs and both gradients (dA on A's pattern, db).
+ */
+export function compareWithCpu(label: string, A: CsrMatrix, b: Tensor, op: (A: CsrMatrix, b: Tensor) => Tensor, tol: Tolerance): void {
+  const Ac = leafMatrix(A, 'cpu');
+  const bc = leafTensor(b, 'cpu');
+  const xc = op(Ac, bc);
+  const Ad = leafMatrix(A, 'cuda');
+  const bd = leafTensor(b, 'cuda');
+  const xd = op(Ad, bd);
+  assert.equal(xd.device, 'cuda', label);
+  assert.deepEqual(xd.shape, xc.shape, label);
+  assertClose(xd.toArray(), xc.toArray(), { ...tol, msg: `${label}: x` });
+  const g = randomB(b.shape[0]!, b.ndim === 1 ? null : b.shape[1]!, 991, b.dtype);
+  xc.backward(g);
+  xd.backward(g.to('cuda'));
+  assert.equal(Ad.values.grad!.device, 'cuda', label);
+  assert.equal(bd.grad!.device, 'cuda', label);
+  assertClose(bd.grad!.toArray(), bc.grad!.toArray(), { ...tol, msg: `${label}: db` });
+  assertClose(Ad.values.grad!.toArray(), Ac.values.grad!.toArray(), { ...tol, msg: `${label}: dA` });
+}
+
+/** The message of the error fn throws (fails when it throws none). */
+export function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  assert.fail('expected an error');
 }

@@ -8,17 +8,10 @@ import { CsrMatrix, deviceMemory, type DType, Generator, spmv, spsolve, tensor, 
 import { cholesky, logdet } from '../../native/lib/ops/cholesky.js';
 import { krylov, type KrylovMethod, type KrylovOptions, type Preconditioner } from '../../native/lib/ops/krylov.js';
 import { resetPeakDeviceMemory } from '../../native/lib/device.js';
-import { testDevice } from '../device-helpers.js';
+import { compareWithCpu, errorOf, leafMatrix, leafTensor, randomB, testDevice, type Tolerance } from '../device-helpers.js';
 import { assertClose, denseOf } from '../helpers.js';
 
 testDevice('device-cholesky-krylov.test.ts');
-
-interface Tolerance { rtol: number; atol: number }
-
-function randomB(n: number, k: number | null, seed: number, dtype: DType = 'float64'): Tensor {
-  const gen = new Generator(seed);
-  return tensor(Float64Array.from({ length: n * (k ?? 1) }, () => gen.normal()), { dtype, shape: k === null ? [n] : [n, k] });
-}
 
 /** A random sparse SPD matrix B Bᵀ + n/2 I (both triangles stored). */
 function randomSpd(n: number, seed: number, dtype: DType, density = 0.15): CsrMatrix {
@@ -36,47 +29,6 @@ function randomSpd(n: number, seed: number, dtype: DType, density = 0.15): CsrMa
 function triangle(A: CsrMatrix, upper: boolean): CsrMatrix {
   const D = denseOf(A).map((r, i) => r.map((v, j) => ((upper ? j >= i : j <= i) ? v : 0)));
   return CsrMatrix.fromDense(D, { dtype: A.dtype });
-}
-
-function leafMatrix(A: CsrMatrix, device: 'cpu' | 'cuda'): CsrMatrix {
-  const M = new CsrMatrix(A.pattern, (device === 'cpu' ? A.values.clone() : A.values.to('cuda')).detach());
-  M.values.requiresGrad = true;
-  return M;
-}
-
-function leafTensor(t: Tensor, device: 'cpu' | 'cuda'): Tensor {
-  const d = (device === 'cpu' ? t.clone() : t.to('cuda')).detach();
-  d.requiresGrad = true;
-  return d;
-}
-
-/** op on the CPU and on the device: x, and dA and db for one random seed gradient, agree. */
-function compareWithCpu(label: string, A: CsrMatrix, b: Tensor, op: (A: CsrMatrix, b: Tensor) => Tensor, tol: Tolerance): void {
-  const Ac = leafMatrix(A, 'cpu');
-  const bc = leafTensor(b, 'cpu');
-  const xc = op(Ac, bc);
-  const Ad = leafMatrix(A, 'cuda');
-  const bd = leafTensor(b, 'cuda');
-  const xd = op(Ad, bd);
-  assert.equal(xd.device, 'cuda', label);
-  assert.deepEqual(xd.shape, xc.shape, label);
-  assertClose(xd.toArray(), xc.toArray(), { ...tol, msg: `${label}: x` });
-  const g = randomB(b.shape[0]!, b.ndim === 1 ? null : b.shape[1]!, 991, b.dtype);
-  xc.backward(g);
-  xd.backward(g.to('cuda'));
-  assert.equal(Ad.values.grad!.device, 'cuda', label);
-  assert.equal(bd.grad!.device, 'cuda', label);
-  assertClose(bd.grad!.toArray(), bc.grad!.toArray(), { ...tol, msg: `${label}: db` });
-  assertClose(Ad.values.grad!.toArray(), Ac.values.grad!.toArray(), { ...tol, msg: `${label}: dA` });
-}
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  assert.fail('expected an error');
 }
 
 // ---------------------------------------------------------------------------

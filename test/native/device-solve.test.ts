@@ -5,17 +5,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CsrMatrix, deviceMemory, type DType, Generator, scope, SparseLU, splu, spsolve, sptrsv, tensor, Tensor } from '../../native/lib/index.js';
 import { fillDevice } from '../../native/lib/device.js';
-import { testDevice } from '../device-helpers.js';
+import { compareWithCpu, errorOf, leafMatrix, leafTensor, randomB, testDevice } from '../device-helpers.js';
 import { assertClose, denseOf, randomCsr } from '../helpers.js';
 
 testDevice('device-solve.test.ts');
 
 const DTYPES = ['float64', 'float32'] as const;
-
-function randomB(n: number, k: number | null, seed: number, dtype: DType = 'float64'): Tensor {
-  const gen = new Generator(seed);
-  return tensor(Float64Array.from({ length: n * (k ?? 1) }, () => gen.normal()), { dtype, shape: k === null ? [n] : [n, k] });
-}
 
 /** A random n×n triangular matrix with a diagonal of magnitude 1–2 (well conditioned), rows in `bare` without off-diagonal entries. */
 function randomTriangular(n: number, lower: boolean, seed: number, dtype: DType, bare: number[] = []): CsrMatrix {
@@ -46,55 +41,6 @@ function needsPivoting(n: number, seed: number, dtype: DType): CsrMatrix {
   }
   const D = denseOf(A);
   return CsrMatrix.fromDense(perm.map((p) => D[p]!), { dtype });
-}
-
-/** A leaf copy of A (values requiring grad) on `device`. */
-function leafMatrix(A: CsrMatrix, device: 'cpu' | 'cuda'): CsrMatrix {
-  const M = new CsrMatrix(A.pattern, (device === 'cpu' ? A.values.clone() : A.values.to('cuda')).detach());
-  M.values.requiresGrad = true;
-  return M;
-}
-
-function leafTensor(t: Tensor, device: 'cpu' | 'cuda'): Tensor {
-  const d = (device === 'cpu' ? t.clone() : t.to('cuda')).detach();
-  d.requiresGrad = true;
-  return d;
-}
-
-interface Tolerance { rtol: number; atol: number }
-
-/**
- * Runs `op` on the CPU and on the device with the same inputs and a random seed
- * gradient, and compares the outputs and both gradients (dA on A's pattern, db).
- */
-function compareWithCpu(
-  label: string, A: CsrMatrix, b: Tensor, op: (A: CsrMatrix, b: Tensor) => Tensor, tol: Tolerance,
-): void {
-  const Ac = leafMatrix(A, 'cpu');
-  const bc = leafTensor(b, 'cpu');
-  const xc = op(Ac, bc);
-  const Ad = leafMatrix(A, 'cuda');
-  const bd = leafTensor(b, 'cuda');
-  const xd = op(Ad, bd);
-  assert.equal(xd.device, 'cuda', label);
-  assert.deepEqual(xd.shape, xc.shape, label);
-  assertClose(xd.toArray(), xc.toArray(), { ...tol, msg: `${label}: x` });
-  const g = randomB(b.shape[0]!, b.ndim === 1 ? null : b.shape[1]!, 991, b.dtype);
-  xc.backward(g);
-  xd.backward(g.to('cuda'));
-  assert.equal(Ad.values.grad!.device, 'cuda', label);
-  assert.equal(bd.grad!.device, 'cuda', label);
-  assertClose(bd.grad!.toArray(), bc.grad!.toArray(), { ...tol, msg: `${label}: db` });
-  assertClose(Ad.values.grad!.toArray(), Ac.values.grad!.toArray(), { ...tol, msg: `${label}: dA` });
-}
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  assert.fail('expected an error');
 }
 
 // ---------------------------------------------------------------------------
