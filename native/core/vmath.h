@@ -121,10 +121,10 @@ inline float expm1_reduced_tanh(float r) {
 // k·ln2_hi is exact for |k| < 2^15 and so is x − k·ln2_hi (Sterbenz).
 inline void reduce(float x, float& r, int32_t& k) {
   constexpr float shifter = 0x1.8p23f;
-  const float t = x * 1.44269504f + shifter;
+  const float t = std::fma(x, 1.44269504f, shifter);
   const float kd = t - shifter;
   k = int32_t(uint32_t(bits(t)) - uint32_t(bits(shifter)));  // unsigned: a NaN's bits must not overflow
-  r = (x - kd * 0x1.63p-1f) - kd * -2.12194440e-4f;
+  r = std::fma(kd, 2.12194440e-4f, x - kd * 0x1.63p-1f);  // fma: one rounding less, one instruction less
 }
 
 // 2ᵏ for −126 ≤ k ≤ 127.
@@ -183,7 +183,7 @@ SAD_HD float tanh(float x) {
   int32_t k;
   detail::reduce(2 * ac, r, k);
   const float s = detail::pow2(k);
-  const float m = s * detail::expm1_reduced_tanh(r) + (s - 1.0f);
+  const float m = std::fma(s, detail::expm1_reduced_tanh(r), s - 1.0f);
   return std::copysign(m / (m + 2.0f), x);  // NaN stays NaN, −0 stays −0
 #endif
 }
