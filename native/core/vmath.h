@@ -12,7 +12,7 @@
 // (degree 12 in all for double, 7 for float exp, 6 for float tanh) and the fma
 // replaced Taylor series of degree 14 and 7 evaluated by multiply and add:
 // 2^19 double exps went from ≈600 to ≈350 µs on one core here (NumPy ≈400),
-// float tanhs from ≈157 to ≈122 µs (NumPy ≈102). Measured against long double
+// float tanhs from ≈157 to ≈110 µs (NumPy ≈98). Measured against long double
 // (dense_cpu_tests.cc checks it, over every 1/4·10⁶ of [−104, 89] and the
 // floats near 0): see the bounds there.
 //   exp x   = 2ᵏ (1 + (eʳ − 1))
