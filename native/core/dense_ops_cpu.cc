@@ -202,10 +202,13 @@ void binary_rows(const Reader<T>& ra, const Reader<T>& rb, const Broadcast& s, i
   });
 }
 
-// The grain in output entries, rounded up to whole rows of the innermost axis.
+// The grain in output entries: whole rows of the innermost axis when rows are
+// shorter than kGrain; longer rows are cut at kGrain (for_rows takes a part that
+// starts or ends inside a row, and no entry's value depends on the cut). Rounding
+// a long row up made a 1-D operand one part: a 2^22 add ran on one thread only.
 int64_t row_grain(const Broadcast& s) {
   const int64_t inner = std::max<int64_t>(1, s.shape[s.ndim - 1]);
-  return (kGrain + inner - 1) / inner * inner;
+  return inner >= kGrain ? kGrain : (kGrain + inner - 1) / inner * inner;
 }
 
 template <class T>
