@@ -84,3 +84,20 @@ export function sharedData(...parts: string[]): string {
   for (const c of candidates) if (c && existsSync(c)) return join(c, ...parts);
   throw new Error('shared data folder not found (expected ../shared/data beside the checkout, or set SPARSE_AD_SHARED_DATA)');
 }
+
+// The Krylov tests' matrices (42 unknowns): a 2-D Poisson (SPD), a convection–
+// diffusion-like unsymmetric one, and a symmetric indefinite one.
+export const krylovSpd = (): CsrMatrix => CsrMatrix.poisson2d(7, 6);
+export function krylovUnsym(): CsrMatrix {
+  const D = denseOf(CsrMatrix.poisson2d(7, 6));
+  for (let i = 0; i + 1 < D.length; i++) {
+    if (D[i]![i + 1] !== 0) D[i]![i + 1]! += 0.6;
+    if (D[i + 1]![i] !== 0) D[i + 1]![i]! -= 0.3;
+  }
+  return CsrMatrix.fromDense(D);
+}
+export function krylovIndefinite(): CsrMatrix {
+  const D = denseOf(CsrMatrix.poisson2d(7, 6));
+  for (let i = 0; i < D.length; i++) D[i]![i]! -= 1.3; // shifts a few eigenvalues below 0
+  return CsrMatrix.fromDense(D);
+}

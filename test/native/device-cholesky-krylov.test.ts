@@ -9,7 +9,7 @@ import { cholesky, logdet } from '../../native/lib/ops/cholesky.js';
 import { krylov, type KrylovMethod, type KrylovOptions, type Preconditioner } from '../../native/lib/ops/krylov.js';
 import { resetPeakDeviceMemory } from '../../native/lib/device.js';
 import { compareWithCpu, errorOf, leafMatrix, leafTensor, randomB, testDevice, type Tolerance } from '../device-helpers.js';
-import { assertClose, denseOf } from '../helpers.js';
+import { assertClose, denseOf, krylovIndefinite, krylovSpd, krylovUnsym } from '../helpers.js';
 
 testDevice('device-cholesky-krylov.test.ts');
 
@@ -128,20 +128,9 @@ test('Cholesky on the device: the CPU errors (not positive definite names the co
 // ---------------------------------------------------------------------------
 // Krylov solvers
 
-const spd = (): CsrMatrix => CsrMatrix.poisson2d(7, 6);
-function unsym(): CsrMatrix {
-  const D = denseOf(CsrMatrix.poisson2d(7, 6));
-  for (let i = 0; i + 1 < D.length; i++) {
-    if (D[i]![i + 1] !== 0) D[i]![i + 1]! += 0.6;
-    if (D[i + 1]![i] !== 0) D[i + 1]![i]! -= 0.3;
-  }
-  return CsrMatrix.fromDense(D);
-}
-function indefinite(): CsrMatrix {
-  const D = denseOf(CsrMatrix.poisson2d(7, 6));
-  for (let i = 0; i < D.length; i++) D[i]![i]! -= 1.3;
-  return CsrMatrix.fromDense(D);
-}
+const spd = krylovSpd;
+const unsym = krylovUnsym;
+const indefinite = krylovIndefinite;
 
 const cases: [KrylovMethod, () => CsrMatrix, Preconditioner[]][] = [
   ['cg', spd, ['jacobi', 'ic0']],

@@ -2,28 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CsrMatrix, Generator, gradcheck, spmv, spsolve, tensor, Tensor } from '../../native/lib/index.js';
 import { bicgstab, cg, gmres, krylov, minres, type KrylovMethod, type Preconditioner } from '../../native/lib/ops/krylov.js';
-import { assertClose, denseOf } from '../helpers.js';
+import { assertClose, krylovIndefinite, krylovSpd, krylovUnsym } from '../helpers.js';
 
 function vector(n: number, seed: number): Tensor {
   const gen = new Generator(seed);
   return tensor(Float64Array.from({ length: n }, () => gen.normal()));
 }
 
-/** Poisson 2-D (SPD) and a convection–diffusion matrix (unsymmetric) and a symmetric indefinite one. */
-const spd = (): CsrMatrix => CsrMatrix.poisson2d(7, 6);
-function unsym(): CsrMatrix {
-  const D = denseOf(CsrMatrix.poisson2d(7, 6));
-  for (let i = 0; i + 1 < D.length; i++) {
-    if (D[i]![i + 1] !== 0) D[i]![i + 1]! += 0.6;
-    if (D[i + 1]![i] !== 0) D[i + 1]![i]! -= 0.3;
-  }
-  return CsrMatrix.fromDense(D);
-}
-function indefinite(): CsrMatrix {
-  const D = denseOf(CsrMatrix.poisson2d(7, 6));
-  for (let i = 0; i < D.length; i++) D[i]![i]! -= 1.3; // shifts a few eigenvalues below 0
-  return CsrMatrix.fromDense(D);
-}
+const spd = krylovSpd;
+const unsym = krylovUnsym;
+const indefinite = krylovIndefinite;
 
 /** The exact solution and gradients through KLU (spsolve): the independent reference. */
 function reference(A: CsrMatrix, b: Tensor, w: Tensor): { x: Float64Array; dA: Float64Array; db: Float64Array } {

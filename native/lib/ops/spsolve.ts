@@ -215,14 +215,14 @@ function factor(op: string, A: CsrMatrix): SparseLU {
 
 // x = A⁻¹ b (or A⁻ᵀ b) with the factors of lu, recorded on the tape with
 // inputs [A.values, b].
-function luSolve(op: string, lu: SparseLU, b: Tensor, transpose: boolean, afterBackward?: () => void): Tensor {
+function luSolve(op: string, lu: SparseLU, b: Tensor, transpose: boolean): Tensor {
   rhsArg(op, lu.matrix, b);
   const version = lu.version;
   // The VJP asks for the factors again: they must still be the forward's.
   return solveWith(op, lu.matrix, b, transpose, () => {
     if (lu.version !== version) fail(op, 'the factors were refactored after this solve; run backward() before refactor()');
     return lu.factors(op);
-  }, afterBackward);
+  });
 }
 
 /** The factors of one A, whichever device: x = A⁻¹ b (or A⁻ᵀ b) for storage n × k row-major on A's device. */
