@@ -5,7 +5,7 @@ import { describe, expected, fail, shapeStr } from './errors.js';
 import { type Generator, resolveGenerator } from './random.js';
 import { iota } from './index_maps.js';
 import { copyDevice, type DeviceArray, DeviceStorage, download, trackTensor } from './device.js';
-import { releaseHost, retainHost } from './pool.js';
+import { pooledArray, releaseHost, retainHost } from './pool.js';
 
 export type { DType, Device } from './dtype.js';
 
@@ -170,9 +170,13 @@ export class Tensor {
     return new Tensor(this.#liveStorage().retain(), shape);
   }
 
-  /** A copy of the storage, cut from the tape. */
+  /** A copy of the storage, cut from the tape (on the CPU into memory a disposed tensor gave back, when there is some). */
   clone(): Tensor {
-    if (this.device === 'cpu') return new Tensor(this.data.slice(), this.shape);
+    if (this.device === 'cpu') {
+      const copy = pooledArray(this.dtype, this.data.length);
+      copy.set(this.data);
+      return new Tensor(copy, this.shape);
+    }
     return new Tensor(new DeviceStorage(copyDevice(this.buffer)), this.shape);
   }
 
