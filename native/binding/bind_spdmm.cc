@@ -1,8 +1,9 @@
 // Bindings for SpDMM (native/core/spdmm.h), on the host or the device (storage.h).
 // A CSR operand A... is (rows, cols, nnz, indptr, indices, values).
 //   spdmm(A..., D, m, C)                                         C = A D
-//   spdmmBackward(A..., tIndptr, tIndices, perm, V, D, m, dA | null, dD | null)
+//   spdmmBackward(A..., tIndptr, tIndices, perm, V, D, m, dA | null, dD | null[, vBroadcast])
 //       over the transpose structure of A's pattern:  dA = (V Dᵀ) ⊙ mask(A),  dD = Aᵀ V
+//       (vBroadcast: V's first row stands for all, host only)
 // D, V, C and dD are row-major with m columns; lengths are re-checked here. The
 // transpose structure is ops/transpose_cache.ts's for this pattern, never user input.
 #include "bindings.h"
@@ -64,13 +65,19 @@ Napi::Value SpdmmBackward(const Napi::CallbackInfo& info) {
     const index_t* t_indices = buf_arg<int32_t>(env, at, info[7], A.nnz, op, "tIndices");
     const index_t* perm = buf_arg<int32_t>(env, at, info[8], A.nnz, op, "perm");
     const int64_t m = int_arg(env, info[11], op, "m");
-    const T* V = buf_arg<T>(env, at, info[9], int64_t(A.rows) * m, op, "V");
+    // vBroadcast (optional): V is one row of m entries standing for every row
+    // (a gradient whose rows are all equal, such as a sum's seed), read with row stride 0.
+    const bool v_broadcast = info.Length() > 14 && info[14].IsBoolean() && info[14].As<Napi::Boolean>().Value();
+    if (v_broadcast && at != Place::host) throw_js(env, std::string(op) + ": a broadcast V is read on the host only");
+    const T* V = buf_arg<T>(env, at, info[9], v_broadcast ? m : int64_t(A.rows) * m, op, "V");
     const T* D = buf_arg<T>(env, at, info[10], int64_t(A.cols) * m, op, "D");
     T* dA = buf_arg_or_null<T>(env, at, info[12], A.nnz, op, "dA");
     T* dD = buf_arg_or_null<T>(env, at, info[13], int64_t(A.cols) * m, op, "dD");
     if (at == Place::host && dD) prefer_huge_pages(dD, int64_t(A.cols) * m * int64_t(sizeof(T)));
     run_at(env, at, op, [&] { spdmm_backward_cuda<T>(A.device(), t_indptr, t_indices, perm, V, D, m, dA, dD); },
-           [&] { spdmm_backward_cpu<T>(pool_of(env), A.cols, t_indptr, t_indices, perm, A.values, V, D, m, dA, dD); });
+           [&] {
+             spdmm_backward_cpu<T>(pool_of(env), A.cols, t_indptr, t_indices, perm, A.values, V, D, m, dA, dD, v_broadcast ? 0 : m);
+           });
     return 0;
   });
   return env.Undefined();

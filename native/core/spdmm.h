@@ -22,10 +22,13 @@ void spdmm_cpu(ThreadPool& pool, const Csr<const T>& A, const T* D, int64_t m, T
 //   dD    = Aᵀ V                                  (A.cols × m)
 // Either output may be null. Each part of a parallel run owns whole rows of Aᵀ,
 // hence whole rows of dD and the entries of dA they map to: the result does not
-// depend on the thread count.
+// depend on the thread count. V's rows are v_row_stride apart (m when negative);
+// 0 reads one row for all of them: a V whose rows are all equal (the seed of a
+// sum or mean) as a broadcast view, with the bits of the materialised one.
 template <class T>
 void spdmm_backward_cpu(ThreadPool& pool, index_t t_rows, const index_t* t_indptr, const index_t* t_indices,
-                        const index_t* perm, const T* values, const T* V, const T* D, int64_t m, T* dA, T* dD);
+                        const index_t* perm, const T* values, const T* V, const T* D, int64_t m, T* dA, T* dD,
+                        int64_t v_row_stride = -1);
 
 // CUDA (device pointers, see device.h): C = A D, a thread per entry of C,
 // consecutive threads on consecutive columns of a row (coalesced reads of D).

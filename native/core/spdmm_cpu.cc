@@ -171,14 +171,14 @@ SAD_INLINE void sum4(const typename Simd<T, VB>::V* d, T* sums) {
 // G (≤ 4) consecutive entries q of a row of Aᵀ, columns [c0, c0 + N·L).
 template <class T, int VB, int N, int G, bool NeedDA, bool NeedDD>
 SAD_INLINE void backward_group(index_t q, const index_t* __restrict tix, const index_t* __restrict perm,
-                               const T* __restrict av, const T* __restrict V, int64_t m, int64_t c0, bool first,
+                               const T* __restrict av, const T* __restrict V, int64_t vs, int64_t c0, bool first,
                                const typename Simd<T, VB>::V* dj, typename Simd<T, VB>::V* acc, T* __restrict dA) {
   using S = Simd<T, VB>;
   using Vec = typename S::V;
   Vec dots[4];
   for (int g = 0; g < 4; ++g) dots[g] = Vec{};
   for (int g = 0; g < G; ++g) {
-    const T* v = V + static_cast<int64_t>(tix[q + g]) * m + c0;
+    const T* v = V + static_cast<int64_t>(tix[q + g]) * vs + c0;
     const T a = NeedDD ? av[perm[q + g]] : T(0);
     for (int k = 0; k < N; ++k) {
       Vec x;
@@ -200,7 +200,7 @@ SAD_INLINE void backward_group(index_t q, const index_t* __restrict tix, const i
 // One row j of Aᵀ, columns [c0, c0 + N·L) of V, D and dD.
 template <class T, int VB, int N, bool NeedDA, bool NeedDD>
 SAD_INLINE void backward_tile(index_t q0, index_t q1, const index_t* __restrict tix, const index_t* __restrict perm,
-                              const T* __restrict av, const T* __restrict V, const T* __restrict Drow, int64_t m,
+                              const T* __restrict av, const T* __restrict V, int64_t vs, const T* __restrict Drow,
                               int64_t c0, bool first, T* __restrict dA, T* __restrict dDrow) {
   using S = Simd<T, VB>;
   using Vec = typename S::V;
@@ -210,11 +210,11 @@ SAD_INLINE void backward_tile(index_t q0, index_t q1, const index_t* __restrict 
     acc[k] = Vec{};
   }
   index_t q = q0;
-  for (; q + 4 <= q1; q += 4) backward_group<T, VB, N, 4, NeedDA, NeedDD>(q, tix, perm, av, V, m, c0, first, dj, acc, dA);
+  for (; q + 4 <= q1; q += 4) backward_group<T, VB, N, 4, NeedDA, NeedDD>(q, tix, perm, av, V, vs, c0, first, dj, acc, dA);
   switch (q1 - q) {
-    case 3: backward_group<T, VB, N, 3, NeedDA, NeedDD>(q, tix, perm, av, V, m, c0, first, dj, acc, dA); break;
-    case 2: backward_group<T, VB, N, 2, NeedDA, NeedDD>(q, tix, perm, av, V, m, c0, first, dj, acc, dA); break;
-    case 1: backward_group<T, VB, N, 1, NeedDA, NeedDD>(q, tix, perm, av, V, m, c0, first, dj, acc, dA); break;
+    case 3: backward_group<T, VB, N, 3, NeedDA, NeedDD>(q, tix, perm, av, V, vs, c0, first, dj, acc, dA); break;
+    case 2: backward_group<T, VB, N, 2, NeedDA, NeedDD>(q, tix, perm, av, V, vs, c0, first, dj, acc, dA); break;
+    case 1: backward_group<T, VB, N, 1, NeedDA, NeedDD>(q, tix, perm, av, V, vs, c0, first, dj, acc, dA); break;
     default: break;
   }
   if (NeedDD)
@@ -224,7 +224,7 @@ SAD_INLINE void backward_tile(index_t q0, index_t q1, const index_t* __restrict 
 template <class T, int VB, bool NeedDA, bool NeedDD>
 SAD_INLINE void backward_rows(index_t r0, index_t r1, const index_t* __restrict tip, const index_t* __restrict tix,
                               const index_t* __restrict perm, const T* __restrict av, const T* __restrict V,
-                              const T* __restrict D, int64_t m, T* __restrict dA, T* __restrict dD) {
+                              const T* __restrict D, int64_t m, int64_t vs, T* __restrict dA, T* __restrict dD) {
   constexpr int L = Simd<T, VB>::L;
   const int64_t tiled = m - m % (K * L);
   const int rest = static_cast<int>((m - tiled) / L);
@@ -235,18 +235,18 @@ SAD_INLINE void backward_rows(index_t r0, index_t r1, const index_t* __restrict 
     T* dDrow = NeedDD ? dD + static_cast<int64_t>(j) * m : nullptr;
     bool first = true;  // the first tile writes dA, later tiles add to it
     for (int64_t c0 = 0; c0 < tiled; c0 += K * L, first = false)
-      backward_tile<T, VB, K, NeedDA, NeedDD>(q0, q1, tix, perm, av, V, Drow, m, c0, first, dA, dDrow);
+      backward_tile<T, VB, K, NeedDA, NeedDD>(q0, q1, tix, perm, av, V, vs, Drow, c0, first, dA, dDrow);
     switch (rest) {
-      case 3: backward_tile<T, VB, 3, NeedDA, NeedDD>(q0, q1, tix, perm, av, V, Drow, m, tiled, first, dA, dDrow); break;
-      case 2: backward_tile<T, VB, 2, NeedDA, NeedDD>(q0, q1, tix, perm, av, V, Drow, m, tiled, first, dA, dDrow); break;
-      case 1: backward_tile<T, VB, 1, NeedDA, NeedDD>(q0, q1, tix, perm, av, V, Drow, m, tiled, first, dA, dDrow); break;
+      case 3: backward_tile<T, VB, 3, NeedDA, NeedDD>(q0, q1, tix, perm, av, V, vs, Drow, tiled, first, dA, dDrow); break;
+      case 2: backward_tile<T, VB, 2, NeedDA, NeedDD>(q0, q1, tix, perm, av, V, vs, Drow, tiled, first, dA, dDrow); break;
+      case 1: backward_tile<T, VB, 1, NeedDA, NeedDD>(q0, q1, tix, perm, av, V, vs, Drow, tiled, first, dA, dDrow); break;
       default: break;
     }
     first = first && rest == 0;
     if (vectored < m) {
       for (index_t q = q0; q < q1; ++q) {
         const index_t p = perm[q];
-        const T* v = V + static_cast<int64_t>(tix[q]) * m;
+        const T* v = V + static_cast<int64_t>(tix[q]) * vs;
         if (NeedDA) {
           T s = 0;
           for (int64_t c = vectored; c < m; ++c) s += v[c] * Drow[c];
@@ -256,7 +256,7 @@ SAD_INLINE void backward_rows(index_t r0, index_t r1, const index_t* __restrict 
       if (NeedDD) {
         for (int64_t c = vectored; c < m; ++c) {
           T s = 0;
-          for (index_t q = q0; q < q1; ++q) s += av[perm[q]] * V[static_cast<int64_t>(tix[q]) * m + c];
+          for (index_t q = q0; q < q1; ++q) s += av[perm[q]] * V[static_cast<int64_t>(tix[q]) * vs + c];
           dDrow[c] = s;
         }
       }
@@ -271,7 +271,7 @@ template <class T>
 using ForwardFn = void (*)(index_t, index_t, const index_t*, const index_t*, const T*, const T*, int64_t, T*);
 template <class T>
 using BackwardFn = void (*)(index_t, index_t, const index_t*, const index_t*, const index_t*, const T*, const T*,
-                            const T*, int64_t, T*, T*);
+                            const T*, int64_t, int64_t, T*, T*);
 
 #define SAD_SPDMM_VARIANTS(suffix, VB, isa)                                                                     \
   template <class T>                                                                                           \
@@ -283,8 +283,8 @@ using BackwardFn = void (*)(index_t, index_t, const index_t*, const index_t*, co
   template <class T, bool NeedDA, bool NeedDD>                                                                 \
   SAD_TARGET(isa)                                                                                              \
   void backward_##suffix(index_t r0, index_t r1, const index_t* tip, const index_t* tix, const index_t* perm,  \
-                         const T* av, const T* V, const T* D, int64_t m, T* dA, T* dD) {                        \
-    backward_rows<T, VB, NeedDA, NeedDD>(r0, r1, tip, tix, perm, av, V, D, m, dA, dD);                         \
+                         const T* av, const T* V, const T* D, int64_t m, int64_t vs, T* dA, T* dD) {            \
+    backward_rows<T, VB, NeedDA, NeedDD>(r0, r1, tip, tix, perm, av, V, D, m, vs, dA, dD);                     \
   }
 
 SAD_SPDMM_VARIANTS(sse, 16, "sse2")
@@ -345,7 +345,9 @@ void spdmm_cpu(ThreadPool& pool, const Csr<const T>& A, const T* D, int64_t m, T
 
 template <class T>
 void spdmm_backward_cpu(ThreadPool& pool, index_t t_rows, const index_t* t_indptr, const index_t* t_indices,
-                        const index_t* perm, const T* values, const T* V, const T* D, int64_t m, T* dA, T* dD) {
+                        const index_t* perm, const T* values, const T* V, const T* D, int64_t m, T* dA, T* dD,
+                        int64_t v_row_stride) {
+  const int64_t vs = v_row_stride < 0 ? m : v_row_stride;
   const int64_t nnz = t_rows == 0 ? 0 : t_indptr[t_rows];
   if (m == 0) {  // empty products: dA = 0 (dD has no entries)
     if (dA) std::fill(dA, dA + nnz, T(0));
@@ -357,14 +359,14 @@ void spdmm_backward_cpu(ThreadPool& pool, index_t t_rows, const index_t* t_indpt
   else if (dD) fn = backward_fn<T, false, true>();
   else return;
   pool.parallel_rows(t_rows, t_indptr, row_grain(m), [&](int, index_t r0, index_t r1) {
-    fn(r0, r1, t_indptr, t_indices, perm, values, V, D, m, dA, dD);
+    fn(r0, r1, t_indptr, t_indices, perm, values, V, D, m, vs, dA, dD);
   });
 }
 
 #define SAD_INSTANTIATE(T)                                                                                     \
   template void spdmm_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, int64_t, T*);                         \
   template void spdmm_backward_cpu<T>(ThreadPool&, index_t, const index_t*, const index_t*, const index_t*,    \
-                                      const T*, const T*, const T*, int64_t, T*, T*);
+                                      const T*, const T*, const T*, int64_t, T*, T*, int64_t);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)
 #undef SAD_INSTANTIATE

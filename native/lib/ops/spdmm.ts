@@ -6,12 +6,15 @@ import { fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { assertTensor, csrArg, sameKind } from './check.js';
 import type { IndexMap } from './gather.js';
-import { type CsrArgs, csrArgs, empty, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
+import { type CsrArgs, csrArgs, empty, isSharedConstant, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
 import { transposeOn } from './transpose_cache.js';
 
 type Spdmm = (...a: [...CsrArgs, D: Storage, m: number, C: Storage]) => void;
 type SpdmmBackward = (
-  ...a: [...CsrArgs, tIndptr: IndexMap, tIndices: IndexMap, perm: IndexMap, V: Storage, D: Storage, m: number, dA: Storage | null, dD: Storage | null]
+  ...a: [
+    ...CsrArgs, tIndptr: IndexMap, tIndices: IndexMap, perm: IndexMap, V: Storage, D: Storage, m: number, dA: Storage | null, dD: Storage | null,
+    vBroadcast: boolean,
+  ]
 ) => void;
 
 export function spdmm(A: CsrMatrix, D: Tensor): Tensor {
@@ -34,7 +37,13 @@ export function spdmm(A: CsrMatrix, D: Tensor): Tensor {
     const dD = needs[1] ? empty(A.dtype, [A.cols, m], A.device) : null;
     const t = transposeOn(A.pattern, A.device);
     const ts = structureOn(t.pattern, A.device);
-    kernel<SpdmmBackward>('spdmmBackward')(...csrArgs(A), ts.indptr, ts.indices, t.perm, storage(V), storage(D), m, storageOrNull(dA), storageOrNull(dD));
+    // A V whose entries are all one value (the shared constant a sum() or mean()
+    // loss seeds) is read as a broadcast view: its first row for every row, so
+    // the backward streams D and dD only, with the bits of the materialised V.
+    const broadcast = A.device === 'cpu' && isSharedConstant(V);
+    kernel<SpdmmBackward>('spdmmBackward')(
+      ...csrArgs(A), ts.indptr, ts.indices, t.perm, storage(V), storage(D), m, storageOrNull(dA), storageOrNull(dD), broadcast,
+    );
     return [dA, dD];
   });
 }
