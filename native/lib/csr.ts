@@ -7,6 +7,7 @@ import { type DeviceArray, upload } from './device.js';
 import { allocate, type DType, isDType } from './dtype.js';
 import { describe, expected, fail, shapeStr } from './errors.js';
 import { Tensor, type NestedArray, tensor } from './tensor.js';
+import { gather, scatter } from './ops/gather.js';
 
 export interface CsrOptions {
   dtype?: DType;
@@ -262,16 +263,18 @@ export class CsrMatrix {
     }
     const { pattern, slot } = cooToCsrPattern(rows, cols, rowIdx, colIdx);
     const nnz = pattern.nnz;
-    const out = allocate(vals.dtype, nnz);
-    const v = vals.data;
-    for (let k = 0; k < n; k++) out[slot[k]!] += v[k]!;
-    const result = new Tensor(out, [nnz]);
+    let result: Tensor;
+    if (nnz === n) {
+      result = scatter(slot, vals, [nnz]); // no duplicates: slot is a permutation
+    } else {
+      // Duplicates are summed in entry order (a construction step, on the host).
+      const out = allocate(vals.dtype, nnz);
+      const v = vals.data;
+      for (let k = 0; k < n; k++) out[slot[k]!] += v[k]!;
+      result = new Tensor(out, [nnz]);
+    }
     // d(values_in)[k] = grad[slot[k]]
-    record('fromCoo', result, [vals], (g) => {
-      const gi = allocate(g.dtype, n);
-      for (let k = 0; k < n; k++) gi[k] = g.data[slot[k]!]!;
-      return [new Tensor(gi, [n])];
-    });
+    record('fromCoo', result, [vals], (g) => [gather(slot, g)]);
     // A leaf when the values were plain numbers (or a tensor that needs no grad).
     if (opts.requiresGrad && !result.gradFn) result.requiresGrad = true;
     return new CsrMatrix(pattern, result);
@@ -291,19 +294,12 @@ export class CsrMatrix {
       }
       indptr[i + 1] = picks.length;
     }
-    const indices = new Int32Array(picks.length);
-    const vals = allocate(D.dtype, picks.length);
-    for (let p = 0; p < picks.length; p++) {
-      indices[p] = picks[p]! % cols;
-      vals[p] = D.data[picks[p]!]!;
-    }
-    const values = new Tensor(vals, [picks.length]);
+    const at = Int32Array.from(picks);
+    const indices = new Int32Array(at.length);
+    for (let p = 0; p < at.length; p++) indices[p] = at[p]! % cols;
+    const values = gather(at, D);
     // dD = scatter of the values' gradient into the dense shape
-    record('fromDense', values, [D], (g) => {
-      const gd = allocate(g.dtype, rows * cols);
-      for (let p = 0; p < picks.length; p++) gd[picks[p]!] = g.data[p]!;
-      return [new Tensor(gd, [rows, cols])];
-    });
+    record('fromDense', values, [D], (g) => [scatter(at, g, [rows, cols])]);
     if (opts.requiresGrad && !values.gradFn) values.requiresGrad = true;
     return new CsrMatrix(new CsrPattern(rows, cols, indptr, indices), values);
   }

@@ -4,11 +4,15 @@
 // gather through the inverse map). An index map is made once per pattern and
 // cached on it (mapOn), on the host and, for 'cuda' matrices, on the device.
 import { kernel } from '../addon.js';
-import type { CsrPattern } from '../csr.js';
 import { type DeviceArray, upload } from '../device.js';
 import type { Device } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { empty, storage, type Storage } from './transfer.js';
+
+/** What mapOn needs of a CsrPattern (its cache), named structurally: csr.ts imports this module. */
+interface PatternCache {
+  readonly cache: Map<string, unknown>;
+}
 
 /** An index map on the host (Int32Array) or on the device (an int32 DeviceArray). */
 export type IndexMap = Int32Array | DeviceArray;
@@ -34,7 +38,7 @@ export function scatter(idx: IndexMap, src: Tensor, shape: readonly number[]): T
  * caller caches it), or its device copy, uploaded once and cached on p under
  * 'device:<key>' (released with the pattern's device structure).
  */
-export function mapOn(p: CsrPattern, key: string, device: Device, make: () => Int32Array): IndexMap {
+export function mapOn(p: PatternCache, key: string, device: Device, make: () => Int32Array): IndexMap {
   if (device === 'cpu') return make();
   const have = p.cache.get(`device:${key}`) as DeviceArray | undefined;
   if (have && !have.disposed) return have;
