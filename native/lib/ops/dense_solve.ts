@@ -9,7 +9,7 @@
 // triangle's diagonal is an error naming the row. NaN/Inf are not checked: they
 // propagate into x (a column of A holding only NaN below the diagonal reports NaN).
 import type { FloatArray } from '../addon.js';
-import { addon, kernel } from '../addon.js';
+import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
 import { allocate } from '../dtype.js';
 import { expected, fail, shapeStr } from '../errors.js';
@@ -26,6 +26,7 @@ export interface DenseTriangularSolveOptions {
 type LuFactorFn = (n: number, LU: FloatArray, piv: Int32Array) => void;
 type LuSolveFn = (n: number, k: number, LU: FloatArray, piv: Int32Array, transpose: boolean, B: FloatArray) => void;
 type TriSolveFn = (n: number, k: number, L: FloatArray, lower: boolean, unit: boolean, transpose: boolean, B: FloatArray) => void;
+type NegateFn = (op: 'mul', shape: number[], a: FloatArray, aShape: number[], b: number, bShape: [], out: FloatArray) => void;
 type GemmFn = (ta: boolean, tb: boolean, m: number, n: number, k: number, A: FloatArray, B: FloatArray, C: FloatArray) => void;
 
 function checkSystem(op: string, name: string, Ain: unknown, bin: unknown): { n: number; k: number } {
@@ -43,20 +44,9 @@ function checkSystem(op: string, name: string, Ain: unknown, bin: unknown): { n:
 /** out = −G Xᵀ (n × n) for G, X of shape n × k: the dense part of dA in both solves. */
 function negOuter(dtype: Tensor['dtype'], n: number, k: number, G: FloatArray, X: FloatArray): FloatArray {
   const negG = allocate(dtype, n * k);
-  for (let i = 0; i < n * k; i++) negG[i] = -G[i]!;
+  kernel<NegateFn>('binary')('mul', [n * k], G, [n * k], -1, [], negG);
   const out = allocate(dtype, n * n);
-  if (typeof addon().gemm === 'function') {
-    kernel<GemmFn>('gemm')(false, true, n, n, k, negG, X, out);
-    return out;
-  }
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < k; c++) {
-      const g = negG[i * k + c]!;
-      if (g === 0) continue;
-      const row = i * n;
-      for (let j = 0; j < n; j++) out[row + j] += g * X[j * k + c]!;
-    }
-  }
+  kernel<GemmFn>('gemm')(false, true, n, n, k, negG, X, out);
   return out;
 }
 
