@@ -18,7 +18,7 @@
 // matrices (ops/select.ts) combined by elementwise ops, whose VJPs give theirs.
 import type { FloatArray } from '../addon.js';
 import { kernel } from '../addon.js';
-import { record } from '../autograd.js';
+import { noGrad, record } from '../autograd.js';
 import { CsrMatrix, CsrPattern, type CsrOptions, checkMatrixShape } from '../csr.js';
 import { allocate, type Device, type DType, isDType, uninit } from '../dtype.js';
 import { describe, expected, fail, shapeStr } from '../errors.js';
@@ -31,6 +31,7 @@ import { cast, reshape } from './shape.js';
 import { add, mul } from './elementwise.js';
 import { partialSelectionMatrix } from './select.js';
 import { spmv } from './spmv.js';
+import { spadd } from './spadd.js';
 import { kronMaps } from '../index_maps.js';
 
 const INDEX_MAX = 2147483647;
@@ -449,41 +450,8 @@ export function poisson2d(nx: number, ny: number, opts: CsrOptions = {}): CsrMat
   if (nx * ny > INDEX_MAX || 5 * nx * ny > INDEX_MAX) fail(op, `a ${nx} × ${ny} grid is beyond 32-bit indices`);
   const along = kron(eye(ny, { dtype }), poisson1d(nx, { dtype }));
   const across = kron(poisson1d(ny, { dtype }), eye(nx, { dtype }));
-  const { pattern, values } = addSorted(along, across);
-  return generated(pattern, new Tensor(values, [pattern.nnz]), opts);
-}
-
-/** A + B for two matrices of one shape (a row-wise merge of sorted rows); values only, no tape. */
-function addSorted(A: CsrMatrix, B: CsrMatrix): { pattern: CsrPattern; values: FloatArray } {
-  const rows = A.rows;
-  const a = A.pattern.raw;
-  const b = B.pattern.raw;
-  const av = A.values.data;
-  const bv = B.values.data;
-  const indptr = new Int32Array(rows + 1);
-  const indices = new Int32Array(A.nnz + B.nnz);
-  const vals = allocate(A.dtype, A.nnz + B.nnz);
-  let q = 0;
-  for (let i = 0; i < rows; i++) {
-    let p = a.indptr[i]!;
-    let s = b.indptr[i]!;
-    const pe = a.indptr[i + 1]!;
-    const se = b.indptr[i + 1]!;
-    while (p < pe || s < se) {
-      const ja = p < pe ? a.indices[p]! : INDEX_MAX;
-      const jb = s < se ? b.indices[s]! : INDEX_MAX;
-      if (ja <= jb) {
-        indices[q] = ja;
-        vals[q] = av[p++]! + (ja === jb ? bv[s++]! : 0);
-      } else {
-        indices[q] = jb;
-        vals[q] = bv[s++]!;
-      }
-      q++;
-    }
-    indptr[i + 1] = q;
-  }
-  return { pattern: new CsrPattern(rows, A.cols, indptr, indices.slice(0, q)), values: vals.slice(0, q) };
+  const sum = noGrad(() => spadd(along, across)); // the union of the patterns by the native merge
+  return generated(sum.pattern, sum.values, opts);
 }
 
 // ---------------------------------------------------------------------------
