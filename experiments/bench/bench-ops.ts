@@ -184,9 +184,10 @@ function ratios(args: Args): void {
       const c = makeCase(op, n, dtype);
       const fwd = c.run('forward');
       const fb = c.sumLoss();
-      // Warm-up, and the number of calls that fills a sample (for each of the two).
+      // Warm-up (0.3 s of calls each: a training loop's steady state, the pool
+      // and the allocator settled), and the number of calls that fills a sample.
       const callsFor = (fn: () => void): number => {
-        const w = measure(fn, { samples: 3, sampleTime: perSample, maxTime: 0.5 });
+        const w = measure(fn, { samples: 3, sampleTime: perSample, warmupTime: 0.3, maxTime: 1 });
         return Math.max(1, Math.round(perSample / Math.max(w.median_s, 1e-9)));
       };
       const nf = callsFor(fwd);

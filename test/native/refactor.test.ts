@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CsrMatrix, Generator, splu, spsolve, spsolveCache, tensor, Tensor } from '../../native/lib/index.js';
+import { CsrMatrix, Generator, keep, scope, splu, spsolve, spsolveCache, tensor, Tensor } from '../../native/lib/index.js';
 import { assertClose } from '../helpers.js';
 
 function vector(n: number, seed: number): Tensor {
@@ -137,6 +137,29 @@ test('a backward through an spsolve whose kept factors a later spsolve refactore
   const ref2 = freshSolve(A2, b, w);
   assertClose(A1.grad!.toArray(), ref1.dA, { rtol: 1e-11, atol: 1e-14 });
   assertClose(A2.grad!.toArray(), ref2.dA, { rtol: 1e-11, atol: 1e-14 });
+});
+
+test('the same inside a scope(); a backward after that scope freed the copy of the forward\'s values says so', () => {
+  spsolveCache.clear();
+  const A0 = CsrMatrix.poisson2d(50, 50); // 12,300 float64 values: above the pool's 64 KiB
+  const w = vector(A0.rows, 14);
+  const b = vector(A0.rows, 15);
+  const inside = scope(() => {
+    const A1 = perturbed(A0, 40, true);
+    const x1 = spsolve(A1, b);
+    spsolve(perturbed(A0, 41), b); // refactors the kept factors
+    A1.values.data.fill(7);
+    x1.mul(w).sum().backward();
+    return A1.grad!.toArray();
+  });
+  assertClose(inside, freshSolve(perturbed(A0, 40), b, w).dA, { rtol: 1e-11, atol: 1e-14 });
+  const late = scope(() => {
+    const A1 = perturbed(A0, 42, true);
+    const x1 = keep(spsolve(A1, b));
+    spsolve(perturbed(A0, 43), b);
+    return x1;
+  });
+  assert.throws(() => late.mul(w).sum().backward(), /^SparseAdError: spsolve: the factors of this forward were replaced by a later spsolve on the same pattern, and the copy of its values was freed with the scope\(\) that ran it: call backward\(\) inside that scope$/);
 });
 
 test('spsolveCache bounds the kept factorizations: least recently used freed first, none above maxBytes, 0 turns reuse off', () => {
