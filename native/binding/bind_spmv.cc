@@ -1,7 +1,7 @@
 // Bindings for SpMV (native/core/spmv.h), on the host or the device (storage.h).
 // A CSR operand A... is (rows, cols, nnz, indptr, indices, values).
 //   spmv(A..., x, y)                                   y = A x
-//   spmvBackward(A..., tIndptr, tIndices, perm, v, x, dA | null, dx | null)
+//   spmvBackward(A..., tIndptr, tIndices, perm, v, x, dA | null, dx | null[, vBroadcast])
 //                                                      dA = (v xᵀ) ⊙ mask(A), dx = Aᵀ v, in one sweep
 //                                                      over the transpose structure of A's pattern
 // The transpose structure is the one ops/transpose_cache.ts computed and cached
@@ -41,14 +41,17 @@ Napi::Value SpmvBackward(const Napi::CallbackInfo& info) {
       throw_js(env, std::string(op) + ": transpose structure does not match A");
     const index_t* t_indices = buf_arg<int32_t>(env, at, info[7], A.nnz, op, "tIndices");
     const index_t* perm = buf_arg<int32_t>(env, at, info[8], A.nnz, op, "perm");
-    const T* v = buf_arg<T>(env, at, info[9], A.rows, op, "v");
+    // vBroadcast (optional): v's entries are all v[0] (a shared-constant seed), host only.
+    const bool v_broadcast = info.Length() > 13 && info[13].IsBoolean() && info[13].As<Napi::Boolean>().Value();
+    if (v_broadcast && at != Place::host) throw_js(env, std::string(op) + ": a broadcast v is read on the host only");
+    const T* v = buf_arg<T>(env, at, info[9], v_broadcast ? 1 : A.rows, op, "v");
     const T* x = buf_arg<T>(env, at, info[10], A.cols, op, "x");
     T* dA = buf_arg_or_null<T>(env, at, info[11], A.nnz, op, "dA");
     T* dx = buf_arg_or_null<T>(env, at, info[12], A.cols, op, "dx");
     run_at(
         env, at, op,
         [&] { spmv_backward_transposed_cuda<T>(A.device(), t_indptr, t_indices, perm, v, x, dA, dx); },
-        [&] { spmv_backward_transposed_cpu<T>(pool_of(env), A.cols, t_indptr, t_indices, perm, A.values, v, x, dA, dx); });
+        [&] { spmv_backward_transposed_cpu<T>(pool_of(env), A.cols, t_indptr, t_indices, perm, A.values, v, x, dA, dx, v_broadcast); });
     return 0;
   });
   return env.Undefined();

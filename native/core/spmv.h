@@ -35,10 +35,12 @@ void spmv_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, cons
 // gather per column of A, so there is no scatter and no per-thread partial,
 // and dA[perm[q]] = v[i] x[j] is written in the same sweep. Parallel over the
 // columns of A, deterministic for any thread count. dA or dx may be null.
+// v_broadcast: every entry of v is v[0] (the shared-constant seed of a sum() or
+// mean() loss; v may then hold one entry), read as a broadcast: the same bits.
 template <class T>
 void spmv_backward_transposed_cpu(ThreadPool& pool, index_t cols, const index_t* t_indptr,
                                   const index_t* t_indices, const index_t* perm, const T* values,
-                                  const T* v, const T* x, T* dA, T* dx);
+                                  const T* v, const T* x, T* dA, T* dx, bool v_broadcast = false);
 
 // CUDA (device pointers, see device.h). `lanes` picks the kernel: 1 = a thread
 // per row ("scalar"), 2…32 = that many lanes of a warp per row ("vector"),

@@ -85,48 +85,54 @@ void spmv_backward_cpu(ThreadPool& pool, const Csr<const T>& A, const T* v, cons
   });
 }
 
+namespace {
+
+// The gather loops of spmv_backward_transposed_cpu for columns [j0, j1); with
+// Broadcast, v's entries are all v[0] (a shared-constant seed), read as such.
+template <class T, bool Broadcast>
+void vjp_columns(index_t j0, index_t j1, const index_t* __restrict tp, const index_t* __restrict ti,
+                 const index_t* __restrict pm, const T* __restrict av, const T* __restrict vv, const T* __restrict x,
+                 T* __restrict da, T* __restrict out) {
+  index_t q = tp[j0];
+  const auto v_at = [&](index_t q) { return Broadcast ? vv[0] : vv[ti[q]]; };
+  if (da && out) {
+    for (index_t j = j0; j < j1; ++j) {
+      const index_t end = tp[j + 1];
+      const T xj = x[j];
+      T acc = 0;
+      for (; q < end; ++q) {
+        const index_t p = pm[q];
+        const T vi = v_at(q);
+        acc += av[p] * vi;
+        da[p] = vi * xj;
+      }
+      out[j] = acc;
+    }
+  } else if (out) {
+    for (index_t j = j0; j < j1; ++j) {
+      const index_t end = tp[j + 1];
+      T acc = 0;
+      for (; q < end; ++q) acc += av[pm[q]] * v_at(q);
+      out[j] = acc;
+    }
+  } else if (da) {
+    for (index_t j = j0; j < j1; ++j) {
+      const index_t end = tp[j + 1];
+      const T xj = x[j];
+      for (; q < end; ++q) da[pm[q]] = v_at(q) * xj;
+    }
+  }
+}
+
+}  // namespace
+
 template <class T>
 void spmv_backward_transposed_cpu(ThreadPool& pool, index_t cols, const index_t* t_indptr,
                                   const index_t* t_indices, const index_t* perm, const T* values,
-                                  const T* v, const T* x, T* dA, T* dx) {
+                                  const T* v, const T* x, T* dA, T* dx, bool v_broadcast) {
   pool.parallel_rows(cols, t_indptr, kGrain, [&](int, index_t j0, index_t j1) {
-    const index_t* __restrict tp = t_indptr;
-    const index_t* __restrict ti = t_indices;
-    const index_t* __restrict pm = perm;
-    const T* __restrict av = values;
-    const T* __restrict vv = v;
-    index_t q = tp[j0];
-    if (dA && dx) {
-      T* __restrict da = dA;
-      T* __restrict out = dx;
-      for (index_t j = j0; j < j1; ++j) {
-        const index_t end = tp[j + 1];
-        const T xj = x[j];
-        T acc = 0;
-        for (; q < end; ++q) {
-          const index_t p = pm[q];
-          const T vi = vv[ti[q]];
-          acc += av[p] * vi;
-          da[p] = vi * xj;
-        }
-        out[j] = acc;
-      }
-    } else if (dx) {
-      T* __restrict out = dx;
-      for (index_t j = j0; j < j1; ++j) {
-        const index_t end = tp[j + 1];
-        T acc = 0;
-        for (; q < end; ++q) acc += av[pm[q]] * vv[ti[q]];
-        out[j] = acc;
-      }
-    } else if (dA) {
-      T* __restrict da = dA;
-      for (index_t j = j0; j < j1; ++j) {
-        const index_t end = tp[j + 1];
-        const T xj = x[j];
-        for (; q < end; ++q) da[pm[q]] = vv[ti[q]] * xj;
-      }
-    }
+    if (v_broadcast) vjp_columns<T, true>(j0, j1, t_indptr, t_indices, perm, values, v, x, dA, dx);
+    else vjp_columns<T, false>(j0, j1, t_indptr, t_indices, perm, values, v, x, dA, dx);
   });
 }
 
@@ -138,7 +144,7 @@ void spmv_backward_transposed_cpu(ThreadPool& pool, index_t cols, const index_t*
   template void spmv_backward_cpu<T>(ThreadPool&, const Csr<const T>&, const T*, const T*, T*, T*); \
   template void spmv_backward_transposed_cpu<T>(ThreadPool&, index_t, const index_t*,       \
                                                 const index_t*, const index_t*, const T*, const T*,  \
-                                                const T*, T*, T*);
+                                                const T*, T*, T*, bool);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)
 #undef SAD_INSTANTIATE

@@ -5,13 +5,13 @@ import type { CsrMatrix } from '../csr.js';
 import { fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { csrArg, sameKind, tensorArg } from './check.js';
-import { type CsrArgs, csrArgs, empty, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
+import { type CsrArgs, csrArgs, empty, isSharedConstant, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
 import type { IndexMap } from './gather.js';
 import { transposeOn } from './transpose_cache.js';
 
 type SpmvFn = (...args: [...CsrArgs, x: Storage, y: Storage]) => void;
 type SpmvBackwardFn = (
-  ...args: [...CsrArgs, tIndptr: IndexMap, tIndices: IndexMap, perm: IndexMap, v: Storage, x: Storage, dA: Storage | null, dx: Storage | null]
+  ...args: [...CsrArgs, tIndptr: IndexMap, tIndices: IndexMap, perm: IndexMap, v: Storage, x: Storage, dA: Storage | null, dx: Storage | null, vBroadcast: boolean]
 ) => void;
 
 export function spmv(A: CsrMatrix, x: Tensor): Tensor {
@@ -32,7 +32,12 @@ export function spmv(A: CsrMatrix, x: Tensor): Tensor {
     const dx = needs[1] ? empty(A.dtype, [A.cols], A.device) : null;
     const t = transposeOn(A.pattern, A.device);
     const ts = structureOn(t.pattern, A.device);
-    kernel<SpmvBackwardFn>('spmvBackward')(...csrArgs(A), ts.indptr, ts.indices, t.perm, storage(v), storage(x), storageOrNull(dA), storageOrNull(dx));
+    // A v whose entries are all one value (the shared constant a sum() or mean()
+    // loss seeds) is read as a broadcast: no gather through the row indices.
+    const broadcast = A.device === 'cpu' && isSharedConstant(v);
+    kernel<SpmvBackwardFn>('spmvBackward')(
+      ...csrArgs(A), ts.indptr, ts.indices, t.perm, storage(v), storage(x), storageOrNull(dA), storageOrNull(dx), broadcast,
+    );
     return [dA, dx];
   });
 }
