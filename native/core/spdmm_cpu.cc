@@ -210,6 +210,32 @@ SAD_INLINE void backward_tile(index_t q0, index_t q1, const index_t* __restrict 
     acc[k] = Vec{};
   }
   index_t q = q0;
+  if (vs == 0 && q1 > q0) {
+    // A broadcast V (every row V[0, :]): the entries of this row of Aᵀ share one
+    // dot product, formed and reduced once (sum4 on four copies gives each of its
+    // lanes the tree the general path gives that entry: the same bits).
+    Vec x[N], dots[4];
+    for (int k = 0; k < N; ++k) S::load(x[k], V + c0 + k * S::L);
+    T s = 0;
+    if (NeedDA) {
+      Vec d = Vec{};
+      for (int k = 0; k < N; ++k) d += x[k] * dj[k];
+      for (int g = 0; g < 4; ++g) dots[g] = d;
+      T sums[4];
+      sum4<T, VB>(dots, sums);
+      s = sums[0];
+    }
+    for (; q < q1; ++q) {
+      if (NeedDD) {
+        const T a = av[perm[q]];
+        for (int k = 0; k < N; ++k) acc[k] += a * x[k];
+      }
+      if (NeedDA) {
+        const index_t p = perm[q];
+        dA[p] = first ? s : dA[p] + s;
+      }
+    }
+  }
   for (; q + 4 <= q1; q += 4) backward_group<T, VB, N, 4, NeedDA, NeedDD>(q, tix, perm, av, V, vs, c0, first, dj, acc, dA);
   switch (q1 - q) {
     case 3: backward_group<T, VB, N, 3, NeedDA, NeedDD>(q, tix, perm, av, V, vs, c0, first, dj, acc, dA); break;

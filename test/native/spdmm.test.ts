@@ -139,26 +139,30 @@ test('spdmm: results are identical for 1 and 2 threads, and repeatable', () => {
 });
 
 test('spdmm: through a sum() or mean() loss (the seed read as a broadcast row) the gradients are the hand-worked ones, bit for bit those of a materialised seed', () => {
-  // 400×300 times 300×7 (m = 7: the vector tiles and the scalar tail), so C has
-  // 2800 entries and the loss's seed is a shared constant (see transfer.ts).
+  // 400×300 times 300×m, so C has ≥ 2800 entries and the loss's seed is a shared
+  // constant (see transfer.ts); m = 7, 39, 71 take the scalar tail alone, vector
+  // tiles and the tail, and several column tiles (on AVX-512, AVX2 and SSE2 alike).
   for (const dtype of ['float64', 'float32'] as DType[]) {
     const A0 = randomCsr(400, 300, { density: 0.03, seed: 21, dtype });
-    const D0 = randn([300, 7], { dtype, seed: 22 });
-    for (const [loss, scale] of [['sum', 1], ['mean', 1 / (400 * 7)]] as const) {
-      const viaLoss = { A: A0.withValues(A0.values.detach(), { requiresGrad: true }), D: D0.detach().requiresGrad_() };
-      const C = spdmm(viaLoss.A, viaLoss.D);
-      (loss === 'sum' ? C.sum() : C.mean()).backward();
-      const explicit = { A: A0.withValues(A0.values.detach(), { requiresGrad: true }), D: D0.detach().requiresGrad_() };
-      spdmm(explicit.A, explicit.D).backward(tensor(new (dtype === 'float64' ? Float64Array : Float32Array)(400 * 7).fill(scale), { shape: [400, 7] }));
-      assert.deepEqual(Array.from(viaLoss.A.values.grad!.data), Array.from(explicit.A.values.grad!.data), `${dtype} ${loss}: dA`);
-      assert.deepEqual(Array.from(viaLoss.D.grad!.data), Array.from(explicit.D.grad!.data), `${dtype} ${loss}: dD`);
-      // By hand: dA[p] = scale Σ_c D[j, c];  dD[j, :] = scale Σ_i A[i, j] (every column).
-      const D = rowsOf(D0);
-      const colSum = new Array<number>(300).fill(0);
-      for (let i = 0; i < 400; i++) for (let p = A0.indptr[i]!; p < A0.indptr[i + 1]!; p++) colSum[A0.indices[p]!]! += A0.values.data[p]!;
-      const tol = dtype === 'float64' ? { rtol: 1e-12, atol: 1e-12 } : { rtol: 1e-5, atol: 1e-5 };
-      assertClose(Array.from(viaLoss.A.values.grad!.data), Array.from(A0.indices, (j) => scale * D[j]!.reduce((a, b) => a + b, 0)), { ...tol, msg: `${dtype} ${loss}: dA by hand` });
-      assertClose(Array.from(viaLoss.D.grad!.data), colSum.flatMap((c) => new Array<number>(7).fill(scale * c)), { ...tol, msg: `${dtype} ${loss}: dD by hand` });
+    for (const m of [7, 39, 71]) {
+      const D0 = randn([300, m], { dtype, seed: 22 });
+      for (const [loss, scale] of [['sum', 1], ['mean', 1 / (400 * m)]] as const) {
+        const viaLoss = { A: A0.withValues(A0.values.detach(), { requiresGrad: true }), D: D0.detach().requiresGrad_() };
+        const C = spdmm(viaLoss.A, viaLoss.D);
+        (loss === 'sum' ? C.sum() : C.mean()).backward();
+        const explicit = { A: A0.withValues(A0.values.detach(), { requiresGrad: true }), D: D0.detach().requiresGrad_() };
+        spdmm(explicit.A, explicit.D).backward(tensor(new (dtype === 'float64' ? Float64Array : Float32Array)(400 * m).fill(scale), { shape: [400, m] }));
+        const at = `${dtype} m=${m} ${loss}`;
+        assert.deepEqual(Array.from(viaLoss.A.values.grad!.data), Array.from(explicit.A.values.grad!.data), `${at}: dA`);
+        assert.deepEqual(Array.from(viaLoss.D.grad!.data), Array.from(explicit.D.grad!.data), `${at}: dD`);
+        // By hand: dA[p] = scale Σ_c D[j, c];  dD[j, :] = scale Σ_i A[i, j] (every column).
+        const D = rowsOf(D0);
+        const colSum = new Array<number>(300).fill(0);
+        for (let i = 0; i < 400; i++) for (let p = A0.indptr[i]!; p < A0.indptr[i + 1]!; p++) colSum[A0.indices[p]!]! += A0.values.data[p]!;
+        const tol = dtype === 'float64' ? { rtol: 1e-12, atol: 1e-12 } : { rtol: 1e-5, atol: 1e-5 };
+        assertClose(Array.from(viaLoss.A.values.grad!.data), Array.from(A0.indices, (j) => scale * D[j]!.reduce((a, b) => a + b, 0)), { ...tol, msg: `${at}: dA by hand` });
+        assertClose(Array.from(viaLoss.D.grad!.data), colSum.flatMap((c) => new Array<number>(m).fill(scale * c)), { ...tol, msg: `${at}: dD by hand` });
+      }
     }
   }
 });
