@@ -357,21 +357,15 @@ std::shared_ptr<SparseCholesky::Analysis> SparseCholesky::analyze(index_t n, con
                                                                 : CHOLMOD_NATURAL;
       c.postorder = 1;
   }
-  // Relaxed supernodal amalgamation: CHOLMOD merges a supernode into its parent
-  // when the merged one has fewer than nrelax[0] columns, or fewer than
-  // nrelax[1] / nrelax[2] and at most zrelax[0] / zrelax[1] of its entries are
-  // explicit zeros. Larger supernodes pad L with zeros but make fewer, larger
-  // BLAS calls. Measured here (CHOLMOD 3.0.14, OpenBLAS 0.3.21, AMD ordering):
-  //   poisson2d(256, 256), one thread, CPU time of a numeric factorization / entries of L:
-  //     4/16/48 (CHOLMOD's default) 137 ms / 3.39 M, 8/32/96 96 ms / 4.48 M,
-  //     16/64/160 67 ms / 6.67 M, 32/128/512 65 ms / 10.7 M
-  //   poisson2d(1000, 1000), bench:solvers (loaded 2-core machine, wall): factor 539 MiB,
-  //     numeric 8.4 s, logdet VJP 14.5 s (4/16/48); 666 MiB, 7.9 s, 14.4 s (8/32/96);
-  //     924 MiB, 19.0 s, 90.1 s (16/64/160: the larger factor and Z cost more than they save)
-  // 8/32/96: a third less time for a third more memory at 256², no slower at 10⁶.
-  c.nrelax[0] = 8;
-  c.nrelax[1] = 32;
-  c.nrelax[2] = 96;
+  // Relaxed supernodal amalgamation is left at CHOLMOD's default (nrelax
+  // 4/16/48, zrelax 0.8/0.1): larger supernodes pad L with zeros to make fewer,
+  // larger BLAS calls, which paid while cholmod_super_numeric spent a fork and
+  // join per supernode and update; supernodal_numeric does not. Measured
+  // (2-core VM, median refactor / logdet VJP, entries of L), 4/16/48 vs 8/32/96
+  // vs 16/64/160:
+  //   poisson2d(256, 256): 25 / 146 ms, 3.39 M; 24 / 168 ms, 4.48 M; 28 / 241 ms, 6.67 M
+  //   poisson2d(512, 512): 136 / 724 ms, 15.8 M; 135 / 807 ms, 20.3 M; 161 / 1155 ms, 29.2 M
+  //   poisson2d(1000, 1000): 768 ms / 4.9 s, 67.8 M; 1040 ms / 5.5 s, 84.8 M
   cholmod_sparse S;
   std::memset(&S, 0, sizeof S);
   S.nrow = S.ncol = n;
