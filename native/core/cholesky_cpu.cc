@@ -71,6 +71,104 @@ size_t factor_bytes(const cholmod_factor* L) {
   return b;
 }
 
+#ifdef SAD_HAVE_BLAS
+extern "C" void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info);
+
+// Reused between factorizations of one factor.
+struct SupernodalWork {
+  std::vector<int> map;        // row index -> its position in the current supernode's rows
+  std::vector<int> col2super;  // column -> the supernode holding it
+  std::vector<int> head, next; // per supernode s: the descendants whose next update goes to s
+  std::vector<int> pos;        // per descendant: its first row not yet used for an update
+  std::vector<double> C;       // one update, m2 x m1
+};
+
+// Left-looking supernodal Cholesky into the supernodal layout of CHOLMOD's
+// symbolic factor L (super, pi, px, s; L->x of L->xsize doubles), from the
+// lower triangle of P S Pᵀ in CSC (Cp, Ci, Cx). Supernode s gathers its columns
+// of C, subtracts the update L_d L_dᵀ of every earlier supernode d with rows in
+// its columns (one dsyrk and one dgemm each, then a scatter through map), and
+// factors itself (dpotrf, dtrsm); d then waits for the supernode of its next
+// row. The same BLAS calls in the same order as cholmod_super_numeric (logdet
+// and solves agree to the last digit), without its OpenMP regions: CHOLMOD 3
+// runs each clear, scatter and assembly loop over 64 rows as one, a fork and
+// join of a fixed 4 threads (or, serialized, still a futex call) around a few
+// microseconds of work, ~43 000 per factorization of poisson2d(256, 256) with
+// AMD. Measured there (2-core VM, median refactor): cholmod_super_numeric
+// 159 ms (95 ms with its regions serialized), this 27 ms. Returns -1, or the
+// column of L whose pivot was not positive.
+long supernodal_numeric(const index_t* Cp, const index_t* Ci, const double* Cx, cholmod_factor* L,
+                        SupernodalWork& w) {
+  const int n = int(L->n), nsuper = int(L->nsuper);
+  const int* super = static_cast<const int*>(L->super);
+  const int* pi = static_cast<const int*>(L->pi);
+  const int* px = static_cast<const int*>(L->px);
+  const int* Ls = static_cast<const int*>(L->s);
+  double* Lx = static_cast<double*>(L->x);
+  w.map.resize(size_t(n));
+  w.col2super.resize(size_t(n));
+  for (int sn = 0; sn < nsuper; ++sn)
+    for (int c = super[sn]; c < super[sn + 1]; ++c) w.col2super[c] = sn;
+  w.head.assign(size_t(nsuper), -1);
+  w.next.resize(size_t(nsuper));
+  w.pos.resize(size_t(nsuper));
+  if (w.C.size() < L->maxcsize) w.C.resize(L->maxcsize);
+  int* map = w.map.data();
+  for (int sn = 0; sn < nsuper; ++sn) {
+    const int k1 = super[sn], k2 = super[sn + 1], nscol = k2 - k1;
+    const int psi = pi[sn], nsrow = pi[sn + 1] - psi;
+    const int* rows = Ls + psi;
+    double* Xs = Lx + px[sn];  // nsrow x nscol, column-major
+    for (int t = 0; t < nsrow; ++t) map[rows[t]] = t;
+    std::fill(Xs, Xs + size_t(nsrow) * nscol, 0.0);
+    for (int j = k1; j < k2; ++j) {
+      double* xj = Xs + size_t(j - k1) * nsrow;
+      for (index_t p = Cp[j]; p < Cp[j + 1]; ++p) xj[map[Ci[p]]] = Cx[p];
+    }
+    for (int d = w.head[sn]; d >= 0;) {
+      const int dnext = w.next[d];
+      const int dnscol = super[d + 1] - super[d], dnsrow = pi[d + 1] - pi[d], p0 = w.pos[d];
+      const int* drows = Ls + pi[d];
+      int p1 = p0;
+      while (p1 < dnsrow && drows[p1] < k2) ++p1;
+      const int m1 = p1 - p0, m2 = dnsrow - p0;  // d's rows in s's columns; all its rows from there on
+      const double* Ld = Lx + px[d] + p0;        // leading dimension dnsrow
+      if (w.C.size() < size_t(m1) * m2) w.C.resize(size_t(m1) * m2);
+      double* Cw = w.C.data();
+      // C = L_d[p0:, :] L_d[p0:p1, :]ᵀ (the top m1 x m1 block's lower triangle, then the rows below)
+      cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, m1, dnscol, 1.0, Ld, dnsrow, 0.0, Cw, m2);
+      if (m2 > m1)
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, m2 - m1, m1, dnscol, 1.0, Ld + m1, dnsrow, Ld, dnsrow,
+                    0.0, Cw + m1, m2);
+      for (int jj = 0; jj < m1; ++jj) {
+        double* xc = Xs + size_t(map[drows[p0 + jj]]) * nsrow;
+        const double* cc = Cw + size_t(jj) * m2;
+        for (int ii = jj; ii < m2; ++ii) xc[map[drows[p0 + ii]]] -= cc[ii];
+      }
+      if (p1 < dnsrow) {
+        const int s2 = w.col2super[drows[p1]];
+        w.pos[d] = p1;
+        w.next[d] = w.head[s2];
+        w.head[s2] = d;
+      }
+      d = dnext;
+    }
+    int info = 0;
+    dpotrf_("L", &nscol, Xs, &nsrow, &info);
+    if (info > 0) return k1 + info - 1;
+    if (nsrow > nscol) {
+      cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, nsrow - nscol, nscol, 1.0, Xs, nsrow,
+                  Xs + nscol, nsrow);
+      const int s2 = w.col2super[rows[nscol]];
+      w.pos[sn] = nscol;
+      w.next[sn] = w.head[s2];
+      w.head[s2] = sn;
+    }
+  }
+  return -1;
+}
+#endif
+
 }  // namespace
 
 // A cholmod_common for one call: CHOLMOD's workspace lives in the common, so a
@@ -109,6 +207,9 @@ struct SparseCholesky::Impl {
   std::shared_ptr<Analysis> analysis;
   cholmod_factor* L = nullptr;
   std::vector<double> Cx;
+#ifdef SAD_HAVE_BLAS
+  SupernodalWork work;
+#endif
   cholmod_dense *X = nullptr, *Y = nullptr, *E = nullptr;  // cholmod_solve2's, reused
   bool valid = false;
   size_t selinv_bytes = 0;
@@ -160,7 +261,20 @@ struct SparseCholesky::Impl {
     double zero[2] = {0, 0};
     common.status = CHOLMOD_OK;
     if (L->is_super) {
+#ifdef SAD_HAVE_BLAS
+      if (L->xtype == CHOLMOD_PATTERN) {
+        L->x = cholmod_malloc(L->xsize, sizeof(double), &common);
+        if (!L->x) cholmod_failed(op, "allocation of the factor", common.status);
+        L->xtype = CHOLMOD_REAL;
+        L->dtype = CHOLMOD_DOUBLE;
+      }
+      L->is_ll = 1;
+      const long k = supernodal_numeric(a.Cp.data(), a.Ci.data(), Cx.data(), L, work);
+      L->minor = k < 0 ? L->n : size_t(k);
+      if (k >= 0) common.status = CHOLMOD_NOT_POSDEF;
+#else
       cholmod_super_numeric(&C, nullptr, zero, L, &common);
+#endif
     } else {
       // L Lᵀ directly (not CHOLMOD's default LDLᵀ): a pivot that is not positive stops it.
       L->is_ll = 1;
@@ -243,21 +357,15 @@ std::shared_ptr<SparseCholesky::Analysis> SparseCholesky::analyze(index_t n, con
                                                                 : CHOLMOD_NATURAL;
       c.postorder = 1;
   }
-  // Relaxed supernodal amalgamation: CHOLMOD merges a supernode into its parent
-  // when the merged one has fewer than nrelax[0] columns, or fewer than
-  // nrelax[1] / nrelax[2] and at most zrelax[0] / zrelax[1] of its entries are
-  // explicit zeros. Larger supernodes pad L with zeros but make fewer, larger
-  // BLAS calls. Measured here (CHOLMOD 3.0.14, OpenBLAS 0.3.21, AMD ordering):
-  //   poisson2d(256, 256), one thread, CPU time of a numeric factorization / entries of L:
-  //     4/16/48 (CHOLMOD's default) 137 ms / 3.39 M, 8/32/96 96 ms / 4.48 M,
-  //     16/64/160 67 ms / 6.67 M, 32/128/512 65 ms / 10.7 M
-  //   poisson2d(1000, 1000), bench:solvers (loaded 2-core machine, wall): factor 539 MiB,
-  //     numeric 8.4 s, logdet VJP 14.5 s (4/16/48); 666 MiB, 7.9 s, 14.4 s (8/32/96);
-  //     924 MiB, 19.0 s, 90.1 s (16/64/160: the larger factor and Z cost more than they save)
-  // 8/32/96: a third less time for a third more memory at 256², no slower at 10⁶.
-  c.nrelax[0] = 8;
-  c.nrelax[1] = 32;
-  c.nrelax[2] = 96;
+  // Relaxed supernodal amalgamation is left at CHOLMOD's default (nrelax
+  // 4/16/48, zrelax 0.8/0.1): larger supernodes pad L with zeros to make fewer,
+  // larger BLAS calls, which paid while cholmod_super_numeric spent a fork and
+  // join per supernode and update; supernodal_numeric does not. Measured
+  // (2-core VM, median refactor / logdet VJP, entries of L), 4/16/48 vs 8/32/96
+  // vs 16/64/160:
+  //   poisson2d(256, 256): 25 / 146 ms, 3.39 M; 24 / 168 ms, 4.48 M; 28 / 241 ms, 6.67 M
+  //   poisson2d(512, 512): 136 / 724 ms, 15.8 M; 135 / 807 ms, 20.3 M; 161 / 1155 ms, 29.2 M
+  //   poisson2d(1000, 1000): 768 ms / 4.9 s, 67.8 M; 1040 ms / 5.5 s, 84.8 M
   cholmod_sparse S;
   std::memset(&S, 0, sizeof S);
   S.nrow = S.ncol = n;
