@@ -84,8 +84,8 @@ namespace {
 // ms (17–20% less each time; the same loop without the unroll pragma, or
 // klu_refactor.c rebuilt with -O3, gains nothing). False where a pivot is zero
 // or KLU would not scale (the caller then pivots afresh).
-bool refactor_numeric(int* Ap, int* Ai, double* Ax, const klu_symbolic* S, klu_numeric* N, klu_common* c,
-                      std::vector<double>& work) {
+[[maybe_unused]] bool refactor_numeric(int* Ap, int* Ai, double* Ax, const klu_symbolic* S, klu_numeric* N,
+                                       klu_common* c, std::vector<double>& work) {
   const int n = S->n;
   if (c->scale <= 0 || !N->Rs || !klu_scale(c->scale, n, Ap, Ai, Ax, N->Rs, nullptr, c)) return false;
   const double* Rs = N->Rs;  // by row of A until the end
@@ -152,6 +152,19 @@ bool refactor_numeric(int* Ap, int* Ai, double* Ax, const klu_symbolic* S, klu_n
   for (int k = 0; k < n; ++k) X[k] = Rs[N->Pnum[k]];
   std::copy(X, X + n, N->Rs);
   return true;
+}
+
+// refactor_numeric reads KLU's factor storage as KLU 1.x lays it out (klu.h of
+// SuiteSparse 5, which this was written and checked against); another KLU gets
+// klu_refactor itself, the same factors a little slower.
+bool refactor_values(int* Ap, int* Ai, double* Ax, const klu_symbolic* S, klu_numeric* N, klu_common* c,
+                     std::vector<double>& work) {
+#if defined(KLU_MAIN_VERSION) && KLU_MAIN_VERSION == 1
+  return refactor_numeric(Ap, Ai, Ax, S, N, c, work);
+#else
+  (void)work;
+  return klu_refactor(Ap, Ai, Ax, const_cast<klu_symbolic*>(S), N, c);
+#endif
 }
 
 }  // namespace
@@ -236,7 +249,7 @@ bool SparseLU::refactor(ThreadPool& pool, const Csr<const T>& A, const char* op)
   // least 1e-3 of the last freshly pivoted factorization's: the element growth
   // the old pivots allow is then within the 1/tol = 1000 that partial pivoting
   // with KLU's tolerance (0.001) itself accepts.
-  if (m.numeric && refactor_numeric(Ap, Ai, Ax, symbolic, m.numeric, &m.common, m.work) &&
+  if (m.numeric && refactor_values(Ap, Ai, Ax, symbolic, m.numeric, &m.common, m.work) &&
       klu_rcond(symbolic, m.numeric, &m.common) && m.common.rcond > 1e-12 &&
       klu_rgrowth(Ap, Ai, Ax, symbolic, m.numeric, &m.common) && m.common.rgrowth >= 1e-3 * m.rgrowth) {
     m.bytes = m.common.memusage;
