@@ -8,7 +8,7 @@
 // spaddStructure(rows, aNnz, aIndptr, aIndices, bNnz, bIndptr, bIndices, cNnz, cIndptr, cIndices, mapA, mapB)
 // spaddValues(rows, cNnz, cIndptr, aNnz, aIndptr, a, mapA|null, bNnz, bIndptr, b, mapB|null, alpha, beta, c)
 //     c = α a + β b through the maps
-// spaddBackward(v, cNnz, nA, mapA|null, a|null, alpha, dA|null, nB, mapB|null, b|null, beta, dB|null)
+// spaddBackward(v, cNnz, nA, mapA|null, a|null, alpha, dA|null, nB, mapB|null, b|null, beta, dB|null[, vBroadcast])
 //     -> [⟨V, A⟩, ⟨V, B⟩]   (dA = α V ⊙ mask(A), dB = β V ⊙ mask(B); a null a/b skips its dot)
 #include <algorithm>
 
@@ -130,7 +130,10 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   return by_float_type(env, at, info[0], op, "v", [&](auto tag) -> Napi::Value {
     using T = decltype(tag);
     const int64_t c_nnz = int_arg(env, info[1], op, "cNnz");
-    const T* v = buf_arg<T>(env, at, info[0], c_nnz, op, "v");
+    // vBroadcast (optional): v's entries are all v[0] (a shared-constant seed), host only.
+    const bool v_broadcast = info.Length() > 12 && info[12].IsBoolean() && info[12].As<Napi::Boolean>().Value();
+    if (v_broadcast && at != Place::host) throw_js(env, std::string(op) + ": a broadcast v is read on the host only");
+    const T* v = buf_arg<T>(env, at, info[0], v_broadcast ? std::min<int64_t>(c_nnz, 1) : c_nnz, op, "v");
     // One side from info[i..i+4]: n, map|null, x|null, scale, out|null.
     auto side = [&](size_t i, const char* n_name, const char* map_name) {
       SpaddGrad<T> g;
@@ -143,7 +146,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
     };
     SpaddGrad<T> a = side(2, "nA", "mapA");
     SpaddGrad<T> b = side(7, "nB", "mapB");
-    run_at(env, at, op, [&] { spadd_backward_cuda<T>(v, a, b); }, [&] { spadd_backward_cpu<T>(pool_of(env), v, a, b); });
+    run_at(env, at, op, [&] { spadd_backward_cuda<T>(v, a, b); }, [&] { spadd_backward_cpu<T>(pool_of(env), v, a, b, v_broadcast); });
     auto dots = Napi::Array::New(env, 2);
     dots.Set(uint32_t{0}, Napi::Number::New(env, a.dot));
     dots.Set(uint32_t{1}, Napi::Number::New(env, b.dot));

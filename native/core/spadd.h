@@ -47,8 +47,10 @@ struct SpaddGrad {
 
 // Both sides of the VJP from one gradient v on C's pattern; where both maps are
 // the identity (one shared pattern) a single pass over v serves both.
+// v_broadcast: every entry of v is v[0] (the shared-constant seed of a sum() or
+// mean() loss; v may hold one entry), read as such, with the same bits.
 template <class T>
-void spadd_backward_cpu(ThreadPool& pool, const T* v, SpaddGrad<T>& a, SpaddGrad<T>& b);
+void spadd_backward_cpu(ThreadPool& pool, const T* v, SpaddGrad<T>& a, SpaddGrad<T>& b, bool v_broadcast = false);
 
 // CUDA (device pointers, see device.h), the same three passes. The symbolic
 // pass reads nnz(C) back (synchronises).

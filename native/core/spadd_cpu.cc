@@ -132,7 +132,8 @@ double side_range(const T* __restrict v, const SpaddGrad<T>& g, int64_t p0, int6
 }
 
 template <class T>
-double side_range(const T* v, const SpaddGrad<T>& g, int64_t p0, int64_t p1) {
+double side_range(const T* v, const SpaddGrad<T>& g, int64_t p0, int64_t p1, bool v_broadcast) {
+  if (v_broadcast) return side_range(v, g, p0, p1, [](int64_t) { return int64_t{0}; });
   if (g.map) {
     const index_t* __restrict m = g.map;
     return side_range(v, g, p0, p1, [m](int64_t p) { return m[p]; });
@@ -142,10 +143,10 @@ double side_range(const T* v, const SpaddGrad<T>& g, int64_t p0, int64_t p1) {
 
 // Runs one side on its own, with partial dots summed in part order.
 template <class T>
-void side(ThreadPool& pool, const T* v, SpaddGrad<T>& g) {
+void side(ThreadPool& pool, const T* v, SpaddGrad<T>& g, bool v_broadcast) {
   const int parts = pool.parts_for(g.n, kGrain);
   std::vector<double> partial(std::max(parts, 1), 0.0);
-  pool.parallel_for(g.n, kGrain, [&](int part, int64_t p0, int64_t p1) { partial[part] = side_range(v, g, p0, p1); });
+  pool.parallel_for(g.n, kGrain, [&](int part, int64_t p0, int64_t p1) { partial[part] = side_range(v, g, p0, p1, v_broadcast); });
   g.dot = 0;
   for (double s : partial) g.dot += s;
 }
@@ -153,20 +154,28 @@ void side(ThreadPool& pool, const T* v, SpaddGrad<T>& g) {
 }  // namespace
 
 template <class T>
-void spadd_backward_cpu(ThreadPool& pool, const T* v, SpaddGrad<T>& a, SpaddGrad<T>& b) {
+void spadd_backward_cpu(ThreadPool& pool, const T* v, SpaddGrad<T>& a, SpaddGrad<T>& b, bool v_broadcast) {
   const bool shared = !a.map && !b.map && a.n == b.n && a.out && b.out && !a.x && !b.x;
   if (!shared) {
-    side(pool, v, a);
-    side(pool, v, b);
+    side(pool, v, a, v_broadcast);
+    side(pool, v, b, v_broadcast);
     return;
   }
-  // One pattern, both gradients wanted: read v once.
+  // One pattern, both gradients wanted: read v once (a broadcast v: not at all).
   a.dot = b.dot = 0;
   pool.parallel_for(a.n, kGrain, [&](int, int64_t p0, int64_t p1) {
     const T* __restrict vv = v;
     T* __restrict oa = a.out;
     T* __restrict ob = b.out;
     const T sa = a.scale, sb = b.scale;
+    if (v_broadcast) {
+      const T ga = sa * vv[0], gb = sb * vv[0];
+      for (int64_t p = p0; p < p1; ++p) {
+        oa[p] = ga;
+        ob[p] = gb;
+      }
+      return;
+    }
     for (int64_t p = p0; p < p1; ++p) {
       const T g = vv[p];
       oa[p] = sa * g;
@@ -178,7 +187,7 @@ void spadd_backward_cpu(ThreadPool& pool, const T* v, SpaddGrad<T>& a, SpaddGrad
 #define SAD_INSTANTIATE(T)                                                                                     \
   template void spadd_values_cpu<T>(ThreadPool&, index_t, const index_t*, const index_t*, const T*,           \
                                     const index_t*, const index_t*, const T*, const index_t*, T, T, T*);      \
-  template void spadd_backward_cpu<T>(ThreadPool&, const T*, SpaddGrad<T>&, SpaddGrad<T>&);
+  template void spadd_backward_cpu<T>(ThreadPool&, const T*, SpaddGrad<T>&, SpaddGrad<T>&, bool);
 SAD_INSTANTIATE(float)
 SAD_INSTANTIATE(double)
 #undef SAD_INSTANTIATE

@@ -228,6 +228,48 @@ test('spadd: results do not depend on the thread count (forward bitwise)', () =>
   }
 });
 
+test('spadd: through a sum() or mean() loss (the seed read as a broadcast) the gradients are the hand-worked ones, bit for bit those of a materialised seed', () => {
+  // Patterns with ≥ 1024 entries in C (so the seed is a shared constant): one
+  // pattern for both (the single pass), and two different ones (the maps);
+  // α, β as numbers and as scalar Tensors (their dots).
+  for (const dtype of ['float64', 'float32'] as const) {
+    const P = randomCsr(120, 90, { density: 0.15, seed: 41, dtype });
+    const Q = randomCsr(120, 90, { density: 0.15, seed: 42, dtype });
+    for (const [name, A0, B0] of [['one pattern', P, P.withValues(P.values.mul(0.5))], ['two patterns', P, Q]] as const) {
+      for (const scalars of ['numbers', 'tensors'] as const) {
+        for (const loss of ['sum', 'mean'] as const) {
+          const run = (seed: 'loss' | 'explicit'): { dA: number[]; dB: number[]; da: number; db: number; n: number } => {
+            const A = A0.withValues(A0.values.detach(), { requiresGrad: true });
+            const B = B0.withValues(B0.values.detach(), { requiresGrad: true });
+            const alpha = scalars === 'numbers' ? 2 : tensor([2], { dtype, requiresGrad: true });
+            const beta = scalars === 'numbers' ? -0.5 : tensor([-0.5], { dtype, requiresGrad: true });
+            const C = spadd(A, B, { alpha, beta });
+            const n = C.nnz;
+            const scale = loss === 'sum' ? 1 : 1 / n;
+            if (seed === 'loss') (loss === 'sum' ? C.values.sum() : C.values.mean()).backward();
+            else C.values.backward(tensor(new (dtype === 'float64' ? Float64Array : Float32Array)(n).fill(scale)));
+            const grad = (s: number | Tensor): number => (typeof s === 'number' ? NaN : s.grad!.item());
+            return { dA: Array.from(A.values.grad!.data), dB: Array.from(B.values.grad!.data), da: grad(alpha), db: grad(beta), n };
+          };
+          const viaLoss = run('loss');
+          const at = `${dtype} ${name} ${scalars} ${loss}`;
+          assert.ok(viaLoss.n >= 1024, `${at}: C has ${viaLoss.n} entries, too few for a shared seed`);
+          assert.deepEqual(viaLoss, run('explicit'), at);
+          // By hand: dA = α s, dB = β s (s the seed's value); dα = s Σ A, dβ = s Σ B.
+          const s = loss === 'sum' ? 1 : 1 / viaLoss.n;
+          const tol = dtype === 'float64' ? { rtol: 1e-12, atol: 1e-12 } : { rtol: 1e-5, atol: 1e-5 };
+          assertClose(viaLoss.dA, new Array<number>(A0.nnz).fill(2 * s), { ...tol, msg: `${at}: dA` });
+          assertClose(viaLoss.dB, new Array<number>(B0.nnz).fill(-0.5 * s), { ...tol, msg: `${at}: dB` });
+          if (scalars === 'tensors') {
+            const total = (M: CsrMatrix): number => Array.from(M.values.data).reduce((x, y) => x + y, 0);
+            assertClose([viaLoss.da, viaLoss.db], [s * total(A0), s * total(B0)], { ...tol, msg: `${at}: dα, dβ` });
+          }
+        }
+      }
+    }
+  }
+});
+
 test('spadd: bad input gets a clear error', () => {
   const A = randomCsr(3, 4, { seed: 22 });
   const B = randomCsr(4, 3, { seed: 23 });

@@ -21,7 +21,7 @@ import { Tensor } from '../tensor.js';
 import { CsrMatrix, CsrPattern } from '../csr.js';
 import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
 import { csrArg, optionsArg, sameKind } from './check.js';
-import { deviceFull, empty, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
+import { deviceFull, empty, isSharedConstant, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
 
 export interface SpaddOptions {
   alpha?: number | Tensor;
@@ -42,6 +42,7 @@ type Backward = (
   v: Storage, cNnz: number,
   nA: number, mapA: Index | null, a: Storage | null, alpha: number, dA: Storage | null,
   nB: number, mapB: Index | null, b: Storage | null, beta: number, dB: Storage | null,
+  vBroadcast: boolean,
 ) => [number, number];
 
 /** C's pattern and where each operand's entries land in it (null: the identity). */
@@ -147,10 +148,13 @@ export function spadd(A: CsrMatrix, B: CsrMatrix, opts: SpaddOptions = {}): CsrM
     let dots: [number, number] = [0, 0];
     if (dA || dB || needAlpha || needBeta) {
       // The dots are summed in double (on the device too) and read back.
+      // A v whose entries are all one value (the shared constant a sum() or mean()
+      // loss seeds) is read as a broadcast: the gradients are filled, v not streamed.
       dots = kernel<Backward>('spaddBackward')(
         storage(v), pattern.nnz,
         A.nnz, mapA, needAlpha ? storage(A.values) : null, alpha.value, storageOrNull(dA),
         B.nnz, mapB, needBeta ? storage(B.values) : null, beta.value, storageOrNull(dB),
+        device === 'cpu' && isSharedConstant(v),
       );
     }
     return [
