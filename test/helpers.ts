@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CsrMatrix, Generator, type DType } from '../native/lib/index.js';
+import type { KrylovMethod, Preconditioner } from '../native/lib/ops/krylov.js';
 
 export interface RandomCsrOptions {
   dtype?: DType;
@@ -101,3 +102,12 @@ export function krylovIndefinite(): CsrMatrix {
   for (let i = 0; i < D.length; i++) D[i]![i]! -= 1.3; // shifts a few eigenvalues below 0
   return CsrMatrix.fromDense(D);
 }
+
+/** Each Krylov method with the matrices it suits and the preconditioners tried on them. */
+export const krylovCases: [KrylovMethod, () => CsrMatrix, Preconditioner[]][] = [
+  ['cg', krylovSpd, ['jacobi', 'ic0']],
+  ['minres', krylovSpd, ['jacobi', 'ic0']],
+  ['minres', krylovIndefinite, []],
+  ['gmres', krylovUnsym, ['jacobi', 'ilu0']],
+  ['bicgstab', krylovUnsym, ['jacobi', 'ilu0']],
+];

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CsrMatrix, deviceMemory, type DType, Generator, spmv, spsolve, tensor, Tensor } from '../../native/lib/index.js';
 import { cholesky, logdet } from '../../native/lib/ops/cholesky.js';
-import { krylov, type KrylovMethod, type KrylovOptions, type Preconditioner } from '../../native/lib/ops/krylov.js';
+import { krylov, type KrylovOptions } from '../../native/lib/ops/krylov.js';
 import { resetPeakDeviceMemory } from '../../native/lib/device.js';
 import { compareWithCpu, errorOf, leafMatrix, leafTensor, randomB, testDevice, type Tolerance } from '../device-helpers.js';
-import { assertClose, denseOf, krylovIndefinite, krylovSpd, krylovUnsym } from '../helpers.js';
+import { assertClose, denseOf, krylovCases, krylovIndefinite, krylovSpd, krylovUnsym } from '../helpers.js';
 
 testDevice('device-cholesky-krylov.test.ts');
 
@@ -132,13 +132,7 @@ const spd = krylovSpd;
 const unsym = krylovUnsym;
 const indefinite = krylovIndefinite;
 
-const cases: [KrylovMethod, () => CsrMatrix, Preconditioner[]][] = [
-  ['cg', spd, ['jacobi', 'ic0']],
-  ['minres', spd, ['jacobi', 'ic0']],
-  ['minres', indefinite, []],
-  ['gmres', unsym, ['jacobi', 'ilu0']],
-  ['bicgstab', unsym, ['jacobi', 'ilu0']],
-];
+const cases = krylovCases;
 
 // The device's dot products sum in another order than the CPU's, so iterates
 // differ by rounding; at tol 1e-12 both solutions are within ~1e-11 of A⁻¹ b.

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CsrMatrix, Generator, gradcheck, spmv, spsolve, tensor, Tensor } from '../../native/lib/index.js';
-import { bicgstab, cg, gmres, krylov, minres, type KrylovMethod, type Preconditioner } from '../../native/lib/ops/krylov.js';
-import { assertClose, krylovIndefinite, krylovSpd, krylovUnsym } from '../helpers.js';
+import { bicgstab, cg, gmres, krylov, minres } from '../../native/lib/ops/krylov.js';
+import { assertClose, krylovCases, krylovIndefinite, krylovSpd, krylovUnsym } from '../helpers.js';
 
 function vector(n: number, seed: number): Tensor {
   const gen = new Generator(seed);
@@ -24,13 +24,7 @@ function reference(A: CsrMatrix, b: Tensor, w: Tensor): { x: Float64Array; dA: F
   return { x: x.toArray() as Float64Array, dA: A2.grad!.toArray() as Float64Array, db: b2.grad!.toArray() as Float64Array };
 }
 
-const cases: [KrylovMethod, () => CsrMatrix, Preconditioner[]][] = [
-  ['cg', spd, ['jacobi', 'ic0']],
-  ['minres', spd, ['jacobi', 'ic0']],
-  ['minres', indefinite, []],
-  ['gmres', unsym, ['jacobi', 'ilu0']],
-  ['bicgstab', unsym, ['jacobi', 'ilu0']],
-];
+const cases = krylovCases;
 
 test('every method and preconditioner: x and the implicit gradients (λ from the adjoint solve) match KLU', () => {
   for (const [method, make, preconds] of cases) {
