@@ -130,9 +130,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   return by_float_type(env, at, info[0], op, "v", [&](auto tag) -> Napi::Value {
     using T = decltype(tag);
     const int64_t c_nnz = int_arg(env, info[1], op, "cNnz");
-    // vBroadcast (optional): v's entries are all v[0] (a shared-constant seed), host only.
-    const bool v_broadcast = info.Length() > 12 && info[12].IsBoolean() && info[12].As<Napi::Boolean>().Value();
-    if (v_broadcast && at != Place::host) throw_js(env, std::string(op) + ": a broadcast v is read on the host only");
+    const bool v_broadcast = broadcast_flag(env, info, 12, at, op, "v");  // v's entries all v[0]
     const T* v = buf_arg<T>(env, at, info[0], v_broadcast ? std::min<int64_t>(c_nnz, 1) : c_nnz, op, "v");
     // One side from info[i..i+4]: n, map|null, x|null, scale, out|null.
     auto side = [&](size_t i, const char* n_name, const char* map_name) {

@@ -65,10 +65,7 @@ Napi::Value SpdmmBackward(const Napi::CallbackInfo& info) {
     const index_t* t_indices = buf_arg<int32_t>(env, at, info[7], A.nnz, op, "tIndices");
     const index_t* perm = buf_arg<int32_t>(env, at, info[8], A.nnz, op, "perm");
     const int64_t m = int_arg(env, info[11], op, "m");
-    // vBroadcast (optional): V is one row of m entries standing for every row
-    // (a gradient whose rows are all equal, such as a sum's seed), read with row stride 0.
-    const bool v_broadcast = info.Length() > 14 && info[14].IsBoolean() && info[14].As<Napi::Boolean>().Value();
-    if (v_broadcast && at != Place::host) throw_js(env, std::string(op) + ": a broadcast V is read on the host only");
+    const bool v_broadcast = broadcast_flag(env, info, 14, at, op, "V");  // V's first row stands for every row
     const T* V = buf_arg<T>(env, at, info[9], v_broadcast ? m : int64_t(A.rows) * m, op, "V");
     const T* D = buf_arg<T>(env, at, info[10], int64_t(A.cols) * m, op, "D");
     T* dA = buf_arg_or_null<T>(env, at, info[12], A.nnz, op, "dA");

@@ -41,9 +41,7 @@ Napi::Value SpmvBackward(const Napi::CallbackInfo& info) {
       throw_js(env, std::string(op) + ": transpose structure does not match A");
     const index_t* t_indices = buf_arg<int32_t>(env, at, info[7], A.nnz, op, "tIndices");
     const index_t* perm = buf_arg<int32_t>(env, at, info[8], A.nnz, op, "perm");
-    // vBroadcast (optional): v's entries are all v[0] (a shared-constant seed), host only.
-    const bool v_broadcast = info.Length() > 13 && info[13].IsBoolean() && info[13].As<Napi::Boolean>().Value();
-    if (v_broadcast && at != Place::host) throw_js(env, std::string(op) + ": a broadcast v is read on the host only");
+    const bool v_broadcast = broadcast_flag(env, info, 13, at, op, "v");  // v's entries all v[0]
     const T* v = buf_arg<T>(env, at, info[9], v_broadcast ? 1 : A.rows, op, "v");
     const T* x = buf_arg<T>(env, at, info[10], A.cols, op, "x");
     T* dA = buf_arg_or_null<T>(env, at, info[11], A.nnz, op, "dA");

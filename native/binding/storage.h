@@ -37,6 +37,16 @@ T* buf_arg_or_null(const Napi::Env& env, Place place, const Napi::Value& v, int6
   return given(v) ? buf_arg<T>(env, place, v, min_len, op, name) : nullptr;
 }
 
+// An optional trailing flag at info[i]: the gradient argument `name` holds one
+// value for all its entries (a shared-constant seed: ops/transfer.ts
+// hostBroadcast), which the host kernels read as a broadcast. Host only.
+inline bool broadcast_flag(const Napi::Env& env, const Napi::CallbackInfo& info, size_t i, Place place, const char* op,
+                           const char* name) {
+  const bool on = info.Length() > i && info[i].IsBoolean() && info[i].As<Napi::Boolean>().Value();
+  if (on && place != Place::host) throw_js(env, std::string(op) + ": a broadcast " + name + " is read on the host only");
+  return on;
+}
+
 // Dispatches on the element type of a float array argument at `place`: fn(double{}) or fn(float{}).
 template <class F>
 auto by_float_type(const Napi::Env& env, Place place, const Napi::Value& v, const char* op, const char* name, F&& fn) {

@@ -21,7 +21,7 @@ import { Tensor } from '../tensor.js';
 import { CsrMatrix, CsrPattern } from '../csr.js';
 import { deviceAlloc, type DeviceArray, download, upload } from '../device.js';
 import { csrArg, optionsArg, sameKind } from './check.js';
-import { deviceFull, empty, isSharedConstant, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
+import { deviceFull, empty, hostBroadcast, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
 
 export interface SpaddOptions {
   alpha?: number | Tensor;
@@ -154,7 +154,7 @@ export function spadd(A: CsrMatrix, B: CsrMatrix, opts: SpaddOptions = {}): CsrM
         storage(v), pattern.nnz,
         A.nnz, mapA, needAlpha ? storage(A.values) : null, alpha.value, storageOrNull(dA),
         B.nnz, mapB, needBeta ? storage(B.values) : null, beta.value, storageOrNull(dB),
-        device === 'cpu' && isSharedConstant(v),
+        hostBroadcast(v),
       );
     }
     return [

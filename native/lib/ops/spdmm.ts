@@ -6,7 +6,7 @@ import { fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { assertTensor, csrArg, sameKind } from './check.js';
 import type { IndexMap } from './gather.js';
-import { type CsrArgs, csrArgs, empty, isSharedConstant, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
+import { type CsrArgs, csrArgs, empty, hostBroadcast, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
 import { transposeOn } from './transpose_cache.js';
 
 type Spdmm = (...a: [...CsrArgs, D: Storage, m: number, C: Storage]) => void;
@@ -40,7 +40,7 @@ export function spdmm(A: CsrMatrix, D: Tensor): Tensor {
     // A V whose entries are all one value (the shared constant a sum() or mean()
     // loss seeds) is read as a broadcast view: its first row for every row, so
     // the backward streams D and dD only, with the bits of the materialised V.
-    const broadcast = A.device === 'cpu' && isSharedConstant(V);
+    const broadcast = hostBroadcast(V);
     kernel<SpdmmBackward>('spdmmBackward')(
       ...csrArgs(A), ts.indptr, ts.indices, t.perm, storage(V), storage(D), m, storageOrNull(dA), storageOrNull(dD), broadcast,
     );

@@ -5,7 +5,7 @@ import type { CsrMatrix } from '../csr.js';
 import { fail, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { csrArg, sameKind, tensorArg } from './check.js';
-import { type CsrArgs, csrArgs, empty, isSharedConstant, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
+import { type CsrArgs, csrArgs, empty, hostBroadcast, storage, type Storage, storageOrNull, structureOn } from './transfer.js';
 import type { IndexMap } from './gather.js';
 import { transposeOn } from './transpose_cache.js';
 
@@ -34,7 +34,7 @@ export function spmv(A: CsrMatrix, x: Tensor): Tensor {
     const ts = structureOn(t.pattern, A.device);
     // A v whose entries are all one value (the shared constant a sum() or mean()
     // loss seeds) is read as a broadcast: no gather through the row indices.
-    const broadcast = A.device === 'cpu' && isSharedConstant(v);
+    const broadcast = hostBroadcast(v);
     kernel<SpmvBackwardFn>('spmvBackward')(
       ...csrArgs(A), ts.indptr, ts.indices, t.perm, storage(v), storage(x), storageOrNull(dA), storageOrNull(dx), broadcast,
     );

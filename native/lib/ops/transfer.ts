@@ -92,6 +92,15 @@ export function isSharedConstant(t: Tensor): boolean {
   return t.device === 'cpu' ? sharedArrays.has(t.data) : deviceConstantValues.has(t.buffer);
 }
 
+/**
+ * Whether the host kernels may read t, a gradient, as a broadcast of one value:
+ * a CPU shared constant (the seed of a sum() or mean() loss), whose entries are
+ * all equal. SpMV, SpDMM and αA+βB take it so, with the bits of the full array.
+ */
+export function hostBroadcast(t: Tensor): boolean {
+  return t.device === 'cpu' && sharedArrays.has(t.data);
+}
+
 /** The value of every entry of a shared constant on the device (constantOn), read without a download; undefined for other tensors. */
 export function deviceConstantValue(t: Tensor): number | undefined {
   return t.device === 'cpu' ? undefined : deviceConstantValues.get(t.buffer);
