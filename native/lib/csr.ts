@@ -286,6 +286,8 @@ export class CsrMatrix {
     const D = dense instanceof Tensor ? dense : tensor(dense, opts.dtype ? { dtype: opts.dtype } : {});
     if (D.ndim !== 2) fail(op, `expected a 2-D tensor but received ${describe(D)}`);
     const [rows, cols] = D.shape as [number, number];
+    // The values are gathered through 32-bit positions into D.
+    if (rows * cols > 2147483647) fail(op, `a ${shapeStr(D.shape)} tensor has ${rows * cols} entries, more than the gather's 32-bit positions reach`);
     const indptr = new Int32Array(rows + 1);
     const picks: number[] = [];
     for (let i = 0; i < rows; i++) {
