@@ -248,6 +248,11 @@ export function scope<T>(fn: () => T): T {
     for (const t of mine) t.dispose();
     throw new SparseAdError('scope: fn returned a Promise; scopes are synchronous (await outside, or use one scope per step)');
   }
+  if (result === null || typeof result !== 'object') {
+    // Nothing returned that could hold a tensor (a training step's usual undefined).
+    for (const t of mine) t.dispose();
+    return result;
+  }
   const returned = new Set<unknown>();
   collectReturned(result, returned, new Set());
   const outer = scopes[scopes.length - 1];

@@ -13,7 +13,7 @@ import { type FloatArray, kernel } from './addon.js';
 import { deviceAlloc, type DeviceArray, fillDevice } from './device.js';
 import { allocate, type DType } from './dtype.js';
 import { expected, fail, shapeStr } from './errors.js';
-import { Tensor } from './tensor.js';
+import { hostData, Tensor } from './tensor.js';
 
 /** What an optimizer updates: a leaf Tensor, or a CsrMatrix (its values). */
 export type Param = Tensor | CsrMatrix;
@@ -25,7 +25,7 @@ function numberOpt(op: string, name: string, v: unknown, fallback: number, check
 }
 
 function storage(t: Tensor): Storage {
-  return t.device === 'cpu' ? t.data : t.buffer;
+  return t.device === 'cpu' ? hostData(t) : t.buffer;
 }
 
 const nonNegative = (x: number): boolean => Number.isFinite(x) && x >= 0;

@@ -5,7 +5,7 @@ import { describe, expected, fail, shapeStr } from './errors.js';
 import { type Generator, resolveGenerator } from './random.js';
 import { iota } from './index_maps.js';
 import { copyDevice, type DeviceArray, DeviceStorage, download, trackTensor } from './device.js';
-import { pooledArray, releaseHost, retainHost } from './pool.js';
+import { escapeHost, pooledArray, releaseHost, retainHost } from './pool.js';
 
 export type { DType, Device } from './dtype.js';
 
@@ -33,6 +33,17 @@ export interface GradFn {
   backward(grad: Tensor, needs: readonly boolean[]): Grads;
 }
 
+let hostDataOf: (t: Tensor) => FloatArray;
+
+/**
+ * @internal A CPU tensor's array for a kernel call or a copy, which the caller
+ * does not keep past the tensor's life. Unlike .data it leaves the buffer free
+ * to go back to the pool without being detached (pool.ts).
+ */
+export function hostData(t: Tensor): FloatArray {
+  return hostDataOf(t);
+}
+
 // The ops' methods (x.add, x.sum, x.to, …) and backward() are installed by
 // methods.ts, above autograd and the ops: this module imports none of them.
 export class Tensor {
@@ -53,7 +64,9 @@ export class Tensor {
    * storage.retain() to share it).
    */
   constructor(data: FloatArray | DeviceStorage, shape: readonly number[]) {
-    this.shape = Object.freeze([...shape]);
+    // Ops pass another tensor's shape (frozen already) as often as a fresh array:
+    // the frozen one is shared rather than copied and frozen again.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     if (data instanceof DeviceStorage) {
       this.#data = null;
       this.#storage = data;
@@ -79,7 +92,23 @@ export class Tensor {
   get data(): FloatArray {
     const d = this.#data;
     if (d === null) this.#noHostData();
+    if (!this.#escaped) {
+      // The array may now outlive this tensor in the caller's hands: when its
+      // pooled buffer goes back to the pool it is detached, not handed on (pool.ts).
+      this.#escaped = true;
+      escapeHost(d!);
+    }
     return d!;
+  }
+
+  #escaped = false;
+
+  static {
+    hostDataOf = (t) => {
+      const d = t.#data;
+      if (d === null) t.#noHostData();
+      return d!;
+    };
   }
 
   #noHostData(): never {
@@ -134,7 +163,7 @@ export class Tensor {
   /** A copy of the storage as a flat typed array (downloaded from the device for 'cuda'). */
   toArray(): FloatArray {
     if (this.device !== 'cpu') return download(this.buffer) as FloatArray;
-    return this.data.slice();
+    return hostDataOf(this).slice();
   }
 
   /** Nested plain arrays (a number for a 0-D tensor). */
@@ -156,7 +185,7 @@ export class Tensor {
   /** The value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) fail('item', `expected a tensor with one element but it has shape ${shapeStr(this.shape)}`);
-    return this.device === 'cpu' ? this.data[0]! : this.toArray()[0]!;
+    return this.device === 'cpu' ? hostDataOf(this)[0]! : this.toArray()[0]!;
   }
 
   /** The same storage, cut from the tape (requiresGrad false). */
@@ -166,15 +195,16 @@ export class Tensor {
 
   /** @internal A tensor sharing this one's storage under `shape` (same size), off the tape. */
   view(shape: readonly number[]): Tensor {
-    if (this.device === 'cpu') return new Tensor(this.data, shape);
+    if (this.device === 'cpu') return new Tensor(hostDataOf(this), shape);
     return new Tensor(this.#liveStorage().retain(), shape);
   }
 
   /** A copy of the storage, cut from the tape (on the CPU into memory a disposed tensor gave back, when there is some). */
   clone(): Tensor {
     if (this.device === 'cpu') {
-      const copy = pooledArray(this.dtype, this.data.length);
-      copy.set(this.data);
+      const data = hostDataOf(this);
+      const copy = pooledArray(this.dtype, data.length);
+      copy.set(data);
       return new Tensor(copy, this.shape);
     }
     return new Tensor(new DeviceStorage(copyDevice(this.buffer)), this.shape);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { add, clearPool, mul, poolStats, scope, sum, tanh, tensor, type Tensor } from '../../native/lib/index.js';
+import { hostData } from '../../native/lib/tensor.js';
 
 const N = 1 << 16; // 256 KiB of float32: above the pool's 64 KiB floor
 
@@ -55,6 +56,31 @@ describe('output-buffer pool', () => {
     assert.equal(stale.length, 0, 'the disposed output\'s array is detached');
     const next = scope(() => add(a, b)); // took that memory
     assert.equal(next.data.length, N);
+  });
+
+  test('a buffer nobody read through .data goes back whole: the next output gets the very same memory', () => {
+    const a = seeded(7), b = seeded(8);
+    let internal: Float32Array | Float64Array = new Float32Array(0);
+    scope(() => {
+      internal = hostData(add(a, b)); // as an op reads it for a kernel call; never through .data
+    });
+    assert.equal(internal.length, N, 'not detached');
+    assert.equal(poolStats().pooledBytes, N * 4);
+    const next = scope(() => mul(a, b));
+    assert.equal(poolStats().pooledBytes, 0, 'mul took the buffer add gave back');
+    assert.equal(internal.buffer, next.data.buffer, 'the same memory, not a detached copy');
+    for (let i = 0; i < N; i++) assert.equal(next.data[i], Math.fround(a.data[i]! * b.data[i]!));
+  });
+
+  test('reading .data of a view marks the shared buffer: it is detached when the last tensor over it goes', () => {
+    const a = seeded(9), b = seeded(10);
+    let stale: Float32Array | Float64Array = new Float32Array(0);
+    scope(() => {
+      const y = add(a, b);
+      stale = y.detach().data; // a view, read; y itself never
+    });
+    assert.equal(stale.length, 0, 'the view\'s array is detached with the buffer');
+    assert.equal(poolStats().pooledBytes, N * 4, 'the memory itself went to the pool');
   });
 
   test('a returned view and a returned raw array keep their memory', () => {

@@ -7,7 +7,7 @@ import { deviceAlloc, type DeviceArray, deviceMode, DeviceStorage, download, fil
 import { type Device, type DType, uninit } from '../dtype.js';
 import { fail, shapeStr } from '../errors.js';
 import { pooledArray } from '../pool.js';
-import { Tensor } from '../tensor.js';
+import { hostData, Tensor } from '../tensor.js';
 
 /** Throws "<op>: no CUDA device (why)" unless 'cuda' is usable (a GPU or the emulated device). */
 function requireDevice(op: string): void {
@@ -89,7 +89,7 @@ export function constantOn(dtype: DType, shape: readonly number[], value: number
 
 /** Whether t's storage is a shared constant (constantOn), which must not be written. */
 export function isSharedConstant(t: Tensor): boolean {
-  return t.device === 'cpu' ? sharedArrays.has(t.data) : deviceConstantValues.has(t.buffer);
+  return t.device === 'cpu' ? sharedArrays.has(hostData(t)) : deviceConstantValues.has(t.buffer);
 }
 
 /**
@@ -98,7 +98,7 @@ export function isSharedConstant(t: Tensor): boolean {
  * all equal. SpMV, SpDMM and αA+βB take it so, with the bits of the full array.
  */
 export function hostBroadcast(t: Tensor): boolean {
-  return t.device === 'cpu' && sharedArrays.has(t.data);
+  return t.device === 'cpu' && sharedArrays.has(hostData(t));
 }
 
 /** The value of every entry of a shared constant on the device (constantOn), read without a download; undefined for other tensors. */
@@ -126,7 +126,7 @@ export type Storage = FloatArray | DeviceArray;
 
 /** x's storage (see Storage): the one argument an op passes whichever device x is on. */
 export function storage(x: Tensor): Storage {
-  return x.device === 'cpu' ? x.data : x.buffer;
+  return x.device === 'cpu' ? hostData(x) : x.buffer;
 }
 
 /** storage(x), or null for a missing tensor (an output nobody needs). */
