@@ -14,9 +14,10 @@
 // thread pinned to CPU 0 (taskset), the two interleaved over R rounds so that
 // load from other work on the machine falls on both; load average printed.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildInfo, CsrMatrix, getThreads, noGrad, setThreads, spmv, tensor, type DType } from '../../native/lib/index.js';
 import { addon } from '../../native/lib/addon.js';
 import { formatSeconds, measure, type MeasureOptions, summarize } from './measure.js';
@@ -127,7 +128,9 @@ function readBandwidth(): number {
 
 function runScipy(cases: { op: string; n: number; dtype: DType }[], timing: MeasureOptions): { records: OpRecord[]; note: string } {
   const python = process.env.SPARSE_AD_PYTHON ?? '/usr/bin/python3';
-  const script = resolve(dirname(new URL(import.meta.url).pathname), 'scipy_ops.py');
+  // Beside this file in the source tree; from the compiled dist/experiments/bench, back in it.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const script = [resolve(here, 'scipy_ops.py'), resolve(here, '../../../experiments/bench/scipy_ops.py')].find((p) => existsSync(p))!;
   const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
   const res = spawnSync(python, [script], { input: JSON.stringify({ cases, timing }), env, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (res.error) return { records: [], note: `SciPy column absent: could not run ${python} (${res.error.message})` };
