@@ -210,30 +210,14 @@ SAD_INLINE void backward_tile(index_t q0, index_t q1, const index_t* __restrict 
     acc[k] = Vec{};
   }
   index_t q = q0;
-  if (vs == 0 && q1 > q0) {
-    // A broadcast V (every row V[0, :]): the entries of this row of Aᵀ share one
-    // dot product, formed and reduced once (sum4 on four copies gives each of its
-    // lanes the tree the general path gives that entry: the same bits).
-    Vec x[N], dots[4];
+  if (!NeedDA && vs == 0 && q1 > q0) {
+    // A broadcast V (every row V[0, :]) for dD alone (broadcast_rows forms dA):
+    // its row is loaded once for all the entries of this row of Aᵀ.
+    Vec x[N];
     for (int k = 0; k < N; ++k) S::load(x[k], V + c0 + k * S::L);
-    T s = 0;
-    if (NeedDA) {
-      Vec d = Vec{};
-      for (int k = 0; k < N; ++k) d += x[k] * dj[k];
-      for (int g = 0; g < 4; ++g) dots[g] = d;
-      T sums[4];
-      sum4<T, VB>(dots, sums);
-      s = sums[0];
-    }
     for (; q < q1; ++q) {
-      if (NeedDD) {
-        const T a = av[perm[q]];
-        for (int k = 0; k < N; ++k) acc[k] += a * x[k];
-      }
-      if (NeedDA) {
-        const index_t p = perm[q];
-        dA[p] = first ? s : dA[p] + s;
-      }
+      const T a = av[perm[q]];
+      for (int k = 0; k < N; ++k) acc[k] += a * x[k];
     }
   }
   for (; q + 4 <= q1; q += 4) backward_group<T, VB, N, 4, NeedDA, NeedDD>(q, tix, perm, av, V, vs, c0, first, dj, acc, dA);
@@ -247,10 +231,120 @@ SAD_INLINE void backward_tile(index_t q0, index_t q1, const index_t* __restrict 
     for (int k = 0; k < N; ++k) S::store(dDrow + c0 + k * S::L, acc[k]);
 }
 
+// A broadcast V (every row V[0, :]) with dA: all the entries of a row j of Aᵀ get
+// the one dot product V[0, :] · D[j, :]. Rows are short (a few entries), so
+// reducing each row's dot alone (sum4 on four copies) is a latency-bound chain
+// that costs more than the rest of the backward; instead G ≤ 4 consecutive rows
+// go together, their dots reduced by one sum4 per tile, then their dD tiles
+// summed (and, in the last tile, dA written in the same pass over the entries).
+// sum4 gives each of its four lanes the tree the general path gives an entry,
+// and tiles and tail combine as there (the first tile writes, later tiles add,
+// then the tail): the same bits.
+
+// Rows j0 .. j0 + G - 1, columns [c0, c0 + N·L): r[g] gets the tile's part of
+// the dot, dD the tile's sums; the last tile (r complete) also writes dA.
+template <class T, int VB, int N, int G, bool NeedDD>
+SAD_INLINE void broadcast_tile(index_t j0, const index_t* __restrict tip, const index_t* __restrict perm,
+                               const T* __restrict av, const T* __restrict V, const T* __restrict D, int64_t m,
+                               int64_t c0, bool first, bool last, T* r, T* __restrict dA, T* __restrict dD) {
+  using S = Simd<T, VB>;
+  using Vec = typename S::V;
+  Vec x[N], dots[4];
+  for (int k = 0; k < N; ++k) S::load(x[k], V + c0 + k * S::L);
+  for (int g = 0; g < 4; ++g) dots[g] = Vec{};
+  for (int g = 0; g < G; ++g) {
+    const T* d = D + static_cast<int64_t>(j0 + g) * m + c0;
+    for (int k = 0; k < N; ++k) {
+      Vec dj;
+      S::load(dj, d + k * S::L);
+      dots[g] += x[k] * dj;
+    }
+  }
+  T sums[4];
+  sum4<T, VB>(dots, sums);
+  for (int g = 0; g < G; ++g) r[g] = first ? sums[g] : r[g] + sums[g];
+  if (NeedDD) {
+    for (int g = 0; g < G; ++g) {
+      Vec acc[N];
+      for (int k = 0; k < N; ++k) acc[k] = Vec{};
+      for (index_t q = tip[j0 + g]; q < tip[j0 + g + 1]; ++q) {
+        const index_t p = perm[q];
+        const T a = av[p];
+        for (int k = 0; k < N; ++k) acc[k] += a * x[k];
+        if (last) dA[p] = r[g];
+      }
+      T* dDrow = dD + static_cast<int64_t>(j0 + g) * m + c0;
+      for (int k = 0; k < N; ++k) S::store(dDrow + k * S::L, acc[k]);
+    }
+  }
+}
+
+// Rows j0 .. j0 + G - 1 of Aᵀ (empty ones too: their dD rows are written), all columns.
+template <class T, int VB, int G, bool NeedDD>
+SAD_INLINE void broadcast_group(index_t j0, const index_t* __restrict tip, const index_t* __restrict perm,
+                                const T* __restrict av, const T* __restrict V, const T* __restrict D, int64_t m,
+                                T* __restrict dA, T* __restrict dD) {
+  constexpr int L = Simd<T, VB>::L;
+  const int64_t tiled = m - m % (K * L);
+  const int rest = static_cast<int>((m - tiled) / L);
+  const int64_t vectored = tiled + int64_t(rest) * L;
+  T r[G] = {};  // written by the first tile or the tail (the compiler cannot tell)
+  bool first = true;
+  // dA is written with dD by the last vector tile, unless a scalar tail (or no dD) follows.
+  const bool tail = vectored < m, fused = NeedDD && !tail;
+  for (int64_t c0 = 0; c0 < tiled; c0 += K * L, first = false) {
+    const bool last = fused && rest == 0 && c0 + K * L == tiled;
+    broadcast_tile<T, VB, K, G, NeedDD>(j0, tip, perm, av, V, D, m, c0, first, last, r, dA, dD);
+  }
+  switch (rest) {
+    case 3: broadcast_tile<T, VB, 3, G, NeedDD>(j0, tip, perm, av, V, D, m, tiled, first, fused, r, dA, dD); break;
+    case 2: broadcast_tile<T, VB, 2, G, NeedDD>(j0, tip, perm, av, V, D, m, tiled, first, fused, r, dA, dD); break;
+    case 1: broadcast_tile<T, VB, 1, G, NeedDD>(j0, tip, perm, av, V, D, m, tiled, first, fused, r, dA, dD); break;
+    default: break;
+  }
+  first = first && rest == 0;
+  for (int g = 0; g < G; ++g) {
+    const index_t j = j0 + g, q0 = tip[j], q1 = tip[j + 1];
+    if (tail) {
+      const T* Drow = D + static_cast<int64_t>(j) * m;
+      T s = 0;
+      for (int64_t c = vectored; c < m; ++c) s += V[c] * Drow[c];
+      r[g] = first ? s : r[g] + s;
+      if (NeedDD) {
+        T* dDrow = dD + static_cast<int64_t>(j) * m;
+        for (int64_t c = vectored; c < m; ++c) {
+          T t = 0;
+          for (index_t q = q0; q < q1; ++q) t += av[perm[q]] * V[c];
+          dDrow[c] = t;
+        }
+      }
+    }
+    if (!fused)
+      for (index_t q = q0; q < q1; ++q) dA[perm[q]] = r[g];
+  }
+}
+
+template <class T, int VB, bool NeedDD>
+SAD_INLINE void broadcast_rows(index_t r0, index_t r1, const index_t* __restrict tip, const index_t* __restrict perm,
+                               const T* __restrict av, const T* __restrict V, const T* __restrict D, int64_t m,
+                               T* __restrict dA, T* __restrict dD) {
+  index_t j = r0;
+  for (; j + 4 <= r1; j += 4) broadcast_group<T, VB, 4, NeedDD>(j, tip, perm, av, V, D, m, dA, dD);
+  switch (r1 - j) {
+    case 3: broadcast_group<T, VB, 3, NeedDD>(j, tip, perm, av, V, D, m, dA, dD); break;
+    case 2: broadcast_group<T, VB, 2, NeedDD>(j, tip, perm, av, V, D, m, dA, dD); break;
+    case 1: broadcast_group<T, VB, 1, NeedDD>(j, tip, perm, av, V, D, m, dA, dD); break;
+    default: break;
+  }
+}
+
 template <class T, int VB, bool NeedDA, bool NeedDD>
 SAD_INLINE void backward_rows(index_t r0, index_t r1, const index_t* __restrict tip, const index_t* __restrict tix,
                               const index_t* __restrict perm, const T* __restrict av, const T* __restrict V,
                               const T* __restrict D, int64_t m, int64_t vs, T* __restrict dA, T* __restrict dD) {
+  if constexpr (NeedDA) {
+    if (vs == 0) return broadcast_rows<T, VB, NeedDD>(r0, r1, tip, perm, av, V, D, m, dA, dD);
+  }
   constexpr int L = Simd<T, VB>::L;
   const int64_t tiled = m - m % (K * L);
   const int rest = static_cast<int>((m - tiled) / L);

@@ -1,6 +1,7 @@
 // The CPU kernels against the naive references of refs.h, at 1, 2 and 3
 // threads (the parallel paths cut rows differently), in float32 and float64.
 #include <array>
+#include <cstring>
 #include <memory>
 
 #include "cholesky_hybrid.h"
@@ -205,6 +206,40 @@ void spdmm_case(ThreadPool& pool, const HostCsr<T>& A, int64_t m) {
   check_close("spdmm_backward dD " + at, gD, dD.value, dD.mag);
 }
 
+// A V whose rows are all equal, read as a broadcast (row stride 0), gives the
+// bits of the materialised V (stride m) for each output pair, and writes every
+// entry (outputs poisoned with NaN); for m across the vector widths and tiles
+// of every instruction set (scalar tail alone, part tiles, several tiles).
+template <class T>
+void spdmm_broadcast_case(ThreadPool& pool, const HostCsr<T>& A, int64_t m) {
+  const std::string at = A.name + " m=" + std::to_string(m) + " (" + std::to_string(pool.threads()) + " threads)";
+  const auto D = random_vector<T>(A.cols * m, 7), row = random_vector<T>(m, 8);
+  std::vector<T> V(size_t(A.rows * m));
+  for (int64_t i = 0; i < A.rows; ++i) std::copy(row.begin(), row.end(), V.begin() + i * m);
+  const TransposeStructure t = transpose_of(A);
+  const auto same_bits = [](const std::vector<T>& a, const std::vector<T>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+  };
+  for (int need = 1; need < 4; ++need) {  // dA, dD, both
+    const bool da = need & 1, dd = need & 2;
+    auto gA = nan_vector<T>(A.nnz()), gD = nan_vector<T>(A.cols * m);
+    auto bA = nan_vector<T>(A.nnz()), bD = nan_vector<T>(A.cols * m);
+    sad::spdmm_backward_cpu(pool, A.cols, t.ip.data(), t.ix.data(), t.perm.data(), A.val.data(), V.data(), D.data(), m,
+                            da ? gA.data() : nullptr, dd ? gD.data() : nullptr);
+    sad::spdmm_backward_cpu(pool, A.cols, t.ip.data(), t.ix.data(), t.perm.data(), A.val.data(), row.data(), D.data(),
+                            m, da ? bA.data() : nullptr, dd ? bD.data() : nullptr, 0);
+    const std::string what = at + (da ? " dA" : "") + (dd ? " dD" : "");
+    if (da) {
+      check_no_nan("spdmm_backward broadcast dA " + what, bA);
+      SAD_CHECK(same_bits(bA, gA)) << "spdmm_backward broadcast dA " << what << ": bits differ from the materialised V";
+    }
+    if (dd) {
+      check_no_nan("spdmm_backward broadcast dD " + what, bD);
+      SAD_CHECK(same_bits(bD, gD)) << "spdmm_backward broadcast dD " << what << ": bits differ from the materialised V";
+    }
+  }
+}
+
 // Triangular solves are checked by residual magnitude: tolerance relative to Σ|terms|.
 template <class T>
 constexpr double solve_tol() {
@@ -302,6 +337,18 @@ SAD_TEST(cpu, spdmm) {
     }
     for (const auto& A : test_matrices<float>(false))
       if (A.nnz() <= 200000) spdmm_case(pool, A, 7);
+  }
+}
+
+SAD_TEST(cpu, spdmm_broadcast_seed) {
+  for (int th : kThreads) {
+    ThreadPool pool(th);
+    for (const auto& A : test_matrices<double>(false))
+      for (int64_t m : {1, 3, 7, 16, 31, 32, 33, 64, 100})
+        if (A.nnz() * m <= 4000000) spdmm_broadcast_case(pool, A, m);
+    for (const auto& A : test_matrices<float>(false))
+      for (int64_t m : {1, 3, 7, 16, 31, 32, 33, 64, 100})
+        if (A.nnz() * m <= 4000000) spdmm_broadcast_case(pool, A, m);
   }
 }
 
