@@ -429,6 +429,10 @@ test('stats (native) = the JavaScript reference on synthetic cases, every SPD br
   assert.deepEqual([indefHint.method, indefHint.likely], ['cholesky', false], indefHint.reason);
   assert.deepEqual(hint('[[1, 2], [2, 1]]', CsrMatrix.fromDense([[1, 2], [2, 1]])).likely, false);
   assert.deepEqual(hint('singular PSD', CsrMatrix.fromDense([[1, 1], [1, 1]])).likely, false);
+  // A last pivot of 2^-50 > 0 but within the tolerance n·eps·max a_ii ≈ 2^-49: a
+  // breakdown; 2^-46 is above it. (Row 1 is not dominant, so the Cholesky runs.)
+  assert.deepEqual(hint('pivot below tolerance', CsrMatrix.fromDense([[1, 2], [2, 4 + 2 ** -50]])).likely, false);
+  assert.deepEqual(hint('pivot above tolerance', CsrMatrix.fromDense([[1, 2], [2, 4 + 2 ** -46]])).likely, true);
   // Random symmetric, not dominant, with a ragged envelope (rows start at different columns).
   for (const seed of [12, 13, 14]) {
     const n = 60;
