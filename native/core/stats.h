@@ -62,7 +62,7 @@ MatrixStatsResult matrix_stats_cpu(const Csr<const T>& A, bool pattern, double c
 // t_indptr (cols + 1), t_indices and t_values (nnz). The arrays come from
 // callers that need not hold a validated matrix, so the structure is checked
 // first (indptr starts at 0 and never decreases, columns in [0, cols)) and a
-// bad one fails naming `op`, before anything is written.
+// bad one fails naming `op`, before any entry is placed.
 template <class T, class U>
 void transpose_arrays_cpu(const char* op, index_t rows, index_t cols, const index_t* indptr, const index_t* indices,
                           const T* values, index_t* t_indptr, index_t* t_indices, U* t_values);

@@ -77,8 +77,8 @@ export interface MatrixStats {
 
 /**
  * Aᵀ as CSR arrays by a counting sort: columns come out sorted. O(nnz + rows + cols).
- * The structure is checked (indptr from 0, non-decreasing; columns in 0..cols-1)
- * and a bad one throws before anything is written.
+ * The structure is checked (indptr from 0, non-decreasing; columns in 0..cols-1;
+ * indices and values at least nnz long) and a bad one throws.
  */
 export function transposeArrays(
   rows: number,
