@@ -1,6 +1,10 @@
 // Matrix statistics and spy-plot bins, for the app's Matrices view and the CLI.
 // Everything here is O(nnz + rows + cols) except the Cholesky factorization the
 // SPD hint may attempt, which runs only within a work limit (choleskyMaxFlops).
+// The passes over the entries run in C++ (native/core/stats_cpu.cc, issue #15),
+// with the same results bit for bit as the JavaScript loops they replaced; the
+// arguments are checked and the texts written here.
+import { type FloatArray, kernel } from './addon.js';
 import type { CsrMatrix } from './csr.js';
 import { expected, fail } from './errors.js';
 
@@ -71,7 +75,11 @@ export interface MatrixStats {
   spd: SpdHint;
 }
 
-/** Aᵀ as CSR arrays by a counting sort: columns come out sorted. O(nnz + rows + cols). */
+/**
+ * Aᵀ as CSR arrays by a counting sort: columns come out sorted. O(nnz + rows + cols).
+ * The structure is checked (indptr from 0, non-decreasing; columns in 0..cols-1;
+ * indices and values at least nnz long) and a bad one throws.
+ */
 export function transposeArrays(
   rows: number,
   cols: number,
@@ -81,18 +89,11 @@ export function transposeArrays(
 ): { indptr: Int32Array; indices: Int32Array; values: Float64Array } {
   const nnz = indptr[rows]!;
   const tp = new Int32Array(cols + 1);
-  for (let p = 0; p < nnz; p++) tp[indices[p]! + 1]++;
-  for (let j = 0; j < cols; j++) tp[j + 1] += tp[j]!;
-  const next = tp.slice(0, cols);
   const ti = new Int32Array(nnz);
   const tv = new Float64Array(nnz);
-  for (let i = 0; i < rows; i++) {
-    for (let p = indptr[i]!; p < indptr[i + 1]!; p++) {
-      const at = next[indices[p]!]!++;
-      ti[at] = i;
-      tv[at] = values[p]!;
-    }
-  }
+  const vals = values instanceof Float64Array || values instanceof Float32Array ? values : Float64Array.from(values);
+  type Transpose = (r: number, c: number, ip: Int32Array, ix: Int32Array, v: FloatArray, tp: Int32Array, ti: Int32Array, tv: Float64Array) => void;
+  kernel<Transpose>('transposeArrays')(rows, cols, indptr, indices, vals, tp, ti, tv);
   return { indptr: tp, indices: ti, values: tv };
 }
 
@@ -111,208 +112,98 @@ export function matrixStats(A: CsrMatrix, options: MatrixStatsOptions = {}): Mat
   const { rows, cols, indptr, indices, values } = cpuArrays(op, A);
   const choleskyMaxFlops = options.choleskyMaxFlops ?? 2e8;
   if (typeof choleskyMaxFlops !== 'number' || !(choleskyMaxFlops >= 0)) expected(op, 'a non-negative number', 'choleskyMaxFlops', choleskyMaxFlops);
-  const nnz = indptr[rows]!;
-  const square = rows === cols;
-
-  let explicitZeros = 0;
-  let diagonalNnz = 0;
-  let lower = 0;
-  let upper = 0;
-  let minRow = rows === 0 ? 0 : Infinity;
-  let maxRow = 0;
-  let emptyRows = 0;
-  const ndiag = Math.min(rows, cols);
-  const diag = new Float64Array(ndiag); // absent = 0
-  for (let i = 0; i < rows; i++) {
-    const s = indptr[i]!;
-    const e = indptr[i + 1]!;
-    const len = e - s;
-    if (len < minRow) minRow = len;
-    if (len > maxRow) maxRow = len;
-    if (len === 0) emptyRows++;
-    for (let p = s; p < e; p++) {
-      const j = indices[p]!;
-      const v = values[p]!;
-      if (v === 0) explicitZeros++;
-      if (j === i) {
-        diagonalNnz++;
-        diag[i] = v;
-      } else if (j < i) {
-        if (i - j > lower) lower = i - j;
-      } else if (j - i > upper) {
-        upper = j - i;
-      }
-    }
-  }
-  let zeroDiagonals = 0;
-  for (let i = 0; i < ndiag; i++) if (diag[i] === 0) zeroDiagonals++;
-
-  // Symmetry: merge each row of A with the same row of Aᵀ (both sorted).
-  let patternSymmetric = false;
-  let numericSymmetric = false;
-  let patternSymmetry: number | null = null;
-  let numericSymmetry: number | null = null;
-  if (square) {
-    const T = transposeArrays(rows, cols, indptr, indices, values);
-    let offdiag = 0;
-    let matched = 0;
-    let matchedEqual = 0;
-    numericSymmetric = true;
-    for (let i = 0; i < rows; i++) {
-      let p = indptr[i]!;
-      const pe = indptr[i + 1]!;
-      let q = T.indptr[i]!;
-      const qe = T.indptr[i + 1]!;
-      while (p < pe || q < qe) {
-        const ja = p < pe ? indices[p]! : cols;
-        const jt = q < qe ? T.indices[q]! : cols;
-        if (ja === jt) {
-          if (ja !== i) {
-            offdiag++;
-            matched++;
-            if (values[p] === T.values[q]) matchedEqual++;
-            else numericSymmetric = false;
-          }
-          p++;
-          q++;
-        } else if (ja < jt) {
-          if (ja !== i) offdiag++;
-          if (values[p] !== 0) numericSymmetric = false; // A[i, ja] has no mirror
-          p++;
-        } else {
-          if (T.values[q] !== 0) numericSymmetric = false; // A[jt, i] has no mirror
-          q++;
-        }
-      }
-    }
-    patternSymmetric = matched === offdiag;
-    patternSymmetry = offdiag === 0 ? 1 : matched / offdiag;
-    numericSymmetry = offdiag === 0 ? 1 : matchedEqual / offdiag;
-  }
-
-  const stats: Omit<MatrixStats, 'spd'> = {
+  const out = new Float64Array(STATS_SLOTS);
+  type Stats = (r: number, c: number, ip: Int32Array, ix: Int32Array, v: FloatArray, pattern: boolean, maxFlops: number, out: Float64Array) => void;
+  kernel<Stats>('matrixStats')(rows, cols, indptr, indices, values, Boolean(options.pattern), choleskyMaxFlops, out);
+  const square = out[S.square] === 1;
+  return {
     rows,
     cols,
-    nnz,
-    explicitZeros,
-    density: rows === 0 || cols === 0 ? 0 : nnz / (rows * cols),
+    nnz: out[S.nnz]!,
+    explicitZeros: out[S.explicitZeros]!,
+    density: out[S.density]!,
     square,
-    patternSymmetric,
-    numericSymmetric,
-    patternSymmetry,
-    numericSymmetry,
-    diagonalNnz,
-    zeroDiagonals,
-    bandwidth: { lower, upper },
-    rowLength: { min: minRow, mean: rows === 0 ? 0 : nnz / rows, max: maxRow },
-    emptyRows,
+    patternSymmetric: out[S.patternSymmetric] === 1,
+    numericSymmetric: out[S.numericSymmetric] === 1,
+    patternSymmetry: square ? out[S.patternSymmetry]! : null,
+    numericSymmetry: square ? out[S.numericSymmetry]! : null,
+    diagonalNnz: out[S.diagonalNnz]!,
+    zeroDiagonals: out[S.zeroDiagonals]!,
+    bandwidth: { lower: out[S.lower]!, upper: out[S.upper]! },
+    rowLength: { min: out[S.minRow]!, mean: out[S.meanRow]!, max: out[S.maxRow]! },
+    emptyRows: out[S.emptyRows]!,
+    spd: spdHint(rows, cols, out, choleskyMaxFlops),
   };
-  return { ...stats, spd: spdHint(rows, cols, indptr, indices, values, diag, numericSymmetric, options.pattern ?? false, choleskyMaxFlops) };
 }
 
-function spdHint(
-  rows: number,
-  cols: number,
-  indptr: Int32Array,
-  indices: Int32Array,
-  values: ArrayLike<number>,
-  diag: Float64Array,
-  symmetric: boolean,
-  pattern: boolean,
-  choleskyMaxFlops: number,
-): SpdHint {
-  const n = rows;
-  if (rows !== cols) return { likely: false, certain: true, method: 'not-square', reason: `not square (${rows} x ${cols})` };
-  if (pattern) return { likely: null, certain: false, method: 'pattern', reason: 'pattern matrix: no values to judge' };
-  if (!symmetric) return { likely: false, certain: true, method: 'not-symmetric', reason: 'not symmetric (A != Aᵀ)' };
-  for (let i = 0; i < n; i++) {
-    if (!(diag[i]! > 0)) {
-      return { likely: false, certain: true, method: 'diagonal', reason: `diagonal entry (${i + 1}, ${i + 1}) = ${diag[i]} is not positive` };
-    }
-  }
-  if (n === 0) return { likely: true, certain: true, method: 'diagonal', reason: 'empty matrix (0 x 0)' };
-  // Gershgorin: a_ii > Σ_j≠i |a_ij| in every row puts every eigenvalue above 0.
-  let strict = true;
-  let weak = true;
-  for (let i = 0; i < n; i++) {
-    let off = 0;
-    for (let p = indptr[i]!; p < indptr[i + 1]!; p++) if (indices[p] !== i) off += Math.abs(values[p]!);
-    if (!(diag[i]! > off)) strict = false;
-    if (!(diag[i]! >= off)) weak = false;
-  }
-  if (strict) {
-    return { likely: true, certain: true, method: 'diagonal-dominance', reason: 'symmetric, positive diagonal, strictly diagonally dominant (Gershgorin)' };
-  }
-  // The envelope: first[i] = first stored column of row i's lower part; its cost Σ w_i²/2.
-  const first = new Int32Array(n);
-  const start = new Float64Array(n + 1);
-  let flops = 0;
-  for (let i = 0; i < n; i++) {
-    let f = i;
-    for (let p = indptr[i]!; p < indptr[i + 1]!; p++) if (indices[p]! < f) f = indices[p]!;
-    first[i] = f;
-    start[i + 1] = start[i]! + (i - f);
-    flops += ((i - f) * (i - f)) / 2 + (i - f);
-  }
-  if (flops <= choleskyMaxFlops && start[n]! <= 4e6) {
-    const failedAt = envelopeCholesky(n, first, start, indptr, indices, values);
-    const size = `n = ${n}, ${start[n]} entries in the envelope`;
-    return failedAt < 0
-      ? { likely: true, certain: true, method: 'cholesky', reason: `Cholesky factorization succeeded (${size})` }
-      : { likely: false, certain: true, method: 'cholesky', reason: `Cholesky factorization broke down at row ${failedAt + 1} (${size})` };
-  }
-  if (weak) {
-    return {
-      likely: true,
-      certain: false,
-      method: 'diagonal-dominance',
-      reason: `symmetric, positive diagonal, weakly diagonally dominant (SPD when irreducible); a Cholesky check would exceed ${choleskyMaxFlops} flops`,
-    };
-  }
-  return {
-    likely: null,
-    certain: false,
-    method: 'too-large',
-    reason: `symmetric with a positive diagonal but not diagonally dominant; a Cholesky check would exceed ${choleskyMaxFlops} flops`,
-  };
-}
+/** The slots of the addon's matrixStats output (native/binding/bind_stats.cc, enum Slot). */
+const S = {
+  nnz: 0,
+  explicitZeros: 1,
+  density: 2,
+  square: 3,
+  patternSymmetric: 4,
+  numericSymmetric: 5,
+  patternSymmetry: 6,
+  numericSymmetry: 7,
+  diagonalNnz: 8,
+  zeroDiagonals: 9,
+  lower: 10,
+  upper: 11,
+  minRow: 12,
+  meanRow: 13,
+  maxRow: 14,
+  emptyRows: 15,
+  spdCase: 16,
+  spdRow: 17,
+  spdValue: 18,
+  envelope: 19,
+} as const;
+const STATS_SLOTS = 20;
 
 /**
- * Cholesky factorization restricted to the envelope (profile) of the lower
- * triangle: row i of L can only be nonzero from its first stored column f_i to
- * i, so no fill falls outside; a dense matrix is the special case f_i = 0.
- * Returns the failing row (a pivot at or below n·eps·max a_ii) or -1 when every
- * pivot is positive (positive definite up to rounding).
+ * The SPD hint from the case the addon decided (native/core/stats.h, SpdCase, in
+ * this order): the decision is made in C++ (symmetry, the diagonal, Gershgorin,
+ * the envelope Cholesky within choleskyMaxFlops), the texts here.
  */
-function envelopeCholesky(n: number, first: Int32Array, start: Float64Array, indptr: Int32Array, indices: Int32Array, values: ArrayLike<number>): number {
-  const L = new Float64Array(start[n]!);
-  const d = new Float64Array(n); // the diagonal of L
-  let maxDiag = 0;
-  for (let i = 0; i < n; i++) {
-    for (let p = indptr[i]!; p < indptr[i + 1]!; p++) {
-      const j = indices[p]!;
-      if (j < i) L[start[i]! + j - first[i]!] = values[p]!;
-      else if (j === i) maxDiag = Math.max(maxDiag, Math.abs(values[p]!));
-    }
+function spdHint(rows: number, cols: number, out: Float64Array, choleskyMaxFlops: number): SpdHint {
+  const n = rows;
+  const row = out[S.spdRow]!;
+  const size = `n = ${n}, ${out[S.envelope]} entries in the envelope`;
+  switch (out[S.spdCase]) {
+    case 0:
+      return { likely: false, certain: true, method: 'not-square', reason: `not square (${rows} x ${cols})` };
+    case 1:
+      return { likely: null, certain: false, method: 'pattern', reason: 'pattern matrix: no values to judge' };
+    case 2:
+      return { likely: false, certain: true, method: 'not-symmetric', reason: 'not symmetric (A != Aᵀ)' };
+    case 3:
+      return { likely: false, certain: true, method: 'diagonal', reason: `diagonal entry (${row + 1}, ${row + 1}) = ${out[S.spdValue]} is not positive` };
+    case 4:
+      return { likely: true, certain: true, method: 'diagonal', reason: 'empty matrix (0 x 0)' };
+    case 5:
+      return { likely: true, certain: true, method: 'diagonal-dominance', reason: 'symmetric, positive diagonal, strictly diagonally dominant (Gershgorin)' };
+    case 6:
+      return { likely: true, certain: true, method: 'cholesky', reason: `Cholesky factorization succeeded (${size})` };
+    case 7:
+      return { likely: false, certain: true, method: 'cholesky', reason: `Cholesky factorization broke down at row ${row + 1} (${size})` };
+    case 8:
+      return {
+        likely: true,
+        certain: false,
+        method: 'diagonal-dominance',
+        reason: `symmetric, positive diagonal, weakly diagonally dominant (SPD when irreducible); a Cholesky check would exceed ${choleskyMaxFlops} flops`,
+      };
+    case 9:
+      return {
+        likely: null,
+        certain: false,
+        method: 'too-large',
+        reason: `symmetric with a positive diagonal but not diagonally dominant; a Cholesky check would exceed ${choleskyMaxFlops} flops`,
+      };
+    default:
+      throw new Error(`sparse-ad-lab: matrixStats: unknown SPD case ${out[S.spdCase]} (stale build? run \`npm run build\`)`);
   }
-  const tol = n * 2.220446049250313e-16 * maxDiag;
-  for (let i = 0; i < n; i++) {
-    const fi = first[i]!;
-    const si = start[i]! - fi; // L[i][k] = L[si + k]
-    for (let j = fi; j < i; j++) {
-      const fj = first[j]!;
-      const sj = start[j]! - fj;
-      let s = L[si + j]!;
-      for (let k = Math.max(fi, fj); k < j; k++) s -= L[si + k]! * L[sj + k]!;
-      L[si + j] = s / d[j]!;
-    }
-    let dd = 0;
-    for (let p = indptr[i]!; p < indptr[i + 1]!; p++) if (indices[p] === i) dd = values[p]!;
-    for (let k = fi; k < i; k++) dd -= L[si + k]! * L[si + k]!;
-    if (!(dd > tol)) return i;
-    d[i] = Math.sqrt(dd);
-  }
-  return -1;
 }
 
 export interface SpyBins {
@@ -341,15 +232,8 @@ export function spyBins(A: CsrMatrix, width: number, height: number): SpyBins {
   const w = Math.max(1, Math.min(width, cols));
   const h = Math.max(1, Math.min(height, rows));
   const counts = new Uint32Array(w * h);
-  let max = 0;
-  for (let i = 0; i < rows; i++) {
-    const base = Math.floor((i * h) / rows) * w;
-    for (let p = indptr[i]!; p < indptr[i + 1]!; p++) {
-      // j·w < 2^47 is exact and the quotient's rounding cannot cross an integer (w <= 2^16).
-      const b = base + Math.floor((indices[p]! * w) / cols);
-      const c = ++counts[b]!;
-      if (c > max) max = c;
-    }
-  }
+  // Counts never exceed nnz < 2^31, so the addon fills them through an Int32Array view.
+  type Spy = (r: number, c: number, ip: Int32Array, ix: Int32Array, w: number, h: number, counts: Int32Array) => number;
+  const max = kernel<Spy>('spyBins')(rows, cols, indptr, indices, w, h, new Int32Array(counts.buffer, counts.byteOffset, counts.length));
   return { width: w, height: h, counts, max };
 }
