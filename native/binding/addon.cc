@@ -90,10 +90,11 @@ void tune_malloc() {
 #endif
 }
 
-// bind_index_maps.cc and bind_host_random.cc (declared here rather than in bindings.h, whose every
+// bind_index_maps.cc, bind_host_random.cc and bind_coo.cc (declared here rather than in bindings.h, whose every
 // includer would rebuild).
 void register_index_maps(Napi::Env env, Napi::Object exports);
 void register_host_random(Napi::Env env, Napi::Object exports);
+void register_coo(Napi::Env env, Napi::Object exports);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tune_malloc();
@@ -105,6 +106,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_all(env, exports);
   register_index_maps(env, exports);
   register_host_random(env, exports);
+  register_coo(env, exports);
   return exports;
 }
 
