@@ -320,11 +320,11 @@ type DenseFill = (rows: number, cols: number, D: FloatArray, keepZeros: boolean,
 /**
  * At most this much work, cooToCsrPattern sorts in JavaScript (entries + rows
  * + columns) and fromCoo sums duplicates there (entries): below it the addon
- * call costs more than the loops. Measured on one pinned core (load average ≈6 on the
- * 2-core VM), the pattern of m entries in an m × 5 matrix: Int32Array indices
- * 0.27 µs in JavaScript vs 1.0–1.2 µs native at m = 4, 0.35 vs 1.0 µs at 8,
- * 1.0 vs 1.2 µs at 16, 3.1 vs 1.4 µs at 32; number[] indices (copied to
- * float64 for the call) 0.35 vs 1.8 µs at 8, 1.0 vs 2.2 µs at 16. Each typed
+ * call costs more than the loops. Measured on one pinned core (load average ≈6
+ * on the 2-core VM), the pattern of m entries in an m × 5 matrix, Int32Array
+ * indices: 0.27 µs in JavaScript vs 1.0–1.2 µs native at m = 4, 0.35 vs 1.0 µs
+ * at 8, 1.0 vs 1.2 µs at 16, 3.1 vs 1.4 µs at 32; number[] indices (copied to
+ * float64 for the call): 0.35 vs 1.8 µs at 8, 1.0 vs 2.2 µs at 16. Each typed
  * array handed to the addon for the first time costs ≈0.25 µs there.
  */
 export const COO_JS_MAX = 32;
