@@ -90,11 +90,12 @@ void tune_malloc() {
 #endif
 }
 
-// bind_index_maps.cc, bind_host_random.cc and bind_stats.cc (declared here rather than in
-// bindings.h, whose every includer would rebuild).
+// bind_index_maps.cc, bind_host_random.cc, bind_stats.cc and bind_coo.cc (declared here rather
+// than in bindings.h, whose every includer would rebuild).
 void register_index_maps(Napi::Env env, Napi::Object exports);
 void register_host_random(Napi::Env env, Napi::Object exports);
 void register_stats(Napi::Env env, Napi::Object exports);
+void register_coo(Napi::Env env, Napi::Object exports);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tune_malloc();
@@ -107,6 +108,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   register_index_maps(env, exports);
   register_host_random(env, exports);
   register_stats(env, exports);
+  register_coo(env, exports);
   return exports;
 }
 
