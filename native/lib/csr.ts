@@ -357,9 +357,11 @@ export function cooToCsrPattern(
   const indices = new Int32Array(n);
   // Typed arrays are read in place (an Int32Array without a copy); a number[]
   // is copied once to float64, which keeps non-integers and huge values for
-  // the kernel to reject (holes become NaN).
-  const r = (ArrayBuffer.isView(rowIdx) ? rowIdx : Float64Array.from(rowIdx)) as IndexArray;
-  const c = (ArrayBuffer.isView(colIdx) ? colIdx : Float64Array.from(colIdx)) as IndexArray;
+  // the kernel to reject. Anything not a number (null, '1', true, a hole)
+  // becomes NaN so that it is rejected too, as the JavaScript check did, and
+  // not read as the number JavaScript would coerce it to (null as row 0).
+  const r = (ArrayBuffer.isView(rowIdx) ? rowIdx : Float64Array.from(rowIdx, numberOrNaN)) as IndexArray;
+  const c = (ArrayBuffer.isView(colIdx) ? colIdx : Float64Array.from(colIdx, numberOrNaN)) as IndexArray;
   const nnz = kernel<CooToCsr>('cooToCsr')(rows, cols, r, c, indptr, slot, indices);
   if (nnz < 0) {
     // -1 - bad for the first bad entry k: bad = 2k for its row index, 2k + 1 for its column index.
@@ -369,6 +371,10 @@ export function cooToCsrPattern(
     badCol(op, cols, colIdx[k], k);
   }
   return { pattern: new CsrPattern(rows, cols, indptr, nnz === n ? indices : indices.slice(0, nnz)), slot };
+}
+
+function numberOrNaN(v: unknown): number {
+  return typeof v === 'number' ? v : NaN;
 }
 
 function badRow(op: string, rows: number, i: unknown, k: number): never {

@@ -179,6 +179,10 @@ test('fromCoo: out-of-range and non-integer indices fail naming the first bad en
     [new Float64Array([1, Infinity]), new Float64Array([0, 0]), [5, 3], 'row index Infinity at entry 1 is out of range for 5 rows'],
     [new Uint8Array([1, 200]), new Int8Array([0, 0]), [5, 3], 'row index 200 at entry 1 is out of range for 5 rows'],
     [[1, , 2] as number[], [0, 0, 0], [5, 3], 'row index undefined at entry 1 is out of range for 5 rows'],
+    // Not numbers at all: rejected, not coerced (null is not row 0, '1' not row 1).
+    [[1, null, 2] as unknown as number[], [0, 0, 0], [5, 3], 'row index null at entry 1 is out of range for 5 rows'],
+    [[1, 2], [0, '1'] as unknown as number[], [5, 3], 'column index 1 at entry 1 is out of range for 3 columns'],
+    [[true, 0] as unknown as number[], [0, 0], [5, 3], 'row index true at entry 0 is out of range for 5 rows'],
   ];
   // Each case as it is (the JavaScript path) and with 40 valid entries appended (the native one).
   const pad = (a: ArrayLike<number>, fill: number): ArrayLike<number> => {
