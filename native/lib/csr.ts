@@ -9,7 +9,7 @@ import { type DType, isDType } from './dtype.js';
 import { describe, expected, fail, shapeStr } from './errors.js';
 import { hostData, Tensor, type NestedArray, tensor } from './tensor.js';
 import { gather, scatter } from './ops/gather.js';
-import { empty } from './ops/transfer.js';
+import { empty, toDevice } from './ops/transfer.js';
 
 export interface CsrOptions {
   dtype?: DType;
@@ -256,7 +256,10 @@ export class CsrMatrix {
     if (!isIntArrayLike(colIdx)) expected(op, 'an integer array', 'cols', colIdx);
     const n = rowIdx.length;
     if (colIdx.length !== n) fail(op, `rows has ${n} entries but cols has ${colIdx.length}`);
-    const vals = valuesTensor(op, values, n, { ...opts, requiresGrad: false });
+    const given = valuesTensor(op, values, n, { ...opts, requiresGrad: false });
+    // Device values are placed and summed on the host and moved back: a
+    // construction step, and both moves are differentiable (ops/transfer.ts).
+    const vals = given.device === 'cpu' ? given : toDevice(given, 'cpu');
     const { pattern, slot } = cooToCsrPattern(rows, cols, rowIdx, colIdx, op);
     const nnz = pattern.nnz;
     let result: Tensor;
@@ -275,6 +278,7 @@ export class CsrMatrix {
     }
     // d(values_in)[k] = grad[slot[k]]
     record('fromCoo', result, [vals], (g) => [gather(slot, g)]);
+    if (given.device !== 'cpu') result = toDevice(result, given.device);
     // A leaf when the values were plain numbers (or a tensor that needs no grad).
     if (opts.requiresGrad && !result.gradFn) result.requiresGrad = true;
     return new CsrMatrix(pattern, result);
@@ -289,10 +293,13 @@ export class CsrMatrix {
     // The values are gathered through 32-bit positions into D.
     if (rows * cols > 2147483647) fail(op, `a ${shapeStr(D.shape)} tensor has ${rows * cols} entries, more than the gather's 32-bit positions reach`);
     // Row by row, the positions i·cols + j with D[i, j] !== 0 (NaN kept, -0 dropped), or all of them.
-    const { indptr, at, indices } = denseNonzeros(rows, cols, hostData(D), opts.keepZeros === true);
-    const values = gather(at, D);
+    // A device tensor is scanned and gathered on the host, its values moved back (differentiably).
+    const Dh = D.device === 'cpu' ? D : toDevice(D, 'cpu');
+    const { indptr, at, indices } = denseNonzeros(rows, cols, hostData(Dh), opts.keepZeros === true);
+    let values = gather(at, Dh);
     // dD = scatter of the values' gradient into the dense shape
-    record('fromDense', values, [D], (g) => [scatter(at, g, [rows, cols])]);
+    record('fromDense', values, [Dh], (g) => [scatter(at, g, [rows, cols])]);
+    if (D.device !== 'cpu') values = toDevice(values, D.device);
     if (opts.requiresGrad && !values.gradFn) values.requiresGrad = true;
     return new CsrMatrix(new CsrPattern(rows, cols, indptr, indices), values);
   }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  CsrMatrix, deviceMemory, scope, spadd, spdmm, spgemm, type DType, type Tensor, tensor,
+  CsrMatrix, deviceMemory, Generator, scope, spadd, spdmm, spgemm, type DType, type Tensor, tensor,
 } from '../../native/lib/index.js';
 import { devicePair, testDevice } from '../device-helpers.js';
 import { assertClose, randomCsr } from '../helpers.js';
@@ -394,4 +394,60 @@ test('a device training step (PCG-style L Lᵀ, spadd, spdmm, structural ops) in
   assert.equal(deviceMemory().liveBytes, live);
   step();
   assertClose(L.values.grad!.toArray(), g1, { rtol: 1e-12, atol: 1e-12 });
+});
+
+test('fromCoo and fromDense take device values: the matrix lives on the device, equal to the CPU one, and gradients reach the device values', () => {
+  for (const dtype of ['float64', 'float32'] as const) {
+    // 60 entries (past fromCoo's JavaScript threshold), a third of them repeating an earlier (row, col).
+    const gen = new Generator(7);
+    const n = 60;
+    const rows = new Int32Array(n);
+    const cols = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      rows[k] = k % 3 === 2 ? rows[k - 1]! : Math.floor(gen.uniform() * 12);
+      cols[k] = k % 3 === 2 ? cols[k - 1]! : Math.floor(gen.uniform() * 9);
+    }
+    const vals = Float64Array.from({ length: n }, () => gen.normal());
+    const w = Float64Array.from({ length: n }, () => gen.normal()); // a weight per stored entry (at most n)
+    for (const dup of [true, false]) {
+      const r = dup ? rows : Int32Array.from({ length: n }, (_, k) => k % 12);
+      const c = dup ? cols : Int32Array.from({ length: n }, (_, k) => Math.floor(k / 12));
+      const vc = tensor(vals, { dtype, requiresGrad: true });
+      const vd = tensor(vals, { dtype }).to('cuda');
+      vd.requiresGrad = true;
+      const Ac = CsrMatrix.fromCoo(r, c, vc, [12, 9]);
+      const Ad = CsrMatrix.fromCoo(r, c, vd, [12, 9]);
+      assert.equal(Ad.device, 'cuda');
+      assert.deepEqual(Ad.pattern.indptr, Ac.pattern.indptr);
+      assert.deepEqual(Ad.pattern.indices, Ac.pattern.indices);
+      assert.deepEqual(Ad.values.toArray(), Ac.values.toArray(), `${dtype} values, duplicates: ${dup}`);
+      const weight = (A: CsrMatrix): Tensor => tensor(w.subarray(0, A.nnz), { dtype }).to(A.device);
+      Ac.values.mul(weight(Ac)).sum().backward();
+      Ad.values.mul(weight(Ad)).sum().backward();
+      assert.equal(vd.grad!.device, 'cuda');
+      assert.deepEqual(vd.grad!.toArray(), vc.grad!.toArray(), `${dtype} gradient, duplicates: ${dup}`);
+    }
+    // A device leaf made from plain values under requiresGrad stays a leaf on the device.
+    const leaf = CsrMatrix.fromCoo([0, 1], [1, 0], tensor([2, 3], { dtype }).to('cuda'), [2, 2], { requiresGrad: true });
+    assert.equal(leaf.values.device, 'cuda');
+    assert.equal(leaf.values.requiresGrad, true);
+    assert.equal(leaf.values.isLeaf, true);
+
+    const dense = [[0, 1.5, 0, -2], [0, 0, 0, 0], [3, 0, NaN, 0]];
+    const Dc = tensor(dense, { dtype, requiresGrad: true });
+    const Dd = tensor(dense, { dtype }).to('cuda');
+    Dd.requiresGrad = true;
+    const Bc = CsrMatrix.fromDense(Dc);
+    const Bd = CsrMatrix.fromDense(Dd);
+    assert.equal(Bd.device, 'cuda');
+    assert.deepEqual(Bd.pattern.indices, Bc.pattern.indices);
+    assert.deepEqual(Bd.values.toArray(), Bc.values.toArray());
+    const wd = (B: CsrMatrix): Tensor => tensor([1, 2, 3, 4], { dtype }).to(B.device);
+    Bc.values.mul(wd(Bc)).sum().backward();
+    Bd.values.mul(wd(Bd)).sum().backward();
+    assert.equal(Dd.grad!.device, 'cuda');
+    assert.deepEqual(Dd.grad!.toArray(), Dc.grad!.toArray());
+    // Hand-worked: the weights land at the stored positions, zeros elsewhere.
+    assert.deepEqual(Array.from(Dc.grad!.toArray()), [0, 1, 0, 2, 0, 0, 0, 0, 3, 0, 4, 0]);
+  }
 });
