@@ -11,8 +11,10 @@
 // --ratios times issue #15's bar instead: forward+backward through a sum() loss
 // (gradients reset, forward on operands that require grad, .sum(), backward())
 // against the forward alone, per op and dtype at the paper's sizes, on one
-// thread pinned to CPU 0 (taskset), the two interleaved over R rounds so that
-// load from other work on the machine falls on both; load average printed.
+// thread pinned to CPU 0 (taskset), the two alternating sample by sample over
+// R rounds so that load from other work on the machine falls on both; the
+// ratio is the median of the adjacent pairs' ratios; load average printed.
+// The npm script compiles first and runs dist/ (the code the lab runs).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -130,7 +132,8 @@ function runScipy(cases: { op: string; n: number; dtype: DType }[], timing: Meas
   const python = process.env.SPARSE_AD_PYTHON ?? '/usr/bin/python3';
   // Beside this file in the source tree; from the compiled dist/experiments/bench, back in it.
   const here = dirname(fileURLToPath(import.meta.url));
-  const script = [resolve(here, 'scipy_ops.py'), resolve(here, '../../../experiments/bench/scipy_ops.py')].find((p) => existsSync(p))!;
+  const script = [resolve(here, 'scipy_ops.py'), resolve(here, '../../../experiments/bench/scipy_ops.py')].find((p) => existsSync(p));
+  if (script === undefined) return { records: [], note: `SciPy column absent: scipy_ops.py is neither beside ${here} nor in experiments/bench` };
   const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
   const res = spawnSync(python, [script], { input: JSON.stringify({ cases, timing }), env, encoding: 'utf8', maxBuffer: 1 << 28 });
   if (res.error) return { records: [], note: `SciPy column absent: could not run ${python} (${res.error.message})` };

@@ -18,8 +18,9 @@
 // output. Only buffers whose array was read through .data are detached: the
 // ops reach theirs through hostData() (tensor.ts) for the length of a kernel
 // call, so a buffer nobody else saw goes back as it is, and the detach (a
-// structuredClone, ≈1.1 µs on Node 20: a tenth of a small op) is saved. Handing out is LIFO per byte length: the most recently freed buffer
-// is the one most likely still in cache.
+// structuredClone, ≈1.1 µs on Node 20: a tenth of a small op) is saved.
+// Handing out is LIFO per byte length: the most recently freed buffer is the
+// one most likely still in cache.
 import type { FloatArray } from './addon.js';
 import { type DType, uninit } from './dtype.js';
 

@@ -7,6 +7,7 @@
 import { type FloatArray, kernel } from './addon.js';
 import type { CsrMatrix } from './csr.js';
 import { expected, fail } from './errors.js';
+import { hostData } from './tensor.js';
 
 export interface MatrixStatsOptions {
   /**
@@ -103,7 +104,7 @@ function cpuArrays(op: string, A: CsrMatrix) {
   }
   if (A.device !== 'cpu') fail(op, `expected a CPU matrix but received one on ${A.device}`);
   const { indptr, indices } = A.pattern.raw;
-  return { rows: A.rows, cols: A.cols, indptr, indices, values: A.values.data };
+  return { rows: A.rows, cols: A.cols, indptr, indices, values: hostData(A.values) }; // for the kernel call only (pool.ts)
 }
 
 /** Statistics of a CSR matrix, each O(nnz) (see MatrixStats; the SPD hint may run a bounded Cholesky). */
