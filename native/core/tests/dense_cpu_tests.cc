@@ -271,6 +271,38 @@ SAD_TEST(cpu, dense_sums_over_axes) {
   SAD_CHECK(std::isnan(out)) << out;
 }
 
+// A float32 sum over more than one block adds groups of 4 entries in float
+// before the double lanes (sum_lanes_f32): within 3 float roundings of Σ|x| of
+// the exact sum, plus the final rounding; ragged lengths reach the rounds and
+// entries after the last whole group; the same bits for any thread count.
+SAD_TEST(cpu, dense_sum_float32_groups) {
+  const double eps = std::ldexp(1.0, -24);
+  for (int64_t n : {int64_t{4097}, int64_t{3 * 4096 + 200}, int64_t{(1 << 20) + 77}}) {
+    for (double shift : {0.0, 3.0}) {  // mixed signs; all positive (no cancellation)
+      auto x = random_vector<float>(n, 7 + int(shift));
+      for (auto& v : x) v = float(v + shift);
+      ld exact = 0, mag = 0;
+      for (float v : x) {
+        exact += v;
+        mag += std::fabs(ld(v));
+      }
+      const int64_t shape[1] = {n}, one[1] = {1};
+      const sad::Reduction r = sad::make_reduction("test", 1, shape, one);
+      float first = NAN;
+      for (int th : kThreads) {
+        ThreadPool pool(th);
+        float out = NAN;
+        sad::sum_to_cpu<float>(pool, r, x.data(), 1.0, &out);
+        const double err = std::fabs(double(ld(out) - exact));
+        SAD_CHECK(err <= eps * std::fabs(double(exact)) + 3 * eps * double(mag) + 1e-10 * double(mag))
+            << "n=" << n << " shift=" << shift << ": " << out << " vs " << double(exact) << " (error " << err << ")";
+        if (th == kThreads[0]) first = out;
+        else SAD_CHECK(std::memcmp(&out, &first, sizeof out) == 0) << "n=" << n << ": " << th << " threads differ";
+      }
+    }
+  }
+}
+
 SAD_TEST(cpu, dense_rows_softmax_cross_entropy) {
   const int64_t rows = 3000, cols = 37;
   auto x = random_vector<double>(rows * cols, 41);
