@@ -10,6 +10,7 @@
 //   binaryBackward(op, shape, a, aShape, b, bShape, y|null, g, da|null, db|null)
 //                                                            the VJP, da and db summed to a's and b's shapes
 //   sumTo(x, xShape, toShape, scale, out)                   out = scale Σ x over the axes where toShape has 1
+//   sumAll(x, n, scale, out)                                out = scale Σ x (n entries), as sumTo to one entry
 //   unary(op, x, out), unaryBackward(op, x|null, y|null, g, dx)
 //   clamp(lo, hi, x, out), clampBackward(lo, hi, x, g, dx)
 //   dot(a, b, out), norm(x, out), normBackward(x, nrm, g, dx)
@@ -169,6 +170,27 @@ Napi::Value SumTo(const Napi::CallbackInfo& info) {
     const Reduction r = guarded(env, [&] { return make_reduction(pl.op, int(shape.size()), shape.data(), to.data()); });
     const T* x = data_arg<T>(env, pl, info[0], size_of(shape), "x");
     T* out = data_arg<T>(env, pl, info[4], r.out_size, "out");
+    run_on(env, pl, [&] { sum_to_cpu<T>(pool_of(env), r, x, scale, out); }, [&] { sum_to_cuda<T>(r, x, scale, out); },
+           [&] { on_host::sum_to<T>(r, x, scale, out); });
+    return 0;
+  });
+  return env.Undefined();
+}
+
+// sumTo over every axis without the two shape arrays to read: a loss's sum()
+// per training step (the reduction is the one sumTo builds for any shape of n
+// entries: its summed axes merge into one contiguous run).
+Napi::Value SumAll(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  CallPlace pl{"sum"};
+  const int64_t n = int_arg(env, info[1], pl.op, "n");
+  const double scale = num_arg(env, info[2], pl.op, "scale");
+  by_float_type(env, info[0], pl.op, "x", [&](auto tag) {
+    using T = decltype(tag);
+    const int64_t one = 1;
+    const Reduction r = guarded(env, [&] { return make_reduction(pl.op, 1, &n, &one); });
+    const T* x = data_arg<T>(env, pl, info[0], n, "x");
+    T* out = data_arg<T>(env, pl, info[3], 1, "out");
     run_on(env, pl, [&] { sum_to_cpu<T>(pool_of(env), r, x, scale, out); }, [&] { sum_to_cuda<T>(r, x, scale, out); },
            [&] { on_host::sum_to<T>(r, x, scale, out); });
     return 0;
@@ -649,6 +671,7 @@ void register_dense_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("binaryBackward", Napi::Function::New(env, BinaryBackward));
   exports.Set("sumTo", Napi::Function::New(env, SumTo));
+  exports.Set("sumAll", Napi::Function::New(env, SumAll));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("unaryBackward", Napi::Function::New(env, UnaryBackward));
   exports.Set("clamp", Napi::Function::New(env, Clamp));

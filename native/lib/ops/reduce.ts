@@ -6,11 +6,12 @@
 import { kernel } from '../addon.js';
 import { record } from '../autograd.js';
 import { expected, fail, shapeStr } from '../errors.js';
-import { Tensor } from '../tensor.js';
+import { hostData, Tensor } from '../tensor.js';
 import { binaryKernel, expand, normAxis, sumAxes } from './broadcast.js';
 import { assertTensor, sameKind } from './check.js';
 import { constantOn, deviceConstantValue, empty, type Storage, storage } from './transfer.js';
 
+type SumAllKernel = (x: Storage, n: number, scale: number, out: Storage) => void;
 type DotKernel = (a: Storage, b: Storage, out: Storage) => void;
 type NormKernel = (x: Storage, out: Storage) => void;
 type NormBackward = (x: Storage, nrm: Storage, g: Storage, dx: Storage) => void;
@@ -30,9 +31,13 @@ function reduceAxes(op: string, axis: unknown, shape: readonly number[]): number
   return axes.sort((p, q) => p - q);
 }
 
+/** The 0-D shape of a full reduction's output (frozen: tensors share it). */
+const SCALAR: readonly number[] = Object.freeze([]);
+
 function reduceSum(op: string, x: Tensor, axis: unknown, keepdims: unknown, scaleByCount: boolean): Tensor {
   assertTensor(op, 'x', x);
   if (keepdims !== undefined && typeof keepdims !== 'boolean') expected(op, 'a boolean', 'keepdims', keepdims);
+  if ((axis === undefined || axis === null) && keepdims !== true && x.size <= 0x7fffffff) return reduceAll(op, x, scaleByCount);
   const axes = reduceAxes(op, axis, x.shape);
   const keepShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const outShape = keepdims ? keepShape : x.shape.filter((_, i) => !axes.includes(i));
@@ -53,6 +58,26 @@ function reduceSum(op: string, x: Tensor, axis: unknown, keepdims: unknown, scal
     const c = g.size === 1 ? deviceConstantValue(g) : undefined;
     if (c !== undefined) return [constantOn(x.dtype, x.shape, c * scale, g.device)];
     return [expand(g, keepShape, x.shape, scale)];
+  });
+}
+
+/**
+ * Σ x (or the mean) over every entry, a 0-D result: what reduceSum gives with
+ * no axis and no keepdims, without building the axis lists or passing shapes
+ * (a sum() or mean() loss, once per training step).
+ */
+function reduceAll(op: string, x: Tensor, scaleByCount: boolean): Tensor {
+  const count = x.size;
+  const scale = scaleByCount ? 1 / count : 1;
+  const out = empty(x.dtype, SCALAR, x.device);
+  kernel<SumAllKernel>('sumAll')(storage(x), count, scale, storage(out));
+  if (scaleByCount && count === 0) kernel<(o: Storage, v: number) => void>('fill')(storage(out), NaN);
+  return record(op, out, [x], (g) => {
+    // As reduceSum's: g has one entry; on the CPU, or a device constant, the gradient is a shared constant.
+    if (g.device === 'cpu') return [constantOn(x.dtype, x.shape, hostData(g)[0]! * scale)];
+    const c = deviceConstantValue(g);
+    if (c !== undefined) return [constantOn(x.dtype, x.shape, c * scale, g.device)];
+    return [expand(g, x.shape.map(() => 1), x.shape, scale)];
   });
 }
 
