@@ -121,6 +121,25 @@ void spadd_values_cpu(ThreadPool& pool, index_t rows, const index_t* c_indptr, c
 
 namespace {
 
+// oa = ga, ob = gb over [p0, p1): the gradients of a broadcast v (a sum()
+// loss's seed), written with the widest stores the CPU has. A dense fill, as
+// the dense ops' are: 786 KB (both of αA+βB's float32 gradients at the paper's
+// size) in 6.4 instead of 8.6 µs here, the plain x86-64 loop storing 16 bytes
+// at a time.
+template <class T>
+SAD_SIMD_CLONES void fill_two(T* __restrict oa, T ga, T* __restrict ob, T gb, int64_t p0, int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
+    oa[p] = ga;
+    ob[p] = gb;
+  }
+}
+
+// o = value over [p0, p1): one gradient of a broadcast v (see fill_two).
+template <class T>
+SAD_SIMD_CLONES void fill_one(T* __restrict o, T value, int64_t p0, int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) o[p] = value;
+}
+
 // One side over entries [p0, p1): the gathered, scaled copy and the partial dot.
 template <class T, class At>
 double side_range(const T* __restrict v, const SpaddGrad<T>& g, int64_t p0, int64_t p1, At at) {
@@ -133,7 +152,10 @@ double side_range(const T* __restrict v, const SpaddGrad<T>& g, int64_t p0, int6
 
 template <class T>
 double side_range(const T* v, const SpaddGrad<T>& g, int64_t p0, int64_t p1, bool v_broadcast) {
-  if (v_broadcast) return side_range(v, g, p0, p1, [](int64_t) { return int64_t{0}; });
+  if (v_broadcast) {
+    if (g.out) fill_one(g.out, g.scale * v[0], p0, p1);
+    return g.x ? gather_dot(v, g.x, p0, p1, [](int64_t) { return int64_t{0}; }) : 0.0;
+  }
   if (g.map) {
     const index_t* __restrict m = g.map;
     return side_range(v, g, p0, p1, [m](int64_t p) { return m[p]; });
@@ -149,19 +171,6 @@ void side(ThreadPool& pool, const T* v, SpaddGrad<T>& g, bool v_broadcast) {
   pool.parallel_for(g.n, kGrain, [&](int part, int64_t p0, int64_t p1) { partial[part] = side_range(v, g, p0, p1, v_broadcast); });
   g.dot = 0;
   for (double s : partial) g.dot += s;
-}
-
-// oa = ga, ob = gb over [p0, p1): the gradients of a broadcast v (a sum()
-// loss's seed), written with the widest stores the CPU has. A dense fill, as
-// the dense ops' are: 786 KB (both of αA+βB's float32 gradients at the paper's
-// size) in 6.4 instead of 8.6 µs here, the plain x86-64 loop storing 16 bytes
-// at a time.
-template <class T>
-SAD_SIMD_CLONES void fill_two(T* __restrict oa, T ga, T* __restrict ob, T gb, int64_t p0, int64_t p1) {
-  for (int64_t p = p0; p < p1; ++p) {
-    oa[p] = ga;
-    ob[p] = gb;
-  }
 }
 
 }  // namespace
