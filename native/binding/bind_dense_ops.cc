@@ -158,18 +158,17 @@ Napi::Value BinaryBackward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value SumTo(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
+// out = scale Σ x over the axes of `shape` where `to` has 1: sumTo's and sumAll's body.
+Napi::Value sum_into(const Napi::Env& env, const Napi::Value& xv, const Napi::Value& outv, int ndim, const int64_t* shape,
+                     const int64_t* to, double scale) {
   CallPlace pl{"sum"};
-  const auto shape = shape_arg(env, info[1], pl.op, "xShape");
-  const auto to = shape_arg(env, info[2], pl.op, "toShape");
-  if (to.size() != shape.size()) throw_js(env, "sum: xShape and toShape differ in their number of axes");
-  const double scale = num_arg(env, info[3], pl.op, "scale");
-  by_float_type(env, info[0], pl.op, "x", [&](auto tag) {
+  by_float_type(env, xv, pl.op, "x", [&](auto tag) {
     using T = decltype(tag);
-    const Reduction r = guarded(env, [&] { return make_reduction(pl.op, int(shape.size()), shape.data(), to.data()); });
-    const T* x = data_arg<T>(env, pl, info[0], size_of(shape), "x");
-    T* out = data_arg<T>(env, pl, info[4], r.out_size, "out");
+    const Reduction r = guarded(env, [&] { return make_reduction(pl.op, ndim, shape, to); });
+    int64_t size = 1;
+    for (int d = 0; d < ndim; ++d) size *= shape[d];
+    const T* x = data_arg<T>(env, pl, xv, size, "x");
+    T* out = data_arg<T>(env, pl, outv, r.out_size, "out");
     run_on(env, pl, [&] { sum_to_cpu<T>(pool_of(env), r, x, scale, out); }, [&] { sum_to_cuda<T>(r, x, scale, out); },
            [&] { on_host::sum_to<T>(r, x, scale, out); });
     return 0;
@@ -177,25 +176,24 @@ Napi::Value SumTo(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value SumTo(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const auto shape = shape_arg(env, info[1], "sum", "xShape");
+  const auto to = shape_arg(env, info[2], "sum", "toShape");
+  if (to.size() != shape.size()) throw_js(env, "sum: xShape and toShape differ in their number of axes");
+  const double scale = num_arg(env, info[3], "sum", "scale");
+  return sum_into(env, info[0], info[4], int(shape.size()), shape.data(), to.data(), scale);
+}
+
 // sumTo over every axis without the two shape arrays to read: a loss's sum()
 // per training step (the reduction is the one sumTo builds for any shape of n
 // entries: its summed axes merge into one contiguous run).
 Napi::Value SumAll(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-  CallPlace pl{"sum"};
-  const int64_t n = int_arg(env, info[1], pl.op, "n");
-  const double scale = num_arg(env, info[2], pl.op, "scale");
-  by_float_type(env, info[0], pl.op, "x", [&](auto tag) {
-    using T = decltype(tag);
-    const int64_t one = 1;
-    const Reduction r = guarded(env, [&] { return make_reduction(pl.op, 1, &n, &one); });
-    const T* x = data_arg<T>(env, pl, info[0], n, "x");
-    T* out = data_arg<T>(env, pl, info[3], 1, "out");
-    run_on(env, pl, [&] { sum_to_cpu<T>(pool_of(env), r, x, scale, out); }, [&] { sum_to_cuda<T>(r, x, scale, out); },
-           [&] { on_host::sum_to<T>(r, x, scale, out); });
-    return 0;
-  });
-  return env.Undefined();
+  const int64_t n = int_arg(env, info[1], "sum", "n");
+  const double scale = num_arg(env, info[2], "sum", "scale");
+  const int64_t one = 1;
+  return sum_into(env, info[0], info[3], 1, &n, &one, scale);
 }
 
 Napi::Value Unary(const Napi::CallbackInfo& info) {
