@@ -91,6 +91,35 @@ describe('dense ops through the native kernels', () => {
     }
   });
 
+  test('a sum or mean over every entry (the short path) is bitwise the one over an explicit list of all axes; float32 within 3 float roundings of Σ|x|', () => {
+    for (const dtype of ['float32', 'float64'] as DType[]) {
+      for (const shape of [[], [1], [7], [4097], [3, 5, 4099], [0, 3]] as number[][]) {
+        const n = shape.reduce((p, d) => p * d, 1);
+        const x = seeded(n, dtype, 5 + n).reshape(shape);
+        const axes = shape.map((_, d) => d);
+        const at = `${dtype} [${shape.join(', ')}]`;
+        assert.ok(Object.is(sum(x).item(), sum(x, axes).item()), `${at}: sum`);
+        assert.ok(Object.is(mean(x).item(), mean(x, axes).item()), `${at}: mean`);
+        assert.deepEqual(sum(x).shape, []);
+        // The gradient of either is the same constant.
+        const g = x.detach().requiresGrad_();
+        mean(g).backward();
+        assert.deepEqual(Array.from(g.grad!.data), new Array<number>(n).fill(dtype === 'float32' ? Math.fround(1 / n) : 1 / n), `${at}: d mean`);
+        if (dtype === 'float32' && n > 4096) {
+          let exact = 0;
+          let mag = 0;
+          for (const v of x.data) {
+            exact += v;
+            mag += Math.abs(v);
+          }
+          const eps = 2 ** -24;
+          const err = Math.abs(sum(x).item() - exact);
+          assert.ok(err <= eps * Math.abs(exact) + 3 * eps * mag + 1e-10 * mag, `${at}: error ${err} (Σ|x| ${mag})`);
+        }
+      }
+    }
+  });
+
   test('broadcasting edge cases: empty axes, 0-D, numbers on either side, a size-1 axis on both', () => {
     assert.deepEqual(add(tensor(new Float64Array(0), { shape: [0, 3] }), tensor([1, 2, 3])).shape, [0, 3]);
     assert.deepEqual(add(tensor(5), tensor([1, 2])).toArray(), new Float64Array([6, 7]));
