@@ -271,13 +271,14 @@ SAD_TEST(cpu, dense_sums_over_axes) {
   SAD_CHECK(std::isnan(out)) << out;
 }
 
-// A float32 sum over more than one block adds groups of 4 entries in float
-// before the double lanes (sum_lanes_f32): within 3 float roundings of Σ|x| of
-// the exact sum, plus the final rounding; ragged lengths reach the rounds and
-// entries after the last whole group; the same bits for any thread count.
+// A float32 sum over more than one block (up to 2^21 entries) adds groups of 4
+// entries in float before the double lanes (sum_lanes_f32): within 3 float
+// roundings of Σ|x| of the exact sum, plus the final rounding; ragged lengths
+// reach the rounds and entries after the last whole group, and the last length
+// the plain lanes beyond 2^21; the same bits for any thread count.
 SAD_TEST(cpu, dense_sum_float32_groups) {
   const double eps = std::ldexp(1.0, -24);
-  for (int64_t n : {int64_t{4097}, int64_t{3 * 4096 + 200}, int64_t{(1 << 20) + 77}}) {
+  for (int64_t n : {int64_t{4097}, int64_t{3 * 4096 + 200}, int64_t{(1 << 20) + 77}, int64_t{(1 << 21) + 5}}) {
     for (double shift : {0.0, 3.0}) {  // mixed signs; all positive (no cancellation)
       auto x = random_vector<float>(n, 7 + int(shift));
       for (auto& v : x) v = float(v + shift);

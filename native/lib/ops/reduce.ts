@@ -1,6 +1,6 @@
 // Reductions: sum and mean (over everything or over axes, keepdims), dot of two
 // vectors, and the 2-norm. Sums accumulate in float64 for either dtype
-// (a long float32 sum adds groups of 4 terms in float first: dense_ops_cpu.cc). One path
+// (a float32 sum of 4097 to 2^21 terms adds groups of 4 in float first: dense_ops_cpu.cc). One path
 // for either device: native kernels (bind_dense_ops.cc); a full reduction gives a
 // 0-D tensor on the input's device, so device loops stay there.
 import { kernel } from '../addon.js';
