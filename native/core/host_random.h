@@ -1,6 +1,6 @@
-// Dropout on the CPU drawing from the engine's own generator stream
-// (native/lib/random.ts: xoshiro128**, one 32-bit draw per entry), so that a
-// seeded CPU run keeps the masks it had when the draws were a JavaScript loop.
+// Dropout and rand() on the CPU drawing from the engine's own generator stream
+// (native/lib/random.ts: xoshiro128**), so that a seeded CPU run keeps the masks
+// and uniform tensors it had when the draws were JavaScript loops.
 // The device draws counter-based Philox masks instead (dense_bodies.h).
 #pragma once
 
@@ -15,6 +15,12 @@ namespace sad {
 template <class T>
 void dropout_stream_cpu(uint32_t state[4], int64_t n, double threshold, double scale, const T* x, T* out,
                         uint8_t* keep);
+
+// Fills out[0 .. n) as Generator.uniform does, entry by entry: two draws give a
+// double u in [0, 1) with 53 random bits (27 from the first, 26 from the
+// second); out[i] = low + (high − low) · u in double, rounded once on store.
+template <class T>
+void uniform_stream_cpu(uint32_t state[4], int64_t n, double low, double high, T* out);
 
 // dx[i] = g[i] · scale (in double, rounded once) where keep[i], else 0.
 template <class T>

@@ -1,6 +1,14 @@
 // Seeded pseudo-random numbers: xoshiro128** (32-bit state words, fast in JS),
 // seeded through splitmix32 so that nearby seeds give unrelated streams.
 // The same seed always gives the same numbers on every platform.
+import { type FloatArray, kernel } from './addon.js';
+
+/**
+ * At most this many entries, fillUniform draws in JavaScript: on one core here
+ * (load ≈ 2) the loop took 330 ns and the native call 402 ns for 16 float64
+ * entries, 662 / 432 ns for 32, 43 / 7 µs for 1024.
+ */
+export const UNIFORM_JS_MAX = 16;
 
 export class Generator {
   private s0 = 0;
@@ -77,6 +85,22 @@ export class Generator {
     const r = Math.sqrt(-2 * Math.log(u));
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /**
+   * @internal out[i] = low + (high − low) · uniform() for i = 0, 1, …: rand()'s
+   * entries. Above UNIFORM_JS_MAX entries a native loop draws them from this
+   * stream (bind_host_random.cc), with the same numbers and the stream left
+   * where the JavaScript loop would leave it.
+   */
+  fillUniform(out: FloatArray, low: number, high: number): void {
+    if (out.length <= UNIFORM_JS_MAX) {
+      for (let i = 0; i < out.length; i++) out[i] = low + (high - low) * this.uniform();
+      return;
+    }
+    const state = this.streamState;
+    kernel<(s: Int32Array, low: number, high: number, out: FloatArray) => void>('uniformStream')(state, low, high, out);
+    this.streamState = state;
   }
 
   /** Uniform integer in [0, n). */

@@ -371,6 +371,6 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
   const low = opts.low ?? 0;
   const high = opts.high ?? 1;
   const out = allocate(dtypeOpt('rand', opts.dtype, 'float64'), size);
-  for (let i = 0; i < size; i++) out[i] = low + (high - low) * gen.uniform();
+  gen.fillUniform(out, low, high);
   return finish(new Tensor(out, shape), opts);
 }
