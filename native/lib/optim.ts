@@ -13,7 +13,8 @@ import { type FloatArray, kernel } from './addon.js';
 import { deviceAlloc, type DeviceArray, fillDevice } from './device.js';
 import { allocate, type DType } from './dtype.js';
 import { expected, fail, shapeStr } from './errors.js';
-import { hostData, Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
+import { storage, type Storage } from './ops/transfer.js';
 
 /** What an optimizer updates: a leaf Tensor, or a CsrMatrix (its values). */
 export type Param = Tensor | CsrMatrix;
@@ -24,15 +25,8 @@ function numberOpt(op: string, name: string, v: unknown, fallback: number, check
   return v;
 }
 
-function storage(t: Tensor): Storage {
-  return t.device === 'cpu' ? hostData(t) : t.buffer;
-}
-
 const nonNegative = (x: number): boolean => Number.isFinite(x) && x >= 0;
 const unitInterval = (x: number): boolean => Number.isFinite(x) && x >= 0 && x < 1;
-
-/** A tensor's storage: a typed array on the CPU, a device array on 'cuda'. */
-type Storage = FloatArray | DeviceArray;
 
 function isDeviceArray(x: unknown): x is DeviceArray {
   return typeof x === 'object' && x !== null && typeof (x as DeviceArray).dispose === 'function' && 'bytes' in x;

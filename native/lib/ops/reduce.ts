@@ -37,14 +37,23 @@ const SCALAR: readonly number[] = Object.freeze([]);
 function reduceSum(op: string, x: Tensor, axis: unknown, keepdims: unknown, scaleByCount: boolean): Tensor {
   assertTensor(op, 'x', x);
   if (keepdims !== undefined && typeof keepdims !== 'boolean') expected(op, 'a boolean', 'keepdims', keepdims);
-  if ((axis === undefined || axis === null) && keepdims !== true && x.size <= 0x7fffffff) return reduceAll(op, x, scaleByCount);
-  const axes = reduceAxes(op, axis, x.shape);
-  const keepShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const outShape = keepdims ? keepShape : x.shape.filter((_, i) => !axes.includes(i));
+  // Over every entry to a 0-D result (a sum() or mean() loss, once per training
+  // step): the sumAll binding, with no axis lists built and no shapes passed.
+  const all = (axis === undefined || axis === null) && keepdims !== true && x.size <= 0x7fffffff;
+  const axes = all ? null : reduceAxes(op, axis, x.shape);
+  // x's shape with 1 on the summed axes.
+  const keepShape = (): number[] => x.shape.map((d, i) => (axes === null || axes.includes(i) ? 1 : d));
   // The number of terms per output entry (the product of the summed axes).
-  const count = axes.reduce((c, a) => c * x.shape[a]!, 1);
+  const count = axes === null ? x.size : axes.reduce((c, a) => c * x.shape[a]!, 1);
   const scale = scaleByCount ? 1 / count : 1; // mean over no entries is NaN, as PyTorch
-  const out = sumAxes(x, keepShape, outShape, scale);
+  let out: Tensor;
+  if (axes === null) {
+    out = empty(x.dtype, SCALAR, x.device);
+    kernel<SumAllKernel>('sumAll')(storage(x), count, scale, storage(out));
+  } else {
+    const keep = keepShape();
+    out = sumAxes(x, keep, keepdims ? keep : x.shape.filter((_, i) => !axes.includes(i)), scale);
+  }
   if (scaleByCount && count === 0 && out.size > 0) {
     kernel<(o: Storage, v: number) => void>('fill')(storage(out), NaN);
   }
@@ -54,30 +63,10 @@ function reduceSum(op: string, x: Tensor, axis: unknown, keepdims: unknown, scal
     // no array filled per call (transfer.ts constantOn).
     // On the device, a seed that is itself a shared constant (backward()'s 1) gives one
     // too, its value known without a download.
-    if (g.size === 1 && g.device === 'cpu') return [constantOn(x.dtype, x.shape, g.data[0]! * scale)];
+    if (g.size === 1 && g.device === 'cpu') return [constantOn(x.dtype, x.shape, hostData(g)[0]! * scale)];
     const c = g.size === 1 ? deviceConstantValue(g) : undefined;
     if (c !== undefined) return [constantOn(x.dtype, x.shape, c * scale, g.device)];
-    return [expand(g, keepShape, x.shape, scale)];
-  });
-}
-
-/**
- * Σ x (or the mean) over every entry, a 0-D result: what reduceSum gives with
- * no axis and no keepdims, without building the axis lists or passing shapes
- * (a sum() or mean() loss, once per training step).
- */
-function reduceAll(op: string, x: Tensor, scaleByCount: boolean): Tensor {
-  const count = x.size;
-  const scale = scaleByCount ? 1 / count : 1;
-  const out = empty(x.dtype, SCALAR, x.device);
-  kernel<SumAllKernel>('sumAll')(storage(x), count, scale, storage(out));
-  if (scaleByCount && count === 0) kernel<(o: Storage, v: number) => void>('fill')(storage(out), NaN);
-  return record(op, out, [x], (g) => {
-    // As reduceSum's: g has one entry; on the CPU, or a device constant, the gradient is a shared constant.
-    if (g.device === 'cpu') return [constantOn(x.dtype, x.shape, hostData(g)[0]! * scale)];
-    const c = deviceConstantValue(g);
-    if (c !== undefined) return [constantOn(x.dtype, x.shape, c * scale, g.device)];
-    return [expand(g, x.shape.map(() => 1), x.shape, scale)];
+    return [expand(g, keepShape(), x.shape, scale)];
   });
 }
 

@@ -98,7 +98,7 @@ export function isSharedConstant(t: Tensor): boolean {
  * all equal. SpMV, SpDMM and αA+βB take it so, with the bits of the full array.
  */
 export function hostBroadcast(t: Tensor): boolean {
-  return t.device === 'cpu' && sharedArrays.has(hostData(t));
+  return t.device === 'cpu' && isSharedConstant(t);
 }
 
 /** The value of every entry of a shared constant on the device (constantOn), read without a download; undefined for other tensors. */
