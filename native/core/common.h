@@ -7,16 +7,6 @@
 #include <stdexcept>
 #include <string>
 
-// A loop compiled for AVX-512, AVX2 and plain x86-64, the best picked at load
-// time (GCC's target_clones); nothing elsewhere. Results do not depend on the
-// clone that runs: the core is built with -ffp-contract=off and no fast-math,
-// so each clone does the same IEEE operations in the same order.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SAD_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define SAD_SIMD_CLONES
-#endif
-
 namespace sad {
 
 using index_t = int32_t;   // row/column indices and indptr entries (nnz < 2^31)

@@ -20,6 +20,12 @@
 
 #include "dense_ops.h"
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SAD_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define SAD_SIMD_CLONES
+#endif
+
 namespace sad {
 namespace {
 
